@@ -1,0 +1,101 @@
+"""alex-db: Aurora Serverless v2 PostgreSQL with the Data API for Alex's Lambdas.
+
+The composition root: read and validate the stack configuration, build the components, export
+the outputs. Every rule and resource lives in the ``alex_db`` package.
+"""
+
+import pulumi
+
+from alex_db import cost
+from alex_db.credentials import Credentials, CredentialsArgs
+from alex_db.database import AuroraDatabase, DatabaseArgs
+from alex_db.instructions import DeployedDatabase, render
+from alex_db.lambda_access import LambdaAccess, LambdaAccessArgs
+from alex_db.naming import PhysicalNames
+from alex_db.network import Network, NetworkArgs
+from alex_db.settings import DEFAULTS, NAMESPACE, Settings, SettingsError, load_settings
+
+
+def read_settings() -> Settings:
+    """The stack's settings; a bad value ends the run with its one-line message, no traceback,
+    before any resource is registered."""
+    config = pulumi.Config(NAMESPACE)
+    raw = {name: config.get(name) for name in DEFAULTS}
+    try:
+        return load_settings(
+            raw, stack=pulumi.get_stack(), region=pulumi.Config("aws").get("region")
+        )
+    except SettingsError as error:
+        raise pulumi.RunError(str(error)) from None
+
+
+settings = read_settings()
+names = PhysicalNames.for_stack(settings.stack)
+
+credentials = Credentials(
+    "alex-credentials",
+    CredentialsArgs(secret_name_prefix=names.secret_prefix, tags=settings.tags),
+)
+network = Network(
+    "alex-network",
+    NetworkArgs(
+        subnet_group_name=names.subnet_group,
+        security_group_name=names.security_group,
+        tags=settings.tags,
+    ),
+)
+database = AuroraDatabase(
+    "alex-aurora",
+    DatabaseArgs(
+        cluster_identifier=names.cluster,
+        instance_identifier=names.instance(1),
+        engine_version=str(settings.engine_version),
+        capacity=settings.capacity,
+        subnet_group_name=network.subnet_group_name,
+        security_group_ids=[network.security_group_id],
+        master_username=credentials.username,
+        master_password=credentials.password,
+        secret_id=credentials.secret_id,
+        secret_arn=credentials.secret_arn,
+        tags=settings.tags,
+    ),
+)
+lambda_access = LambdaAccess(
+    "alex-lambda",
+    LambdaAccessArgs(
+        role_name=names.role,
+        policy_name=names.policy,
+        data_api_statements=database.grant_data_api_access(),
+        tags=settings.tags,
+    ),
+)
+
+pulumi.export("aurora_cluster_arn", database.cluster_arn)
+pulumi.export("aurora_cluster_endpoint", database.endpoint)
+pulumi.export("aurora_secret_arn", database.secret_arn)
+pulumi.export("database_name", database.database_name)
+pulumi.export("lambda_role_arn", lambda_access.role_arn)
+pulumi.export("data_api_enabled", database.data_api_status)
+pulumi.export(
+    "setup_instructions",
+    pulumi.Output.all(
+        database.cluster_identifier,
+        database.cluster_arn,
+        database.secret_arn,
+        database.database_name,
+        database.data_api_status,
+    ).apply(
+        lambda resolved: render(
+            DeployedDatabase(
+                *resolved,
+                min_acu=settings.capacity.min_acu,
+                max_acu=settings.capacity.max_acu,
+                cost_floor=cost.describe_floor(
+                    settings.region,
+                    settings.capacity.min_acu,
+                    settings.capacity.seconds_until_auto_pause,
+                ),
+            )
+        )
+    ),
+)

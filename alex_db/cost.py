@@ -1,0 +1,84 @@
+"""Estimated Aurora Serverless v2 compute cost from the price table in ``data/acu_prices.json``.
+
+Compute only: storage, I/O and backups are extra. A region missing from the table gets no
+figure at all rather than a guess; add its price (with the source) to the data file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+PRICE_FILE = Path(__file__).parent / "data" / "acu_prices.json"
+# The smallest capacity that never pauses; what an idle cluster costs without auto-pause.
+SMALLEST_RUNNING_ACU = 0.5
+
+
+@cache
+def price_table() -> dict:
+    """The price data file, parsed once."""
+    return json.loads(PRICE_FILE.read_text())
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """Monthly compute cost of one ACU range in one region, in USD."""
+
+    region: str
+    usd_per_acu_hour: float
+    hours_per_month: int
+    at_min: float
+    """Every hour at the minimum capacity: the floor unless the cluster pauses."""
+    at_max: float
+    """Every hour at the maximum capacity: the ceiling."""
+    idle_without_pause: float
+    """An idle month when the cluster never pauses (the minimum, at least 0.5 ACU)."""
+    idle_with_pause: float
+    """An idle month with auto-pause: no compute is billed while paused."""
+
+    @property
+    def source(self) -> str:
+        """Where the price comes from and when, for the reader of an estimate."""
+        table = price_table()
+        return f"{table['source']} ({table['as_of']})"
+
+
+def estimate(region: str | None, min_acu: float, max_acu: float) -> CostEstimate | None:
+    """The estimate for ``region``, or None when the table has no price for it."""
+    table = price_table()
+    price = table["usd_per_acu_hour"].get(region or "")
+    if price is None:
+        return None
+    hours = table["hours_per_month"]
+
+    def monthly(acu: float) -> float:
+        return round(acu * price * hours, 2)
+
+    return CostEstimate(
+        region=region,
+        usd_per_acu_hour=price,
+        hours_per_month=hours,
+        at_min=monthly(min_acu),
+        at_max=monthly(max_acu),
+        idle_without_pause=monthly(max(min_acu, SMALLEST_RUNNING_ACU)),
+        idle_with_pause=0.0,
+    )
+
+
+def describe_floor(region: str | None, min_acu: float, seconds_until_auto_pause: int | None) -> str:
+    """One sentence on the least the cluster's compute costs a month, for setup instructions."""
+    cost = estimate(region, min_acu, min_acu)
+    if cost is None:
+        return (
+            f"no price is known for region {region or '(not set)'}: add it to "
+            f"alex_db/data/acu_prices.json for an estimate"
+        )
+    rate = f"{min_acu:g} ACU x ${cost.usd_per_acu_hour}/ACU-hour x {cost.hours_per_month} h"
+    if seconds_until_auto_pause is not None:
+        return (
+            f"about $0.00/month of compute while paused (pauses after "
+            f"{seconds_until_auto_pause} s idle; {rate}), plus storage"
+        )
+    return f"about ${cost.at_min:,.2f}/month of compute at minimum ({rate}), plus storage"

@@ -1,0 +1,180 @@
+"""The Aurora PostgreSQL Serverless v2 cluster, its instance, and Data API access to it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_aws import rds, secretsmanager
+
+from alex_db.policies import data_api_statements
+from alex_db.settings import Capacity
+
+ENGINE = "aurora-postgresql"
+# The RDS secret format names the engine family, not the Aurora flavour.
+SECRET_ENGINE = "postgres"
+DATABASE_NAME = "alex"
+SERVERLESS_INSTANCE_CLASS = "db.serverless"
+BACKUP_RETENTION_DAYS = 7
+BACKUP_WINDOW = "03:00-04:00"
+MAINTENANCE_WINDOW = "sun:04:00-sun:05:00"
+
+
+def rds_secret_document(
+    *, username: str, password: str, host: str, port: int, cluster_identifier: str
+) -> str:
+    """The secret's JSON in the RDS format, which the Data API, rotation and tools all read."""
+    return json.dumps(
+        {
+            "engine": SECRET_ENGINE,
+            "host": host,
+            "port": port,
+            "username": username,
+            "password": password,
+            "dbname": DATABASE_NAME,
+            "dbClusterIdentifier": cluster_identifier,
+        }
+    )
+
+
+def scaling_configuration(capacity: Capacity) -> dict:
+    """Serverless v2 scaling; the pause delay only goes with a 0 ACU minimum (AWS rejects it
+    otherwise)."""
+    scaling = {"min_capacity": capacity.min_acu, "max_capacity": capacity.max_acu}
+    if capacity.seconds_until_auto_pause is not None:
+        scaling["seconds_until_auto_pause"] = capacity.seconds_until_auto_pause
+    return scaling
+
+
+@dataclass
+class DatabaseArgs:
+    """What the cluster is made of and where it goes."""
+
+    cluster_identifier: str
+    """The cluster's name in RDS."""
+    instance_identifier: str
+    """The writer instance's name in RDS."""
+    engine_version: str
+    """Aurora PostgreSQL ``MAJOR.MINOR``; validated by the settings module."""
+    capacity: Capacity
+    """Serverless v2 scaling range."""
+    subnet_group_name: pulumi.Input[str]
+    """DB subnet group to place the cluster in."""
+    security_group_ids: pulumi.Input[list[str]]
+    """Security groups attached to the cluster."""
+    master_username: str
+    """Master user name, also written to the secret."""
+    master_password: pulumi.Input[str]
+    """Master password (a Pulumi secret), also written to the secret."""
+    secret_id: pulumi.Input[str]
+    """The credentials secret this component writes the connection document into."""
+    secret_arn: pulumi.Input[str]
+    """That secret's ARN, for Data API grants."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the cluster and instance (copied to snapshots). Default none."""
+
+
+class AuroraDatabase(pulumi.ComponentResource):
+    """An encrypted Aurora PostgreSQL cluster in provisioned mode with Serverless v2 scaling, the
+    Data API on, one ``db.serverless`` writer, and its credentials secret filled in."""
+
+    cluster_arn: pulumi.Output[str]
+    """The cluster ARN (the Data API's ``resourceArn``)."""
+    cluster_identifier: pulumi.Output[str]
+    """The cluster's name in RDS."""
+    endpoint: pulumi.Output[str]
+    """The writer endpoint."""
+    database_name: pulumi.Output[str]
+    """The database created with the cluster."""
+    data_api_status: pulumi.Output[str]
+    """``Enabled`` or ``Disabled``, as the cluster reports its HTTP endpoint."""
+    secret_arn: pulumi.Output[str]
+    """The credentials secret's ARN (the Data API's ``secretArn``)."""
+
+    def __init__(
+        self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("alexdb:index:AuroraDatabase", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        cluster = rds.Cluster(
+            f"{name}-cluster",
+            cluster_identifier=args.cluster_identifier,
+            engine=ENGINE,
+            engine_mode="provisioned",
+            engine_version=args.engine_version,
+            database_name=DATABASE_NAME,
+            master_username=args.master_username,
+            master_password=args.master_password,
+            serverlessv2_scaling_configuration=scaling_configuration(args.capacity),
+            enable_http_endpoint=True,
+            db_subnet_group_name=args.subnet_group_name,
+            vpc_security_group_ids=args.security_group_ids,
+            storage_encrypted=True,
+            backup_retention_period=BACKUP_RETENTION_DAYS,
+            preferred_backup_window=BACKUP_WINDOW,
+            preferred_maintenance_window=MAINTENANCE_WINDOW,
+            copy_tags_to_snapshot=True,
+            # Dev-friendly like the seed: destroy leaves nothing behind, changes apply now.
+            skip_final_snapshot=True,
+            apply_immediately=True,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        rds.ClusterInstance(
+            f"{name}-instance-1",
+            identifier=args.instance_identifier,
+            cluster_identifier=cluster.id,
+            instance_class=SERVERLESS_INSTANCE_CLASS,
+            engine=cluster.engine,
+            engine_version=cluster.engine_version,
+            publicly_accessible=False,
+            performance_insights_enabled=False,
+            apply_immediately=True,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        secretsmanager.SecretVersion(
+            f"{name}-credentials",
+            secret_id=args.secret_id,
+            secret_string=pulumi.Output.all(
+                password=args.master_password,
+                host=cluster.endpoint,
+                port=cluster.port,
+                cluster_identifier=cluster.cluster_identifier,
+            ).apply(
+                lambda connection: rds_secret_document(
+                    username=args.master_username, **connection
+                )
+            ),
+            opts=child,
+        )
+        self.cluster_arn = cluster.arn
+        self.cluster_identifier = cluster.cluster_identifier
+        self.endpoint = cluster.endpoint
+        self.database_name = cluster.database_name
+        self.data_api_status = cluster.enable_http_endpoint.apply(
+            lambda enabled: "Enabled" if enabled else "Disabled"
+        )
+        self.secret_arn = pulumi.Output.from_input(args.secret_arn)
+        self.register_outputs(
+            {
+                "cluster_arn": self.cluster_arn,
+                "cluster_identifier": self.cluster_identifier,
+                "endpoint": self.endpoint,
+                "database_name": self.database_name,
+                "data_api_status": self.data_api_status,
+                "secret_arn": self.secret_arn,
+            }
+        )
+
+    def grant_data_api_access(self) -> pulumi.Output[list[dict]]:
+        """IAM statements that let a grantee use the Data API on this cluster: the five Data API
+        actions on this cluster's ARN and reading this cluster's secret, nothing wider.
+
+        Returned as statements rather than attached, so a role keeps one inline policy with
+        everything it may do (as CDK's ``grantDataApiAccess`` does)."""
+        return pulumi.Output.all(self.cluster_arn, self.secret_arn).apply(
+            lambda arns: data_api_statements(*arns)
+        )

@@ -1,0 +1,48 @@
+"""Physical (AWS) names of what the program creates.
+
+In stack ``dev`` the names are the seed's, so a team moving from the Terraform module finds the
+same resources; every other stack appends ``-<stack>`` so several stacks share one account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEED_STACK = "dev"
+
+
+def physical_name(base: str, stack: str) -> str:
+    """``base`` in the seed's stack, ``base-<stack>`` in any other."""
+    return base if stack == SEED_STACK else f"{base}-{stack}"
+
+
+@dataclass(frozen=True)
+class PhysicalNames:
+    """The AWS names of one stack's resources."""
+
+    secret_prefix: str
+    """Secret name before its random hex suffix (a deleted secret's name stays reserved)."""
+    subnet_group: str
+    security_group: str
+    cluster: str
+    instance_base: str
+    """Instances are ``<instance_base>-1``, ``-2``...: the writer is 1."""
+    role: str
+    policy: str
+
+    def instance(self, number: int) -> str:
+        """The identifier of instance ``number`` (1 is the writer)."""
+        return f"{self.instance_base}-{number}"
+
+    @classmethod
+    def for_stack(cls, stack: str) -> PhysicalNames:
+        """The names for ``stack``."""
+        return cls(
+            secret_prefix=physical_name("alex-aurora-credentials", stack),
+            subnet_group=physical_name("alex-aurora-subnet-group", stack),
+            security_group=physical_name("alex-aurora-sg", stack),
+            cluster=physical_name("alex-aurora-cluster", stack),
+            instance_base=physical_name("alex-aurora-instance", stack),
+            role=physical_name("alex-lambda-aurora-role", stack),
+            policy=physical_name("alex-lambda-aurora-policy", stack),
+        )

@@ -1,0 +1,260 @@
+"""Run the real Pulumi program (``__main__.py``) with no CLI and no AWS account.
+
+Pulumi's mock monitor stands in for the engine: every invoke and every computed output is
+answered with a clearly marked placeholder, and every registration is recorded with its parent
+and which of its inputs are secret. ``python -m alex_db plan`` and the test suite both run the
+program through here, so what the plan shows is what the tests prove.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+PROJECT = "alex-db"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROGRAM = PROJECT_DIR / "__main__.py"
+MARK = "PLACEHOLDER"
+
+
+@dataclass(frozen=True)
+class Placeholders:
+    """What the mocked AWS account answers. Every value is visibly not real."""
+
+    account_id: str = "000000000000"
+    region: str = "region-PLACEHOLDER"
+    """Used only when the stack sets no ``aws:region``."""
+    partition: str = "aws"
+    vpc_id: str = "vpc-PLACEHOLDER"
+    vpc_cidr: str = "172.31.0.0/16"
+    subnet_ids: tuple[str, ...] = ("subnet-PLACEHOLDER-a", "subnet-PLACEHOLDER-b")
+    random_hex: str = "xxxxxxxx"
+    password: str = "PLACEHOLDER-PASSWORD-never-shown"
+    """What the mocked RandomPassword returns: a sentinel that must never reach any output."""
+
+
+@dataclass
+class RecordedResource:
+    """One registration the program made."""
+
+    urn: str
+    type: str
+    name: str
+    parent_urn: str
+    custom: bool
+    inputs: dict[str, Any]
+    """Inputs with secrets unwrapped (wire names: camelCase)."""
+    secret_inputs: frozenset[str]
+    """Top-level input names the program marked secret."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StackOutput:
+    """One ``pulumi.export`` after the run."""
+
+    value: Any
+    secret: bool
+
+
+@dataclass
+class ProgramRun:
+    """Everything a mocked run registered and exported, in registration order."""
+
+    resources: list[RecordedResource]
+    outputs: dict[str, StackOutput]
+    placeholders: Placeholders
+
+    def of_type(self, type_token: str) -> list[RecordedResource]:
+        """All resources of one type token."""
+        return [resource for resource in self.resources if resource.type == type_token]
+
+    def one(self, type_token: str) -> RecordedResource:
+        """The only resource of a type token; fails loudly if there are none or several."""
+        found = self.of_type(type_token)
+        if len(found) != 1:
+            raise AssertionError(f"expected one {type_token}, found {[r.urn for r in found]}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> RecordedResource:
+        """The resource registered under ``urn``."""
+        return next(resource for resource in self.resources if resource.urn == urn)
+
+
+def _is_secret_wrapper(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(_special_sig_key) == _special_secret_sig
+
+
+def unwrap_secrets(value: Any) -> tuple[Any, bool]:
+    """``value`` with every secret wrapper replaced by its content, and whether it had one."""
+    if _is_secret_wrapper(value):
+        inner, _ = unwrap_secrets(value.get("value"))
+        return inner, True
+    if isinstance(value, dict):
+        pairs = {key: unwrap_secrets(item) for key, item in value.items()}
+        return {key: pair[0] for key, pair in pairs.items()}, any(p[1] for p in pairs.values())
+    if isinstance(value, list):
+        pairs = [unwrap_secrets(item) for item in value]
+        return [pair[0] for pair in pairs], any(pair[1] for pair in pairs)
+    return value, False
+
+
+class PlaceholderMocks(pulumi.runtime.Mocks):
+    """Answers invokes by token and fills in computed outputs by resource type."""
+
+    def __init__(self, placeholders: Placeholders, region: str) -> None:
+        self.placeholders = placeholders
+        self.region = region
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        p = self.placeholders
+        answers = {
+            "aws:ec2/getVpc:getVpc": {
+                "id": p.vpc_id,
+                "cidrBlock": p.vpc_cidr,
+                "default": True,
+                "arn": self._arn("ec2", f"vpc/{p.vpc_id}"),
+            },
+            "aws:ec2/getSubnets:getSubnets": {"id": self.region, "ids": list(p.subnet_ids)},
+            "aws:index/getCallerIdentity:getCallerIdentity": {
+                "id": p.account_id,
+                "accountId": p.account_id,
+                "arn": f"arn:{p.partition}:iam::{p.account_id}:user/{MARK}",
+                "userId": MARK,
+            },
+            "aws:index/getRegion:getRegion": {"id": self.region, "region": self.region},
+            "aws:index/getPartition:getPartition": {
+                "id": p.partition,
+                "partition": p.partition,
+                "dnsSuffix": "amazonaws.com",
+            },
+        }
+        if args.token not in answers:
+            raise NotImplementedError(f"no placeholder for invoke {args.token}")
+        return answers[args.token]
+
+    def _arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        p = self.placeholders
+        region = self.region if regional else ""
+        return f"arn:{p.partition}:{service}:{region}:{p.account_id}:{resource}"
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        if not args.custom:
+            return None, {}
+        inputs, _ = unwrap_secrets(args.inputs)
+        resource_id, computed = self._computed(args.typ, args.name, inputs)
+        return resource_id, {**args.inputs, **computed}
+
+    def _computed(self, type_token: str, name: str, inputs: dict) -> tuple[str, dict]:
+        """The id and the outputs AWS (or the random provider) would compute."""
+        p = self.placeholders
+        physical = inputs.get("name") or inputs.get("identifier") or name
+        if type_token == "aws:rds/cluster:Cluster":
+            cluster_id = inputs["clusterIdentifier"]
+            return cluster_id, {
+                "arn": self._arn("rds", f"cluster:{cluster_id}"),
+                "endpoint": f"{cluster_id}.cluster-{MARK}.{self.region}.rds.amazonaws.com",
+                "readerEndpoint": f"{cluster_id}.cluster-ro-{MARK}.{self.region}.rds.amazonaws.com",
+                "port": 5432,
+                "clusterResourceId": f"cluster-{MARK}",
+            }
+        if type_token == "aws:rds/clusterInstance:ClusterInstance":
+            return physical, {
+                "arn": self._arn("rds", f"db:{physical}"),
+                "endpoint": f"{physical}.{MARK}.{self.region}.rds.amazonaws.com",
+            }
+        if type_token == "aws:secretsmanager/secret:Secret":
+            arn = self._arn("secretsmanager", f"secret:{physical}-{MARK}")
+            return arn, {"arn": arn}
+        if type_token == "aws:secretsmanager/secretVersion:SecretVersion":
+            return f"{inputs['secretId']}|{MARK}", {"versionId": MARK}
+        if type_token == "aws:rds/subnetGroup:SubnetGroup":
+            return physical, {"arn": self._arn("rds", f"subgrp:{physical}")}
+        if type_token == "aws:ec2/securityGroup:SecurityGroup":
+            return f"sg-{MARK}", {"arn": self._arn("ec2", f"security-group/sg-{MARK}")}
+        if type_token == "aws:iam/role:Role":
+            arn = self._arn("iam", f"role/{physical}", regional=False)
+            return physical, {"arn": arn, "uniqueId": MARK}
+        if type_token == "aws:iam/rolePolicy:RolePolicy":
+            return f"{inputs['role']}:{physical}", {}
+        if type_token == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+            return f"{inputs['role']}-{MARK}", {}
+        if type_token == "random:index/randomPassword:RandomPassword":
+            return "none", {"result": p.password}
+        if type_token == "random:index/randomId:RandomId":
+            return MARK, {"hex": p.random_hex, "b64Url": MARK, "b64Std": MARK, "dec": MARK}
+        return f"{name}-{MARK}", {}
+
+
+class RecordingMonitor(MockMonitor):
+    """The mock monitor, also keeping each registration's parent and secret inputs."""
+
+    def __init__(self, mocks: PlaceholderMocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        raw_inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
+        unwrapped = {key: unwrap_secrets(value) for key, value in raw_inputs.items()}
+        registration = self.resources[response.urn]
+        outputs, _ = unwrap_secrets(dict(registration.state or {}))
+        self.recorded.append(
+            RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent_urn=request.parent,
+                custom=bool(request.custom),
+                inputs={key: pair[0] for key, pair in unwrapped.items()},
+                secret_inputs=frozenset(key for key, pair in unwrapped.items() if pair[1]),
+                outputs=outputs,
+            )
+        )
+        return response
+
+
+def _resolve(value: Any) -> StackOutput:
+    output = pulumi.Output.from_input(value)
+    return StackOutput(
+        value=_sync_await(output.future()), secret=bool(_sync_await(output.is_secret()))
+    )
+
+
+def run_program(
+    stack: str,
+    config: Mapping[str, str],
+    placeholders: Placeholders | None = None,
+    program: Path = PROGRAM,
+) -> ProgramRun:
+    """Run ``program`` for ``stack`` with ``config`` (full keys, string values) under mocks.
+
+    Each call starts from a fresh stack, so runs in one process do not share exports. Whatever
+    the program raises (``pulumi.RunError`` for bad configuration) propagates.
+    """
+    placeholders = placeholders or Placeholders()
+    region = config.get("aws:region") or placeholders.region
+    mocks = PlaceholderMocks(placeholders, region)
+    monitor = RecordingMonitor(mocks)
+    runtime_settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(dict(config), secret_keys=[])
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    root = pulumi.runtime.get_root_resource()
+    if str(program.parent) not in sys.path:
+        sys.path.insert(0, str(program.parent))
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+    outputs = {name: _resolve(value) for name, value in root.outputs.items()}
+    return ProgramRun(resources=list(monitor.recorded), outputs=outputs, placeholders=placeholders)
