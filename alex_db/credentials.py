@@ -76,5 +76,9 @@ class Credentials(pulumi.ComponentResource):
         self.secret_arn = secret.arn
         self.secret_name = secret.name
         self.register_outputs(
-            {"secret_arn": self.secret_arn, "secret_name": self.secret_name, "username": self.username}
+            {
+                "secret_arn": self.secret_arn,
+                "secret_name": self.secret_name,
+                "username": self.username,
+            }
         )

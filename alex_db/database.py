@@ -144,9 +144,7 @@ class AuroraDatabase(pulumi.ComponentResource):
                 port=cluster.port,
                 cluster_identifier=cluster.cluster_identifier,
             ).apply(
-                lambda connection: rds_secret_document(
-                    username=args.master_username, **connection
-                )
+                lambda connection: rds_secret_document(username=args.master_username, **connection)
             ),
             opts=child,
         )

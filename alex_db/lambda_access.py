@@ -62,9 +62,7 @@ class LambdaAccess(pulumi.ComponentResource):
             f"{name}-policy",
             name=args.policy_name,
             role=role.id,
-            policy=pulumi.Output.all(
-                args.data_api_statements, partition, region, account_id
-            ).apply(
+            policy=pulumi.Output.all(args.data_api_statements, partition, region, account_id).apply(
                 lambda parts: to_json(
                     document([*parts[0], log_write_statement(parts[1], parts[2], parts[3])])
                 )

@@ -25,14 +25,13 @@ class PhysicalNames:
     subnet_group: str
     security_group: str
     cluster: str
-    instance_base: str
-    """Instances are ``<instance_base>-1``, ``-2``...: the writer is 1."""
     role: str
     policy: str
+    stack: str
 
     def instance(self, number: int) -> str:
-        """The identifier of instance ``number`` (1 is the writer)."""
-        return f"{self.instance_base}-{number}"
+        """The identifier of instance ``number`` (1 is the writer): ``alex-aurora-instance-1``."""
+        return physical_name(f"alex-aurora-instance-{number}", self.stack)
 
     @classmethod
     def for_stack(cls, stack: str) -> PhysicalNames:
@@ -42,7 +41,7 @@ class PhysicalNames:
             subnet_group=physical_name("alex-aurora-subnet-group", stack),
             security_group=physical_name("alex-aurora-sg", stack),
             cluster=physical_name("alex-aurora-cluster", stack),
-            instance_base=physical_name("alex-aurora-instance", stack),
             role=physical_name("alex-lambda-aurora-role", stack),
             policy=physical_name("alex-lambda-aurora-policy", stack),
+            stack=stack,
         )

@@ -53,6 +53,8 @@ class RecordedResource:
     name: str
     parent_urn: str
     custom: bool
+    resource_id: str
+    """The id the (mocked) provider assigned; empty for components."""
     inputs: dict[str, Any]
     """Inputs with secrets unwrapped (wire names: camelCase)."""
     secret_inputs: frozenset[str]
@@ -204,6 +206,14 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
 
+    def RegisterResourceOutputs(self, request):  # noqa: N802 (gRPC method name)
+        """A component's ``register_outputs``: kept as that component's outputs."""
+        outputs, _ = unwrap_secrets(pulumi.runtime.rpc.deserialize_properties(request.outputs))
+        for resource in self.recorded:
+            if resource.urn == request.urn:
+                resource.outputs = outputs
+        return super().RegisterResourceOutputs(request)
+
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
@@ -219,6 +229,7 @@ class RecordingMonitor(MockMonitor):
                 name=request.name,
                 parent_urn=request.parent,
                 custom=bool(request.custom),
+                resource_id=response.id,
                 inputs={key: pair[0] for key, pair in unwrapped.items()},
                 secret_inputs=frozenset(key for key, pair in unwrapped.items() if pair[1]),
                 outputs=outputs,
@@ -234,21 +245,28 @@ def _resolve(value: Any) -> StackOutput:
     )
 
 
+def recording_monitor(config: Mapping[str, str], placeholders: Placeholders) -> RecordingMonitor:
+    """A monitor whose mocks answer for the stack's region (or the placeholder region)."""
+    region = config.get("aws:region") or placeholders.region
+    return RecordingMonitor(PlaceholderMocks(placeholders, region))
+
+
 def run_program(
     stack: str,
     config: Mapping[str, str],
     placeholders: Placeholders | None = None,
     program: Path = PROGRAM,
+    monitor: RecordingMonitor | None = None,
 ) -> ProgramRun:
     """Run ``program`` for ``stack`` with ``config`` (full keys, string values) under mocks.
 
     Each call starts from a fresh stack, so runs in one process do not share exports. Whatever
-    the program raises (``pulumi.RunError`` for bad configuration) propagates.
+    the program raises (``pulumi.RunError`` for bad configuration) propagates; pass your own
+    ``monitor`` (see ``recording_monitor``) to see what was registered before it did.
     """
     placeholders = placeholders or Placeholders()
-    region = config.get("aws:region") or placeholders.region
-    mocks = PlaceholderMocks(placeholders, region)
-    monitor = RecordingMonitor(mocks)
+    monitor = monitor or recording_monitor(config, placeholders)
+    mocks = monitor.mocks
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(dict(config), secret_keys=[])
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)

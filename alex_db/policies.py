@@ -65,7 +65,9 @@ def data_api_statements(cluster_arn: str, secret_arn: str) -> list[dict]:
 def log_write_statement(partition: str, region: str, account_id: str) -> dict:
     """CloudWatch Logs writes in this account and region only."""
     return statement(
-        "WriteLogsInThisRegion", LOG_WRITE_ACTIONS, [f"arn:{partition}:logs:{region}:{account_id}:*"]
+        "WriteLogsInThisRegion",
+        LOG_WRITE_ACTIONS,
+        [f"arn:{partition}:logs:{region}:{account_id}:*"],
     )
 
 

@@ -102,7 +102,9 @@ def _acu(name: str, raw: str, lowest: float) -> float:
 def _engine_version(raw: str) -> EngineVersion:
     version = parse_engine_version(raw)
     if version is None:
-        raise _reject("engineVersion", raw, "an Aurora PostgreSQL version MAJOR.MINOR such as 15.12")
+        raise _reject(
+            "engineVersion", raw, "an Aurora PostgreSQL version MAJOR.MINOR such as 15.12"
+        )
     if not supports_data_api(version):
         raise _reject(
             "engineVersion",
@@ -135,8 +137,9 @@ def _capacity(values: Mapping[str, str], version: EngineVersion) -> Capacity:
     pause_seconds = _auto_pause_seconds(values["secondsUntilAutoPause"])
     if min_acu == 0 and not supports_auto_pause(version):
         raise SettingsError(
-            f"{key('minCapacity')} = 0 (auto-pause) is not allowed with {key('engineVersion')} = "
-            f"{str(version)!r}: pausing needs {describe_minimums(AUTO_PAUSE_MINIMUMS)}"
+            f"{key('minCapacity')} = {values['minCapacity']!r} is not allowed with "
+            f"{key('engineVersion')} = {str(version)!r}: pausing at 0 ACU needs "
+            f"{describe_minimums(AUTO_PAUSE_MINIMUMS)}"
         )
     return Capacity(min_acu, max_acu, pause_seconds if min_acu == 0 else None)
 

@@ -1,0 +1,45 @@
+"""Shared fixtures: whole-program runs under Pulumi mocks (no CLI, no AWS)."""
+
+from __future__ import annotations
+
+import pytest
+
+from alex_db.offline import Placeholders, ProgramRun, run_program
+
+# Distinct, searchable values: if one of them shows up where it must not, a test says so.
+PASSWORD_SENTINEL = "Sentinel-Pw-7f3a!c0ffee#only-in-secrets"
+TEST_PLACEHOLDERS = Placeholders(
+    account_id="123456789012",
+    vpc_id="vpc-0default",
+    vpc_cidr="172.31.0.0/16",
+    subnet_ids=("subnet-0aaa", "subnet-0bbb", "subnet-0ccc"),
+    random_hex="0a1b2c3d",
+    password=PASSWORD_SENTINEL,
+)
+DEV_CONFIG = {"aws:region": "us-east-1", "alex-db:minCapacity": "0.5", "alex-db:maxCapacity": "1"}
+
+CLUSTER = "aws:rds/cluster:Cluster"
+INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+RANDOM_ID = "random:index/randomId:RandomId"
+
+
+def run(stack: str = "dev", **config: str) -> ProgramRun:
+    """The whole program for ``stack`` with DEV_CONFIG plus ``config`` (keys without prefix
+    are ``alex-db:`` keys)."""
+    merged = dict(DEV_CONFIG)
+    merged.update({(k if ":" in k else f"alex-db:{k}"): v for k, v in config.items()})
+    return run_program(stack, merged, TEST_PLACEHOLDERS)
+
+
+@pytest.fixture(scope="session")
+def dev() -> ProgramRun:
+    """One run of the program for stack ``dev`` with the repository's dev config."""
+    return run("dev")
