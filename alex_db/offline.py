@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import runpy
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,17 @@ def unwrap_secrets(value: Any) -> tuple[Any, bool]:
         pairs = [unwrap_secrets(item) for item in value]
         return [pair[0] for pair in pairs], any(pair[1] for pair in pairs)
     return value, False
+
+
+def whole_numbers(value: Any) -> Any:
+    """``value`` with integral floats as ints: the wire carries every number as a float."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(item) for item in value]
+    return value
 
 
 class PlaceholderMocks(pulumi.runtime.Mocks):
@@ -230,7 +241,7 @@ class RecordingMonitor(MockMonitor):
                 parent_urn=request.parent,
                 custom=bool(request.custom),
                 resource_id=response.id,
-                inputs={key: pair[0] for key, pair in unwrapped.items()},
+                inputs={key: whole_numbers(pair[0]) for key, pair in unwrapped.items()},
                 secret_inputs=frozenset(key for key, pair in unwrapped.items() if pair[1]),
                 outputs=outputs,
             )
@@ -257,6 +268,7 @@ def run_program(
     placeholders: Placeholders | None = None,
     program: Path = PROGRAM,
     monitor: RecordingMonitor | None = None,
+    secret_keys: Iterable[str] = (),
 ) -> ProgramRun:
     """Run ``program`` for ``stack`` with ``config`` (full keys, string values) under mocks.
 
@@ -268,7 +280,7 @@ def run_program(
     monitor = monitor or recording_monitor(config, placeholders)
     mocks = monitor.mocks
     runtime_settings.ROOT.set(None)
-    pulumi.runtime.set_all_config(dict(config), secret_keys=[])
+    pulumi.runtime.set_all_config(dict(config), secret_keys=list(secret_keys))
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     root = pulumi.runtime.get_root_resource()
     if str(program.parent) not in sys.path:

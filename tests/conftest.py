@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from alex_db.offline import Placeholders, ProgramRun, run_program
@@ -16,6 +18,7 @@ TEST_PLACEHOLDERS = Placeholders(
     random_hex="0a1b2c3d",
     password=PASSWORD_SENTINEL,
 )
+ROOT = Path(__file__).resolve().parent.parent
 DEV_CONFIG = {"aws:region": "us-east-1", "alex-db:minCapacity": "0.5", "alex-db:maxCapacity": "1"}
 
 CLUSTER = "aws:rds/cluster:Cluster"

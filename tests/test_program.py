@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pulumi
 import pytest
@@ -16,13 +15,13 @@ from tests.conftest import (
     DEV_CONFIG,
     PASSWORD_SENTINEL,
     ROLE,
+    ROOT,
     SECRET,
     SECURITY_GROUP,
     TEST_PLACEHOLDERS,
     run,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_NAMES = {
     "aurora_cluster_arn",
     "aurora_cluster_endpoint",

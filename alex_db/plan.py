@@ -1,0 +1,139 @@
+"""``python -m alex_db plan``: what a stack would deploy and cost, from a mocked run.
+
+The plan is one JSON-ready document (sorted, so two plans diff cleanly); the text view is drawn
+from that document alone, so both always say the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from alex_db import cost
+from alex_db.offline import MARK, ProgramRun, RecordedResource
+from alex_db.stack_config import SECRET_MASK, StackConfig
+
+CLUSTER = "aws:rds/cluster:Cluster"
+INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+NAME_INPUTS = ("clusterIdentifier", "identifier", "name")
+NOTE = (
+    f"Offline plan: the real program ran under mocks with no AWS account and no Pulumi CLI. "
+    f"Values containing {MARK}, account 000000000000 and xxxxxxxx stand for what AWS and the "
+    f"random provider compute at deploy time."
+)
+
+
+def _masked(value: Any, secret: bool, password: str) -> Any:
+    """``[secret]`` for anything secret, and for anything that contains the password."""
+    if secret or password in json.dumps(value, default=str):
+        return SECRET_MASK
+    return value
+
+
+def physical_name(resource: RecordedResource) -> str | None:
+    """The name AWS will know the resource by, when the program sets one."""
+    if resource.type == INSTANCE:
+        return resource.inputs.get("identifier")
+    return next((resource.inputs[key] for key in NAME_INPUTS if resource.inputs.get(key)), None)
+
+
+def _resource_entry(resource: RecordedResource, password: str) -> dict:
+    return {
+        "urn": resource.urn,
+        "type": resource.type,
+        "name": resource.name,
+        "parent": resource.parent_urn or None,
+        "component": not resource.custom,
+        "physical_name": physical_name(resource),
+        "inputs": {
+            key: _masked(value, key in resource.secret_inputs, password)
+            for key, value in sorted(resource.inputs.items())
+        },
+    }
+
+
+def _key_settings(run: ProgramRun) -> dict:
+    cluster = run.one(CLUSTER).inputs
+    instances = [resource.inputs for resource in run.of_type(INSTANCE)]
+    scaling = cluster.get("serverlessv2ScalingConfiguration", {})
+    pause = scaling.get("secondsUntilAutoPause")
+    return {
+        "engine": cluster.get("engine"),
+        "engine_version": cluster.get("engineVersion"),
+        "engine_mode": cluster.get("engineMode"),
+        "min_acu": scaling.get("minCapacity"),
+        "max_acu": scaling.get("maxCapacity"),
+        "auto_pause_seconds": pause,
+        "data_api": bool(cluster.get("enableHttpEndpoint")),
+        "storage_encrypted": bool(cluster.get("storageEncrypted")),
+        "publicly_accessible": any(i.get("publiclyAccessible") for i in instances),
+        "instances": len(instances),
+        "deletion_protection": bool(cluster.get("deletionProtection")),
+        "final_snapshot": not cluster.get("skipFinalSnapshot"),
+        "backup_retention_days": cluster.get("backupRetentionPeriod"),
+        "backup_window": cluster.get("preferredBackupWindow"),
+        "maintenance_window": cluster.get("preferredMaintenanceWindow"),
+    }
+
+
+def _iam_statements(run: ProgramRun) -> list[dict]:
+    statements = []
+    for policy in run.of_type(ROLE_POLICY):
+        for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            statements.append({"policy": policy.inputs.get("name"), **statement})
+    return statements
+
+
+def _cost(region: str | None, settings: dict) -> dict:
+    estimate = cost.estimate(region, settings["min_acu"], settings["max_acu"])
+    if estimate is None:
+        return {
+            "region": region,
+            "estimate": None,
+            "reason": f"no ACU price for region {region or '(not set)'} in {cost.PRICE_FILE.name}",
+        }
+    return {
+        "region": region,
+        "currency": "USD",
+        "usd_per_acu_hour": estimate.usd_per_acu_hour,
+        "hours_per_month": estimate.hours_per_month,
+        "source": estimate.source,
+        "compute_only": True,
+        "monthly_at_min": estimate.at_min,
+        "monthly_at_max": estimate.at_max,
+        "idle_monthly_without_auto_pause": estimate.idle_without_pause,
+        "idle_monthly_with_auto_pause": estimate.idle_with_pause,
+        "auto_pause_configured": settings["auto_pause_seconds"] is not None,
+    }
+
+
+def build_plan(stack: str, config: StackConfig, run: ProgramRun) -> dict:
+    """The plan document of one mocked run."""
+    password = run.placeholders.password
+    settings = _key_settings(run)
+    return {
+        "project": "alex-db",
+        "stack": stack,
+        "note": NOTE,
+        "config": {
+            key: SECRET_MASK if key in config.secret_keys else value
+            for key, value in sorted(config.values.items())
+        },
+        "resources": sorted(
+            (_resource_entry(resource, password) for resource in run.resources),
+            key=lambda entry: entry["urn"],
+        ),
+        "settings": settings,
+        "iam_statements": _iam_statements(run),
+        "outputs": {
+            name: _masked(output.value, output.secret, password)
+            for name, output in sorted(run.outputs.items())
+        },
+        "cost": _cost(config.values.get("aws:region"), settings),
+    }
+
+
+def to_json(plan: dict) -> str:
+    """The plan as stable JSON (sorted keys, two-space indent)."""
+    return json.dumps(plan, indent=2, sort_keys=True, default=str)

@@ -1,0 +1,95 @@
+"""The human view of a plan document: resource tree, key settings, IAM, outputs, cost."""
+
+from __future__ import annotations
+
+
+def _on(flag: bool) -> str:
+    return "on" if flag else "off"
+
+
+def _tree(resources: list[dict]) -> list[str]:
+    children: dict[str | None, list[dict]] = {}
+    for resource in resources:
+        children.setdefault(resource["parent"], []).append(resource)
+    urns = {resource["urn"] for resource in resources}
+    roots = [r for r in resources if r["parent"] not in urns]
+    lines: list[str] = []
+
+    def walk(resource: dict, depth: int) -> None:
+        name = resource["physical_name"]
+        shown = f"  ->  {name}" if name else ""
+        lines.append(f"{'  ' * depth}{resource['type']}  {resource['name']}{shown}")
+        for child in children.get(resource["urn"], []):
+            walk(child, depth + 1)
+
+    for root in sorted(roots, key=lambda r: (not r["component"], r["urn"])):
+        walk(root, 1)
+    return lines
+
+
+def _settings(s: dict) -> list[str]:
+    pause = (
+        f"after {s['auto_pause_seconds']} s idle"
+        if s["auto_pause_seconds"] is not None
+        else "off (minCapacity above 0 never pauses)"
+    )
+    rows = [
+        ("engine", f"{s['engine']} {s['engine_version']} ({s['engine_mode']}, Serverless v2)"),
+        ("capacity", f"{s['min_acu']:g}-{s['max_acu']:g} ACU"),
+        ("auto-pause", pause),
+        ("Data API", _on(s["data_api"])),
+        ("storage encryption", _on(s["storage_encrypted"])),
+        ("public access", _on(s["publicly_accessible"])),
+        ("instances", str(s["instances"])),
+        ("deletion protection", _on(s["deletion_protection"])),
+        ("final snapshot", _on(s["final_snapshot"])),
+        ("backups", f"{s['backup_retention_days']} days, window {s['backup_window']} UTC"),
+        ("maintenance", f"{s['maintenance_window']} UTC"),
+    ]
+    return [f"  {label + ':':<21}{value}" for label, value in rows]
+
+
+def _statements(statements: list[dict]) -> list[str]:
+    lines = []
+    for statement in statements:
+        actions = statement["Action"]
+        actions = actions if isinstance(actions, list) else [actions]
+        lines.append(f"  [{statement['policy']}] {statement['Sid']}: {statement['Effect']}")
+        lines.append(f"      actions:   {', '.join(actions)}")
+        lines.append(f"      resources: {', '.join(statement['Resource'])}")
+    return lines
+
+
+def _cost(c: dict) -> list[str]:
+    if c.get("estimate", True) is None:
+        return [f"  {c['reason']}: no estimate rather than a guess"]
+    rate = f"${c['usd_per_acu_hour']}/ACU-hour"
+    idle_note = "" if c["auto_pause_configured"] else " (needs minCapacity 0)"
+    return [
+        f"  {c['region']}, {rate}, {c['hours_per_month']} h/month; compute only "
+        f"(storage, I/O, backups extra). Source: {c['source']}",
+        f"  at minimum capacity all month:  ${c['monthly_at_min']:,.2f}",
+        f"  at maximum capacity all month:  ${c['monthly_at_max']:,.2f}",
+        f"  idle, without auto-pause:       ${c['idle_monthly_without_auto_pause']:,.2f}",
+        f"  idle, with auto-pause:          ${c['idle_monthly_with_auto_pause']:,.2f}{idle_note}",
+    ]
+
+
+def render_text(plan: dict) -> str:
+    """The plan for a reader."""
+    outputs = []
+    for name, value in plan["outputs"].items():
+        text = str(value).rstrip("\n")
+        outputs.append(f"  {name}: {text}" if "\n" not in text else f"  {name}:")
+        if "\n" in text:
+            outputs.extend(f"    | {line}".rstrip() for line in text.splitlines())
+    sections = [
+        [f"Plan for stack {plan['stack']} of {plan['project']}", plan["note"]],
+        [f"Resources ({sum(not r['component'] for r in plan['resources'])}, by component):"]
+        + _tree(plan["resources"]),
+        ["Key settings:"] + _settings(plan["settings"]),
+        ["IAM statements:"] + _statements(plan["iam_statements"]),
+        ["Outputs:"] + outputs,
+        ["Estimated compute cost per month:"] + _cost(plan["cost"]),
+    ]
+    return "\n\n".join("\n".join(section) for section in sections) + "\n"

@@ -1,0 +1,253 @@
+"""``python -m alex_db plan``: tree, JSON, config merging, secrets, diff, bad-config exits."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+
+import pytest
+
+from alex_db.cli import main
+from alex_db.offline import Placeholders
+from alex_db.plan_diff import diff_plans, render_changes
+from alex_db.stack_config import StackConfigError, load_stack_config
+from tests.conftest import ROOT
+
+PLACEHOLDER_PASSWORD = Placeholders().password
+
+
+def plan(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["plan", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def dev_plan_json() -> dict:
+    result = subprocess.run(
+        [sys.executable, "-m", "alex_db", "plan", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "under mocks" in result.stderr
+    return json.loads(result.stdout)
+
+
+def test_fresh_process_plan_lists_every_resource_with_parent_and_physical_name(dev_plan_json):
+    resources = {r["name"]: r for r in dev_plan_json["resources"]}
+    components = {r["urn"]: r["name"] for r in dev_plan_json["resources"] if r["component"]}
+    assert sorted(components.values()) == [
+        "alex-aurora",
+        "alex-credentials",
+        "alex-lambda",
+        "alex-network",
+    ]
+    assert resources["alex-aurora-cluster"]["physical_name"] == "alex-aurora-cluster"
+    assert components[resources["alex-aurora-cluster"]["parent"]] == "alex-aurora"
+    assert components[resources["alex-network-sg"]["parent"]] == "alex-network"
+    assert resources["alex-credentials-secret"]["physical_name"] == (
+        "alex-aurora-credentials-xxxxxxxx"
+    )
+    assert len([r for r in dev_plan_json["resources"] if not r["component"]]) == 11
+
+
+def test_json_schema_and_stable_order(dev_plan_json):
+    assert set(dev_plan_json) == {
+        "project",
+        "stack",
+        "note",
+        "config",
+        "resources",
+        "settings",
+        "iam_statements",
+        "outputs",
+        "cost",
+    }
+    urns = [r["urn"] for r in dev_plan_json["resources"]]
+    assert urns == sorted(urns)
+    for resource in dev_plan_json["resources"]:
+        assert set(resource) == {
+            "urn",
+            "type",
+            "name",
+            "parent",
+            "component",
+            "physical_name",
+            "inputs",
+        }
+
+
+def test_two_plans_are_byte_identical(capsys, dev_plan_json):
+    code, out, _ = plan(capsys, "--json")
+    assert code == 0
+    assert json.loads(out) == dev_plan_json
+
+
+def test_placeholders_are_marked(dev_plan_json):
+    outputs = dev_plan_json["outputs"]
+    assert ":000000000000:" in outputs["aurora_cluster_arn"]
+    assert "PLACEHOLDER" in outputs["aurora_cluster_endpoint"]
+    assert "PLACEHOLDER" in dev_plan_json["note"]
+
+
+def test_key_settings_and_cost_for_dev(dev_plan_json):
+    settings = dev_plan_json["settings"]
+    assert settings["engine_version"] == "15.12"
+    assert (settings["min_acu"], settings["max_acu"]) == (0.5, 1)
+    assert settings["data_api"] and settings["storage_encrypted"]
+    assert not settings["publicly_accessible"] and not settings["deletion_protection"]
+    assert settings["auto_pause_seconds"] is None
+    cost = dev_plan_json["cost"]
+    assert (cost["monthly_at_min"], cost["monthly_at_max"]) == (43.8, 87.6)
+    assert cost["idle_monthly_with_auto_pause"] == 0.0
+    assert "aws.amazon.com" in cost["source"]
+
+
+def test_iam_statements_are_listed_with_their_resources(dev_plan_json):
+    sids = {s["Sid"]: s for s in dev_plan_json["iam_statements"]}
+    assert sids["DataApiOnThisCluster"]["Resource"] == [
+        dev_plan_json["outputs"]["aurora_cluster_arn"]
+    ]
+
+
+def test_secret_inputs_are_masked_and_the_password_never_printed(capsys, dev_plan_json):
+    resources = {r["name"]: r for r in dev_plan_json["resources"]}
+    assert resources["alex-aurora-cluster"]["inputs"]["masterPassword"] == "[secret]"
+    assert resources["alex-aurora-credentials"]["inputs"]["secretString"] == "[secret]"
+    assert PLACEHOLDER_PASSWORD not in json.dumps(dev_plan_json)
+    code, out, err = plan(capsys)
+    assert code == 0
+    assert PLACEHOLDER_PASSWORD not in out + err
+
+
+def test_human_output_shows_tree_settings_statements_outputs_and_cost(capsys):
+    code, out, err = plan(capsys)
+    assert code == 0
+    assert "ran the program for stack dev under mocks" in err
+    assert "  alexdb:index:AuroraDatabase  alex-aurora\n" in out
+    assert "    aws:rds/cluster:Cluster  alex-aurora-cluster  ->  alex-aurora-cluster\n" in out
+    assert "  capacity:            0.5-1 ACU\n" in out
+    assert "  Data API:            on\n" in out
+    assert "  public access:       off\n" in out
+    assert "  deletion protection: off\n" in out
+    assert "actions:   secretsmanager:GetSecretValue" in out
+    assert "    | AURORA_CLUSTER_ARN=arn:aws:rds:us-east-1:000000000000:cluster:" in out
+    assert "  at minimum capacity all month:  $43.80\n" in out
+    assert "  at maximum capacity all month:  $87.60\n" in out
+
+
+def test_overrides_win_over_stack_and_project_values(capsys):
+    code, out, _ = plan(capsys, "--json", "--config", "minCapacity=0", "--config", "maxCapacity=8")
+    assert code == 0
+    document = json.loads(out)
+    assert document["config"]["alex-db:minCapacity"] == "0"
+    assert (document["settings"]["min_acu"], document["settings"]["max_acu"]) == (0, 8)
+    assert document["settings"]["auto_pause_seconds"] == 300
+    assert document["cost"]["monthly_at_max"] == 700.8
+    assert document["cost"]["auto_pause_configured"] is True
+
+
+def test_unknown_region_says_so_instead_of_guessing(capsys):
+    code, out, _ = plan(capsys, "--config", "aws:region=eu-west-1")
+    assert code == 0
+    assert "no ACU price for region eu-west-1" in out
+    assert "$" not in out.split("Estimated compute cost per month:")[1]
+
+
+def test_merge_order_is_project_then_stack_then_override(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: alex-db\nruntime: python\nconfig:\n"
+        "  minCapacity:\n    type: string\n    default: '0.5'\n"
+        "  maxCapacity:\n    type: string\n    default: '1'\n"
+        "  secondsUntilAutoPause:\n    type: integer\n    default: 300\n"
+    )
+    (tmp_path / "Pulumi.test.yaml").write_text(
+        "config:\n  aws:region: us-east-1\n  alex-db:maxCapacity: 4\n"
+        "  alex-db:note:\n    secure: v1:abcdef\n  alex-db:tags:\n    team: data\n"
+    )
+    config = load_stack_config("test", ["minCapacity=2"], project_dir=tmp_path)
+    assert config.values["alex-db:minCapacity"] == "2"  # override
+    assert config.values["alex-db:maxCapacity"] == "4"  # stack file, a YAML number
+    assert config.values["alex-db:secondsUntilAutoPause"] == "300"  # project default
+    assert config.values["alex-db:tags"] == '{"team": "data"}'  # objects reach programs as JSON
+    assert config.values["alex-db:note"] == "[secret]"
+    assert config.secret_keys == {"alex-db:note"}
+
+
+def test_missing_stack_lists_the_stacks_there_are(capsys):
+    code, out, err = plan(capsys, "--stack", "nosuchstack")
+    assert code == 2
+    assert out == ""
+    assert err == (
+        "stack 'nosuchstack' has no Pulumi.nosuchstack.yaml; existing stacks: dev "
+        "(create one with: pulumi stack init nosuchstack)\n"
+    )
+
+
+def test_malformed_override_is_rejected():
+    with pytest.raises(StackConfigError, match="is not KEY=VALUE"):
+        load_stack_config("dev", ["minCapacity"])
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("minCapacity=0.3", "alex-db:minCapacity = '0.3' is not allowed"),
+        ("maxCapacity=300", "alex-db:maxCapacity = '300' is not allowed"),
+        ("engineVersion=fifteen", "alex-db:engineVersion = 'fifteen' is not allowed"),
+    ],
+)
+def test_bad_config_exits_2_with_only_the_programs_one_line_message(capsys, override, message):
+    code, out, err = plan(capsys, "--config", override)
+    assert code == 2
+    assert out == ""
+    assert err.startswith(message)
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_diff_flags_a_cluster_replacement_as_data_loss(capsys, tmp_path, dev_plan_json):
+    old = copy.deepcopy(dev_plan_json)
+    cluster = next(r for r in old["resources"] if r["type"] == "aws:rds/cluster:Cluster")
+    cluster["inputs"]["databaseName"] = "legacy"
+    old_file = tmp_path / "old.json"
+    old_file.write_text(json.dumps(old))
+    code, out, _ = plan(capsys, "--diff", str(old_file))
+    assert code == 0
+    assert out.startswith("REPLACES — data loss: ")
+    assert "alex-aurora-cluster" in out.splitlines()[0]
+    assert "databaseName: 'legacy' -> 'alex'  (forces replacement)" in out
+
+
+def test_diff_of_an_in_place_change_and_of_identical_plans(dev_plan_json):
+    assert render_changes(diff_plans(dev_plan_json, dev_plan_json), {}, {}) == "No changes.\n"
+    new = copy.deepcopy(dev_plan_json)
+    cluster = next(r for r in new["resources"] if r["type"] == "aws:rds/cluster:Cluster")
+    cluster["inputs"]["serverlessv2ScalingConfiguration"] = {"minCapacity": 0, "maxCapacity": 4}
+    (change,) = diff_plans(dev_plan_json, new)
+    assert change.verdict == "updates in place"
+    assert change.properties == ("serverlessv2ScalingConfiguration",)
+
+
+def test_diff_flags_a_secret_rename_and_a_removed_cluster(dev_plan_json):
+    new = copy.deepcopy(dev_plan_json)
+    secret = next(r for r in new["resources"] if r["type"] == "aws:secretsmanager/secret:Secret")
+    secret["inputs"]["name"] = "renamed"
+    new["resources"] = [r for r in new["resources"] if r["type"] != "aws:rds/cluster:Cluster"]
+    verdicts = {change.urn_type: change.verdict for change in diff_plans(dev_plan_json, new)}
+    assert verdicts == {
+        "aws:secretsmanager/secret:Secret": "REPLACES — data loss",
+        "aws:rds/cluster:Cluster": "DELETES — data loss",
+    }
+
+
+def test_unreadable_old_plan_exits_2(capsys, tmp_path):
+    broken = tmp_path / "old.json"
+    broken.write_text("{not json")
+    code, out, err = plan(capsys, "--diff", str(broken))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
