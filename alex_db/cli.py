@@ -74,15 +74,135 @@ def run_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _source_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cluster-arn", help="the cluster ARN (output aurora_cluster_arn)")
+    parser.add_argument("--secret-arn", help="the secret ARN (output aurora_secret_arn)")
+    parser.add_argument(
+        "--outputs", metavar="FILE", help="JSON of `pulumi stack output --json` (- for stdin)"
+    )
+    parser.add_argument("--stack", help="read the outputs with the Pulumi CLI from this stack")
+    parser.add_argument("--database", help="database name (default: the stack's, or alex)")
+
+
+def _check_parser(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser(
+        "check", help="prove the deployed cluster answers SELECT version() through the Data API"
+    )
+    _source_arguments(check)
+    check.add_argument("--region", help="AWS region (default: AWS_REGION, or the ARN's region)")
+    check.add_argument(
+        "--wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to retry while an auto-paused cluster resumes (default 60)",
+    )
+    check.add_argument("--json", action="store_true", help="print a machine-readable report")
+
+
+def _env_parser(commands: argparse._SubParsersAction) -> None:
+    env = commands.add_parser(
+        "env", help="write AURORA_CLUSTER_ARN, AURORA_SECRET_ARN, AURORA_DATABASE into .env"
+    )
+    _source_arguments(env)
+    env.add_argument(
+        "--file", default=".env", help="the file to update (default .env; - for stdout)"
+    )
+
+
+def _flags(args: argparse.Namespace) -> dict[str, str | None]:
+    from alex_db import targets
+
+    return {
+        targets.CLUSTER_ARN_VARIABLE: args.cluster_arn,
+        targets.SECRET_ARN_VARIABLE: args.secret_arn,
+        targets.DATABASE_VARIABLE: args.database,
+    }
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Resolve the target, run the checks, print one line a step (or JSON)."""
+    import os
+
+    import boto3
+
+    from alex_db import targets
+    from alex_db.check import Exit, run_checks
+
+    try:
+        target = targets.resolve(
+            _flags(args),
+            [
+                targets.environment_values(os.environ, Path.cwd()),
+                targets.stack_output_values(args.outputs, args.stack),
+            ],
+            args.region,
+            os.environ,
+        )
+    except targets.TargetError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return Exit.USAGE
+    report = run_checks(
+        boto3.Session(),
+        target,
+        args.wait,
+        sleep=time.sleep,
+        clock=time.monotonic,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    if args.json:
+        print(report.as_json())
+    else:
+        for step in report.steps:
+            print(step.line(), flush=True)
+    return int(report.exit)
+
+
+def run_env(args: argparse.Namespace) -> int:
+    """Write the stack's ARNs and database name into a .env file (or stdout)."""
+    from alex_db import dotenv, targets
+    from alex_db.check import Exit
+
+    try:
+        target = targets.resolve(
+            _flags(args),
+            [targets.stack_output_values(args.outputs, args.stack)],
+            region=None,
+            environ={},
+        )
+    except targets.TargetError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return Exit.USAGE
+    updates = {
+        targets.CLUSTER_ARN_VARIABLE: target.cluster_arn,
+        targets.SECRET_ARN_VARIABLE: target.secret_arn,
+        targets.DATABASE_VARIABLE: target.database,
+    }
+    if args.file == "-":
+        print(dotenv.merge("", updates), end="")
+        return Exit.OK
+    path = Path(args.file)
+    before = path.read_text() if path.exists() else ""
+    after = dotenv.merge(before, updates)
+    if after == before:
+        print(f"{path}: already up to date", file=sys.stderr)
+        return Exit.OK
+    dotenv.write_atomically(path, after)
+    print(f"{path}: wrote {', '.join(updates)}", file=sys.stderr)
+    return Exit.OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m alex_db`` parser."""
     parser = argparse.ArgumentParser(prog="python -m alex_db", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     _plan_parser(commands)
+    _check_parser(commands)
+    _env_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
-    return {"plan": run_plan}[args.command](args)
+    return {"plan": run_plan, "check": run_check, "env": run_env}[args.command](args)
