@@ -13,14 +13,14 @@ from alex_db.instructions import DeployedDatabase, render
 from alex_db.lambda_access import LambdaAccess, LambdaAccessArgs
 from alex_db.naming import PhysicalNames
 from alex_db.network import Network, NetworkArgs
-from alex_db.settings import DEFAULTS, NAMESPACE, Settings, SettingsError, load_settings
+from alex_db.settings import CONFIG_KEYS, NAMESPACE, Settings, SettingsError, load_settings
 
 
 def read_settings() -> Settings:
     """The stack's settings; a bad value ends the run with its one-line message, no traceback,
     before any resource is registered."""
     config = pulumi.Config(NAMESPACE)
-    raw = {name: config.get(name) for name in DEFAULTS}
+    raw = {name: config.get(name) for name in CONFIG_KEYS}
     try:
         return load_settings(
             raw, stack=pulumi.get_stack(), region=pulumi.Config("aws").get("region")
@@ -30,17 +30,29 @@ def read_settings() -> Settings:
 
 
 settings = read_settings()
+for warning in settings.warnings:
+    pulumi.log.warn(warning)
 names = PhysicalNames.for_stack(settings.stack)
+profile = settings.profile
 
 credentials = Credentials(
     "alex-credentials",
-    CredentialsArgs(secret_name_prefix=names.secret_prefix, tags=settings.tags),
+    CredentialsArgs(
+        secret_name_prefix=names.secret_prefix,
+        recovery_window_in_days=profile.secret_recovery_window_days,
+        protect=profile.protect,
+        tags=settings.tags,
+    ),
 )
 network = Network(
     "alex-network",
     NetworkArgs(
         subnet_group_name=names.subnet_group,
         security_group_name=names.security_group,
+        vpc_id=settings.network.vpc_id,
+        subnet_ids=settings.network.subnet_ids,
+        allowed_cidrs=settings.network.allowed_cidrs,
+        allowed_security_group_ids=settings.network.allowed_security_group_ids,
         tags=settings.tags,
     ),
 )
@@ -48,7 +60,7 @@ database = AuroraDatabase(
     "alex-aurora",
     DatabaseArgs(
         cluster_identifier=names.cluster,
-        instance_identifier=names.instance(1),
+        instance_identifiers=[names.instance(n) for n in range(1, settings.readers + 2)],
         engine_version=str(settings.engine_version),
         capacity=settings.capacity,
         subnet_group_name=network.subnet_group_name,
@@ -57,6 +69,8 @@ database = AuroraDatabase(
         master_password=credentials.password,
         secret_id=credentials.secret_id,
         secret_arn=credentials.secret_arn,
+        profile=profile,
+        log_exports=list(settings.log_exports),
         tags=settings.tags,
     ),
 )

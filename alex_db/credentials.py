@@ -28,6 +28,8 @@ class CredentialsArgs:
     recreated under the same name."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on the secret. Default none."""
+    protect: bool = False
+    """Pulumi refuses to delete the secret while True. Default False."""
 
 
 class Credentials(pulumi.ComponentResource):
@@ -70,7 +72,7 @@ class Credentials(pulumi.ComponentResource):
             description="Master credentials of the Alex Aurora PostgreSQL cluster (RDS format)",
             recovery_window_in_days=args.recovery_window_in_days,
             tags=dict(args.tags),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.secret_id = secret.id
         self.secret_arn = secret.arn

@@ -10,6 +10,7 @@ import pulumi
 from pulumi_aws import rds, secretsmanager
 
 from alex_db.policies import data_api_statements
+from alex_db.profile import PERFORMANCE_INSIGHTS_FREE_DAYS, Profile
 from alex_db.settings import Capacity
 
 ENGINE = "aurora-postgresql"
@@ -17,7 +18,6 @@ ENGINE = "aurora-postgresql"
 SECRET_ENGINE = "postgres"
 DATABASE_NAME = "alex"
 SERVERLESS_INSTANCE_CLASS = "db.serverless"
-BACKUP_RETENTION_DAYS = 7
 BACKUP_WINDOW = "03:00-04:00"
 MAINTENANCE_WINDOW = "sun:04:00-sun:05:00"
 
@@ -54,8 +54,8 @@ class DatabaseArgs:
 
     cluster_identifier: str
     """The cluster's name in RDS."""
-    instance_identifier: str
-    """The writer instance's name in RDS."""
+    instance_identifiers: list[str]
+    """Instance names in RDS: the writer first, then the readers."""
     engine_version: str
     """Aurora PostgreSQL ``MAJOR.MINOR``; validated by the settings module."""
     capacity: Capacity
@@ -72,13 +72,18 @@ class DatabaseArgs:
     """The credentials secret this component writes the connection document into."""
     secret_arn: pulumi.Input[str]
     """That secret's ARN, for Data API grants."""
+    profile: Profile
+    """Dev or production: protection, snapshots, backups, insights."""
+    log_exports: list[str] = field(default_factory=list)
+    """CloudWatch log exports. Default none."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on the cluster and instance (copied to snapshots). Default none."""
 
 
 class AuroraDatabase(pulumi.ComponentResource):
     """An encrypted Aurora PostgreSQL cluster in provisioned mode with Serverless v2 scaling, the
-    Data API on, one ``db.serverless`` writer, and its credentials secret filled in."""
+    Data API on, a ``db.serverless`` writer (plus readers, if asked), and its credentials secret
+    filled in."""
 
     cluster_arn: pulumi.Output[str]
     """The cluster ARN (the Data API's ``resourceArn``)."""
@@ -98,6 +103,8 @@ class AuroraDatabase(pulumi.ComponentResource):
     ) -> None:
         super().__init__("alexdb:index:AuroraDatabase", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        kept = pulumi.ResourceOptions(parent=self, protect=args.profile.protect)
+        profile = args.profile
         cluster = rds.Cluster(
             f"{name}-cluster",
             cluster_identifier=args.cluster_identifier,
@@ -112,29 +119,41 @@ class AuroraDatabase(pulumi.ComponentResource):
             db_subnet_group_name=args.subnet_group_name,
             vpc_security_group_ids=args.security_group_ids,
             storage_encrypted=True,
-            backup_retention_period=BACKUP_RETENTION_DAYS,
+            backup_retention_period=profile.backup_retention_days,
             preferred_backup_window=BACKUP_WINDOW,
             preferred_maintenance_window=MAINTENANCE_WINDOW,
             copy_tags_to_snapshot=True,
-            # Dev-friendly like the seed: destroy leaves nothing behind, changes apply now.
-            skip_final_snapshot=True,
-            apply_immediately=True,
+            enabled_cloudwatch_logs_exports=list(args.log_exports),
+            # Dev (like the seed): destroy leaves nothing behind and changes apply now.
+            # Production: AWS refuses deletion, a final snapshot is kept, changes wait.
+            deletion_protection=profile.deletion_protection,
+            skip_final_snapshot=profile.skip_final_snapshot,
+            final_snapshot_identifier=None
+            if profile.skip_final_snapshot
+            else f"{args.cluster_identifier}-final",
+            apply_immediately=profile.apply_immediately,
             tags=dict(args.tags),
-            opts=child,
+            opts=kept,
         )
-        rds.ClusterInstance(
-            f"{name}-instance-1",
-            identifier=args.instance_identifier,
-            cluster_identifier=cluster.id,
-            instance_class=SERVERLESS_INSTANCE_CLASS,
-            engine=cluster.engine,
-            engine_version=cluster.engine_version,
-            publicly_accessible=False,
-            performance_insights_enabled=False,
-            apply_immediately=True,
-            tags=dict(args.tags),
-            opts=child,
-        )
+        for number, identifier in enumerate(args.instance_identifiers, start=1):
+            rds.ClusterInstance(
+                f"{name}-instance-{number}",
+                identifier=identifier,
+                cluster_identifier=cluster.id,
+                instance_class=SERVERLESS_INSTANCE_CLASS,
+                engine=cluster.engine,
+                engine_version=cluster.engine_version,
+                publicly_accessible=False,
+                # The writer is tier 0; readers come next in line for failover.
+                promotion_tier=0 if number == 1 else 1,
+                performance_insights_enabled=profile.performance_insights,
+                performance_insights_retention_period=PERFORMANCE_INSIGHTS_FREE_DAYS
+                if profile.performance_insights
+                else None,
+                apply_immediately=profile.apply_immediately,
+                tags=dict(args.tags),
+                opts=kept,
+            )
         secretsmanager.SecretVersion(
             f"{name}-credentials",
             secret_id=args.secret_id,

@@ -8,6 +8,7 @@ program through here, so what the plan shows is what the tests prove.
 
 from __future__ import annotations
 
+import logging
 import runpy
 import sys
 from collections.abc import Iterable, Mapping
@@ -53,6 +54,8 @@ class RecordedResource:
     name: str
     parent_urn: str
     custom: bool
+    protect: bool
+    """Pulumi refuses to delete it (``protect=True``)."""
     resource_id: str
     """The id the (mocked) provider assigned; empty for components."""
     inputs: dict[str, Any]
@@ -77,6 +80,8 @@ class ProgramRun:
     resources: list[RecordedResource]
     outputs: dict[str, StackOutput]
     placeholders: Placeholders
+    warnings: list[str] = field(default_factory=list)
+    """What the program said with ``pulumi.log.warn``."""
 
     def of_type(self, type_token: str) -> list[RecordedResource]:
         """All resources of one type token."""
@@ -134,10 +139,10 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         p = self.placeholders
         answers = {
             "aws:ec2/getVpc:getVpc": {
-                "id": p.vpc_id,
+                "id": args.args.get("id") or p.vpc_id,
                 "cidrBlock": p.vpc_cidr,
                 "default": True,
-                "arn": self._arn("ec2", f"vpc/{p.vpc_id}"),
+                "arn": self._arn("ec2", f"vpc/{args.args.get('id') or p.vpc_id}"),
             },
             "aws:ec2/getSubnets:getSubnets": {"id": self.region, "ids": list(p.subnet_ids)},
             "aws:index/getCallerIdentity:getCallerIdentity": {
@@ -240,6 +245,7 @@ class RecordingMonitor(MockMonitor):
                 name=request.name,
                 parent_urn=request.parent,
                 custom=bool(request.custom),
+                protect=bool(request.protect),
                 resource_id=response.id,
                 inputs={key: whole_numbers(pair[0]) for key, pair in unwrapped.items()},
                 secret_inputs=frozenset(key for key, pair in unwrapped.items() if pair[1]),
@@ -247,6 +253,24 @@ class RecordingMonitor(MockMonitor):
             )
         )
         return response
+
+
+class _Collected(logging.Handler):
+    """Keeps the messages the program logs at warning level or above."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _program_logger(handler: logging.Handler) -> logging.Logger:
+    logger = logging.getLogger(f"{__name__}.program")
+    logger.handlers = [handler]
+    logger.propagate = False
+    return logger
 
 
 def _resolve(value: Any) -> StackOutput:
@@ -281,10 +305,23 @@ def run_program(
     mocks = monitor.mocks
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(dict(config), secret_keys=list(secret_keys))
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    collected = _Collected()
+    pulumi.runtime.set_mocks(
+        mocks,
+        project=PROJECT,
+        stack=stack,
+        preview=False,
+        monitor=monitor,
+        logger=_program_logger(collected),
+    )
     root = pulumi.runtime.get_root_resource()
     if str(program.parent) not in sys.path:
         sys.path.insert(0, str(program.parent))
     _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
     outputs = {name: _resolve(value) for name, value in root.outputs.items()}
-    return ProgramRun(resources=list(monitor.recorded), outputs=outputs, placeholders=placeholders)
+    return ProgramRun(
+        resources=list(monitor.recorded),
+        outputs=outputs,
+        placeholders=placeholders,
+        warnings=collected.messages,
+    )

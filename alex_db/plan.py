@@ -45,6 +45,7 @@ def _resource_entry(resource: RecordedResource, password: str) -> dict:
         "name": resource.name,
         "parent": resource.parent_urn or None,
         "component": not resource.custom,
+        "protect": resource.protect,
         "physical_name": physical_name(resource),
         "inputs": {
             key: _masked(value, key in resource.secret_inputs, password)
@@ -126,6 +127,7 @@ def build_plan(stack: str, config: StackConfig, run: ProgramRun) -> dict:
         ),
         "settings": settings,
         "iam_statements": _iam_statements(run),
+        "warnings": list(run.warnings),
         "outputs": {
             name: _masked(output.value, output.secret, password)
             for name, output in sorted(run.outputs.items())

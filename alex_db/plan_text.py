@@ -18,6 +18,7 @@ def _tree(resources: list[dict]) -> list[str]:
     def walk(resource: dict, depth: int) -> None:
         name = resource["physical_name"]
         shown = f"  ->  {name}" if name else ""
+        shown += "  [protected]" if resource["protect"] else ""
         lines.append(f"{'  ' * depth}{resource['type']}  {resource['name']}{shown}")
         for child in children.get(resource["urn"], []):
             walk(child, depth + 1)
@@ -84,7 +85,8 @@ def render_text(plan: dict) -> str:
         if "\n" in text:
             outputs.extend(f"    | {line}".rstrip() for line in text.splitlines())
     sections = [
-        [f"Plan for stack {plan['stack']} of {plan['project']}", plan["note"]],
+        [f"Plan for stack {plan['stack']} of {plan['project']}", plan["note"]]
+        + [f"WARNING: {warning}" for warning in plan["warnings"]],
         [f"Resources ({sum(not r['component'] for r in plan['resources'])}, by component):"]
         + _tree(plan["resources"]),
         ["Key settings:"] + _settings(plan["settings"]),

@@ -8,9 +8,20 @@ is allowed, before any resource is registered.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from alex_db.config_values import (
+    NAMESPACE,
+    SettingsError,
+    key,
+    parse_bool,
+    parse_int,
+    parse_list,
+    parse_map,
+    reject,
+)
 from alex_db.engine_versions import (
     AUTO_PAUSE_MINIMUMS,
     DATA_API_MINIMUMS,
@@ -20,8 +31,10 @@ from alex_db.engine_versions import (
     supports_auto_pause,
     supports_data_api,
 )
+from alex_db.network_settings import NetworkSettings, load_network
+from alex_db.profile import Profile, profile_for
 
-NAMESPACE = "alex-db"
+__all__ = ["NAMESPACE", "SettingsError", "Settings", "Capacity", "load_settings", "key"]
 
 # Serverless v2 capacity limits (Aurora user guide, "Aurora Serverless v2 capacity").
 ACU_STEP = 0.5
@@ -31,17 +44,28 @@ AUTO_PAUSE_SECONDS_RANGE = (300, 86400)
 # On everything taggable, so the seed's cost reports keep working.
 BASE_TAGS: dict[str, str] = {"Project": "alex", "Part": "5"}
 
+MAX_READERS = 15
+# Aurora PostgreSQL cluster log types (RDS API, CreateDBCluster EnableCloudwatchLogsExports).
+LOG_TYPES = ("postgresql", "instance", "iam-db-auth-error")
+MAX_USER_TAGS = 48  # AWS allows 50 tags a resource; Project and Part take two
+# Stack names become part of RDS identifiers: lowercase letters, digits, single hyphens.
+_STACK_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+MAX_STACK_NAME = 30
+
 # The program's defaults; Pulumi.yaml declares the same ones (a test compares them).
 DEFAULTS: dict[str, str] = {
     "minCapacity": "0.5",
     "maxCapacity": "1",
     "engineVersion": "15.12",
     "secondsUntilAutoPause": "300",
+    "production": "false",
+    "readers": "0",
+    "allowPublicIngress": "false",
+    "allowedSecurityGroupIds": "[]",
 }
-
-
-class SettingsError(ValueError):
-    """A configuration value that is not allowed; the message is one line for the user."""
+# Keys whose default is not a constant (the VPC's CIDR, the profile's log exports, ...).
+OPTIONAL_KEYS = ("vpcId", "subnetIds", "allowedCidrs", "logExports", "tags")
+CONFIG_KEYS = (*DEFAULTS, *OPTIONAL_KEYS)
 
 
 @dataclass(frozen=True)
@@ -74,16 +98,22 @@ class Settings:
     capacity: Capacity
     """Serverless v2 scaling range. Default 0.5–1 ACU."""
     tags: dict[str, str]
-    """Tags for every taggable resource. Default ``Project=alex``, ``Part=5``."""
+    """Tags for every taggable resource: ``tags`` over ``Project=alex``, ``Part=5``."""
+    production: bool = False
+    """The production profile instead of dev's. Default false."""
+    readers: int = 0
+    """Reader instances besides the writer, for failover. Default 0."""
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    """Default VPC and VPC-CIDR-only access unless configured."""
+    log_exports: tuple[str, ...] = ()
+    """CloudWatch log exports. Default ``postgresql`` in production, none in dev."""
+    warnings: tuple[str, ...] = ()
+    """Things worth saying that are not errors (e.g. a prod stack without production)."""
 
-
-def key(name: str) -> str:
-    """The full config key as users type it: ``alex-db:minCapacity``."""
-    return f"{NAMESPACE}:{name}"
-
-
-def _reject(name: str, value: str, allowed: str) -> SettingsError:
-    return SettingsError(f"{key(name)} = {value!r} is not allowed: {allowed}")
+    @property
+    def profile(self) -> Profile:
+        """What production (or dev) means for each resource."""
+        return profile_for(self.production)
 
 
 def _acu(name: str, raw: str, lowest: float) -> float:
@@ -91,39 +121,25 @@ def _acu(name: str, raw: str, lowest: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise _reject(name, raw, allowed) from None
+        raise reject(name, raw, allowed) from None
     if not math.isfinite(value) or not lowest <= value <= ACU_CEILING:
-        raise _reject(name, raw, allowed)
+        raise reject(name, raw, allowed)
     if not (value / ACU_STEP).is_integer():
-        raise _reject(name, raw, allowed)
+        raise reject(name, raw, allowed)
     return value
 
 
 def _engine_version(raw: str) -> EngineVersion:
     version = parse_engine_version(raw)
     if version is None:
-        raise _reject(
-            "engineVersion", raw, "an Aurora PostgreSQL version MAJOR.MINOR such as 15.12"
-        )
+        raise reject("engineVersion", raw, "an Aurora PostgreSQL version MAJOR.MINOR such as 15.12")
     if not supports_data_api(version):
-        raise _reject(
+        raise reject(
             "engineVersion",
             raw,
             f"the Data API on Serverless v2 needs {describe_minimums(DATA_API_MINIMUMS)}",
         )
     return version
-
-
-def _auto_pause_seconds(raw: str) -> int:
-    low, high = AUTO_PAUSE_SECONDS_RANGE
-    allowed = f"a whole number of seconds from {low} to {high}"
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _reject("secondsUntilAutoPause", raw, allowed) from None
-    if not low <= value <= high:
-        raise _reject("secondsUntilAutoPause", raw, allowed)
-    return value
 
 
 def _capacity(values: Mapping[str, str], version: EngineVersion) -> Capacity:
@@ -134,7 +150,12 @@ def _capacity(values: Mapping[str, str], version: EngineVersion) -> Capacity:
             f"{key('minCapacity')} = {values['minCapacity']!r} is not allowed: it must not exceed "
             f"{key('maxCapacity')} = {values['maxCapacity']!r}"
         )
-    pause_seconds = _auto_pause_seconds(values["secondsUntilAutoPause"])
+    pause_seconds = parse_int(
+        "secondsUntilAutoPause",
+        values["secondsUntilAutoPause"],
+        *AUTO_PAUSE_SECONDS_RANGE,
+        " of seconds",
+    )
     if min_acu == 0 and not supports_auto_pause(version):
         raise SettingsError(
             f"{key('minCapacity')} = {values['minCapacity']!r} is not allowed with "
@@ -142,6 +163,50 @@ def _capacity(values: Mapping[str, str], version: EngineVersion) -> Capacity:
             f"{describe_minimums(AUTO_PAUSE_MINIMUMS)}"
         )
     return Capacity(min_acu, max_acu, pause_seconds if min_acu == 0 else None)
+
+
+def _stack_name(stack: str) -> str:
+    if not _STACK_NAME.match(stack) or len(stack) > MAX_STACK_NAME:
+        raise SettingsError(
+            f"stack name {stack!r} cannot be part of AWS resource names: use at most "
+            f"{MAX_STACK_NAME} lowercase letters, digits and single hyphens, starting with a letter"
+        )
+    return stack
+
+
+def _log_exports(raw: str | None, production: bool) -> tuple[str, ...]:
+    if raw is None:
+        return profile_for(production).default_log_exports
+    exports = parse_list("logExports", raw, f"log types from {', '.join(LOG_TYPES)}")
+    unknown = [item for item in exports if item not in LOG_TYPES]
+    if unknown or len(set(exports)) != len(exports):
+        raise reject("logExports", raw, f"distinct log types from {', '.join(LOG_TYPES)}")
+    return tuple(exports)
+
+
+def _tags(raw: str | None) -> dict[str, str]:
+    if raw is None:
+        return dict(BASE_TAGS)
+    user_tags = parse_map("tags", raw, "tag names to values")
+    allowed = (
+        f"at most {MAX_USER_TAGS} tags, names of 1-128 characters not starting with aws:, "
+        f"values of at most 256 characters"
+    )
+    if len(user_tags) > MAX_USER_TAGS:
+        raise reject("tags", raw, allowed)
+    for name, value in user_tags.items():
+        if not 1 <= len(name) <= 128 or name.lower().startswith("aws:") or len(value) > 256:
+            raise reject("tags", raw, allowed)
+    return {**BASE_TAGS, **user_tags}
+
+
+def _warnings(stack: str, production: bool) -> tuple[str, ...]:
+    if stack.startswith("prod") and not production:
+        return (
+            f"stack {stack!r} looks like production but {key('production')} is not true: "
+            f"no deletion protection, no final snapshot, secret deleted at once",
+        )
+    return ()
 
 
 def load_settings(
@@ -153,10 +218,16 @@ def load_settings(
     """
     values = {name: (raw.get(name) or default).strip() for name, default in DEFAULTS.items()}
     version = _engine_version(values["engineVersion"])
+    production = parse_bool("production", values["production"])
     return Settings(
-        stack=stack,
+        stack=_stack_name(stack),
         region=region,
         engine_version=version,
         capacity=_capacity(values, version),
-        tags=dict(BASE_TAGS),
+        tags=_tags(raw.get("tags")),
+        production=production,
+        readers=parse_int("readers", values["readers"], 0, MAX_READERS),
+        network=load_network({**raw, **values}),
+        log_exports=_log_exports(raw.get("logExports"), production),
+        warnings=_warnings(stack, production),
     )

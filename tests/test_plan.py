@@ -62,6 +62,7 @@ def test_json_schema_and_stable_order(dev_plan_json):
         "note",
         "config",
         "resources",
+        "warnings",
         "settings",
         "iam_statements",
         "outputs",
@@ -76,6 +77,7 @@ def test_json_schema_and_stable_order(dev_plan_json):
             "name",
             "parent",
             "component",
+            "protect",
             "physical_name",
             "inputs",
         }

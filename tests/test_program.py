@@ -10,6 +10,7 @@ import yaml
 
 from alex_db.offline import recording_monitor, run_program
 from alex_db.settings import DEFAULTS
+from alex_db.stack_config import as_config_string
 from tests.conftest import (
     CLUSTER,
     DEV_CONFIG,
@@ -178,7 +179,7 @@ def test_bad_config_stops_with_run_error_before_any_resource(config, message):
 
 def test_program_defaults_equal_the_pulumi_yaml_defaults():
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-    assert {key: str(spec["default"]) for key, spec in declared.items()} == DEFAULTS
+    assert {key: as_config_string(spec["default"]) for key, spec in declared.items()} == DEFAULTS
 
 
 def test_dev_stack_file_sets_region_and_the_seeds_capacity():

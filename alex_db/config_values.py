@@ -1,0 +1,70 @@
+"""Parsing single stack-config values, each failure one line naming key, value and what is
+allowed (pure). Pulumi hands every value to the program as a string: booleans as
+``true``/``false``, YAML lists and maps as JSON."""
+
+from __future__ import annotations
+
+import json
+
+NAMESPACE = "alex-db"
+
+
+class SettingsError(ValueError):
+    """A configuration value that is not allowed; the message is one line for the user."""
+
+
+def key(name: str) -> str:
+    """The full config key as users type it: ``alex-db:minCapacity``."""
+    return f"{NAMESPACE}:{name}"
+
+
+def reject(name: str, value: str, allowed: str) -> SettingsError:
+    """The error for ``name`` set to ``value``."""
+    return SettingsError(f"{key(name)} = {value!r} is not allowed: {allowed}")
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    """``true`` or ``false`` (any case)."""
+    lowered = raw.strip().lower()
+    if lowered not in ("true", "false"):
+        raise reject(name, raw, "true or false")
+    return lowered == "true"
+
+
+def parse_int(name: str, raw: str, low: int, high: int, unit: str = "") -> int:
+    """A whole number from ``low`` to ``high``."""
+    allowed = f"a whole number{unit} from {low} to {high}"
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise reject(name, raw, allowed) from None
+    if not low <= value <= high:
+        raise reject(name, raw, allowed)
+    return value
+
+
+def parse_list(name: str, raw: str, what: str) -> list[str]:
+    """A YAML list (JSON on the way in) of strings, or a comma-separated string."""
+    text = raw.strip()
+    if not text.startswith("["):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError:
+        items = None
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise reject(name, raw, f"a list of {what}")
+    return [item.strip() for item in items]
+
+
+def parse_map(name: str, raw: str, what: str) -> dict[str, str]:
+    """A YAML map (JSON on the way in) of strings to strings."""
+    try:
+        mapping = json.loads(raw)
+    except json.JSONDecodeError:
+        mapping = None
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+    ):
+        raise reject(name, raw, f"a map of {what}")
+    return mapping
