@@ -108,6 +108,7 @@ pulumi.export(
                     settings.region,
                     settings.capacity.min_acu,
                     settings.capacity.seconds_until_auto_pause,
+                    instances=settings.readers + 1,
                 ),
             )
         )

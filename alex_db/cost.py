@@ -27,6 +27,8 @@ class CostEstimate:
     """Monthly compute cost of one ACU range in one region, in USD."""
 
     region: str
+    instances: int
+    """Writer plus readers: each instance bills its own ACUs."""
     usd_per_acu_hour: float
     hours_per_month: int
     at_min: float
@@ -45,8 +47,11 @@ class CostEstimate:
         return f"{table['source']} ({table['as_of']})"
 
 
-def estimate(region: str | None, min_acu: float, max_acu: float) -> CostEstimate | None:
-    """The estimate for ``region``, or None when the table has no price for it."""
+def estimate(
+    region: str | None, min_acu: float, max_acu: float, instances: int = 1
+) -> CostEstimate | None:
+    """The estimate for ``instances`` Serverless v2 instances in ``region`` (each bills its own
+    ACUs), or None when the table has no price for the region."""
     table = price_table()
     price = table["usd_per_acu_hour"].get(region or "")
     if price is None:
@@ -54,10 +59,11 @@ def estimate(region: str | None, min_acu: float, max_acu: float) -> CostEstimate
     hours = table["hours_per_month"]
 
     def monthly(acu: float) -> float:
-        return round(acu * price * hours, 2)
+        return round(instances * acu * price * hours, 2)
 
     return CostEstimate(
         region=region,
+        instances=instances,
         usd_per_acu_hour=price,
         hours_per_month=hours,
         at_min=monthly(min_acu),
@@ -67,15 +73,19 @@ def estimate(region: str | None, min_acu: float, max_acu: float) -> CostEstimate
     )
 
 
-def describe_floor(region: str | None, min_acu: float, seconds_until_auto_pause: int | None) -> str:
+def describe_floor(
+    region: str | None, min_acu: float, seconds_until_auto_pause: int | None, instances: int = 1
+) -> str:
     """One sentence on the least the cluster's compute costs a month, for setup instructions."""
-    cost = estimate(region, min_acu, min_acu)
+    cost = estimate(region, min_acu, min_acu, instances)
     if cost is None:
         return (
             f"no price is known for region {region or '(not set)'}: add it to "
             f"alex_db/data/acu_prices.json for an estimate"
         )
     rate = f"{min_acu:g} ACU x ${cost.usd_per_acu_hour}/ACU-hour x {cost.hours_per_month} h"
+    if instances > 1:
+        rate = f"{instances} instances x {rate}"
     if seconds_until_auto_pause is not None:
         return (
             f"about $0.00/month of compute while paused (pauses after "

@@ -87,7 +87,9 @@ def _iam_statements(run: ProgramRun) -> list[dict]:
 
 
 def _cost(region: str | None, settings: dict) -> dict:
-    estimate = cost.estimate(region, settings["min_acu"], settings["max_acu"])
+    estimate = cost.estimate(
+        region, settings["min_acu"], settings["max_acu"], settings["instances"]
+    )
     if estimate is None:
         return {
             "region": region,
@@ -99,6 +101,7 @@ def _cost(region: str | None, settings: dict) -> dict:
         "currency": "USD",
         "usd_per_acu_hour": estimate.usd_per_acu_hour,
         "hours_per_month": estimate.hours_per_month,
+        "instances": estimate.instances,
         "source": estimate.source,
         "compute_only": True,
         "monthly_at_min": estimate.at_min,

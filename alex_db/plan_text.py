@@ -67,7 +67,8 @@ def _cost(c: dict) -> list[str]:
     rate = f"${c['usd_per_acu_hour']}/ACU-hour"
     idle_note = "" if c["auto_pause_configured"] else " (needs minCapacity 0)"
     return [
-        f"  {c['region']}, {rate}, {c['hours_per_month']} h/month; compute only "
+        f"  {c['region']}, {rate}, {c['hours_per_month']} h/month, {c['instances']} instance(s) "
+        f"billing their own ACUs; compute only "
         f"(storage, I/O, backups extra). Source: {c['source']}",
         f"  at minimum capacity all month:  ${c['monthly_at_min']:,.2f}",
         f"  at maximum capacity all month:  ${c['monthly_at_max']:,.2f}",

@@ -185,7 +185,7 @@ def test_missing_stack_lists_the_stacks_there_are(capsys):
     assert code == 2
     assert out == ""
     assert err == (
-        "stack 'nosuchstack' has no Pulumi.nosuchstack.yaml; existing stacks: dev "
+        "stack 'nosuchstack' has no Pulumi.nosuchstack.yaml; existing stacks: dev, prod "
         "(create one with: pulumi stack init nosuchstack)\n"
     )
 
