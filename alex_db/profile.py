@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,11 @@ PRODUCTION = Profile(
 PERFORMANCE_INSIGHTS_FREE_DAYS = 7
 
 
-def profile_for(production: bool) -> Profile:
-    """The production profile or the dev one."""
-    return PRODUCTION if production else DEV
+def profile_for(production: bool, allow_deletion: bool = False) -> Profile:
+    """The production profile or the dev one. ``allow_deletion`` lifts only the two guards that
+    stop a delete (AWS deletion protection, Pulumi protect): the final snapshot, backups and the
+    secret's recovery window stay, so a deliberate teardown still leaves a way back."""
+    profile = PRODUCTION if production else DEV
+    if allow_deletion:
+        profile = replace(profile, deletion_protection=False, protect=False)
+    return profile

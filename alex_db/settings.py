@@ -59,6 +59,7 @@ DEFAULTS: dict[str, str] = {
     "engineVersion": "15.12",
     "secondsUntilAutoPause": "300",
     "production": "false",
+    "allowDeletion": "false",
     "readers": "0",
     "allowPublicIngress": "false",
     "allowedSecurityGroupIds": "[]",
@@ -101,6 +102,8 @@ class Settings:
     """Tags for every taggable resource: ``tags`` over ``Project=alex``, ``Part=5``."""
     production: bool = False
     """The production profile instead of dev's. Default false."""
+    allow_deletion: bool = False
+    """Lift deletion protection and Pulumi protect (the first step of removing production)."""
     readers: int = 0
     """Reader instances besides the writer, for failover. Default 0."""
     network: NetworkSettings = field(default_factory=NetworkSettings)
@@ -113,7 +116,7 @@ class Settings:
     @property
     def profile(self) -> Profile:
         """What production (or dev) means for each resource."""
-        return profile_for(self.production)
+        return profile_for(self.production, self.allow_deletion)
 
 
 def _acu(name: str, raw: str, lowest: float) -> float:
@@ -226,6 +229,7 @@ def load_settings(
         capacity=_capacity(values, version),
         tags=_tags(raw.get("tags")),
         production=production,
+        allow_deletion=parse_bool("allowDeletion", values["allowDeletion"]),
         readers=parse_int("readers", values["readers"], 0, MAX_READERS),
         network=load_network({**raw, **values}),
         log_exports=_log_exports(raw.get("logExports"), production),

@@ -249,3 +249,15 @@ def test_bad_new_key_stops_the_program_before_any_resource():
     with pytest.raises(pulumi.RunError, match="alex-db:readers = '99'"):
         run_program("dev", config, TEST_PLACEHOLDERS, monitor=monitor)
     assert monitor.recorded == []
+
+
+def test_allow_deletion_lifts_only_the_delete_guards():
+    leaving = run("prod", production="true", allowDeletion="true")
+    cluster = leaving.one(CLUSTER)
+    assert cluster.inputs["deletionProtection"] is False
+    assert not cluster.protect
+    assert not leaving.one(SECRET).protect
+    assert cluster.inputs["skipFinalSnapshot"] is False, "the final snapshot stays"
+    assert cluster.inputs["finalSnapshotIdentifier"] == "alex-aurora-cluster-prod-final"
+    assert leaving.one(SECRET).inputs["recoveryWindowInDays"] == 30
+    assert cluster.inputs["backupRetentionPeriod"] == 14
