@@ -7,13 +7,14 @@ the outputs. Every rule and resource lives in the ``alex_db`` package.
 import pulumi
 
 from alex_db import cost
+from alex_db.config_values import NAMESPACE, SettingsError
 from alex_db.credentials import Credentials, CredentialsArgs
 from alex_db.database import AuroraDatabase, DatabaseArgs
 from alex_db.instructions import DeployedDatabase, render
 from alex_db.lambda_access import LambdaAccess, LambdaAccessArgs
 from alex_db.naming import PhysicalNames
 from alex_db.network import Network, NetworkArgs
-from alex_db.settings import CONFIG_KEYS, NAMESPACE, Settings, SettingsError, load_settings
+from alex_db.settings import CONFIG_KEYS, Settings, load_settings
 
 
 def read_settings() -> Settings:

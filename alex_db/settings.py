@@ -1,8 +1,9 @@
 """Typed, validated settings from the stack's configuration (pure: no Pulumi calls).
 
-The program reads the raw strings once (``__main__.py``) and hands them here; every rule lives in
-this module, so a bad value stops the program with one line naming the key, the value and what
-is allowed, before any resource is registered.
+The program reads the raw strings once (``__main__.py``) and hands them here; the rules live here
+and in ``network_settings`` (parsing single values in ``config_values``), so a bad value stops
+the program with one line naming the key, the value and what is allowed, before any resource is
+registered.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from alex_db.config_values import (
-    NAMESPACE,
     SettingsError,
     key,
     parse_bool,
@@ -33,8 +33,6 @@ from alex_db.engine_versions import (
 )
 from alex_db.network_settings import NetworkSettings, load_network
 from alex_db.profile import Profile, profile_for
-
-__all__ = ["NAMESPACE", "SettingsError", "Settings", "Capacity", "load_settings", "key"]
 
 # Serverless v2 capacity limits (Aurora user guide, "Aurora Serverless v2 capacity").
 ACU_STEP = 0.5
