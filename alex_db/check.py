@@ -98,11 +98,19 @@ def _error_code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
 
+def _one_line(text: object) -> str:
+    """AWS and botocore messages can span lines; a step is one."""
+    return " ".join(str(text).split())
+
+
 def _aws_failure(name: str, error: Exception, what: str) -> Step:
     """A step failed by an AWS or connection error, classified by kind."""
     if isinstance(error, BotoCoreError):
         return Step(
-            name, False, f"cannot reach AWS ({error}); check credentials and network", Exit.OTHER
+            name,
+            False,
+            f"cannot reach AWS ({_one_line(error)}); check credentials and network",
+            Exit.OTHER,
         )
     code = _error_code(error)
     message = error.response.get("Error", {}).get("Message", "")
@@ -126,7 +134,7 @@ def _aws_failure(name: str, error: Exception, what: str) -> Step:
             f"`python -m alex_db env --stack NAME` to take them from the stack",
             Exit.NOT_FOUND,
         )
-    return Step(name, False, f"{code or 'error'}: {message}", Exit.OTHER)
+    return Step(name, False, f"{code or 'error'}: {_one_line(message)}", Exit.OTHER)
 
 
 def _scaling(cluster: dict) -> str:
@@ -236,7 +244,10 @@ def check_query(
 
 def _query_failure(name: str, error: ClientError) -> Step:
     message = error.response.get("Error", {}).get("Message", "")
-    if _error_code(error) == "BadRequestException" and "HttpEndpoint" in message.replace(" ", ""):
+    flattened = message.replace(" ", "").lower()
+    if _error_code(error) == "BadRequestException" and (
+        "httpendpoint" in flattened or "dataapi" in flattened
+    ):
         return Step(
             name,
             False,

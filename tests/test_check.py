@@ -294,3 +294,37 @@ def test_real_command_in_a_subprocess_against_a_moto_server(tmp_path, monkeypatc
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"✓ Data API: SELECT version() -> {VERSION}" in result.stdout
     assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_data_api_refusing_the_statement_is_reported_as_disabled(aws):
+    stack = create_stack()
+    session = boto3.Session(region_name=REGION)
+    calls: list[int] = []
+
+    def refuse(**_):
+        calls.append(1)
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "BadRequestException",
+                    "Message": "HTTP endpoint is not\nenabled for cluster",
+                }
+            },
+            "ExecuteStatement",
+        )
+
+    session.events.register("before-call.rds-data.ExecuteStatement", refuse)
+    report = run_checks(session, target(stack), 5, time.sleep, time.monotonic, print)
+    assert report.exit == Exit.DATA_API_DISABLED
+    assert report.steps[-1].line() == (
+        "✗ Data API: the Data API is not enabled on this cluster; `pulumi up` turns it on"
+    )
+
+
+def test_any_other_aws_error_is_one_line_with_its_code(aws):
+    stack = create_stack()
+    session = boto3.Session(region_name=REGION)
+    fail_first(session, "rds.DescribeDBClusters", "Throttling")
+    report = run_checks(session, target(stack), 5, time.sleep, time.monotonic, print)
+    assert report.exit == Exit.OTHER
+    assert report.steps[0].line() == "✗ cluster alex-aurora-cluster: Throttling: stubbed"
