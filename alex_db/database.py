@@ -102,10 +102,31 @@ class AuroraDatabase(pulumi.ComponentResource):
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("alexdb:index:AuroraDatabase", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        kept = pulumi.ResourceOptions(parent=self, protect=args.profile.protect)
+        cluster = self._create_cluster(name, args)
+        self._create_instances(name, args, cluster)
+        self._write_secret(name, args, cluster)
+        self.cluster_arn = cluster.arn
+        self.cluster_identifier = cluster.cluster_identifier
+        self.endpoint = cluster.endpoint
+        self.database_name = cluster.database_name
+        self.data_api_status = cluster.enable_http_endpoint.apply(
+            lambda enabled: "Enabled" if enabled else "Disabled"
+        )
+        self.secret_arn = pulumi.Output.from_input(args.secret_arn)
+        self.register_outputs(
+            {
+                "cluster_arn": self.cluster_arn,
+                "cluster_identifier": self.cluster_identifier,
+                "endpoint": self.endpoint,
+                "database_name": self.database_name,
+                "data_api_status": self.data_api_status,
+                "secret_arn": self.secret_arn,
+            }
+        )
+
+    def _create_cluster(self, name: str, args: DatabaseArgs) -> rds.Cluster:
         profile = args.profile
-        cluster = rds.Cluster(
+        return rds.Cluster(
             f"{name}-cluster",
             cluster_identifier=args.cluster_identifier,
             engine=ENGINE,
@@ -133,8 +154,12 @@ class AuroraDatabase(pulumi.ComponentResource):
             else f"{args.cluster_identifier}-final",
             apply_immediately=profile.apply_immediately,
             tags=dict(args.tags),
-            opts=kept,
+            opts=pulumi.ResourceOptions(parent=self, protect=profile.protect),
         )
+
+    def _create_instances(self, name: str, args: DatabaseArgs, cluster: rds.Cluster) -> None:
+        """The writer (instance 1) and the readers, all ``db.serverless`` and private."""
+        profile = args.profile
         for number, identifier in enumerate(args.instance_identifiers, start=1):
             rds.ClusterInstance(
                 f"{name}-instance-{number}",
@@ -152,8 +177,11 @@ class AuroraDatabase(pulumi.ComponentResource):
                 else None,
                 apply_immediately=profile.apply_immediately,
                 tags=dict(args.tags),
-                opts=kept,
+                opts=pulumi.ResourceOptions(parent=self, protect=profile.protect),
             )
+
+    def _write_secret(self, name: str, args: DatabaseArgs, cluster: rds.Cluster) -> None:
+        """The credentials secret's value in the RDS format, once the endpoint exists."""
         secretsmanager.SecretVersion(
             f"{name}-credentials",
             secret_id=args.secret_id,
@@ -165,25 +193,7 @@ class AuroraDatabase(pulumi.ComponentResource):
             ).apply(
                 lambda connection: rds_secret_document(username=args.master_username, **connection)
             ),
-            opts=child,
-        )
-        self.cluster_arn = cluster.arn
-        self.cluster_identifier = cluster.cluster_identifier
-        self.endpoint = cluster.endpoint
-        self.database_name = cluster.database_name
-        self.data_api_status = cluster.enable_http_endpoint.apply(
-            lambda enabled: "Enabled" if enabled else "Disabled"
-        )
-        self.secret_arn = pulumi.Output.from_input(args.secret_arn)
-        self.register_outputs(
-            {
-                "cluster_arn": self.cluster_arn,
-                "cluster_identifier": self.cluster_identifier,
-                "endpoint": self.endpoint,
-                "database_name": self.database_name,
-                "data_api_status": self.data_api_status,
-                "secret_arn": self.secret_arn,
-            }
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def grant_data_api_access(self) -> pulumi.Output[list[dict]]:
