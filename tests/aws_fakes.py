@@ -69,7 +69,10 @@ def create_stack(
 
 
 def queue_version_row(moto_url: str = "http://motoapi.amazonaws.com") -> None:
-    """Make moto's rds-data answer the next new statement with one version() row."""
+    """Make moto's rds-data answer the next new statement with one version() row.
+
+    Through ``requests`` (a dependency of moto itself): in-process ``mock_aws`` intercepts
+    requests' transport, not urllib's, so this is the one client that reaches both modes."""
     response = requests.post(
         f"{moto_url}/moto-api/static/rds-data/statement-results",
         json={
