@@ -94,10 +94,6 @@ class ProgramRun:
             raise AssertionError(f"expected one {type_token}, found {[r.urn for r in found]}")
         return found[0]
 
-    def by_urn(self, urn: str) -> RecordedResource:
-        """The resource registered under ``urn``."""
-        return next(resource for resource in self.resources if resource.urn == urn)
-
 
 def _is_secret_wrapper(value: Any) -> bool:
     return isinstance(value, dict) and value.get(_special_sig_key) == _special_secret_sig

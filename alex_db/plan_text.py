@@ -62,7 +62,7 @@ def _statements(statements: list[dict]) -> list[str]:
 
 
 def _cost(c: dict) -> list[str]:
-    if c.get("estimate", True) is None:
+    if "reason" in c:
         return [f"  {c['reason']}: no estimate rather than a guess"]
     rate = f"${c['usd_per_acu_hour']}/ACU-hour"
     idle_note = "" if c["auto_pause_configured"] else " (needs minCapacity 0)"

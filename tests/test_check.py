@@ -121,14 +121,16 @@ def test_secret_that_is_not_json_is_unusable(aws, capsys):
     assert "value is not JSON" in out
 
 
-def fail_first(session, event: str, code: str, times: int = 1) -> list[int]:
+def fail_first(
+    session, event: str, code: str, times: int = 1, message: str = "stubbed"
+) -> list[int]:
     """Make the first ``times`` calls of ``event`` fail with ``code``; returns the call log."""
     calls: list[int] = []
 
     def handler(**_):
         calls.append(1)
         if len(calls) <= times:
-            raise ClientError({"Error": {"Code": code, "Message": "stubbed"}}, event)
+            raise ClientError({"Error": {"Code": code, "Message": message}}, event)
 
     session.events.register(f"before-call.{event}", handler)
     return calls
@@ -299,21 +301,12 @@ def test_real_command_in_a_subprocess_against_a_moto_server(tmp_path, monkeypatc
 def test_data_api_refusing_the_statement_is_reported_as_disabled(aws):
     stack = create_stack()
     session = boto3.Session(region_name=REGION)
-    calls: list[int] = []
-
-    def refuse(**_):
-        calls.append(1)
-        raise ClientError(
-            {
-                "Error": {
-                    "Code": "BadRequestException",
-                    "Message": "HTTP endpoint is not\nenabled for cluster",
-                }
-            },
-            "ExecuteStatement",
-        )
-
-    session.events.register("before-call.rds-data.ExecuteStatement", refuse)
+    fail_first(
+        session,
+        "rds-data.ExecuteStatement",
+        "BadRequestException",
+        message="HTTP endpoint is not\nenabled for cluster",
+    )
     report = run_checks(session, target(stack), 5, time.sleep, time.monotonic, print)
     assert report.exit == Exit.DATA_API_DISABLED
     assert report.steps[-1].line() == (
