@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from alex_db.offline import recording_monitor, run_program
+from alex_db.plan import physical_name
 from alex_db.settings import DEFAULTS
 from alex_db.stack_config import as_config_string
 from tests.conftest import (
@@ -136,13 +137,7 @@ SEED_NAMES = {
 
 def physical_names(program_run) -> dict[str, str]:
     """Type token -> the AWS name the program gives it."""
-    names = {}
-    for resource in program_run.resources:
-        inputs = resource.inputs
-        name = inputs.get("name") or inputs.get("identifier") or inputs.get("clusterIdentifier")
-        if resource.type in SEED_NAMES:
-            names[resource.type] = name
-    return names
+    return {r.type: physical_name(r) for r in program_run.resources if r.type in SEED_NAMES}
 
 
 def test_dev_uses_the_seeds_physical_names(dev):
