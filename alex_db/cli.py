@@ -133,8 +133,8 @@ def run_check(args: argparse.Namespace) -> int:
         target = targets.resolve(
             _flags(args),
             [
-                targets.environment_values(os.environ, Path.cwd()),
-                targets.stack_output_values(args.outputs, args.stack),
+                lambda: targets.environment_values(os.environ, Path.cwd()),
+                *targets.stack_output_sources(args.outputs, args.stack),
             ],
             args.region,
             os.environ,
@@ -166,7 +166,7 @@ def run_env(args: argparse.Namespace) -> int:
     try:
         target = targets.resolve(
             _flags(args),
-            [targets.stack_output_values(args.outputs, args.stack)],
+            targets.stack_output_sources(args.outputs, args.stack),
             region=None,
             environ={},
         )

@@ -11,7 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,12 +21,17 @@ CLUSTER_ARN_VARIABLE = "AURORA_CLUSTER_ARN"
 SECRET_ARN_VARIABLE = "AURORA_SECRET_ARN"
 DATABASE_VARIABLE = "AURORA_DATABASE"
 DEFAULT_DATABASE = "alex"
+REQUIRED_VARIABLES = (CLUSTER_ARN_VARIABLE, SECRET_ARN_VARIABLE)
 # Stack output -> the variable that carries the same value.
 OUTPUT_VARIABLES = {
     "aurora_cluster_arn": CLUSTER_ARN_VARIABLE,
     "aurora_secret_arn": SECRET_ARN_VARIABLE,
     "database_name": DATABASE_VARIABLE,
 }
+
+
+# Where values come from: read when called, so an unneeded source is never read.
+Source = Callable[[], Mapping[str, str]]
 
 
 class TargetError(ValueError):
@@ -100,33 +105,39 @@ def environment_values(environ: Mapping[str, str], cwd: Path) -> dict[str, str]:
     return values
 
 
-def stack_output_values(outputs_file: str | None, stack: str | None) -> dict[str, str]:
-    """Values from ``--outputs`` then ``--stack``, whichever were given."""
-    values: dict[str, str] = {}
-    if stack:
-        values.update(outputs_as_variables(read_stack_outputs(stack)))
+def stack_output_sources(outputs_file: str | None, stack: str | None) -> list[Source]:
+    """``--outputs``, then ``--stack``, whichever were given, as sources read on demand."""
+    sources: list[Source] = []
     if outputs_file:
-        values.update(outputs_as_variables(read_outputs_file(outputs_file)))
-    return values
+        sources.append(lambda: outputs_as_variables(read_outputs_file(outputs_file)))
+    if stack:
+        sources.append(lambda: outputs_as_variables(read_stack_outputs(stack)))
+    return sources
 
 
-def first_match(*layers: Mapping[str, str | None]) -> dict[str, str]:
-    """Merge ``layers``, earlier ones winning; unset (None or empty) values do not count."""
-    merged: dict[str, str] = {}
-    for layer in reversed(layers):
-        merged.update({key: value for key, value in layer.items() if value})
+def first_match(flags: Mapping[str, str | None], sources: list[Source]) -> dict[str, str]:
+    """``flags``, then each source in turn, earlier ones winning; unset (None or empty) values do
+    not count. A source is read only while an ARN is still missing, so a later one (the Pulumi
+    CLI, say) is never needed, nor able to fail, once an earlier one has answered."""
+    merged = {key: value for key, value in flags.items() if value}
+    for source in sources:
+        if all(variable in merged for variable in REQUIRED_VARIABLES):
+            break
+        for key, value in source().items():
+            if value:
+                merged.setdefault(key, value)
     return merged
 
 
 def resolve(
     flags: Mapping[str, str | None],
-    sources: list[Mapping[str, str]],
+    sources: list[Source],
     region: str | None,
     environ: Mapping[str, str],
 ) -> Target:
     """The target from ``flags`` (variable names as keys) and the ``sources`` in order."""
-    values = first_match(flags, *sources)
-    missing = [v for v in (CLUSTER_ARN_VARIABLE, SECRET_ARN_VARIABLE) if v not in values]
+    values = first_match(flags, sources)
+    missing = [v for v in REQUIRED_VARIABLES if v not in values]
     if missing:
         raise TargetError(
             f"no {' or '.join(missing)}: pass --cluster-arn/--secret-arn, set them in the "

@@ -321,3 +321,11 @@ def test_any_other_aws_error_is_one_line_with_its_code(aws):
     report = run_checks(session, target(stack), 5, time.sleep, time.monotonic, print)
     assert report.exit == Exit.OTHER
     assert report.steps[0].line() == "✗ cluster alex-aurora-cluster: Throttling: stubbed"
+
+
+def test_a_later_source_is_not_consulted_once_the_arns_are_known(aws, capsys, monkeypatch):
+    stack = create_stack()
+    queue_version_row()
+    monkeypatch.setenv("PATH", "/nonexistent")  # --stack would fail: no Pulumi CLI
+    code, out, _ = check(capsys, *arn_flags(stack), "--stack", "dev")
+    assert code == 0, out
