@@ -6,15 +6,15 @@ the outputs. Every rule and resource lives in the ``alex_db`` package.
 
 import pulumi
 
-from alex_db import cost
-from alex_db.config_values import NAMESPACE, SettingsError
-from alex_db.credentials import Credentials, CredentialsArgs
-from alex_db.database import AuroraDatabase, DatabaseArgs
-from alex_db.instructions import DeployedDatabase, render
-from alex_db.lambda_access import LambdaAccess, LambdaAccessArgs
-from alex_db.naming import PhysicalNames
-from alex_db.network import Network, NetworkArgs
-from alex_db.settings import CONFIG_KEYS, Settings, load_settings
+from alex_db.config import cost
+from alex_db.config.settings import CONFIG_KEYS, Settings, load_settings
+from alex_db.config.values import NAMESPACE, SettingsError
+from alex_db.infra.credentials import Credentials, CredentialsArgs
+from alex_db.infra.database import AuroraDatabase, DatabaseArgs
+from alex_db.infra.instructions import DeployedDatabase, render
+from alex_db.infra.lambda_access import LambdaAccess, LambdaAccessArgs
+from alex_db.infra.naming import PhysicalNames
+from alex_db.infra.network import Network, NetworkArgs
 
 
 def read_settings() -> Settings:

@@ -1,7 +1,7 @@
-"""``python -m alex_db``: the project's tools (see ``alex_db.cli``)."""
+"""``python -m alex_db``: the project's tools (see ``alex_db.tools.cli``)."""
 
 import sys
 
-from alex_db.cli import main
+from alex_db.tools.cli import main
 
 sys.exit(main())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from alex_db.offline import Placeholders, ProgramRun, run_program
+from alex_db.tools.offline import Placeholders, ProgramRun, run_program
 
 # Distinct, searchable values: if one of them shows up where it must not, a test says so.
 PASSWORD_SENTINEL = "Sentinel-Pw-7f3a!c0ffee#only-in-secrets"

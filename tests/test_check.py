@@ -16,9 +16,9 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from alex_db.check import Exit, run_checks
-from alex_db.cli import main
-from alex_db.targets import Target
+from alex_db.tools.check import Exit, run_checks
+from alex_db.tools.cli import main
+from alex_db.tools.targets import Target
 from tests.aws_fakes import PASSWORD, REGION, VERSION, create_stack, queue_version_row
 from tests.conftest import ROOT
 

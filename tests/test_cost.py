@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alex_db import cost
+from alex_db.config import cost
 
 
 def test_price_table_names_its_source_and_date():

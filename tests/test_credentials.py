@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from alex_db.offline import run_program
+from alex_db.tools.offline import run_program
 from tests.conftest import (
     CLUSTER,
     PASSWORD,
@@ -17,7 +17,7 @@ from tests.conftest import (
 
 CREDENTIALS_ONLY = """
 import pulumi
-from alex_db.credentials import Credentials, CredentialsArgs
+from alex_db.infra.credentials import Credentials, CredentialsArgs
 
 credentials = Credentials("c", CredentialsArgs(secret_name_prefix="p", recovery_window_in_days=7))
 pulumi.export("password", credentials.password)

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alex_db import dotenv
-from alex_db.cli import main
+from alex_db.tools import envfile
+from alex_db.tools.cli import main
 
 CLUSTER_ARN = "arn:aws:rds:us-east-1:123456789012:cluster:alex-aurora-cluster"
 SECRET_ARN = (
@@ -104,7 +104,7 @@ def test_stdout_and_another_file(project, capsys):
 
 def test_flags_override_outputs(project, capsys):
     env(capsys, "--database", "alex_test")
-    assert dotenv.parse((project / ".env").read_text())["AURORA_DATABASE"] == "alex_test"
+    assert envfile.parse((project / ".env").read_text())["AURORA_DATABASE"] == "alex_test"
 
 
 def test_a_crash_while_writing_leaves_the_old_file_whole(project, capsys, monkeypatch):
@@ -129,7 +129,7 @@ def test_without_any_source_it_says_how_to_give_one(project, capsys):
 
 def test_parse_reads_quotes_exports_comments_and_last_duplicate():
     text = "# c\nexport A='x y'\nB=\"q\"\nC=plain # note\nA=last\nnot a line\n"
-    assert dotenv.parse(text) == {"A": "last", "B": "q", "C": "plain"}
+    assert envfile.parse(text) == {"A": "last", "B": "q", "C": "plain"}
 
 
 lines = st.lists(
@@ -146,9 +146,9 @@ lines = st.lists(
 def test_merge_sets_the_keys_keeps_the_rest_and_is_idempotent(existing):
     text = "".join(f"{line}\n" for line in existing)
     updates = {"AURORA_CLUSTER_ARN": CLUSTER_ARN, "AURORA_DATABASE": "alex"}
-    merged = dotenv.merge(text, updates)
-    assert dotenv.merge(merged, updates) == merged
-    parsed = dotenv.parse(merged)
+    merged = envfile.merge(text, updates)
+    assert envfile.merge(merged, updates) == merged
+    parsed = envfile.parse(merged)
     assert {key: parsed[key] for key in updates} == updates
     untouched = [line for line in existing if not line.startswith(tuple(f"{k}=" for k in updates))]
     kept = [line for line in merged.splitlines() if not line.startswith(tuple(updates))]

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from alex_db.cli import main
-from alex_db.offline import Placeholders
-from alex_db.plan_diff import diff_plans, render_changes
-from alex_db.stack_config import StackConfigError, load_stack_config
+from alex_db.tools.cli import main
+from alex_db.tools.offline import Placeholders
+from alex_db.tools.plan_diff import diff_plans, render_changes
+from alex_db.tools.stack_files import StackConfigError, load_stack_config
 from tests.conftest import ROOT
 
 PLACEHOLDER_PASSWORD = Placeholders().password

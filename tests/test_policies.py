@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 
-from alex_db import policies
-from alex_db.instructions import DeployedDatabase, render
+from alex_db.infra import policy_documents
+from alex_db.infra.instructions import DeployedDatabase, render
 
 CLUSTER_ARN = "arn:aws:rds:us-east-1:123456789012:cluster:c"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf"
 
 
 def test_data_api_statements_name_only_the_given_arns():
-    data_api, secret = policies.data_api_statements(CLUSTER_ARN, SECRET_ARN)
+    data_api, secret = policy_documents.data_api_statements(CLUSTER_ARN, SECRET_ARN)
     assert data_api["Resource"] == [CLUSTER_ARN]
     assert len(data_api["Action"]) == 5
     assert all(action.startswith("rds-data:") for action in data_api["Action"])
@@ -25,14 +25,14 @@ def test_data_api_statements_name_only_the_given_arns():
 
 
 def test_documents_serialise_stably():
-    doc = policies.document(policies.data_api_statements(CLUSTER_ARN, SECRET_ARN))
-    assert policies.to_json(doc) == policies.to_json(json.loads(policies.to_json(doc)))
-    assert json.loads(policies.to_json(doc))["Version"] == "2012-10-17"
+    doc = policy_documents.document(policy_documents.data_api_statements(CLUSTER_ARN, SECRET_ARN))
+    assert policy_documents.to_json(doc) == policy_documents.to_json(json.loads(policy_documents.to_json(doc)))
+    assert json.loads(policy_documents.to_json(doc))["Version"] == "2012-10-17"
 
 
 def test_partition_flows_into_every_arn():
-    assert policies.basic_execution_policy_arn("aws-cn").startswith("arn:aws-cn:iam::aws:")
-    logs = policies.log_write_statement("aws-us-gov", "us-gov-west-1", "123456789012")
+    assert policy_documents.basic_execution_policy_arn("aws-cn").startswith("arn:aws-cn:iam::aws:")
+    logs = policy_documents.log_write_statement("aws-us-gov", "us-gov-west-1", "123456789012")
     assert logs["Resource"] == ["arn:aws-us-gov:logs:us-gov-west-1:123456789012:*"]
 
 

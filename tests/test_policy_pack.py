@@ -16,7 +16,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from alex_db.offline import ProgramRun, RecordedResource
+from alex_db.tools.offline import ProgramRun, RecordedResource
 from policy.alex_rules import (
     DATA_ACCESS_SCOPED,
     NO_INGRESS_FROM_ANYWHERE,

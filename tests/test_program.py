@@ -8,10 +8,10 @@ import pulumi
 import pytest
 import yaml
 
-from alex_db.offline import recording_monitor, run_program
-from alex_db.plan import physical_name
-from alex_db.settings import DEFAULTS
-from alex_db.stack_config import as_config_string
+from alex_db.config.settings import DEFAULTS
+from alex_db.tools.offline import recording_monitor, run_program
+from alex_db.tools.plan import physical_name
+from alex_db.tools.stack_files import as_config_string
 from tests.conftest import (
     CLUSTER,
     DEV_CONFIG,

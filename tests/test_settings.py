@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alex_db.engine_versions import EngineVersion, supports_auto_pause, supports_data_api
-from alex_db.settings import DEFAULTS, SettingsError, load_settings
+from alex_db.config.settings import DEFAULTS, SettingsError, load_settings
+from alex_db.config.versions import EngineVersion, supports_auto_pause, supports_data_api
 
 
 def settings(**raw: str | None):

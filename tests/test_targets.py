@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from alex_db.targets import TargetError, read_stack_outputs, region_of
+from alex_db.tools.targets import TargetError, read_stack_outputs, region_of
 
 OUTPUTS = {"aurora_cluster_arn": "arn:aws:rds:eu-west-1:1:cluster:c", "aurora_secret_arn": "s"}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from alex_db.offline import PROJECT, PROJECT_DIR
+from alex_db.tools.offline import PROJECT, PROJECT_DIR
 
 SECRET_MASK = "[secret]"
 

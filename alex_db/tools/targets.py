@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from alex_db import dotenv
+from alex_db.tools import envfile
 
 CLUSTER_ARN_VARIABLE = "AURORA_CLUSTER_ARN"
 SECRET_ARN_VARIABLE = "AURORA_SECRET_ARN"
@@ -100,7 +100,7 @@ def outputs_as_variables(outputs: Mapping[str, str]) -> dict[str, str]:
 def environment_values(environ: Mapping[str, str], cwd: Path) -> dict[str, str]:
     """``.env`` in ``cwd`` overlaid by the real environment (which wins, as dotenv tools do)."""
     env_file = cwd / ".env"
-    values = dotenv.parse(env_file.read_text()) if env_file.is_file() else {}
+    values = envfile.parse(env_file.read_text()) if env_file.is_file() else {}
     values.update({key: environ[key] for key in OUTPUT_VARIABLES.values() if key in environ})
     return values
 

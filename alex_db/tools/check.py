@@ -15,7 +15,7 @@ from enum import IntEnum
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from alex_db.targets import Target
+from alex_db.tools.targets import Target
 
 VERSION_SQL = "SELECT version()"
 RESUMING = "DatabaseResumingException"

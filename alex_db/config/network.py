@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from alex_db.config_values import SettingsError, key, parse_bool, parse_list, reject
+from alex_db.config.values import SettingsError, key, parse_bool, parse_list, reject
 
 MIN_SUBNETS = 2
 ANYWHERE = frozenset({"0.0.0.0/0", "::/0"})

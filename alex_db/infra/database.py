@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_aws import rds, secretsmanager
 
-from alex_db.policies import data_api_statements
-from alex_db.profile import PERFORMANCE_INSIGHTS_FREE_DAYS, Profile
-from alex_db.settings import Capacity
+from alex_db.config.profile import PERFORMANCE_INSIGHTS_FREE_DAYS, Profile
+from alex_db.config.settings import Capacity
+from alex_db.infra.policy_documents import data_api_statements
 
 ENGINE = "aurora-postgresql"
 # The RDS secret format names the engine family, not the Aurora flavour.

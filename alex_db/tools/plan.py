@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from alex_db import cost
-from alex_db.offline import MARK, ProgramRun, RecordedResource
-from alex_db.stack_config import SECRET_MASK, StackConfig
+from alex_db.config import cost
+from alex_db.tools.offline import MARK, ProgramRun, RecordedResource
+from alex_db.tools.stack_files import SECRET_MASK, StackConfig
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"

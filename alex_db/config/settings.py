@@ -1,7 +1,7 @@
 """Typed, validated settings from the stack's configuration (pure: no Pulumi calls).
 
 The program reads the raw strings once (``__main__.py``) and hands them here; the rules live here
-and in ``network_settings`` (parsing single values in ``config_values``), so a bad value stops
+and in ``config.network`` (parsing single values in ``config.values``), so a bad value stops
 the program with one line naming the key, the value and what is allowed, before any resource is
 registered.
 """
@@ -13,7 +13,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from alex_db.config_values import (
+from alex_db.config.network import NetworkSettings, load_network
+from alex_db.config.profile import Profile, profile_for
+from alex_db.config.values import (
     SettingsError,
     key,
     parse_bool,
@@ -22,7 +24,7 @@ from alex_db.config_values import (
     parse_map,
     reject,
 )
-from alex_db.engine_versions import (
+from alex_db.config.versions import (
     AUTO_PAUSE_MINIMUMS,
     DATA_API_MINIMUMS,
     EngineVersion,
@@ -31,8 +33,6 @@ from alex_db.engine_versions import (
     supports_auto_pause,
     supports_data_api,
 )
-from alex_db.network_settings import NetworkSettings, load_network
-from alex_db.profile import Profile, profile_for
 
 # Serverless v2 capacity limits (Aurora user guide, "Aurora Serverless v2 capacity").
 ACU_STEP = 0.5

@@ -38,11 +38,11 @@ def run_plan(args: argparse.Namespace) -> int:
     # Imported here so `check` and `env` never pay for loading Pulumi and the providers.
     import pulumi
 
-    from alex_db.offline import run_program
-    from alex_db.plan import build_plan, to_json
-    from alex_db.plan_diff import diff_plans, render_changes
-    from alex_db.plan_text import render_text
-    from alex_db.stack_config import StackConfigError, load_stack_config
+    from alex_db.tools.offline import run_program
+    from alex_db.tools.plan import build_plan, to_json
+    from alex_db.tools.plan_diff import diff_plans, render_changes
+    from alex_db.tools.plan_text import render_text
+    from alex_db.tools.stack_files import StackConfigError, load_stack_config
 
     started = time.perf_counter()
     try:
@@ -111,7 +111,7 @@ def _env_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _flags(args: argparse.Namespace) -> dict[str, str | None]:
-    from alex_db import targets
+    from alex_db.tools import targets
 
     return {
         targets.CLUSTER_ARN_VARIABLE: args.cluster_arn,
@@ -126,8 +126,8 @@ def run_check(args: argparse.Namespace) -> int:
 
     import boto3
 
-    from alex_db import targets
-    from alex_db.check import Exit, run_checks
+    from alex_db.tools import targets
+    from alex_db.tools.check import Exit, run_checks
 
     try:
         target = targets.resolve(
@@ -160,8 +160,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_env(args: argparse.Namespace) -> int:
     """Write the stack's ARNs and database name into a .env file (or stdout)."""
-    from alex_db import dotenv, targets
-    from alex_db.check import Exit
+    from alex_db.tools import envfile, targets
+    from alex_db.tools.check import Exit
 
     try:
         target = targets.resolve(
@@ -179,15 +179,15 @@ def run_env(args: argparse.Namespace) -> int:
         targets.DATABASE_VARIABLE: target.database,
     }
     if args.file == "-":
-        print(dotenv.merge("", updates), end="")
+        print(envfile.merge("", updates), end="")
         return Exit.OK
     path = Path(args.file)
     before = path.read_text() if path.exists() else ""
-    after = dotenv.merge(before, updates)
+    after = envfile.merge(before, updates)
     if after == before:
         print(f"{path}: already up to date", file=sys.stderr)
         return Exit.OK
-    dotenv.write_atomically(path, after)
+    envfile.write_atomically(path, after)
     print(f"{path}: wrote {', '.join(updates)}", file=sys.stderr)
     return Exit.OK
 
