@@ -1,15 +1,26 @@
 """The guardrails of alex-db as CrossGuard policies.
 
-Each rule is a plain function from a resource's properties (the inputs, camelCase, as the
-engine shows them to policies) to the violations it finds, so it can be read and tested on its
-own; the policy objects at the bottom only route resources to rules.
+Each rule is a plain function from a resource's properties to the violations it finds, so it can
+be read and tested on its own; the policy objects at the bottom only route resources to rules.
+
+What the rules are handed is what the engine hands them, not what the program wrote:
+- resource policies get the resource's **inputs**, stack policies its **outputs** (secrets
+  decrypted): ``pulumi_policy/policy.py`` (``ResourceValidationArgs.props``: "The inputs",
+  ``PolicyResource.props``: "The outputs") and pulumi/pulumi
+  ``pkg/resource/deploy/step_generator.go`` (``AnalyzeResources``: "AnalyzeStack is called on the
+  final outputs of each resource");
+- every map and list arrives wrapped in the unknown-checking proxies of
+  ``pulumi_policy/proxy.py`` (a ``Mapping``/``Sequence``, never a ``dict``/``list``), and numbers
+  as floats (protobuf ``Struct``). So the rules test for ``Mapping``/``Sequence`` and never
+  ``json.dumps`` a property.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
@@ -19,16 +30,23 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 DB_INSTANCE = "aws:rds/instance:Instance"
+GLOBAL_CLUSTER = "aws:rds/globalCluster:GlobalCluster"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 STACK = "pulumi:pulumi:Stack"
-# Policy documents live in a ``policy`` property on these; Role keeps inline ones in a list.
+ROLE = "aws:iam/role:Role"
+# Identity policies sit in a ``policy`` property on these; Role keeps inline ones in a list.
 POLICY_DOCUMENT_TYPES = frozenset(
     {
         "aws:iam/rolePolicy:RolePolicy",
@@ -37,8 +55,24 @@ POLICY_DOCUMENT_TYPES = frozenset(
         "aws:iam/groupPolicy:GroupPolicy",
     }
 )
-ROLE = "aws:iam/role:Role"
-ANYWHERE = frozenset({"0.0.0.0/0", "::/0"})
+# Resource policies: who may use the secret, who may assume the role.
+PRINCIPAL_DOCUMENTS = {SECRET_POLICY: "policy", SECRET: "policy", ROLE: "assumeRolePolicy"}
+# Managed policies attached by ARN (``policyArn``); Role also takes a list (``managedPolicyArns``).
+ATTACHMENT_TYPES = frozenset(
+    {
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:iam/policyAttachment:PolicyAttachment",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    }
+)
+# AWS managed policies that grant the Data API or GetSecretValue on every resource (AWS managed
+# policy reference: AdministratorAccess and PowerUserAccess allow "*"; every *FullAccess policy
+# is "all actions of a service", e.g. AmazonRDSDataFullAccess, SecretsManagerReadWrite).
+BROAD_MANAGED_POLICIES = frozenset(
+    {"AdministratorAccess", "PowerUserAccess", "SecretsManagerReadWrite"}
+)
+BROAD_MANAGED_SUFFIX = "FullAccess"
 SENSITIVE_ACTIONS = (
     "rds-data:ExecuteStatement",
     "rds-data:BatchExecuteStatement",
@@ -47,8 +81,24 @@ SENSITIVE_ACTIONS = (
     "rds-data:RollbackTransaction",
     "secretsmanager:GetSecretValue",
 )
-# Where the master password may appear: the cluster's own input and the secret's value.
-PASSWORD_HOMES = {CLUSTER: "masterPassword", SECRET_VERSION: "secretString"}
+# IAM wildcards in ARNs and principals: "*" and "?" (IAM user guide, "IAM JSON policy elements:
+# Resource": "You can use wildcard characters (* and ?) within any ARN segment").
+WILDCARDS = ("*", "?")
+# Where the master password may legitimately appear: its generator's result, the cluster's
+# master password and the secret's value. Everything else is a leak.
+PASSWORD_HOMES = {
+    RANDOM_PASSWORD: "result",
+    CLUSTER: "masterPassword",
+    SECRET_VERSION: "secretString",
+}
+# Address space that never reaches the internet: RFC 1918 private, RFC 6598 shared (carrier-grade
+# NAT) and RFC 4193 unique-local IPv6. A CIDR not wholly inside one of them reaches public
+# addresses. The program holds the same table (alex_db/config/network.py); the pack runs in its
+# own virtualenv and cannot import it, so tests/test_policy_pack.py proves both agree.
+NON_PUBLIC_RANGES = tuple(
+    ipaddress.ip_network(cidr)
+    for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
 PRODUCTION_STACK_PREFIX = "prod"
 
 
@@ -58,19 +108,27 @@ def stack_of(urn: str) -> str:
 
 
 def _as_list(value: Any) -> list:
+    """A property that may be one value or a list of them, as a list (proxies included)."""
     if value is None:
         return []
-    return value if isinstance(value, list) else [value]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    return [value]
+
+
+def _number(value: Any) -> Any:
+    """Whole floats (every number crosses the wire as one) shown as ints."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 # --- rules: properties in, violations out -----------------------------------------------------
 
 
 def storage_encrypted(props: Mapping[str, Any]) -> list[str]:
-    """An Aurora cluster's storage is encrypted at rest."""
+    """A cluster, instance or global cluster encrypts its storage at rest."""
     if props.get("storageEncrypted") is True:
         return []
-    return ["storageEncrypted must be true: the cluster's data would be stored unencrypted"]
+    return ["storageEncrypted must be true: the data would be stored unencrypted"]
 
 
 def not_public(props: Mapping[str, Any]) -> list[str]:
@@ -80,36 +138,55 @@ def not_public(props: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def _open_sources(rule: Mapping[str, Any]) -> list[str]:
+def reaches_public_addresses(cidr: Any) -> bool:
+    """True unless ``cidr`` lies wholly inside private, shared or unique-local address space.
+    Anything that is not a CIDR counts as public: the pack refuses what it cannot place."""
+    try:
+        network = ipaddress.ip_network(str(cidr).strip(), strict=False)
+    except ValueError:
+        return True
+    return not any(
+        network.version == private.version and network.subnet_of(private)
+        for private in NON_PUBLIC_RANGES
+    )
+
+
+def _public_sources(rule: Mapping[str, Any]) -> list[str]:
     sources = [*_as_list(rule.get("cidrBlocks")), *_as_list(rule.get("ipv6CidrBlocks"))]
-    sources += [rule.get("cidrIpv4"), rule.get("cidrIpv6")]
-    return sorted({source for source in sources if source in ANYWHERE})
+    sources += [s for s in (rule.get("cidrIpv4"), rule.get("cidrIpv6")) if s is not None]
+    return sorted({str(source) for source in sources if reaches_public_addresses(source)})
 
 
-def no_ingress_from_anywhere(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    """No ingress rule admits the whole internet, inline or standalone."""
-    if resource_type == SECURITY_GROUP:
+def no_ingress_from_public_addresses(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """No ingress rule admits public address space, inline or standalone."""
+    if resource_type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP):
         rules = _as_list(props.get("ingress"))
     elif resource_type == SECURITY_GROUP_RULE and props.get("type") != "ingress":
         rules = []
     else:
         rules = [props]
     return [
-        f"ingress on ports {rule.get('fromPort')}-{rule.get('toPort')} is open to {source}"
+        f"ingress on ports {_number(rule.get('fromPort'))}-{_number(rule.get('toPort'))} is open "
+        f"to {source}, which reaches public address space"
         for rule in rules
-        for source in _open_sources(rule)
+        if isinstance(rule, Mapping)
+        for source in _public_sources(rule)
     ]
 
 
-def _statements(document: Any) -> list[dict]:
+def _statements(document: Any) -> list[Mapping]:
     if isinstance(document, str):
         try:
             document = json.loads(document)
         except json.JSONDecodeError:
             return []
-    if not isinstance(document, dict):
+    if not isinstance(document, Mapping):
         return []
-    return [s for s in _as_list(document.get("Statement")) if isinstance(s, dict)]
+    return [s for s in _as_list(document.get("Statement")) if isinstance(s, Mapping)]
+
+
+def _is_wildcard(value: Any) -> bool:
+    return any(mark in str(value) for mark in WILDCARDS)
 
 
 def _grants_sensitive(statement: Mapping[str, Any]) -> list[str]:
@@ -122,11 +199,15 @@ def _grants_sensitive(statement: Mapping[str, Any]) -> list[str]:
 
 
 def documents(resource_type: str, props: Mapping[str, Any]) -> list[Any]:
-    """The IAM policy documents a resource carries."""
+    """The IAM identity policy documents a resource carries."""
     if resource_type in POLICY_DOCUMENT_TYPES:
         return [props.get("policy")]
     if resource_type == ROLE:
-        return [inline.get("policy") for inline in _as_list(props.get("inlinePolicies"))]
+        return [
+            inline.get("policy")
+            for inline in _as_list(props.get("inlinePolicies"))
+            if isinstance(inline, Mapping)
+        ]
     return []
 
 
@@ -138,15 +219,61 @@ def data_access_scoped(resource_type: str, props: Mapping[str, Any]) -> list[str
             granted = _grants_sensitive(statement)
             if not granted:
                 continue
-            wide = [r for r in _as_list(statement.get("Resource")) if "*" in str(r)]
+            wide = [str(r) for r in _as_list(statement.get("Resource")) if _is_wildcard(r)]
             if "NotResource" in statement:
                 wide.append("NotResource")
             if wide:
                 violations.append(
                     f"statement {statement.get('Sid', '(no Sid)')} grants {', '.join(granted)} "
-                    f"on {', '.join(map(str, wide))}: name the cluster and secret ARNs instead"
+                    f"on {', '.join(wide)}: name the cluster and secret ARNs instead"
                 )
     return violations
+
+
+def _broad_managed_policy(arn: Any) -> bool:
+    """An AWS managed policy (``arn:<partition>:iam::aws:policy/...``) that grants data access."""
+    text = str(arn)
+    if ":iam::aws:policy/" not in text:
+        return False
+    name = text.rsplit("/", 1)[-1]
+    return name in BROAD_MANAGED_POLICIES or name.endswith(BROAD_MANAGED_SUFFIX)
+
+
+def no_broad_managed_policies(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """No attachment hands out the Data API or the secret through a broad AWS managed policy."""
+    if resource_type in ATTACHMENT_TYPES:
+        arns = [props.get("policyArn")]
+    elif resource_type == ROLE:
+        arns = _as_list(props.get("managedPolicyArns"))
+    else:
+        return []
+    return [
+        f"managed policy {arn} grants the Data API or secrets on every resource: grant "
+        f"the cluster and secret ARNs in an inline policy instead"
+        for arn in arns
+        if _broad_managed_policy(arn)
+    ]
+
+
+def _wildcard_principal(statement: Mapping[str, Any]) -> bool:
+    if "NotPrincipal" in statement:
+        return True  # everyone but a list: assume the worst
+    principal = statement.get("Principal")
+    values = principal.values() if isinstance(principal, Mapping) else [principal]
+    return any(_is_wildcard(item) for value in values for item in _as_list(value))
+
+
+def no_wildcard_principals(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """No secret policy and no role trust policy lets any principal in."""
+    name = PRINCIPAL_DOCUMENTS.get(resource_type)
+    if name is None:
+        return []
+    return [
+        f"{name} statement {statement.get('Sid', '(no Sid)')} allows any principal: name "
+        f"the accounts, roles or services instead"
+        for statement in _statements(props.get(name))
+        if statement.get("Effect") == "Allow" and _wildcard_principal(statement)
+    ]
 
 
 def production_cluster_protected(urn: str, props: Mapping[str, Any]) -> list[str]:
@@ -163,30 +290,59 @@ def production_cluster_protected(urn: str, props: Mapping[str, Any]) -> list[str
     return violations
 
 
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a property, however deeply nested (keys too). A value the engine does not
+    know yet (preview) cannot show the password, so it is skipped rather than failing the rule."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key in value:
+            yield str(key)
+            yield from _strings(_known(value, key))
+    elif isinstance(value, Sequence):
+        for index in range(len(value)):
+            yield from _strings(_known(value, index))
+
+
+# What ``_known`` answers for a value the engine does not know yet (during a preview).
+UNKNOWN = object()
+
+
+def _known(container: Any, key: Any) -> Any:
+    """``container[key]`` (None when absent), or UNKNOWN where the engine's proxy says unknown."""
+    try:
+        return container.get(key) if isinstance(container, Mapping) else container[key]
+    except UnknownValueError:
+        return UNKNOWN
+
+
 def _contains(value: Any, needle: str) -> bool:
-    return needle in json.dumps(value, default=str)
+    return any(needle in text for text in _strings(value))
 
 
 def password_only_in_secrets_manager(resources: Iterable[tuple[str, str, Mapping]]) -> list[str]:
-    """Each master password sits in its cluster and in a Secrets Manager secret version, and
-    nowhere else: not in another resource's inputs, not in a stack output."""
+    """Each master password sits in its generator, its cluster and a Secrets Manager secret
+    version, and nowhere else: not in another resource, not in a stack output."""
     resources = list(resources)
     passwords = [
-        props.get("masterPassword")
+        password
         for resource_type, _, props in resources
-        if resource_type == CLUSTER and isinstance(props.get("masterPassword"), str)
+        if resource_type == CLUSTER
+        and isinstance(password := _known(props, "masterPassword"), str)
+        and password
     ]
     violations = []
     for password in passwords:
         stored = any(
-            resource_type == SECRET_VERSION and _contains(props.get("secretString"), password)
+            resource_type == SECRET_VERSION
+            and ((value := _known(props, "secretString")) is UNKNOWN or _contains(value, password))
             for resource_type, _, props in resources
         )
         if not stored:
             violations.append("the cluster's master password is not stored in Secrets Manager")
         for resource_type, urn, props in resources:
             home = PASSWORD_HOMES.get(resource_type)
-            exposed = [k for k, v in props.items() if k != home and _contains(v, password)]
+            exposed = [k for k in props if k != home and _contains(_known(props, k), password)]
             if exposed:
                 where = "a stack output" if resource_type == STACK else urn
                 violations.append(
@@ -205,7 +361,7 @@ def _each(violations: list[str], report: ReportViolation) -> None:
 
 
 def _validate_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == CLUSTER:
+    if args.resource_type in (CLUSTER, DB_INSTANCE, GLOBAL_CLUSTER):
         _each(storage_encrypted(args.props), report)
 
 
@@ -215,12 +371,22 @@ def _validate_not_public(args: ResourceValidationArgs, report: ReportViolation) 
 
 
 def _validate_ingress(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type in (SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE):
-        _each(no_ingress_from_anywhere(args.resource_type, args.props), report)
+    if args.resource_type in (
+        SECURITY_GROUP,
+        DEFAULT_SECURITY_GROUP,
+        SECURITY_GROUP_RULE,
+        INGRESS_RULE,
+    ):
+        _each(no_ingress_from_public_addresses(args.resource_type, args.props), report)
 
 
 def _validate_iam(args: ResourceValidationArgs, report: ReportViolation) -> None:
     _each(data_access_scoped(args.resource_type, args.props), report)
+    _each(no_broad_managed_policies(args.resource_type, args.props), report)
+
+
+def _validate_principals(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    _each(no_wildcard_principals(args.resource_type, args.props), report)
 
 
 def _validate_production(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -235,7 +401,7 @@ def _validate_secrets(args: StackValidationArgs, report: ReportViolation) -> Non
 
 STORAGE_ENCRYPTED = ResourceValidationPolicy(
     name="aurora-storage-encrypted",
-    description="Aurora clusters encrypt their storage at rest.",
+    description="RDS clusters, instances and global clusters encrypt their storage at rest.",
     validate=_validate_encrypted,
 )
 NO_PUBLIC_INSTANCE = ResourceValidationPolicy(
@@ -245,13 +411,18 @@ NO_PUBLIC_INSTANCE = ResourceValidationPolicy(
 )
 NO_INGRESS_FROM_ANYWHERE = ResourceValidationPolicy(
     name="no-ingress-from-anywhere",
-    description="No security group admits 0.0.0.0/0 or ::/0.",
+    description="No security group admits public address space.",
     validate=_validate_ingress,
 )
 DATA_ACCESS_SCOPED = ResourceValidationPolicy(
     name="data-api-and-secret-access-scoped",
     description="rds-data actions and secretsmanager:GetSecretValue are granted on exact ARNs.",
     validate=_validate_iam,
+)
+NO_WILDCARD_PRINCIPALS = ResourceValidationPolicy(
+    name="no-wildcard-principals",
+    description="Secret policies and role trust policies name their principals.",
+    validate=_validate_principals,
 )
 PRODUCTION_PROTECTED = ResourceValidationPolicy(
     name="production-cluster-protected",
@@ -268,6 +439,7 @@ POLICIES = [
     NO_PUBLIC_INSTANCE,
     NO_INGRESS_FROM_ANYWHERE,
     DATA_ACCESS_SCOPED,
+    NO_WILDCARD_PRINCIPALS,
     PRODUCTION_PROTECTED,
     SECRETS_IN_SECRETS_MANAGER,
 ]

@@ -114,12 +114,12 @@ def test_existing_vpc_and_subnets_replace_the_default_vpc():
 
 def test_allowed_cidrs_and_security_groups_replace_the_vpc_cidr():
     custom = run(
-        allowedCidrs='["10.1.0.0/16", "2001:db8::/32"]',
+        allowedCidrs='["10.1.0.0/16", "fd12:3456::/48"]',
         allowedSecurityGroupIds=json.dumps([LAMBDA_SG]),
     )
     rules = {rule["description"]: rule for rule in custom.one(SECURITY_GROUP).inputs["ingress"]}
     assert rules["PostgreSQL from allowed IPv4 ranges"]["cidrBlocks"] == ["10.1.0.0/16"]
-    assert rules["PostgreSQL from allowed IPv6 ranges"]["ipv6CidrBlocks"] == ["2001:db8::/32"]
+    assert rules["PostgreSQL from allowed IPv6 ranges"]["ipv6CidrBlocks"] == ["fd12:3456::/48"]
     assert rules["PostgreSQL from allowed security groups"]["securityGroups"] == [LAMBDA_SG]
     for rule in rules.values():
         assert (rule["protocol"], rule["fromPort"], rule["toPort"]) == ("tcp", 5432, 5432)
@@ -181,13 +181,17 @@ def settings(**raw):
         ),
         (
             {"allowedCidrs": '["0.0.0.0/0"]'},
-            "alex-db:allowedCidrs = '[\"0.0.0.0/0\"]' is not allowed: 0.0.0.0/0 opens PostgreSQL "
-            "to the whole internet; set alex-db:allowPublicIngress to true if that is really meant",
+            "alex-db:allowedCidrs = '[\"0.0.0.0/0\"]' is not allowed: 0.0.0.0/0 reaches public "
+            "address space (it is not wholly inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, "
+            "100.64.0.0/10, fc00::/7); set alex-db:allowPublicIngress to true if PostgreSQL "
+            "should really be open to it",
         ),
         (
             {"allowedCidrs": "::/0"},
-            "alex-db:allowedCidrs = '::/0' is not allowed: ::/0 opens PostgreSQL to the whole "
-            "internet; set alex-db:allowPublicIngress to true if that is really meant",
+            "alex-db:allowedCidrs = '::/0' is not allowed: ::/0 reaches public address space (it "
+            "is not wholly inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, "
+            "fc00::/7); set alex-db:allowPublicIngress to true if PostgreSQL should really be "
+            "open to it",
         ),
         (
             {"allowedCidrs": '["10.0.0.1/16"]'},

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from alex_db.config.values import SettingsError, key, parse_bool, parse_list, reject
 
 MIN_SUBNETS = 2
-ANYWHERE = frozenset({"0.0.0.0/0", "::/0"})
+# Address space that never reaches the internet: RFC 1918 private, RFC 6598 shared (carrier-grade
+# NAT) and RFC 4193 unique-local IPv6. A CIDR not wholly inside one of them reaches public
+# addresses (0.0.0.0/1 + 128.0.0.0/1 is the internet as surely as 0.0.0.0/0). The policy pack
+# holds the same table (policy/alex_rules.py) in its own virtualenv; tests/test_policy_pack.py
+# proves the two agree on any list of CIDRs.
+NON_PUBLIC_RANGES = tuple(
+    ipaddress.ip_network(cidr)
+    for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
@@ -40,21 +48,44 @@ def _ids(name: str, raw: str, pattern: re.Pattern, example: str) -> tuple[str, .
     return tuple(items)
 
 
+def reaches_public_addresses(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """True unless ``network`` lies wholly inside private, shared or unique-local space."""
+    return not any(
+        network.version == private.version and network.subnet_of(private)
+        for private in NON_PUBLIC_RANGES
+    )
+
+
+def _cidr(raw: str, item: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        # EC2 wants ADDRESS/PREFIX with no host bits set; a bare address is refused at deploy.
+        if "/" not in item:
+            raise ValueError(item)
+        return ipaddress.ip_network(item, strict=True)
+    except ValueError:
+        raise reject(
+            "allowedCidrs", raw, f"a list of CIDRs like 10.0.0.0/16; {item!r} is not one"
+        ) from None
+
+
 def _cidrs(raw: str, allow_public: bool) -> tuple[str, ...]:
     items = parse_list("allowedCidrs", raw, "CIDRs like 10.0.0.0/16")
+    seen: dict = {}
     for item in items:
-        try:
-            ipaddress.ip_network(item, strict=True)
-        except ValueError:
+        network = _cidr(raw, item)
+        if network in seen:
+            # The same rule twice is refused by EC2 (InvalidPermission.Duplicate).
             raise reject(
-                "allowedCidrs", raw, f"a list of CIDRs like 10.0.0.0/16; {item!r} is not one"
-            ) from None
-        if item in ANYWHERE and not allow_public:
+                "allowedCidrs", raw, f"{item!r} repeats {seen[network]!r}: list each CIDR once"
+            )
+        seen[network] = item
+        if reaches_public_addresses(network) and not allow_public:
             raise reject(
                 "allowedCidrs",
                 raw,
-                f"{item} opens PostgreSQL to the whole internet; set "
-                f"{key('allowPublicIngress')} to true if that is really meant",
+                f"{item} reaches public address space (it is not wholly inside "
+                f"{', '.join(map(str, NON_PUBLIC_RANGES))}); set {key('allowPublicIngress')} "
+                f"to true if PostgreSQL should really be open to it",
             )
     return tuple(items)
 
