@@ -4,10 +4,13 @@ The composition root: read and validate the stack configuration, build the compo
 the outputs. Every rule and resource lives in the ``alex_db`` package.
 """
 
+import json
+
 import pulumi
+from pulumi.runtime import config as runtime_config
 
 from alex_db.config import cost
-from alex_db.config.settings import CONFIG_KEYS, Settings, load_settings
+from alex_db.config.settings import Settings, load_settings
 from alex_db.config.values import NAMESPACE, SettingsError
 from alex_db.infra.credentials import Credentials, CredentialsArgs
 from alex_db.infra.database import AuroraDatabase, DatabaseArgs
@@ -17,14 +20,43 @@ from alex_db.infra.naming import PhysicalNames
 from alex_db.infra.network import Network, NetworkArgs
 
 
+def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
+    """Every ``alex-db:*`` key the stack sets (short name -> value), and which are secret.
+
+    ``pulumi.Config.get`` answers only for keys the program asks about, so a misspelt key would go
+    unseen. Under the CLI the language host passes the whole configuration as ``PULUMI_CONFIG``
+    and the secret keys as ``PULUMI_CONFIG_SECRET_KEYS``, and ``pulumi-language-python-exec``
+    loads both with ``set_all_config`` (pulumi/pulumi ``sdk/python/cmd/
+    pulumi-language-python-exec``); mocks and Automation API inline programs call
+    ``set_all_config`` themselves. ``CONFIG`` holds the result either way and ``get_config_env``
+    covers a host that only set the variable (``pulumi/runtime/config.py``).
+    """
+    everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret = set(runtime_config.get_config_secret_keys_env())
+    prefix = f"{NAMESPACE}:"
+    values = {
+        full[len(prefix) :]: value if isinstance(value, str) else json.dumps(value)
+        for full, value in everything.items()
+        if full.startswith(prefix)
+    }
+    secret_names = {
+        name
+        for name in values
+        if runtime_config.is_config_secret(prefix + name) or prefix + name in secret
+    }
+    return values, frozenset(secret_names)
+
+
 def read_settings() -> Settings:
-    """The stack's settings; a bad value ends the run with its one-line message, no traceback,
-    before any resource is registered."""
-    config = pulumi.Config(NAMESPACE)
-    raw = {name: config.get(name) for name in CONFIG_KEYS}
+    """The stack's settings; an unknown key or a bad value ends the run with its one-line message,
+    no traceback, before any resource is registered."""
+    values, secret_keys = configured_keys()
     try:
         return load_settings(
-            raw, stack=pulumi.get_stack(), region=pulumi.Config("aws").get("region")
+            values,
+            stack=pulumi.get_stack(),
+            region=pulumi.Config("aws").get("region"),
+            secret_keys=secret_keys,
         )
     except SettingsError as error:
         raise pulumi.RunError(str(error)) from None

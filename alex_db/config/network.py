@@ -38,8 +38,10 @@ class NetworkSettings:
     """Security groups allowed on 5432 (e.g. a Lambda's). Default none."""
 
 
-def _ids(name: str, raw: str, pattern: re.Pattern, example: str) -> tuple[str, ...]:
-    items = parse_list(name, raw, f"ids like {example}")
+def _ids(
+    name: str, raw: str, pattern: re.Pattern, example: str, *, comma_separated: bool = True
+) -> tuple[str, ...]:
+    items = parse_list(name, raw, f"ids like {example}", comma_separated=comma_separated)
     for item in items:
         if not pattern.match(item):
             raise reject(name, raw, f"a list of ids like {example}; {item!r} is not one")
@@ -117,7 +119,12 @@ def load_network(values: Mapping[str, str | None]) -> NetworkSettings:
         vpc_id=vpc_id,
         subnet_ids=subnet_ids,
         allowed_cidrs=_cidrs(cidrs_raw, allow_public) if cidrs_raw is not None else None,
+        # Declared as an array in Pulumi.yaml, so only a YAML list gets past the CLI.
         allowed_security_group_ids=_ids(
-            "allowedSecurityGroupIds", groups_raw, _SECURITY_GROUP_ID, "sg-0123456789abcdef0"
+            "allowedSecurityGroupIds",
+            groups_raw,
+            _SECURITY_GROUP_ID,
+            "sg-0123456789abcdef0",
+            comma_separated=False,
         ),
     )

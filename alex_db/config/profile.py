@@ -25,6 +25,9 @@ class Profile:
     """Performance Insights on the instances, with the free 7-day retention."""
     default_log_exports: tuple[str, ...]
     """CloudWatch log exports unless ``logExports`` says otherwise."""
+    iam_database_authentication: bool
+    """IAM database authentication on the cluster; the ``iam-db-auth-error`` log export needs it
+    (there is nothing to log without it). Off in both profiles for now."""
 
 
 DEV = Profile(
@@ -36,6 +39,7 @@ DEV = Profile(
     protect=False,
     performance_insights=False,
     default_log_exports=(),
+    iam_database_authentication=False,
 )
 PRODUCTION = Profile(
     deletion_protection=True,
@@ -46,6 +50,7 @@ PRODUCTION = Profile(
     protect=True,
     performance_insights=True,
     default_log_exports=("postgresql",),
+    iam_database_authentication=False,
 )
 PERFORMANCE_INSIGHTS_FREE_DAYS = 7
 

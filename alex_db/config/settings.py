@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+from alex_db.config.keys import check_keys
 from alex_db.config.network import NetworkSettings, load_network
 from alex_db.config.profile import Profile, profile_for
 from alex_db.config.values import (
@@ -25,18 +27,21 @@ from alex_db.config.values import (
     reject,
 )
 from alex_db.config.versions import (
+    ACU_CEILING,
     AUTO_PAUSE_MINIMUMS,
     DATA_API_MINIMUMS,
+    MAX_256_ACU_MINIMUMS,
     EngineVersion,
     describe_minimums,
+    max_acu_ceiling,
     parse_engine_version,
     supports_auto_pause,
     supports_data_api,
 )
 
-# Serverless v2 capacity limits (Aurora user guide, "Aurora Serverless v2 capacity").
+# Serverless v2 capacity limits (Aurora user guide, "Aurora Serverless v2 capacity"); the
+# ceiling depends on the engine version (config.versions).
 ACU_STEP = 0.5
-ACU_CEILING = 256.0
 MAX_ACU_FLOOR = 1.0
 AUTO_PAUSE_SECONDS_RANGE = (300, 86400)
 # On everything taggable, so the seed's cost reports keep working.
@@ -45,7 +50,14 @@ BASE_TAGS: dict[str, str] = {"Project": "alex", "Part": "5"}
 MAX_READERS = 15
 # Aurora PostgreSQL cluster log types (RDS API, CreateDBCluster EnableCloudwatchLogsExports).
 LOG_TYPES = ("postgresql", "instance", "iam-db-auth-error")
+IAM_AUTH_LOG = "iam-db-auth-error"
 MAX_USER_TAGS = 48  # AWS allows 50 tags a resource; Project and Part take two
+# Tags go on the IAM role too, and IAM is the strictest: keys of 1-128 and values of 0-256
+# characters from [\p{L}\p{Z}\p{N}_.:/=+\-@] (IAM API reference, "Tag" data type), and keys
+# that differ only in case are the same key ("Tagging IAM resources": IAM tag keys are
+# case-insensitive), so Project and project cannot both be set.
+TAG_SYMBOLS = frozenset("_.:/=+-@")
+TAG_CHARACTER_CLASSES = frozenset("LZN")  # Unicode letters, separators, numbers
 # Stack names become part of RDS identifiers: lowercase letters, digits, single hyphens.
 _STACK_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 MAX_STACK_NAME = 30
@@ -145,6 +157,13 @@ def _engine_version(raw: str) -> EngineVersion:
 
 def _capacity(values: Mapping[str, str], version: EngineVersion) -> Capacity:
     max_acu = _acu("maxCapacity", values["maxCapacity"], MAX_ACU_FLOOR)
+    if max_acu > max_acu_ceiling(version):
+        raise SettingsError(
+            f"{key('maxCapacity')} = {values['maxCapacity']!r} is not allowed with "
+            f"{key('engineVersion')} = {str(version)!r}: it allows at most "
+            f"{max_acu_ceiling(version):g} ACUs; {ACU_CEILING:g} needs "
+            f"{describe_minimums(MAX_256_ACU_MINIMUMS)}"
+        )
     min_acu = _acu("minCapacity", values["minCapacity"], 0.0)
     if min_acu > max_acu:
         raise SettingsError(
@@ -175,14 +194,29 @@ def _stack_name(stack: str) -> str:
     return stack
 
 
-def _log_exports(raw: str | None, production: bool) -> tuple[str, ...]:
+def _log_exports(raw: str | None, profile: Profile) -> tuple[str, ...]:
     if raw is None:
-        return profile_for(production).default_log_exports
+        return profile.default_log_exports
     exports = parse_list("logExports", raw, f"log types from {', '.join(LOG_TYPES)}")
     unknown = [item for item in exports if item not in LOG_TYPES]
     if unknown or len(set(exports)) != len(exports):
         raise reject("logExports", raw, f"distinct log types from {', '.join(LOG_TYPES)}")
+    if IAM_AUTH_LOG in exports and not profile.iam_database_authentication:
+        # RDS refuses to export a log the cluster does not write (CreateDBCluster,
+        # EnableCloudwatchLogsExports): this one needs IAM database authentication.
+        raise reject(
+            "logExports",
+            raw,
+            f"{IAM_AUTH_LOG} needs IAM database authentication, which this profile leaves off",
+        )
     return tuple(exports)
+
+
+def _tag_text_allowed(text: str) -> bool:
+    return all(
+        unicodedata.category(character)[0] in TAG_CHARACTER_CLASSES or character in TAG_SYMBOLS
+        for character in text
+    )
 
 
 def _tags(raw: str | None) -> dict[str, str]:
@@ -191,14 +225,25 @@ def _tags(raw: str | None) -> dict[str, str]:
     user_tags = parse_map("tags", raw, "tag names to values")
     allowed = (
         f"at most {MAX_USER_TAGS} tags, names of 1-128 characters not starting with aws:, "
-        f"values of at most 256 characters"
+        f"values of at most 256 characters, both only letters, digits, spaces and _.:/=+-@"
     )
     if len(user_tags) > MAX_USER_TAGS:
         raise reject("tags", raw, allowed)
     for name, value in user_tags.items():
         if not 1 <= len(name) <= 128 or name.lower().startswith("aws:") or len(value) > 256:
             raise reject("tags", raw, allowed)
-    return {**BASE_TAGS, **user_tags}
+        if not _tag_text_allowed(name) or not _tag_text_allowed(value):
+            raise reject("tags", raw, allowed)
+    merged = {**BASE_TAGS, **user_tags}
+    seen: dict[str, str] = {}
+    for name in merged:
+        if name.lower() in seen:
+            raise reject(
+                "tags", raw, f"{name!r} and {seen[name.lower()]!r} differ only in case: IAM "
+                f"treats tag names case-insensitively, so keep one"
+            )
+        seen[name.lower()] = name
+    return merged
 
 
 def _warnings(stack: str, production: bool) -> tuple[str, ...]:
@@ -211,15 +256,23 @@ def _warnings(stack: str, production: bool) -> tuple[str, ...]:
 
 
 def load_settings(
-    raw: Mapping[str, str | None], *, stack: str, region: str | None = None
+    raw: Mapping[str, str | None],
+    *,
+    stack: str,
+    region: str | None = None,
+    secret_keys: Collection[str] = frozenset(),
 ) -> Settings:
-    """Validate the stack's ``alex-db:*`` values (unset keys as None) into Settings.
+    """Validate every ``alex-db:*`` key the stack sets (short names; None counts as unset) into
+    Settings. ``secret_keys`` are the short names whose values are ``secure:``.
 
-    Raises SettingsError with a one-line message on the first value that is not allowed.
+    Raises SettingsError with a one-line message on the first key or value that is not allowed;
+    unknown and secret keys are refused before any value is looked at, so no message shows one.
     """
+    check_keys(raw, secret_keys, CONFIG_KEYS)
     values = {name: (raw.get(name) or default).strip() for name, default in DEFAULTS.items()}
     version = _engine_version(values["engineVersion"])
     production = parse_bool("production", values["production"])
+    allow_deletion = parse_bool("allowDeletion", values["allowDeletion"])
     return Settings(
         stack=_stack_name(stack),
         region=region,
@@ -227,9 +280,9 @@ def load_settings(
         capacity=_capacity(values, version),
         tags=_tags(raw.get("tags")),
         production=production,
-        allow_deletion=parse_bool("allowDeletion", values["allowDeletion"]),
+        allow_deletion=allow_deletion,
         readers=parse_int("readers", values["readers"], 0, MAX_READERS),
         network=load_network({**raw, **values}),
-        log_exports=_log_exports(raw.get("logExports"), production),
+        log_exports=_log_exports(raw.get("logExports"), profile_for(production, allow_deletion)),
         warnings=_warnings(stack, production),
     )

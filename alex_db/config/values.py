@@ -43,10 +43,15 @@ def parse_int(name: str, raw: str, low: int, high: int, unit: str = "") -> int:
     return value
 
 
-def parse_list(name: str, raw: str, what: str) -> list[str]:
-    """A YAML list (JSON on the way in) of strings, or a comma-separated string."""
+def parse_list(name: str, raw: str, what: str, *, comma_separated: bool = True) -> list[str]:
+    """A YAML list (JSON on the way in) of strings, or, when ``comma_separated``, a
+    comma-separated string. Keys ``Pulumi.yaml`` declares as ``array`` pass False: the CLI
+    refuses a string for them (pulumi/pulumi ``sdk/go/common/workspace/project.go``,
+    ``ValidateConfigValue``), and the program must not accept what a deployment would refuse."""
     text = raw.strip()
     if not text.startswith("["):
+        if not comma_separated:
+            raise reject(name, raw, f"a YAML list of {what} (not a comma-separated string)")
         return [item.strip() for item in text.split(",") if item.strip()]
     try:
         items = json.loads(text)

@@ -1,0 +1,59 @@
+"""Which ``alex-db:*`` keys a stack may set, and that none of them holds a secret (pure).
+
+The Pulumi CLI type-checks only the keys ``Pulumi.yaml`` declares and passes every other key of
+the project's namespace through unchecked, so a misspelt ``alex-db:prodution: true`` would
+silently deploy the defaults (an unprotected database). The program therefore looks at every key
+the stack sets and refuses the ones it does not know, naming the closest known key.
+
+No key of this program is a secret, and their values end up in plaintext resource inputs and
+error messages. A ``secure:`` value (``pulumi config set --secret``) for one of them would be
+decrypted into plaintext state, so it is refused; the message never shows the value.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Iterable
+
+from alex_db.config.values import SettingsError, key
+
+# How alike a key must be to be suggested (difflib's ratio; 0.6 is its own default).
+SIMILAR_ENOUGH = 0.6
+
+
+def closest_key(name: str, known: Iterable[str]) -> str | None:
+    """The known key ``name`` most likely meant (case ignored), or None if none is close."""
+    by_lower = {candidate.lower(): candidate for candidate in known}
+    found = difflib.get_close_matches(name.lower(), by_lower, n=1, cutoff=SIMILAR_ENOUGH)
+    return by_lower[found[0]] if found else None
+
+
+def _unknown(name: str, known: Collection[str]) -> SettingsError:
+    # repr() keeps a key with control characters on one line.
+    shown = repr(key(name))
+    suggestion = closest_key(name, known)
+    hint = (
+        f"did you mean {key(suggestion)}?"
+        if suggestion
+        else f"the keys are {', '.join(sorted(known, key=str.lower))}"
+    )
+    return SettingsError(
+        f"config key {shown} is not one this program reads: {hint} "
+        f"(an unknown key would silently leave the default in place)"
+    )
+
+
+def check_keys(configured: Iterable[str], secret: Collection[str], known: Collection[str]) -> None:
+    """Refuse, before any value is read, a configured key that is not ``known`` and a known key
+    whose value is secret. Keys are short names (``minCapacity``); messages never hold values."""
+    names = sorted(configured)
+    for name in names:
+        if name not in known:
+            raise _unknown(name, known)
+    for name in names:
+        if name in secret:
+            raise SettingsError(
+                f"{key(name)} is set as a secret (secure: value), but it is not a secret "
+                f"setting: its value would be stored in plaintext in the resources' state; "
+                f"set it without --secret"
+            )
