@@ -302,3 +302,14 @@ def test_any_tags_map_is_accepted_or_refused_in_one_line(tags):
         assert {k.lower() for k in loaded.tags} == {
             k.lower() for k in {"Project": 1, "Part": 1, **tags}
         }
+
+
+@given(cidrs=st.lists(st.text(max_size=20), max_size=4), public=st.booleans())
+def test_any_allowed_cidrs_are_accepted_or_refused_in_one_line(cidrs, public):
+    raw = {"allowedCidrs": json.dumps(cidrs), "allowPublicIngress": str(public).lower()}
+    try:
+        loaded = load(**raw)
+    except SettingsError as error:
+        assert str(error).startswith("alex-db:allowedCidrs = ") and "\n" not in str(error)
+    else:
+        assert loaded.network.allowed_cidrs == tuple(c.strip() for c in cidrs)
