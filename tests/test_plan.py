@@ -52,7 +52,7 @@ def test_fresh_process_plan_lists_every_resource_with_parent_and_physical_name(d
     assert resources["alex-credentials-secret"]["physical_name"] == (
         "alex-aurora-credentials-xxxxxxxx"
     )
-    assert len([r for r in dev_plan_json["resources"] if not r["component"]]) == 11
+    assert len([r for r in dev_plan_json["resources"] if not r["component"]]) == 12
 
 
 def test_json_schema_and_stable_order(dev_plan_json):

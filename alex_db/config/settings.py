@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from alex_db.config.network import NetworkSettings, load_network
+from alex_db.config.parameters import DEFAULT_SLOW_QUERY_MS, SLOW_QUERY_MS_RANGE
 from alex_db.config.profile import Profile, profile_for
 from alex_db.config.values import (
     SettingsError,
@@ -49,6 +50,13 @@ MAX_USER_TAGS = 48  # AWS allows 50 tags a resource; Project and Part take two
 # Stack names become part of RDS identifiers: lowercase letters, digits, single hyphens.
 _STACK_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 MAX_STACK_NAME = 30
+# Enhanced monitoring intervals RDS accepts (RDS API, CreateDBInstance MonitoringInterval).
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+# A key ARN, not an alias: IAM statements (the Lambda's kms:Decrypt) name keys by key ARN.
+_KMS_KEY_ARN = re.compile(
+    r"^arn:aws(-cn|-us-gov)?:kms:(?P<region>[a-z]{2}(-[a-z]+)+-\d):\d{12}:"
+    r"key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
+)
 
 # The program's defaults; Pulumi.yaml declares the same ones (a test compares them).
 DEFAULTS: dict[str, str] = {
@@ -61,9 +69,19 @@ DEFAULTS: dict[str, str] = {
     "readers": "0",
     "allowPublicIngress": "false",
     "allowedSecurityGroupIds": "[]",
+    "customerManagedKey": "false",
 }
 # Keys whose default is not a constant (the VPC's CIDR, the profile's log exports, ...).
-OPTIONAL_KEYS = ("vpcId", "subnetIds", "allowedCidrs", "logExports", "tags")
+OPTIONAL_KEYS = (
+    "vpcId",
+    "subnetIds",
+    "allowedCidrs",
+    "logExports",
+    "tags",
+    "kmsKeyArn",
+    "monitoringInterval",
+    "slowQueryMs",
+)
 CONFIG_KEYS = (*DEFAULTS, *OPTIONAL_KEYS)
 
 
@@ -108,6 +126,16 @@ class Settings:
     """Default VPC and VPC-CIDR-only access unless configured."""
     log_exports: tuple[str, ...] = ()
     """CloudWatch log exports. Default ``postgresql`` in production, none in dev."""
+    customer_managed_key: bool = False
+    """Encrypt storage, secret and Performance Insights with a customer-managed KMS key.
+    Default false: an existing cluster keeps the AWS-managed key it was created with, since
+    changing a cluster's key replaces the cluster."""
+    kms_key_arn: str | None = None
+    """Your own key for all three; None with ``customer_managed_key`` creates one."""
+    monitoring_interval: int = 0
+    """Enhanced monitoring interval in seconds, 0 for off. Default 60 in production, 0 in dev."""
+    slow_query_ms: int | None = None
+    """``log_min_duration_statement``; None leaves it unset. Default 1000 in production."""
     warnings: tuple[str, ...] = ()
     """Things worth saying that are not errors (e.g. a prod stack without production)."""
 
@@ -115,6 +143,11 @@ class Settings:
     def profile(self) -> Profile:
         """What production (or dev) means for each resource."""
         return profile_for(self.production, self.allow_deletion)
+
+    @property
+    def creates_kms_key(self) -> bool:
+        """True when the program creates the customer-managed key itself."""
+        return self.customer_managed_key and self.kms_key_arn is None
 
 
 def _acu(name: str, raw: str, lowest: float) -> float:
@@ -201,11 +234,54 @@ def _tags(raw: str | None) -> dict[str, str]:
     return {**BASE_TAGS, **user_tags}
 
 
-def _warnings(stack: str, production: bool) -> tuple[str, ...]:
+def _kms_key_arn(raw: str | None, region: str | None) -> str | None:
+    if raw is None:
+        return None
+    match = _KMS_KEY_ARN.match(raw.strip())
+    allowed = (
+        "a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/<key id> (a key, not an "
+        "alias: IAM grants name keys)"
+    )
+    if match is None:
+        raise reject("kmsKeyArn", raw, allowed)
+    if region is not None and match.group("region") != region:
+        raise reject("kmsKeyArn", raw, f"a key in the stack's region {region}")
+    return raw.strip()
+
+
+def _monitoring_interval(raw: str | None, production: bool) -> int:
+    if raw is None:
+        return profile_for(production).monitoring_interval
+    allowed = (
+        f"one of {', '.join(map(str, MONITORING_INTERVALS))} (seconds between enhanced "
+        f"monitoring samples; 0 turns it off)"
+    )
+    try:
+        interval = int(raw.strip())
+    except ValueError:
+        raise reject("monitoringInterval", raw, allowed) from None
+    if interval not in MONITORING_INTERVALS:
+        raise reject("monitoringInterval", raw, allowed)
+    return interval
+
+
+def _slow_query_ms(raw: str | None, production: bool) -> int | None:
+    if raw is None:
+        return DEFAULT_SLOW_QUERY_MS if profile_for(production).connection_logging else None
+    return parse_int("slowQueryMs", raw, *SLOW_QUERY_MS_RANGE, " of milliseconds")
+
+
+def _warnings(stack: str, production: bool, customer_managed_key: bool) -> tuple[str, ...]:
     if stack.startswith("prod") and not production:
         return (
             f"stack {stack!r} looks like production but {key('production')} is not true: "
             f"no deletion protection, no final snapshot, secret deleted at once",
+        )
+    if production and not customer_managed_key:
+        return (
+            f"production stack {stack!r} encrypts with AWS-managed keys: set "
+            f"{key('customerManagedKey')} to true for a new stack (an existing cluster would be "
+            f"replaced; see the README, Production, Encryption keys)",
         )
     return ()
 
@@ -220,6 +296,10 @@ def load_settings(
     values = {name: (raw.get(name) or default).strip() for name, default in DEFAULTS.items()}
     version = _engine_version(values["engineVersion"])
     production = parse_bool("production", values["production"])
+    kms_key_arn = _kms_key_arn(raw.get("kmsKeyArn"), region)
+    customer_managed_key = (
+        parse_bool("customerManagedKey", values["customerManagedKey"]) or kms_key_arn is not None
+    )
     return Settings(
         stack=_stack_name(stack),
         region=region,
@@ -231,5 +311,9 @@ def load_settings(
         readers=parse_int("readers", values["readers"], 0, MAX_READERS),
         network=load_network({**raw, **values}),
         log_exports=_log_exports(raw.get("logExports"), production),
-        warnings=_warnings(stack, production),
+        customer_managed_key=customer_managed_key,
+        kms_key_arn=kms_key_arn,
+        monitoring_interval=_monitoring_interval(raw.get("monitoringInterval"), production),
+        slow_query_ms=_slow_query_ms(raw.get("slowQueryMs"), production),
+        warnings=_warnings(stack, production, customer_managed_key),
     )
