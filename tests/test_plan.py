@@ -64,6 +64,7 @@ def test_json_schema_and_stable_order(dev_plan_json):
         "resources",
         "warnings",
         "settings",
+        "security",
         "iam_statements",
         "outputs",
         "cost",

@@ -94,7 +94,7 @@ def all_violations(program_run: ProgramRun) -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def prod() -> ProgramRun:
-    return run("prod", production="true", readers="2")
+    return run("prod", production="true", readers="2", customerManagedKey="true")
 
 
 def test_the_program_passes_every_policy_in_dev(dev):
@@ -152,6 +152,7 @@ def test_standalone_ingress_rule_from_anywhere_is_refused(dev):
         parent_urn="",
         custom=True,
         protect=False,
+        retain_on_delete=False,
         resource_id="r",
         inputs={"cidrIpv4": "0.0.0.0/0", "fromPort": 5432, "toPort": 5432},
         secret_inputs=frozenset(),

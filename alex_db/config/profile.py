@@ -30,7 +30,7 @@ class Profile:
     and the ``iam-db-auth-error`` log export means something."""
     monitoring_interval: int
     """Enhanced monitoring every this many seconds (0: off) unless ``monitoringInterval`` says
-    otherwise (FSBP RDS.9 asks for it on production databases)."""
+    otherwise (FSBP RDS.6)."""
     connection_logging: bool
     """``log_connections``, ``log_disconnections`` and slow-query logging in the cluster
     parameter group."""

@@ -56,6 +56,8 @@ class RecordedResource:
     custom: bool
     protect: bool
     """Pulumi refuses to delete it (``protect=True``)."""
+    retain_on_delete: bool
+    """Pulumi leaves it in the cloud when deleting it from the stack."""
     resource_id: str
     """The id the (mocked) provider assigned; empty for components."""
     inputs: dict[str, Any]
@@ -250,6 +252,7 @@ class RecordingMonitor(MockMonitor):
                 parent_urn=request.parent,
                 custom=bool(request.custom),
                 protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
                 resource_id=response.id,
                 inputs={key: whole_numbers(pair[0]) for key, pair in unwrapped.items()},
                 secret_inputs=frozenset(key for key, pair in unwrapped.items() if pair[1]),
