@@ -16,12 +16,15 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from alex_db.tools.offline import ProgramRun, RecordedResource
+from alex_db.tools.offline import ProgramRun, RecordedResource, run_program
+from alex_db.tools.stack_files import load_stack_config
 from policy.alex_rules import (
     DATA_ACCESS_SCOPED,
     NO_INGRESS_FROM_ANYWHERE,
     NO_PUBLIC_INSTANCE,
     POLICIES,
+    PRODUCTION_FORCE_SSL,
+    PRODUCTION_KEY_AND_IAM_AUTH,
     PRODUCTION_PROTECTED,
     SECRETS_IN_SECRETS_MANAGER,
     STORAGE_ENCRYPTED,
@@ -33,9 +36,11 @@ from tests.conftest import (
     ROLE_POLICY,
     SECRET_VERSION,
     SECURITY_GROUP,
+    TEST_PLACEHOLDERS,
     run,
 )
 
+PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 OPTIONS = PolicyResourceOptions(
     protect=False,
     ignore_changes=[],
@@ -244,3 +249,87 @@ def test_password_not_stored_in_secrets_manager_is_refused(dev):
     assert violations(SECRETS_IN_SECRETS_MANAGER, args) == [
         "the cluster's master password is not stored in Secrets Manager"
     ]
+
+
+# --- issue 12: what production now guarantees -------------------------------------------------
+
+
+def outputs_stack_args(program_run: ProgramRun) -> StackValidationArgs:
+    """Stack policies see outputs: every resource with its (mocked) outputs."""
+    return StackValidationArgs(
+        resources=[
+            policy_resource(r.type, r.urn, r.name, r.outputs) for r in program_run.resources
+        ]
+    )
+
+
+def test_prod_cluster_without_customer_key_or_iam_auth_is_refused(prod):
+    def weaken(props):
+        props.pop("kmsKeyId")
+        props["iamDatabaseAuthenticationEnabled"] = False
+
+    assert violations(PRODUCTION_KEY_AND_IAM_AUTH, broken(prod, CLUSTER, weaken)) == [
+        "kmsKeyId must name a customer-managed KMS key in a production stack "
+        "(alex-db:customerManagedKey or alex-db:kmsKeyArn)",
+        "iamDatabaseAuthenticationEnabled must be true in a production stack",
+    ]
+
+
+def test_existing_prod_stack_without_the_key_is_refused_until_it_migrates():
+    existing = run("prod", production="true")
+    assert violations(PRODUCTION_KEY_AND_IAM_AUTH, resource_args(existing.one(CLUSTER))) == [
+        "kmsKeyId must name a customer-managed KMS key in a production stack "
+        "(alex-db:customerManagedKey or alex-db:kmsKeyArn)"
+    ]
+
+
+def test_dev_cluster_needs_neither_key_nor_iam_auth(dev):
+    assert violations(PRODUCTION_KEY_AND_IAM_AUTH, resource_args(dev.one(CLUSTER))) == []
+
+
+def test_force_ssl_holds_on_inputs_and_on_outputs(prod):
+    assert violations(PRODUCTION_FORCE_SSL, stack_args(prod)) == []
+    assert violations(PRODUCTION_FORCE_SSL, outputs_stack_args(prod)) == []
+
+
+def _with(program_run: ProgramRun, type_token: str, change) -> StackValidationArgs:
+    args = outputs_stack_args(program_run)
+    for resource in args.resources:
+        if resource.resource_type == type_token:
+            change(resource.props)
+    return args
+
+
+def test_prod_parameter_group_without_force_ssl_is_refused(prod):
+    def allow_plaintext(props):
+        for parameter in props["parameters"]:
+            if parameter["name"] == "rds.force_ssl":
+                parameter["value"] = "0"
+
+    cluster = prod.one(CLUSTER)
+    assert violations(PRODUCTION_FORCE_SSL, _with(prod, PARAMETER_GROUP, allow_plaintext)) == [
+        f"parameter group 'alex-aurora-postgresql15-prod' of {cluster.urn} must set "
+        "rds.force_ssl to 1"
+    ]
+
+
+def test_prod_cluster_on_a_group_outside_the_stack_is_refused(prod):
+    def default_group(props):
+        props["dbClusterParameterGroupName"] = "default.aurora-postgresql15"
+
+    (found,) = violations(PRODUCTION_FORCE_SSL, _with(prod, CLUSTER, default_group))
+    assert "uses parameter group 'default.aurora-postgresql15', which this stack does not" in found
+
+
+def test_dev_cluster_on_the_default_group_is_not_refused(dev):
+    def default_group(props):
+        props["dbClusterParameterGroupName"] = "default.aurora-postgresql15"
+
+    assert violations(PRODUCTION_FORCE_SSL, _with(dev, CLUSTER, default_group)) == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_repositorys_own_stack_files_pass_every_policy(stack):
+    config = load_stack_config(stack)
+    program_run = run_program(stack, config.values, TEST_PLACEHOLDERS)
+    assert all_violations(program_run) == {policy.name: [] for policy in POLICIES}

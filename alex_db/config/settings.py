@@ -234,6 +234,12 @@ def _tags(raw: str | None) -> dict[str, str]:
     return {**BASE_TAGS, **user_tags}
 
 
+def _optional(raw: Mapping[str, str | None], name: str) -> str | None:
+    """The value of a key without a constant default; blank counts as unset."""
+    value = raw.get(name)
+    return value if value and value.strip() else None
+
+
 def _kms_key_arn(raw: str | None, region: str | None) -> str | None:
     if raw is None:
         return None
@@ -296,7 +302,7 @@ def load_settings(
     values = {name: (raw.get(name) or default).strip() for name, default in DEFAULTS.items()}
     version = _engine_version(values["engineVersion"])
     production = parse_bool("production", values["production"])
-    kms_key_arn = _kms_key_arn(raw.get("kmsKeyArn"), region)
+    kms_key_arn = _kms_key_arn(_optional(raw, "kmsKeyArn"), region)
     customer_managed_key = (
         parse_bool("customerManagedKey", values["customerManagedKey"]) or kms_key_arn is not None
     )
@@ -313,7 +319,7 @@ def load_settings(
         log_exports=_log_exports(raw.get("logExports"), production),
         customer_managed_key=customer_managed_key,
         kms_key_arn=kms_key_arn,
-        monitoring_interval=_monitoring_interval(raw.get("monitoringInterval"), production),
-        slow_query_ms=_slow_query_ms(raw.get("slowQueryMs"), production),
+        monitoring_interval=_monitoring_interval(_optional(raw, "monitoringInterval"), production),
+        slow_query_ms=_slow_query_ms(_optional(raw, "slowQueryMs"), production),
         warnings=_warnings(stack, production, customer_managed_key),
     )
