@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 import subprocess
 import sys
@@ -258,14 +260,10 @@ def test_unreadable_old_plan_exits_2(capsys, tmp_path):
 
 @pytest.fixture(scope="module")
 def prod_plan_text() -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "alex_db", "plan", "--stack", "prod"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["plan", "--stack", "prod"]) == 0
+    return out.getvalue()
 
 
 def test_prod_plan_shows_key_parameter_group_monitoring_egress_and_the_kms_grant(prod_plan_text):
