@@ -10,6 +10,8 @@ from alex_db.config import cost
 from alex_db.config.parameters import cluster_parameters, parameter_family
 from alex_db.config.settings import CONFIG_KEYS, Settings, load_settings
 from alex_db.config.values import NAMESPACE, SettingsError
+from alex_db.infra.alarms import DatabaseAlarms, DatabaseAlarmsArgs
+from alex_db.infra.backup import BackupPlan, BackupPlanArgs
 from alex_db.infra.credentials import Credentials, CredentialsArgs
 from alex_db.infra.database import AuroraDatabase, DatabaseArgs
 from alex_db.infra.encryption import EncryptionKey, EncryptionKeyArgs
@@ -112,6 +114,29 @@ database = AuroraDatabase(
         tags=settings.tags,
     ),
 )
+if settings.backup_plan:
+    BackupPlan(
+        "alex-backup",
+        BackupPlanArgs(
+            vault_name=names.backup_vault,
+            plan_name=names.backup_plan,
+            role_name=names.backup_role,
+            cluster_arn=database.cluster_arn,
+            kms_key_arn=kms_key_arn,
+            copy_region=settings.backup_copy_region,
+            tags=settings.tags,
+        ),
+    )
+if settings.alarm_topic_arn is not None:
+    DatabaseAlarms(
+        "alex-alarms",
+        DatabaseAlarmsArgs(
+            cluster_identifier=database.cluster_identifier,
+            max_acu=settings.capacity.max_acu,
+            topic_arn=settings.alarm_topic_arn,
+            tags=settings.tags,
+        ),
+    )
 lambda_access = LambdaAccess(
     "alex-lambda",
     LambdaAccessArgs(

@@ -21,7 +21,7 @@ run_program("dev", DEV_CONFIG, TEST_PLACEHOLDERS, program=Path(r"{program}"))
 def test_a_resource_type_without_placeholders_fails_loudly(tmp_path):
     program = tmp_path / "program.py"
     program.write_text(
-        "import pulumi\npulumi.CustomResource('aws:backup/vault:Vault', 'vault', {'name': 'v'})\n"
+        "import pulumi\npulumi.CustomResource('aws:sns/topic:Topic', 'topic', {'name': 'v'})\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", RUN.format(program=program)],
@@ -31,6 +31,6 @@ def test_a_resource_type_without_placeholders_fails_loudly(tmp_path):
     )
     assert result.returncode != 0
     assert (
-        "NotImplementedError: no placeholder outputs for resource type aws:backup/vault:Vault"
+        "NotImplementedError: no placeholder outputs for resource type aws:sns/topic:Topic"
         in result.stderr
     )

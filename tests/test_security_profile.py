@@ -243,3 +243,81 @@ def test_dev_keeps_the_seeds_all_egress(dev):
             "cidrBlocks": ["0.0.0.0/0"],
         }
     ]
+
+
+# --- optional, off by default: AWS Backup plan and CloudWatch alarms ---------------------------
+
+VAULT = "aws:backup/vault:Vault"
+PLAN = "aws:backup/plan:Plan"
+SELECTION = "aws:backup/selection:Selection"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "arn:aws:sns:us-east-1:123456789012:alex-alerts"
+
+
+def test_neither_backup_plan_nor_alarms_unless_asked(prod, dev):
+    for program_run in (prod, dev):
+        for type_token in (VAULT, PLAN, SELECTION, ALARM):
+            assert program_run.of_type(type_token) == [], type_token
+
+
+@pytest.fixture(scope="module")
+def backed_up():
+    return run(
+        "prod",
+        production="true",
+        customerManagedKey="true",
+        maxCapacity="8",
+        backupPlan="true",
+        backupCopyRegion="us-west-2",
+        alarmTopicArn=TOPIC,
+    )
+
+
+def test_backup_plan_snapshots_the_cluster_daily_into_a_vault_under_the_key(backed_up):
+    key_arn = backed_up.one(KEY).outputs["arn"]
+    vaults = {v.inputs.get("region", "us-east-1"): v for v in backed_up.of_type(VAULT)}
+    assert set(vaults) == {"us-east-1", "us-west-2"}
+    assert vaults["us-east-1"].inputs["kmsKeyArn"] == key_arn
+    assert "kmsKeyArn" not in vaults["us-west-2"].inputs, "a key never leaves its region"
+    (rule,) = backed_up.one(PLAN).inputs["rules"]
+    assert rule["schedule"] == "cron(0 5 * * ? *)"
+    assert rule["targetVaultName"] == "alex-aurora-backup-prod"
+    assert rule["lifecycle"] == {"deleteAfter": 35}
+    assert rule["copyActions"] == [
+        {"destinationVaultArn": vaults["us-west-2"].outputs["arn"], "lifecycle": {"deleteAfter": 35}}
+    ]
+    assert "backup:us-west-2:" in vaults["us-west-2"].outputs["arn"]
+    selection = backed_up.one(SELECTION)
+    assert selection.inputs["resources"] == [backed_up.one(CLUSTER).outputs["arn"]]
+    role = role_named(backed_up, "alex-aurora-backup-role-prod")
+    assert selection.inputs["iamRoleArn"] == role.outputs["arn"]
+    principal = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]
+    assert principal == {"Service": "backup.amazonaws.com"}
+
+
+def test_backup_plan_without_copy_region_has_no_copy():
+    plain = run(backupPlan="true")
+    assert len(plain.of_type(VAULT)) == 1
+    (rule,) = plain.one(PLAN).inputs["rules"]
+    assert rule.get("copyActions", []) == []
+
+
+def test_alarms_watch_capacity_memory_and_connections_for_15_minutes(backed_up):
+    alarms = {a.inputs["metricName"]: a.inputs for a in backed_up.of_type(ALARM)}
+    assert set(alarms) == {"ServerlessDatabaseCapacity", "FreeableMemory", "DatabaseConnections"}
+    for alarm in alarms.values():
+        assert alarm["namespace"] == "AWS/RDS"
+        assert alarm["dimensions"] == {"DBClusterIdentifier": "alex-aurora-cluster-prod"}
+        assert (alarm["period"], alarm["evaluationPeriods"]) == (300, 3)
+        assert alarm["alarmActions"] == [TOPIC] and alarm["okActions"] == [TOPIC]
+        assert alarm["treatMissingData"] == "notBreaching"
+    capacity = alarms["ServerlessDatabaseCapacity"]
+    assert (capacity["comparisonOperator"], capacity["threshold"]) == (
+        "GreaterThanOrEqualToThreshold",
+        8,
+    )
+    memory = alarms["FreeableMemory"]
+    assert memory["comparisonOperator"] == "LessThanThreshold"
+    assert memory["threshold"] == pytest.approx(0.1 * 8 * 2 * 1024**3)
+    # LEAST(16 GiB / 9531392, 5000) = 1802 connections; 80% of that.
+    assert alarms["DatabaseConnections"]["threshold"] == 1442

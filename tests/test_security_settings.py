@@ -20,7 +20,16 @@ KEY_ALLOWED = (
     "a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/<key id> (a key, not an alias: "
     "IAM grants name keys)"
 )
-NEW_KEYS = ("customerManagedKey", "kmsKeyArn", "monitoringInterval", "slowQueryMs")
+NEW_KEYS = (
+    "customerManagedKey",
+    "kmsKeyArn",
+    "monitoringInterval",
+    "slowQueryMs",
+    "backupPlan",
+    "backupCopyRegion",
+    "alarmTopicArn",
+)
+TOPIC = "arn:aws:sns:us-east-1:123456789012:alex-alerts"
 
 
 def settings(stack: str = "dev", **raw: str):
@@ -89,6 +98,40 @@ def test_customer_managed_key_creates_one_unless_you_bring_yours():
             "to 2147483647",
         ),
         (
+            {"backupPlan": "daily"},
+            "alex-db:backupPlan = 'daily' is not allowed: true or false",
+        ),
+        (
+            {"backupCopyRegion": "us-west-2"},
+            "alex-db:backupCopyRegion = 'us-west-2' is not allowed: only with alex-db:backupPlan "
+            "set to true",
+        ),
+        (
+            {"backupPlan": "true", "backupCopyRegion": "us-east-1"},
+            "alex-db:backupCopyRegion = 'us-east-1' is not allowed: a region name like eu-west-1, "
+            "not the stack's own",
+        ),
+        (
+            {"backupPlan": "true", "backupCopyRegion": "Oregon"},
+            "alex-db:backupCopyRegion = 'Oregon' is not allowed: a region name like eu-west-1, "
+            "not the stack's own",
+        ),
+        (
+            {"alarmTopicArn": "alex-alerts"},
+            "alex-db:alarmTopicArn = 'alex-alerts' is not allowed: a standard SNS topic ARN like "
+            "arn:aws:sns:us-east-1:123456789012:alerts",
+        ),
+        (
+            {"alarmTopicArn": TOPIC + ".fifo"},
+            f"alex-db:alarmTopicArn = '{TOPIC}.fifo' is not allowed: a standard SNS topic ARN "
+            "like arn:aws:sns:us-east-1:123456789012:alerts",
+        ),
+        (
+            {"alarmTopicArn": TOPIC.replace("us-east-1", "eu-west-1")},
+            f"alex-db:alarmTopicArn = '{TOPIC.replace('us-east-1', 'eu-west-1')}' is not "
+            "allowed: a topic in the stack's region us-east-1",
+        ),
+        (
             {"slowQueryMs": "1s"},
             "alex-db:slowQueryMs = '1s' is not allowed: a whole number of milliseconds from 0 "
             "to 2147483647",
@@ -99,6 +142,16 @@ def test_each_bad_value_is_one_line_naming_key_value_and_allowed(raw, expected):
     with pytest.raises(SettingsError) as error:
         settings(**raw)
     assert str(error.value) == expected
+
+
+def test_backup_and_alarm_keys_when_valid():
+    loaded = settings(backupPlan="true", backupCopyRegion=" us-west-2 ", alarmTopicArn=TOPIC)
+    assert (loaded.backup_plan, loaded.backup_copy_region, loaded.alarm_topic_arn) == (
+        True,
+        "us-west-2",
+        TOPIC,
+    )
+    assert (settings().backup_plan, settings().alarm_topic_arn) == (False, None)
 
 
 def test_a_bad_key_arn_stops_the_program_before_any_resource():
@@ -113,7 +166,7 @@ def test_a_bad_key_arn_stops_the_program_before_any_resource():
 @given(text=st.text(max_size=80))
 def test_any_text_for_a_new_key_is_a_value_or_one_line_naming_it(name, text):
     try:
-        loaded = settings("prod", production="true", **{name: text})
+        loaded = settings("prod", **{"production": "true", "backupPlan": "true", name: text})
     except SettingsError as error:
         message = str(error)
         assert message.startswith(f"alex-db:{name} = ") and "\n" not in message

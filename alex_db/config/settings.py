@@ -52,9 +52,15 @@ _STACK_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 MAX_STACK_NAME = 30
 # Enhanced monitoring intervals RDS accepts (RDS API, CreateDBInstance MonitoringInterval).
 MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+_REGION = r"[a-z]{2}(-[a-z]+)+-\d"
+# A standard topic: CloudWatch alarms cannot publish to FIFO topics.
+_SNS_TOPIC_ARN = re.compile(
+    rf"^arn:aws(-cn|-us-gov)?:sns:(?P<region>{_REGION}):\d{{12}}:[A-Za-z0-9_-]{{1,256}}$"
+)
+_REGION_NAME = re.compile(rf"^{_REGION}$")
 # A key ARN, not an alias: IAM statements (the Lambda's kms:Decrypt) name keys by key ARN.
 _KMS_KEY_ARN = re.compile(
-    r"^arn:aws(-cn|-us-gov)?:kms:(?P<region>[a-z]{2}(-[a-z]+)+-\d):\d{12}:"
+    rf"^arn:aws(-cn|-us-gov)?:kms:(?P<region>{_REGION}):\d{{12}}:"
     r"key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
 )
 
@@ -70,6 +76,7 @@ DEFAULTS: dict[str, str] = {
     "allowPublicIngress": "false",
     "allowedSecurityGroupIds": "[]",
     "customerManagedKey": "false",
+    "backupPlan": "false",
 }
 # Keys whose default is not a constant (the VPC's CIDR, the profile's log exports, ...).
 OPTIONAL_KEYS = (
@@ -81,6 +88,8 @@ OPTIONAL_KEYS = (
     "kmsKeyArn",
     "monitoringInterval",
     "slowQueryMs",
+    "backupCopyRegion",
+    "alarmTopicArn",
 )
 CONFIG_KEYS = (*DEFAULTS, *OPTIONAL_KEYS)
 
@@ -136,6 +145,12 @@ class Settings:
     """Enhanced monitoring interval in seconds, 0 for off. Default 60 in production, 0 in dev."""
     slow_query_ms: int | None = None
     """``log_min_duration_statement``; None leaves it unset. Default 1000 in production."""
+    backup_plan: bool = False
+    """A daily AWS Backup plan for the cluster. Default false."""
+    backup_copy_region: str | None = None
+    """A second region for copies of the AWS Backup recovery points. Default none."""
+    alarm_topic_arn: str | None = None
+    """SNS topic for the CloudWatch alarms; None (default) creates no alarms."""
     warnings: tuple[str, ...] = ()
     """Things worth saying that are not errors (e.g. a prod stack without production)."""
 
@@ -277,6 +292,32 @@ def _slow_query_ms(raw: str | None, production: bool) -> int | None:
     return parse_int("slowQueryMs", raw, *SLOW_QUERY_MS_RANGE, " of milliseconds")
 
 
+def _alarm_topic_arn(raw: str | None, region: str | None) -> str | None:
+    if raw is None:
+        return None
+    match = _SNS_TOPIC_ARN.match(raw.strip())
+    if match is None:
+        raise reject(
+            "alarmTopicArn",
+            raw,
+            "a standard SNS topic ARN like arn:aws:sns:us-east-1:123456789012:alerts",
+        )
+    if region is not None and match.group("region") != region:
+        raise reject("alarmTopicArn", raw, f"a topic in the stack's region {region}")
+    return raw.strip()
+
+
+def _backup_copy_region(raw: str | None, backup_plan: bool, region: str | None) -> str | None:
+    if raw is None:
+        return None
+    copy_region = raw.strip()
+    if not _REGION_NAME.match(copy_region) or copy_region == region:
+        raise reject("backupCopyRegion", raw, "a region name like eu-west-1, not the stack's own")
+    if not backup_plan:
+        raise reject("backupCopyRegion", raw, f"only with {key('backupPlan')} set to true")
+    return copy_region
+
+
 def _warnings(stack: str, production: bool, customer_managed_key: bool) -> tuple[str, ...]:
     if stack.startswith("prod") and not production:
         return (
@@ -303,6 +344,7 @@ def load_settings(
     version = _engine_version(values["engineVersion"])
     production = parse_bool("production", values["production"])
     kms_key_arn = _kms_key_arn(_optional(raw, "kmsKeyArn"), region)
+    backup_plan = parse_bool("backupPlan", values["backupPlan"])
     customer_managed_key = (
         parse_bool("customerManagedKey", values["customerManagedKey"]) or kms_key_arn is not None
     )
@@ -321,5 +363,10 @@ def load_settings(
         kms_key_arn=kms_key_arn,
         monitoring_interval=_monitoring_interval(_optional(raw, "monitoringInterval"), production),
         slow_query_ms=_slow_query_ms(_optional(raw, "slowQueryMs"), production),
+        backup_plan=backup_plan,
+        backup_copy_region=_backup_copy_region(
+            _optional(raw, "backupCopyRegion"), backup_plan, region
+        ),
+        alarm_topic_arn=_alarm_topic_arn(_optional(raw, "alarmTopicArn"), region),
         warnings=_warnings(stack, production, customer_managed_key),
     )

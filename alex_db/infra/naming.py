@@ -28,6 +28,9 @@ class PhysicalNames:
     role: str
     policy: str
     monitoring_role: str
+    backup_vault: str
+    backup_plan: str
+    backup_role: str
     key_alias: str
     """The KMS alias; always carries the stack (``alias/alex-aurora-<stack>``)."""
     stack: str
@@ -51,6 +54,9 @@ class PhysicalNames:
             role=physical_name("alex-lambda-aurora-role", stack),
             policy=physical_name("alex-lambda-aurora-policy", stack),
             monitoring_role=physical_name("alex-aurora-monitoring-role", stack),
+            backup_vault=physical_name("alex-aurora-backup", stack),
+            backup_plan=physical_name("alex-aurora-daily", stack),
+            backup_role=physical_name("alex-aurora-backup-role", stack),
             key_alias=f"alias/alex-aurora-{stack}",
             stack=stack,
         )

@@ -27,6 +27,7 @@ LAMBDA_SERVICE = "lambda.amazonaws.com"
 # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Monitoring.OS.Enabling.html
 MONITORING_SERVICE = "monitoring.rds.amazonaws.com"
 KMS_DECRYPT_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
+BACKUP_SERVICE = "backup.amazonaws.com"
 
 
 def statement(sid: str, actions: Iterable[str], resources: Sequence[str]) -> dict:
@@ -65,6 +66,11 @@ def lambda_trust_policy() -> dict:
 def monitoring_trust_policy() -> dict:
     """Lets RDS enhanced monitoring assume the role, and nobody else."""
     return _service_trust_policy("RdsMonitoringAssumeRole", MONITORING_SERVICE)
+
+
+def backup_trust_policy() -> dict:
+    """Lets AWS Backup assume the role, and nobody else."""
+    return _service_trust_policy("BackupAssumeRole", BACKUP_SERVICE)
 
 
 def secret_key_decrypt_statement(key_arn: str, region: str) -> dict:
@@ -106,3 +112,8 @@ def basic_execution_policy_arn(partition: str) -> str:
 def enhanced_monitoring_policy_arn(partition: str) -> str:
     """The AWS managed policy for the enhanced monitoring role."""
     return f"arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+def backup_service_policy_arn(partition: str) -> str:
+    """The AWS managed policy that lets AWS Backup snapshot the resources it is given."""
+    return f"arn:{partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"

@@ -213,6 +213,17 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             return physical, {"arn": self._arn("kms", physical)}
         if type_token == "aws:rds/clusterParameterGroup:ClusterParameterGroup":
             return physical, {"arn": self._arn("rds", f"cluster-pg:{physical}")}
+        if type_token == "aws:backup/vault:Vault":
+            region = inputs.get("region") or self.region
+            arn = f"arn:{p.partition}:backup:{region}:{p.account_id}:backup-vault:{physical}"
+            return physical, {"arn": arn, "recoveryPoints": 0}
+        if type_token == "aws:backup/plan:Plan":
+            plan_id = f"{MARK}-plan-id"
+            return plan_id, {"arn": self._arn("backup", f"backup-plan:{plan_id}"), "version": MARK}
+        if type_token == "aws:backup/selection:Selection":
+            return f"{MARK}-selection-id", {}
+        if type_token == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return physical, {"arn": self._arn("cloudwatch", f"alarm:{physical}")}
         if type_token == "random:index/randomPassword:RandomPassword":
             return "none", {"result": p.password}
         if type_token == "random:index/randomId:RandomId":
