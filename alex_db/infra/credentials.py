@@ -33,7 +33,7 @@ class CredentialsArgs:
     kms_key_arn: pulumi.Input[str] | None = None
     """Customer-managed key for the secret. Default None: Secrets Manager's AWS-managed key.
     Changes in place (``kms_key_id`` is not ForceNew in terraform-provider-aws
-    ``internal/service/secretsmanager/secret.go``; UpdateSecret re-encrypts)."""
+    ``internal/service/secretsmanager/secret.go``: UpdateSecret)."""
 
 
 class Credentials(pulumi.ComponentResource):

@@ -196,8 +196,8 @@ class AuroraDatabase(pulumi.ComponentResource):
                 performance_insights_retention_period=PERFORMANCE_INSIGHTS_FREE_DAYS
                 if profile.performance_insights
                 else None,
-                # In place in terraform-provider-aws (cluster_instance.go), but AWS does not let
-                # Performance Insights change keys once on, so it follows the cluster's switch.
+                # In place in terraform-provider-aws (cluster_instance.go: not ForceNew); it
+                # follows the cluster's key so one switch moves all three together.
                 performance_insights_kms_key_id=args.kms_key_arn
                 if profile.performance_insights
                 else None,
