@@ -12,9 +12,11 @@ from tests.conftest import (
     ATTACHMENT,
     CLUSTER,
     INSTANCE,
+    PASSWORD_SENTINEL,
     ROLE,
     ROLE_POLICY,
     SECRET,
+    SECRET_VERSION,
     SECURITY_GROUP,
     run,
 )
@@ -321,3 +323,15 @@ def test_alarms_watch_capacity_memory_and_connections_for_15_minutes(backed_up):
     assert memory["threshold"] == pytest.approx(0.1 * 8 * 2 * 1024**3)
     # LEAST(16 GiB / 9531392, 5000) = 1802 connections; 80% of that.
     assert alarms["DatabaseConnections"]["threshold"] == 1442
+
+
+def test_password_stays_secret_and_out_of_every_new_resource(backed_up):
+    cluster = backed_up.one(CLUSTER)
+    assert "masterPassword" in cluster.secret_inputs
+    homes = {(CLUSTER, "masterPassword"), (SECRET_VERSION, "secretString")}
+    for resource in backed_up.resources:
+        for name, value in resource.inputs.items():
+            if (resource.type, name) not in homes:
+                assert PASSWORD_SENTINEL not in json.dumps(value, default=str), resource.urn
+    for output in backed_up.outputs.values():
+        assert PASSWORD_SENTINEL not in str(output.value)
