@@ -61,6 +61,8 @@ if settings.monitoring_interval:
         "alex-monitoring", MonitoringRoleArgs(role_name=names.monitoring_role, tags=settings.tags)
     ).role_arn
 
+family = parameter_family(settings.engine_version)
+
 credentials = Credentials(
     "alex-credentials",
     CredentialsArgs(
@@ -99,8 +101,8 @@ database = AuroraDatabase(
         secret_arn=credentials.secret_arn,
         profile=profile,
         parameter_group=ParameterGroupArgs(
-            name=names.parameter_group(parameter_family(settings.engine_version)),
-            family=parameter_family(settings.engine_version),
+            name=names.parameter_group(family),
+            family=family,
             parameters=cluster_parameters(
                 connection_logging=profile.connection_logging,
                 slow_query_ms=settings.slow_query_ms,

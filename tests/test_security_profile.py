@@ -8,6 +8,10 @@ import json
 
 import pytest
 
+from alex_db.config.profile import PRODUCTION
+from alex_db.config.settings import Capacity
+from alex_db.infra.database import AuroraDatabase, DatabaseArgs
+from alex_db.infra.parameter_group import ParameterGroupArgs
 from tests.conftest import (
     ATTACHMENT,
     CLUSTER,
@@ -335,3 +339,23 @@ def test_password_stays_secret_and_out_of_every_new_resource(backed_up):
                 assert PASSWORD_SENTINEL not in json.dumps(value, default=str), resource.urn
     for output in backed_up.outputs.values():
         assert PASSWORD_SENTINEL not in str(output.value)
+
+
+def test_monitoring_without_a_role_is_refused_before_any_resource():
+    args = DatabaseArgs(
+        cluster_identifier="c",
+        instance_identifiers=["i"],
+        engine_version="15.12",
+        capacity=Capacity(0.5, 1.0, None),
+        subnet_group_name="s",
+        security_group_ids=["sg"],
+        master_username="u",
+        master_password="p",
+        secret_id="id",
+        secret_arn="arn",
+        profile=PRODUCTION,
+        parameter_group=ParameterGroupArgs(name="g", family="aurora-postgresql15", parameters=[]),
+        monitoring_interval=60,
+    )
+    with pytest.raises(ValueError, match="monitoring_interval needs monitoring_role_arn"):
+        AuroraDatabase("alex-aurora", args)

@@ -114,6 +114,8 @@ class AuroraDatabase(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        if args.monitoring_interval and args.monitoring_role_arn is None:
+            raise ValueError("monitoring_interval needs monitoring_role_arn (RDS publishes as it)")
         super().__init__("alexdb:index:AuroraDatabase", name, None, opts)
         self._kms_key_arn = args.kms_key_arn
         parameter_group = create_parameter_group(f"{name}-parameters", args.parameter_group, self)
