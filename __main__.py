@@ -10,14 +10,20 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from alex_db.config import cost
+from alex_db.config.parameters import cluster_parameters, parameter_family
 from alex_db.config.settings import Settings, load_settings
 from alex_db.config.values import NAMESPACE, SettingsError
+from alex_db.infra.alarms import DatabaseAlarms, DatabaseAlarmsArgs
+from alex_db.infra.backup import BackupPlan, BackupPlanArgs
 from alex_db.infra.credentials import Credentials, CredentialsArgs
 from alex_db.infra.database import AuroraDatabase, DatabaseArgs
+from alex_db.infra.encryption import EncryptionKey, EncryptionKeyArgs
 from alex_db.infra.instructions import DeployedDatabase, render
 from alex_db.infra.lambda_access import LambdaAccess, LambdaAccessArgs
+from alex_db.infra.monitoring import MonitoringRole, MonitoringRoleArgs
 from alex_db.infra.naming import PhysicalNames
 from alex_db.infra.network import Network, NetworkArgs
+from alex_db.infra.parameter_group import ParameterGroupArgs
 
 
 def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
@@ -68,12 +74,34 @@ for warning in settings.warnings:
 names = PhysicalNames.for_stack(settings.stack)
 profile = settings.profile
 
+kms_key_arn = settings.kms_key_arn
+if settings.creates_kms_key:
+    kms_key_arn = EncryptionKey(
+        "alex-encryption",
+        EncryptionKeyArgs(
+            alias_name=names.key_alias,
+            # Follows the cluster's guards (allowDeletion lifts it); the key itself outlives a
+            # destroy whenever a final snapshot does, since that snapshot needs it.
+            protect=profile.protect,
+            retain_on_delete=not profile.skip_final_snapshot,
+            tags=settings.tags,
+        ),
+    ).key_arn
+monitoring_role_arn = None
+if settings.monitoring_interval:
+    monitoring_role_arn = MonitoringRole(
+        "alex-monitoring", MonitoringRoleArgs(role_name=names.monitoring_role, tags=settings.tags)
+    ).role_arn
+
+family = parameter_family(settings.engine_version)
+
 credentials = Credentials(
     "alex-credentials",
     CredentialsArgs(
         secret_name_prefix=names.secret_prefix,
         recovery_window_in_days=profile.secret_recovery_window_days,
         protect=profile.protect,
+        kms_key_arn=kms_key_arn,
         tags=settings.tags,
     ),
 )
@@ -86,6 +114,7 @@ network = Network(
         subnet_ids=settings.network.subnet_ids,
         allowed_cidrs=settings.network.allowed_cidrs,
         allowed_security_group_ids=settings.network.allowed_security_group_ids,
+        allow_egress=profile.database_egress,
         tags=settings.tags,
     ),
 )
@@ -103,10 +132,45 @@ database = AuroraDatabase(
         secret_id=credentials.secret_id,
         secret_arn=credentials.secret_arn,
         profile=profile,
+        parameter_group=ParameterGroupArgs(
+            name=names.parameter_group(family),
+            family=family,
+            parameters=cluster_parameters(
+                connection_logging=profile.connection_logging,
+                slow_query_ms=settings.slow_query_ms,
+            ),
+            tags=settings.tags,
+        ),
+        kms_key_arn=kms_key_arn,
+        monitoring_interval=settings.monitoring_interval,
+        monitoring_role_arn=monitoring_role_arn,
         log_exports=list(settings.log_exports),
         tags=settings.tags,
     ),
 )
+if settings.backup_plan:
+    BackupPlan(
+        "alex-backup",
+        BackupPlanArgs(
+            vault_name=names.backup_vault,
+            plan_name=names.backup_plan,
+            role_name=names.backup_role,
+            cluster_arn=database.cluster_arn,
+            kms_key_arn=kms_key_arn,
+            copy_region=settings.backup_copy_region,
+            tags=settings.tags,
+        ),
+    )
+if settings.alarm_topic_arn is not None:
+    DatabaseAlarms(
+        "alex-alarms",
+        DatabaseAlarmsArgs(
+            cluster_identifier=database.cluster_identifier,
+            max_acu=settings.capacity.max_acu,
+            topic_arn=settings.alarm_topic_arn,
+            tags=settings.tags,
+        ),
+    )
 lambda_access = LambdaAccess(
     "alex-lambda",
     LambdaAccessArgs(

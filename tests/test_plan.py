@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 import subprocess
 import sys
@@ -52,7 +54,7 @@ def test_fresh_process_plan_lists_every_resource_with_parent_and_physical_name(d
     assert resources["alex-credentials-secret"]["physical_name"] == (
         "alex-aurora-credentials-xxxxxxxx"
     )
-    assert len([r for r in dev_plan_json["resources"] if not r["component"]]) == 11
+    assert len([r for r in dev_plan_json["resources"] if not r["component"]]) == 12
 
 
 def test_json_schema_and_stable_order(dev_plan_json):
@@ -64,6 +66,7 @@ def test_json_schema_and_stable_order(dev_plan_json):
         "resources",
         "warnings",
         "settings",
+        "security",
         "iam_statements",
         "outputs",
         "cost",
@@ -253,3 +256,55 @@ def test_unreadable_old_plan_exits_2(capsys, tmp_path):
     code, out, err = plan(capsys, "--diff", str(broken))
     assert (code, out) == (2, "")
     assert err.count("\n") == 1
+
+
+@pytest.fixture(scope="module")
+def prod_plan_text() -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["plan", "--stack", "prod"]) == 0
+    return out.getvalue()
+
+
+def test_prod_plan_shows_key_parameter_group_monitoring_egress_and_the_kms_grant(prod_plan_text):
+    key = "arn:aws:kms:us-east-1:000000000000:key/PLACEHOLDER-key-id"
+    for line in (
+        f"  encryption key:      {key} (alias/alex-aurora-prod)\n",
+        "  IAM DB auth:         on\n",
+        "  parameter group:     alex-aurora-postgresql15-prod (aurora-postgresql15)\n",
+        "  parameters:          rds.force_ssl=1, log_min_duration_statement=1000, "
+        "log_connections=1, log_disconnections=1\n",
+        "  enhanced monitoring: every 60 s, role "
+        "arn:aws:iam::000000000000:role/alex-aurora-monitoring-role-prod\n",
+        "  database egress:     none\n",
+        "DecryptThisSecretViaSecretsManager: Allow\n      actions:   kms:Decrypt\n"
+        f"      resources: {key}\n"
+        '      condition: {"StringEquals": {"kms:ViaService": '
+        '"secretsmanager.us-east-1.amazonaws.com"}}\n',
+    ):
+        assert line in prod_plan_text
+
+
+def test_dev_plan_shows_the_seeds_keys_and_egress(dev_plan_json):
+    security = dev_plan_json["security"]
+    assert security["kms_key"] is None and security["kms_aliases"] == []
+    assert security["parameters"] == {"rds.force_ssl": "1"}
+    assert (security["monitoring_interval"], security["monitoring_role"]) == (0, None)
+    assert [rule["cidrBlocks"] for rule in security["egress"]] == [["0.0.0.0/0"]]
+    assert not security["iam_database_authentication"]
+
+
+def test_diff_flags_adopting_a_customer_managed_key_as_cluster_replacement(capsys, tmp_path):
+    code, before, _ = plan(
+        capsys, "--stack", "prod", "--config", "alex-db:customerManagedKey=false", "--json"
+    )
+    assert code == 0
+    old_file = tmp_path / "before.json"
+    old_file.write_text(before)
+    code, out, _ = plan(capsys, "--stack", "prod", "--diff", str(old_file))
+    assert code == 0
+    cluster_line = next(line for line in out.splitlines() if line.endswith("alex-aurora-cluster"))
+    assert cluster_line.startswith("REPLACES — data loss: ")
+    assert "    kmsKeyId: None -> 'arn:aws:kms:us-east-1:000000000000:key/PLACEHOLDER-key-id'  (forces replacement)" in out
+    secret_line = next(line for line in out.splitlines() if line.endswith("alex-credentials-secret"))
+    assert secret_line.startswith("updates in place: "), "the secret changes key in place"

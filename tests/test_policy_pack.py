@@ -5,8 +5,10 @@ attacker could try is a row in a table, next to the compliant case it must not r
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -14,7 +16,8 @@ from hypothesis import strategies as st
 
 from alex_db.config.network import load_network
 from alex_db.config.values import SettingsError
-from alex_db.tools.offline import ProgramRun
+from alex_db.tools.offline import ProgramRun, run_program
+from alex_db.tools.stack_files import load_stack_config
 from policy.alex_rules import SECURITY_GROUP as SG_TYPE
 from policy.alex_rules import no_ingress_from_public_addresses, password_only_in_secrets_manager
 from tests.conftest import (
@@ -28,6 +31,7 @@ from tests.conftest import (
     SECRET,
     SECRET_VERSION,
     SECURITY_GROUP,
+    TEST_PLACEHOLDERS,
     run,
 )
 from tests.policy_engine import (
@@ -45,7 +49,7 @@ LAMBDA = "aws:lambda/function:Function"
 
 @pytest.fixture(scope="module")
 def prod() -> ProgramRun:
-    return run("prod", production="true", readers="2")
+    return run("prod", production="true", readers="2", customerManagedKey="true")
 
 
 def resource_violations(program_run: ProgramRun) -> list[Violation]:
@@ -428,3 +432,91 @@ def test_prod_cluster_without_protection_is_refused(prod):
 def test_dev_cluster_may_skip_protection(dev):
     assert dev.one(CLUSTER).inputs["deletionProtection"] is False
     assert analyze(inputs_of(dev.one(CLUSTER))) == []
+
+
+# --- issue 12: what production now guarantees -------------------------------------------------
+
+KEY_AND_IAM_AUTH = "production-cluster-cmk-and-iam-auth"
+FORCE_SSL = "production-cluster-forces-ssl"
+PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+NO_CUSTOMER_KEY = (
+    "kmsKeyId must name a customer-managed KMS key in a production stack "
+    "(alex-db:customerManagedKey or alex-db:kmsKeyArn)"
+)
+
+
+def of_policy(violations: list[Violation], policy: str) -> list[str]:
+    return [violation.message for violation in violations if violation.policy == policy]
+
+
+def outputs_changed(program_run: ProgramRun, stack: str, type_token: str, change):
+    """The stack as the engine sends it to stack policies, with ``change`` applied to the
+    outputs of every resource of ``type_token``."""
+    resources = [stack_resource(program_run, stack)]
+    for resource in program_run.resources:
+        view = outputs_of(resource)
+        if resource.type == type_token:
+            properties = copy.deepcopy(dict(view.properties))
+            change(properties)
+            view = replace(view, properties=properties)
+        resources.append(view)
+    return resources
+
+
+def test_prod_cluster_without_customer_key_or_iam_auth_is_refused(prod):
+    cluster = inputs_of(prod.one(CLUSTER), iamDatabaseAuthenticationEnabled=False)
+    weakened = replace(
+        cluster, properties={k: v for k, v in cluster.properties.items() if k != "kmsKeyId"}
+    )
+    assert of_policy(analyze(weakened), KEY_AND_IAM_AUTH) == [
+        NO_CUSTOMER_KEY,
+        "iamDatabaseAuthenticationEnabled must be true in a production stack",
+    ]
+
+
+def test_existing_prod_stack_without_the_key_is_refused_until_it_migrates():
+    existing = run("prod", production="true")
+    assert of_policy(analyze(inputs_of(existing.one(CLUSTER))), KEY_AND_IAM_AUTH) == [
+        NO_CUSTOMER_KEY
+    ]
+
+
+def test_dev_cluster_needs_neither_key_nor_iam_auth(dev):
+    assert analyze(inputs_of(dev.one(CLUSTER))) == []
+
+
+def test_prod_parameter_group_without_force_ssl_is_refused(prod):
+    def allow_plaintext(props):
+        for parameter in props["parameters"]:
+            if parameter["name"] == "rds.force_ssl":
+                parameter["value"] = "0"
+
+    found = analyze_stack(outputs_changed(prod, "prod", PARAMETER_GROUP, allow_plaintext))
+    assert of_policy(found, FORCE_SSL) == [
+        f"parameter group 'alex-aurora-postgresql15-prod' of {prod.one(CLUSTER).urn} must set "
+        "rds.force_ssl to 1"
+    ]
+
+
+def test_prod_cluster_on_a_group_outside_the_stack_is_refused(prod):
+    def default_group(props):
+        props["dbClusterParameterGroupName"] = "default.aurora-postgresql15"
+
+    (found,) = of_policy(
+        analyze_stack(outputs_changed(prod, "prod", CLUSTER, default_group)), FORCE_SSL
+    )
+    assert "uses parameter group 'default.aurora-postgresql15', which this stack does not" in found
+
+
+def test_dev_cluster_on_the_default_group_is_not_refused(dev):
+    def default_group(props):
+        props["dbClusterParameterGroupName"] = "default.aurora-postgresql15"
+
+    assert analyze_stack(outputs_changed(dev, "dev", CLUSTER, default_group)) == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_repositorys_own_stack_files_pass_every_policy(stack):
+    program_run = run_program(stack, load_stack_config(stack).values, TEST_PLACEHOLDERS)
+    assert resource_violations(program_run) == []
+    assert stack_violations(program_run, stack) == []

@@ -26,8 +26,17 @@ class Profile:
     default_log_exports: tuple[str, ...]
     """CloudWatch log exports unless ``logExports`` says otherwise."""
     iam_database_authentication: bool
-    """IAM database authentication on the cluster; the ``iam-db-auth-error`` log export needs it
-    (there is nothing to log without it). Off in both profiles for now."""
+    """IAM database authentication on the cluster (FSBP RDS.12), so Lambdas can use IAM tokens;
+    the ``iam-db-auth-error`` log export needs it (there is nothing to log without it)."""
+    monitoring_interval: int
+    """Enhanced monitoring every this many seconds (0: off) unless ``monitoringInterval`` says
+    otherwise (FSBP RDS.6)."""
+    connection_logging: bool
+    """``log_connections``, ``log_disconnections`` and slow-query logging in the cluster
+    parameter group."""
+    database_egress: bool
+    """The security group keeps the seed's all-egress rule; production has none, since the
+    database initiates no connections."""
 
 
 DEV = Profile(
@@ -40,6 +49,9 @@ DEV = Profile(
     performance_insights=False,
     default_log_exports=(),
     iam_database_authentication=False,
+    monitoring_interval=0,
+    connection_logging=False,
+    database_egress=True,
 )
 PRODUCTION = Profile(
     deletion_protection=True,
@@ -50,7 +62,10 @@ PRODUCTION = Profile(
     protect=True,
     performance_insights=True,
     default_log_exports=("postgresql",),
-    iam_database_authentication=False,
+    iam_database_authentication=True,
+    monitoring_interval=60,
+    connection_logging=True,
+    database_egress=False,
 )
 PERFORMANCE_INSIGHTS_FREE_DAYS = 7
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from alex_db.config.keys import check_keys
 from alex_db.config.network import NetworkSettings, load_network
+from alex_db.config.parameters import DEFAULT_SLOW_QUERY_MS, SLOW_QUERY_MS_RANGE
 from alex_db.config.profile import Profile, profile_for
 from alex_db.config.values import (
     SettingsError,
@@ -61,6 +62,19 @@ TAG_CHARACTER_CLASSES = frozenset("LZN")  # Unicode letters, separators, numbers
 # Stack names become part of RDS identifiers: lowercase letters, digits, single hyphens.
 _STACK_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 MAX_STACK_NAME = 30
+# Enhanced monitoring intervals RDS accepts (RDS API, CreateDBInstance MonitoringInterval).
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+_REGION = r"[a-z]{2}(-[a-z]+)+-\d"
+# A standard topic: CloudWatch alarms cannot publish to FIFO topics.
+_SNS_TOPIC_ARN = re.compile(
+    rf"^arn:aws(-cn|-us-gov)?:sns:(?P<region>{_REGION}):\d{{12}}:[A-Za-z0-9_-]{{1,256}}$"
+)
+_REGION_NAME = re.compile(rf"^{_REGION}$")
+# A key ARN, not an alias: IAM statements (the Lambda's kms:Decrypt) name keys by key ARN.
+_KMS_KEY_ARN = re.compile(
+    rf"^arn:aws(-cn|-us-gov)?:kms:(?P<region>{_REGION}):\d{{12}}:"
+    r"key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
+)
 
 # The program's defaults; Pulumi.yaml declares the same ones (a test compares them).
 DEFAULTS: dict[str, str] = {
@@ -73,9 +87,22 @@ DEFAULTS: dict[str, str] = {
     "readers": "0",
     "allowPublicIngress": "false",
     "allowedSecurityGroupIds": "[]",
+    "customerManagedKey": "false",
+    "backupPlan": "false",
 }
 # Keys whose default is not a constant (the VPC's CIDR, the profile's log exports, ...).
-OPTIONAL_KEYS = ("vpcId", "subnetIds", "allowedCidrs", "logExports", "tags")
+OPTIONAL_KEYS = (
+    "vpcId",
+    "subnetIds",
+    "allowedCidrs",
+    "logExports",
+    "tags",
+    "kmsKeyArn",
+    "monitoringInterval",
+    "slowQueryMs",
+    "backupCopyRegion",
+    "alarmTopicArn",
+)
 CONFIG_KEYS = (*DEFAULTS, *OPTIONAL_KEYS)
 
 
@@ -120,6 +147,22 @@ class Settings:
     """Default VPC and VPC-CIDR-only access unless configured."""
     log_exports: tuple[str, ...] = ()
     """CloudWatch log exports. Default ``postgresql`` in production, none in dev."""
+    customer_managed_key: bool = False
+    """Encrypt storage, secret and Performance Insights with a customer-managed KMS key.
+    Default false: an existing cluster keeps the AWS-managed key it was created with, since
+    changing a cluster's key replaces the cluster."""
+    kms_key_arn: str | None = None
+    """Your own key for all three; None with ``customer_managed_key`` creates one."""
+    monitoring_interval: int = 0
+    """Enhanced monitoring interval in seconds, 0 for off. Default 60 in production, 0 in dev."""
+    slow_query_ms: int | None = None
+    """``log_min_duration_statement``; None leaves it unset. Default 1000 in production."""
+    backup_plan: bool = False
+    """A daily AWS Backup plan for the cluster. Default false."""
+    backup_copy_region: str | None = None
+    """A second region for copies of the AWS Backup recovery points. Default none."""
+    alarm_topic_arn: str | None = None
+    """SNS topic for the CloudWatch alarms; None (default) creates no alarms."""
     warnings: tuple[str, ...] = ()
     """Things worth saying that are not errors (e.g. a prod stack without production)."""
 
@@ -127,6 +170,11 @@ class Settings:
     def profile(self) -> Profile:
         """What production (or dev) means for each resource."""
         return profile_for(self.production, self.allow_deletion)
+
+    @property
+    def creates_kms_key(self) -> bool:
+        """True when the program creates the customer-managed key itself."""
+        return self.customer_managed_key and self.kms_key_arn is None
 
 
 def _acu(name: str, raw: str, lowest: float) -> float:
@@ -246,11 +294,86 @@ def _tags(raw: str | None) -> dict[str, str]:
     return merged
 
 
-def _warnings(stack: str, production: bool) -> tuple[str, ...]:
+def _optional(raw: Mapping[str, str | None], name: str) -> str | None:
+    """The value of a key without a constant default; blank counts as unset."""
+    value = raw.get(name)
+    return value if value and value.strip() else None
+
+
+def _kms_key_arn(raw: str | None, region: str | None) -> str | None:
+    if raw is None:
+        return None
+    match = _KMS_KEY_ARN.match(raw.strip())
+    allowed = (
+        "a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/<key id> (a key, not an "
+        "alias: IAM grants name keys)"
+    )
+    if match is None:
+        raise reject("kmsKeyArn", raw, allowed)
+    if region is not None and match.group("region") != region:
+        raise reject("kmsKeyArn", raw, f"a key in the stack's region {region}")
+    return raw.strip()
+
+
+def _monitoring_interval(raw: str | None, production: bool) -> int:
+    if raw is None:
+        return profile_for(production).monitoring_interval
+    allowed = (
+        f"one of {', '.join(map(str, MONITORING_INTERVALS))} (seconds between enhanced "
+        f"monitoring samples; 0 turns it off)"
+    )
+    try:
+        interval = int(raw.strip())
+    except ValueError:
+        raise reject("monitoringInterval", raw, allowed) from None
+    if interval not in MONITORING_INTERVALS:
+        raise reject("monitoringInterval", raw, allowed)
+    return interval
+
+
+def _slow_query_ms(raw: str | None, production: bool) -> int | None:
+    if raw is None:
+        return DEFAULT_SLOW_QUERY_MS if profile_for(production).connection_logging else None
+    return parse_int("slowQueryMs", raw, *SLOW_QUERY_MS_RANGE, " of milliseconds")
+
+
+def _alarm_topic_arn(raw: str | None, region: str | None) -> str | None:
+    if raw is None:
+        return None
+    match = _SNS_TOPIC_ARN.match(raw.strip())
+    if match is None:
+        raise reject(
+            "alarmTopicArn",
+            raw,
+            "a standard SNS topic ARN like arn:aws:sns:us-east-1:123456789012:alerts",
+        )
+    if region is not None and match.group("region") != region:
+        raise reject("alarmTopicArn", raw, f"a topic in the stack's region {region}")
+    return raw.strip()
+
+
+def _backup_copy_region(raw: str | None, backup_plan: bool, region: str | None) -> str | None:
+    if raw is None:
+        return None
+    copy_region = raw.strip()
+    if not _REGION_NAME.match(copy_region) or copy_region == region:
+        raise reject("backupCopyRegion", raw, "a region name like eu-west-1, not the stack's own")
+    if not backup_plan:
+        raise reject("backupCopyRegion", raw, f"only with {key('backupPlan')} set to true")
+    return copy_region
+
+
+def _warnings(stack: str, production: bool, customer_managed_key: bool) -> tuple[str, ...]:
     if stack.startswith("prod") and not production:
         return (
             f"stack {stack!r} looks like production but {key('production')} is not true: "
             f"no deletion protection, no final snapshot, secret deleted at once",
+        )
+    if production and not customer_managed_key:
+        return (
+            f"production stack {stack!r} encrypts with AWS-managed keys: set "
+            f"{key('customerManagedKey')} to true for a new stack (an existing cluster would be "
+            f"replaced; see the README, Production, Encryption keys)",
         )
     return ()
 
@@ -273,6 +396,11 @@ def load_settings(
     version = _engine_version(values["engineVersion"])
     production = parse_bool("production", values["production"])
     allow_deletion = parse_bool("allowDeletion", values["allowDeletion"])
+    kms_key_arn = _kms_key_arn(_optional(raw, "kmsKeyArn"), region)
+    backup_plan = parse_bool("backupPlan", values["backupPlan"])
+    customer_managed_key = (
+        parse_bool("customerManagedKey", values["customerManagedKey"]) or kms_key_arn is not None
+    )
     return Settings(
         stack=_stack_name(stack),
         region=region,
@@ -284,5 +412,14 @@ def load_settings(
         readers=parse_int("readers", values["readers"], 0, MAX_READERS),
         network=load_network({**raw, **values}),
         log_exports=_log_exports(raw.get("logExports"), profile_for(production, allow_deletion)),
-        warnings=_warnings(stack, production),
+        customer_managed_key=customer_managed_key,
+        kms_key_arn=kms_key_arn,
+        monitoring_interval=_monitoring_interval(_optional(raw, "monitoringInterval"), production),
+        slow_query_ms=_slow_query_ms(_optional(raw, "slowQueryMs"), production),
+        backup_plan=backup_plan,
+        backup_copy_region=_backup_copy_region(
+            _optional(raw, "backupCopyRegion"), backup_plan, region
+        ),
+        alarm_topic_arn=_alarm_topic_arn(_optional(raw, "alarmTopicArn"), region),
+        warnings=_warnings(stack, production, customer_managed_key),
     )

@@ -30,6 +30,10 @@ class CredentialsArgs:
     """Tags on the secret. Default none."""
     protect: bool = False
     """Pulumi refuses to delete the secret while True. Default False."""
+    kms_key_arn: pulumi.Input[str] | None = None
+    """Customer-managed key for the secret. Default None: Secrets Manager's AWS-managed key.
+    Changes in place (``kms_key_id`` is not ForceNew in terraform-provider-aws
+    ``internal/service/secretsmanager/secret.go``: UpdateSecret)."""
 
 
 class Credentials(pulumi.ComponentResource):
@@ -71,6 +75,7 @@ class Credentials(pulumi.ComponentResource):
             name=suffix.hex.apply(lambda hex_suffix: f"{args.secret_name_prefix}-{hex_suffix}"),
             description="Master credentials of the Alex Aurora PostgreSQL cluster (RDS format)",
             recovery_window_in_days=args.recovery_window_in_days,
+            kms_key_id=args.kms_key_arn,
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
+import pulumi_aws as aws
 from pulumi_aws import rds, secretsmanager
 
 from alex_db.config.profile import PERFORMANCE_INSIGHTS_FREE_DAYS, Profile
 from alex_db.config.settings import Capacity
-from alex_db.infra.policy_documents import data_api_statements
+from alex_db.infra.parameter_group import ParameterGroupArgs, create_parameter_group
+from alex_db.infra.policy_documents import data_api_statements, secret_key_decrypt_statement
 
 ENGINE = "aurora-postgresql"
 # The RDS secret format names the engine family, not the Aurora flavour.
@@ -73,7 +75,18 @@ class DatabaseArgs:
     secret_arn: pulumi.Input[str]
     """That secret's ARN, for Data API grants."""
     profile: Profile
-    """Dev or production: protection, snapshots, backups, insights."""
+    """Dev or production: protection, snapshots, backups, insights, IAM authentication."""
+    parameter_group: ParameterGroupArgs
+    """The cluster parameter group to create and attach."""
+    kms_key_arn: pulumi.Input[str] | None = None
+    """Customer-managed key for storage and Performance Insights, also the secret's key (so the
+    Data API grant includes decrypting with it). Default None: the AWS-managed keys. Changing
+    it on an existing cluster replaces the cluster (``kms_key_id`` is ForceNew in
+    terraform-provider-aws ``internal/service/rds/cluster.go``)."""
+    monitoring_interval: int = 0
+    """Enhanced monitoring interval in seconds; 0 (default) is off."""
+    monitoring_role_arn: pulumi.Input[str] | None = None
+    """The enhanced monitoring role; needed when ``monitoring_interval`` is not 0."""
     log_exports: list[str] = field(default_factory=list)
     """CloudWatch log exports. Default none."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -101,8 +114,12 @@ class AuroraDatabase(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        if args.monitoring_interval and args.monitoring_role_arn is None:
+            raise ValueError("monitoring_interval needs monitoring_role_arn (RDS publishes as it)")
         super().__init__("alexdb:index:AuroraDatabase", name, None, opts)
-        cluster = self._create_cluster(name, args)
+        self._kms_key_arn = args.kms_key_arn
+        parameter_group = create_parameter_group(f"{name}-parameters", args.parameter_group, self)
+        cluster = self._create_cluster(name, args, parameter_group)
         self._create_instances(name, args, cluster)
         self._write_secret(name, args, cluster)
         self.cluster_arn = cluster.arn
@@ -124,7 +141,9 @@ class AuroraDatabase(pulumi.ComponentResource):
             }
         )
 
-    def _create_cluster(self, name: str, args: DatabaseArgs) -> rds.Cluster:
+    def _create_cluster(
+        self, name: str, args: DatabaseArgs, parameter_group: rds.ClusterParameterGroup
+    ) -> rds.Cluster:
         profile = args.profile
         return rds.Cluster(
             f"{name}-cluster",
@@ -140,6 +159,10 @@ class AuroraDatabase(pulumi.ComponentResource):
             db_subnet_group_name=args.subnet_group_name,
             vpc_security_group_ids=args.security_group_ids,
             storage_encrypted=True,
+            kms_key_id=args.kms_key_arn,
+            # In place (not ForceNew in terraform-provider-aws internal/service/rds/cluster.go).
+            iam_database_authentication_enabled=profile.iam_database_authentication,
+            db_cluster_parameter_group_name=parameter_group.name,
             backup_retention_period=profile.backup_retention_days,
             preferred_backup_window=BACKUP_WINDOW,
             preferred_maintenance_window=MAINTENANCE_WINDOW,
@@ -175,6 +198,14 @@ class AuroraDatabase(pulumi.ComponentResource):
                 performance_insights_retention_period=PERFORMANCE_INSIGHTS_FREE_DAYS
                 if profile.performance_insights
                 else None,
+                # In place in terraform-provider-aws (cluster_instance.go: not ForceNew); it
+                # follows the cluster's key so one switch moves all three together.
+                performance_insights_kms_key_id=args.kms_key_arn
+                if profile.performance_insights
+                else None,
+                # Both change in place (cluster_instance.go: not ForceNew).
+                monitoring_interval=args.monitoring_interval,
+                monitoring_role_arn=args.monitoring_role_arn if args.monitoring_interval else None,
                 apply_immediately=profile.apply_immediately,
                 tags=dict(args.tags),
                 opts=pulumi.ResourceOptions(parent=self, protect=profile.protect),
@@ -198,10 +229,18 @@ class AuroraDatabase(pulumi.ComponentResource):
 
     def grant_data_api_access(self) -> pulumi.Output[list[dict]]:
         """IAM statements that let a grantee use the Data API on this cluster: the five Data API
-        actions on this cluster's ARN and reading this cluster's secret, nothing wider.
+        actions on this cluster's ARN and reading this cluster's secret, nothing wider; plus,
+        when the secret is under a customer-managed key, decrypting with that key through
+        Secrets Manager in this region only.
 
         Returned as statements rather than attached, so a role keeps one inline policy with
         everything it may do (as CDK's ``grantDataApiAccess`` does)."""
-        return pulumi.Output.all(self.cluster_arn, self.secret_arn).apply(
+        statements = pulumi.Output.all(self.cluster_arn, self.secret_arn).apply(
             lambda arns: data_api_statements(*arns)
+        )
+        if self._kms_key_arn is None:
+            return statements
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        return pulumi.Output.all(statements, self._kms_key_arn, region).apply(
+            lambda parts: [*parts[0], secret_key_decrypt_statement(parts[1], parts[2])]
         )

@@ -27,7 +27,17 @@ class PhysicalNames:
     cluster: str
     role: str
     policy: str
+    monitoring_role: str
+    backup_vault: str
+    backup_plan: str
+    backup_role: str
+    key_alias: str
+    """The KMS alias; always carries the stack (``alias/alex-aurora-<stack>``)."""
     stack: str
+
+    def parameter_group(self, family: str) -> str:
+        """The cluster parameter group, named after its family: ``alex-aurora-postgresql15``."""
+        return physical_name(f"alex-{family}", self.stack)
 
     def instance(self, number: int) -> str:
         """The identifier of instance ``number`` (1 is the writer): ``alex-aurora-instance-1``."""
@@ -43,5 +53,10 @@ class PhysicalNames:
             cluster=physical_name("alex-aurora-cluster", stack),
             role=physical_name("alex-lambda-aurora-role", stack),
             policy=physical_name("alex-lambda-aurora-policy", stack),
+            monitoring_role=physical_name("alex-aurora-monitoring-role", stack),
+            backup_vault=physical_name("alex-aurora-backup", stack),
+            backup_plan=physical_name("alex-aurora-daily", stack),
+            backup_role=physical_name("alex-aurora-backup-role", stack),
+            key_alias=f"alias/alex-aurora-{stack}",
             stack=stack,
         )

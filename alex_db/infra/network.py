@@ -40,6 +40,24 @@ def ingress_rules(
     return rules
 
 
+def egress_rules(allow_egress: bool) -> list[dict]:
+    """The seed's all-outbound rule, or none. The cluster initiates no connections itself, so
+    production has none. An explicit empty list, not an absent one, is what removes the rule
+    from an existing group (an absent ``egress`` leaves existing rules alone: pulumi/pulumi#2675,
+    terraform-provider-aws#644); it changes in place, ``egress`` is not ForceNew."""
+    if not allow_egress:
+        return []
+    return [
+        {
+            "description": "All outbound",
+            "protocol": "-1",
+            "from_port": 0,
+            "to_port": 0,
+            "cidr_blocks": [ANYWHERE_IPV4],
+        }
+    ]
+
+
 @dataclass
 class NetworkArgs:
     """Names, placement and access rules of the network resources."""
@@ -56,6 +74,8 @@ class NetworkArgs:
     """CIDRs allowed on 5432. Default None: the VPC's own IPv4 CIDR only."""
     allowed_security_group_ids: Sequence[str] = ()
     """Security groups allowed on 5432. Default none."""
+    allow_egress: bool = True
+    """Keep the seed's all-outbound rule. Default True; production passes False."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on both resources. Default none."""
 
@@ -105,17 +125,7 @@ class Network(pulumi.ComponentResource):
             description="PostgreSQL access to the Alex Aurora cluster",
             vpc_id=vpc.id,
             ingress=ingress_rules(cidrs, args.allowed_security_group_ids),
-            # Outbound stays open as in the seed: the cluster initiates no connections itself,
-            # and restricting egress would only break extensions that reach AWS APIs.
-            egress=[
-                {
-                    "description": "All outbound",
-                    "protocol": "-1",
-                    "from_port": 0,
-                    "to_port": 0,
-                    "cidr_blocks": [ANYWHERE_IPV4],
-                }
-            ],
+            egress=egress_rules(args.allow_egress),
             tags=dict(args.tags),
             opts=child,
         )

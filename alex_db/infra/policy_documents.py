@@ -23,6 +23,11 @@ LOG_WRITE_ACTIONS: tuple[str, ...] = (
     "logs:PutLogEvents",
 )
 LAMBDA_SERVICE = "lambda.amazonaws.com"
+# Enhanced monitoring: RDS assumes this role to publish OS metrics to CloudWatch Logs.
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Monitoring.OS.Enabling.html
+MONITORING_SERVICE = "monitoring.rds.amazonaws.com"
+KMS_DECRYPT_ACTIONS: tuple[str, ...] = ("kms:Decrypt",)
+BACKUP_SERVICE = "backup.amazonaws.com"
 
 
 def statement(sid: str, actions: Iterable[str], resources: Sequence[str]) -> dict:
@@ -40,18 +45,46 @@ def to_json(policy: dict) -> str:
     return json.dumps(policy, sort_keys=True)
 
 
-def lambda_trust_policy() -> dict:
-    """Lets the Lambda service assume the role, and nobody else."""
+def _service_trust_policy(sid: str, service: str) -> dict:
     return document(
         [
             {
-                "Sid": "LambdaAssumeRole",
+                "Sid": sid,
                 "Effect": "Allow",
-                "Principal": {"Service": LAMBDA_SERVICE},
+                "Principal": {"Service": service},
                 "Action": "sts:AssumeRole",
             }
         ]
     )
+
+
+def lambda_trust_policy() -> dict:
+    """Lets the Lambda service assume the role, and nobody else."""
+    return _service_trust_policy("LambdaAssumeRole", LAMBDA_SERVICE)
+
+
+def monitoring_trust_policy() -> dict:
+    """Lets RDS enhanced monitoring assume the role, and nobody else."""
+    return _service_trust_policy("RdsMonitoringAssumeRole", MONITORING_SERVICE)
+
+
+def backup_trust_policy() -> dict:
+    """Lets AWS Backup assume the role, and nobody else."""
+    return _service_trust_policy("BackupAssumeRole", BACKUP_SERVICE)
+
+
+def secret_key_decrypt_statement(key_arn: str, region: str) -> dict:
+    """Decrypting with the secret's customer-managed key, only when Secrets Manager asks on the
+    caller's behalf in this region: GetSecretValue on a secret under a customer-managed key needs
+    kms:Decrypt on that key ("Secret encryption and decryption in AWS Secrets Manager"), and the
+    Data API reads the secret as its caller ("Authorizing access to the Amazon RDS Data API").
+    kms:ViaService: https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html"""
+    return {
+        **statement("DecryptThisSecretViaSecretsManager", KMS_DECRYPT_ACTIONS, [key_arn]),
+        "Condition": {
+            "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+        },
+    }
 
 
 def data_api_statements(cluster_arn: str, secret_arn: str) -> list[dict]:
@@ -74,3 +107,13 @@ def log_write_statement(partition: str, region: str, account_id: str) -> dict:
 def basic_execution_policy_arn(partition: str) -> str:
     """The AWS managed policy every Lambda role carries."""
     return f"arn:{partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def enhanced_monitoring_policy_arn(partition: str) -> str:
+    """The AWS managed policy for the enhanced monitoring role."""
+    return f"arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+def backup_service_policy_arn(partition: str) -> str:
+    """The AWS managed policy that lets AWS Backup snapshot the resources it is given."""
+    return f"arn:{partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"

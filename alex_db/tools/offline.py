@@ -56,6 +56,8 @@ class RecordedResource:
     custom: bool
     protect: bool
     """Pulumi refuses to delete it (``protect=True``)."""
+    retain_on_delete: bool
+    """Pulumi leaves it in the cloud when deleting it from the stack."""
     resource_id: str
     """The id the (mocked) provider assigned; empty for components."""
     inputs: dict[str, Any]
@@ -204,11 +206,30 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             return f"{inputs['role']}:{physical}", {}
         if type_token == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
             return f"{inputs['role']}-{MARK}", {}
+        if type_token == "aws:kms/key:Key":
+            key_id = f"{MARK}-key-id"
+            return key_id, {"arn": self._arn("kms", f"key/{key_id}"), "keyId": key_id}
+        if type_token == "aws:kms/alias:Alias":
+            return physical, {"arn": self._arn("kms", physical)}
+        if type_token == "aws:rds/clusterParameterGroup:ClusterParameterGroup":
+            return physical, {"arn": self._arn("rds", f"cluster-pg:{physical}")}
+        if type_token == "aws:backup/vault:Vault":
+            region = inputs.get("region") or self.region
+            arn = f"arn:{p.partition}:backup:{region}:{p.account_id}:backup-vault:{physical}"
+            return physical, {"arn": arn, "recoveryPoints": 0}
+        if type_token == "aws:backup/plan:Plan":
+            plan_id = f"{MARK}-plan-id"
+            return plan_id, {"arn": self._arn("backup", f"backup-plan:{plan_id}"), "version": MARK}
+        if type_token == "aws:backup/selection:Selection":
+            return f"{MARK}-selection-id", {}
+        if type_token == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return physical, {"arn": self._arn("cloudwatch", f"alarm:{physical}")}
         if type_token == "random:index/randomPassword:RandomPassword":
             return "none", {"result": p.password}
         if type_token == "random:index/randomId:RandomId":
             return MARK, {"hex": p.random_hex, "b64Url": MARK, "b64Std": MARK, "dec": MARK}
-        return f"{name}-{MARK}", {}
+        # Like an unknown invoke: a type with no placeholders would plan with missing outputs.
+        raise NotImplementedError(f"no placeholder outputs for resource type {type_token}")
 
 
 class RecordingMonitor(MockMonitor):
@@ -242,6 +263,7 @@ class RecordingMonitor(MockMonitor):
                 parent_urn=request.parent,
                 custom=bool(request.custom),
                 protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
                 resource_id=response.id,
                 inputs={key: whole_numbers(pair[0]) for key, pair in unwrapped.items()},
                 secret_inputs=frozenset(key for key, pair in unwrapped.items() if pair[1]),

@@ -16,6 +16,9 @@ from alex_db.tools.stack_files import SECRET_MASK, StackConfig
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+KMS_ALIAS = "aws:kms/alias:Alias"
+PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 NAME_INPUTS = ("clusterIdentifier", "identifier", "name")
 NOTE = (
     f"Offline plan: the real program ran under mocks with no AWS account and no Pulumi CLI. "
@@ -78,6 +81,30 @@ def _key_settings(run: ProgramRun) -> dict:
     }
 
 
+def _security_settings(run: ProgramRun) -> dict:
+    """What the production profile hardens, as the resources will be created."""
+    cluster = run.one(CLUSTER).inputs
+    instances = [resource.inputs for resource in run.of_type(INSTANCE)]
+    group_name = cluster.get("dbClusterParameterGroupName")
+    groups = [r.inputs for r in run.of_type(PARAMETER_GROUP) if r.inputs.get("name") == group_name]
+    group = groups[0] if groups else {}
+    return {
+        "kms_key": cluster.get("kmsKeyId"),
+        "kms_aliases": [alias.inputs.get("name") for alias in run.of_type(KMS_ALIAS)],
+        "iam_database_authentication": bool(cluster.get("iamDatabaseAuthenticationEnabled")),
+        "parameter_group": group_name,
+        "parameter_family": group.get("family"),
+        "parameters": {p["name"]: p["value"] for p in group.get("parameters", [])},
+        "monitoring_interval": max((i.get("monitoringInterval", 0) for i in instances), default=0),
+        "monitoring_role": next(
+            (i["monitoringRoleArn"] for i in instances if i.get("monitoringRoleArn")), None
+        ),
+        "egress": [
+            rule for sg in run.of_type(SECURITY_GROUP) for rule in sg.inputs.get("egress", [])
+        ],
+    }
+
+
 def _iam_statements(run: ProgramRun) -> list[dict]:
     statements = []
     for policy in run.of_type(ROLE_POLICY):
@@ -129,6 +156,7 @@ def build_plan(stack: str, config: StackConfig, run: ProgramRun) -> dict:
             key=lambda entry: entry["urn"],
         ),
         "settings": settings,
+        "security": _security_settings(run),
         "iam_statements": _iam_statements(run),
         "warnings": list(run.warnings),
         "outputs": {

@@ -18,8 +18,17 @@ REPLACED_BY: dict[str, frozenset[str]] = {
             "engine",
             "storageEncrypted",
             "dbSubnetGroupName",
+            # A cluster's key cannot change: adopting a customer-managed key (customerManagedKey
+            # or kmsKeyArn) on an existing cluster replaces it (terraform-provider-aws
+            # internal/service/rds/cluster.go: kms_key_id ForceNew).
+            "kmsKeyId",
         }
     ),
+    # internal/service/rds/cluster_parameter_group.go: name, family, description ForceNew.
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": frozenset(
+        {"name", "family", "description"}
+    ),
+    "aws:kms/alias:Alias": frozenset({"name"}),
     "aws:secretsmanager/secret:Secret": frozenset({"name"}),
     "aws:rds/clusterInstance:ClusterInstance": frozenset({"identifier", "clusterIdentifier"}),
     "aws:rds/subnetGroup:SubnetGroup": frozenset({"name"}),

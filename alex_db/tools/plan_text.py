@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 def _on(flag: bool) -> str:
     return "on" if flag else "off"
@@ -50,6 +52,29 @@ def _settings(s: dict) -> list[str]:
     return [f"  {label + ':':<21}{value}" for label, value in rows]
 
 
+def _security(s: dict) -> list[str]:
+    egress = [
+        f"{rule.get('protocol')} {rule.get('fromPort')}-{rule.get('toPort')} to "
+        f"{', '.join(rule.get('cidrBlocks', []))}"
+        for rule in s["egress"]
+    ]
+    monitoring = (
+        f"every {s['monitoring_interval']} s, role {s['monitoring_role']}"
+        if s["monitoring_interval"]
+        else "off"
+    )
+    key = s["kms_key"] or "AWS-managed (aws/rds, aws/secretsmanager)"
+    rows = [
+        ("encryption key", key + (f" ({', '.join(s['kms_aliases'])})" if s["kms_aliases"] else "")),
+        ("IAM DB auth", _on(s["iam_database_authentication"])),
+        ("parameter group", f"{s['parameter_group']} ({s['parameter_family']})"),
+        ("parameters", ", ".join(f"{name}={value}" for name, value in s["parameters"].items())),
+        ("enhanced monitoring", monitoring),
+        ("database egress", "; ".join(egress) if egress else "none"),
+    ]
+    return [f"  {label + ':':<21}{value}" for label, value in rows]
+
+
 def _statements(statements: list[dict]) -> list[str]:
     lines = []
     for statement in statements:
@@ -58,6 +83,8 @@ def _statements(statements: list[dict]) -> list[str]:
         lines.append(f"  [{statement['policy']}] {statement['Sid']}: {statement['Effect']}")
         lines.append(f"      actions:   {', '.join(actions)}")
         lines.append(f"      resources: {', '.join(statement['Resource'])}")
+        if "Condition" in statement:
+            lines.append(f"      condition: {json.dumps(statement['Condition'], sort_keys=True)}")
     return lines
 
 
@@ -91,6 +118,7 @@ def render_text(plan: dict) -> str:
         [f"Resources ({sum(not r['component'] for r in plan['resources'])}, by component):"]
         + _tree(plan["resources"]),
         ["Key settings:"] + _settings(plan["settings"]),
+        ["Security settings:"] + _security(plan["security"]),
         ["IAM statements:"] + _statements(plan["iam_statements"]),
         ["Outputs:"] + outputs,
         ["Estimated compute cost per month:"] + _cost(plan["cost"]),

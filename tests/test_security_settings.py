@@ -1,0 +1,204 @@
+"""Issue 12's configuration keys: customerManagedKey, kmsKeyArn, monitoringInterval,
+slowQueryMs. Each bad value is one line naming key, value and what is allowed, before any
+resource; any text ends in a value or in that one line."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from alex_db.config.parameters import cluster_parameters, parameter_family
+from alex_db.config.settings import MONITORING_INTERVALS, SettingsError, load_settings
+from alex_db.config.versions import EngineVersion
+from alex_db.tools.offline import recording_monitor, run_program
+from tests.conftest import DEV_CONFIG, TEST_PLACEHOLDERS
+
+OWN_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY_ALLOWED = (
+    "a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/<key id> (a key, not an alias: "
+    "IAM grants name keys)"
+)
+NEW_KEYS = (
+    "customerManagedKey",
+    "kmsKeyArn",
+    "monitoringInterval",
+    "slowQueryMs",
+    "backupPlan",
+    "backupCopyRegion",
+    "alarmTopicArn",
+)
+TOPIC = "arn:aws:sns:us-east-1:123456789012:alex-alerts"
+
+
+def settings(stack: str = "dev", **raw: str):
+    return load_settings(raw, stack=stack, region="us-east-1")
+
+
+def test_defaults_by_profile():
+    dev, prod = settings(), settings("prod", production="true")
+    assert (dev.customer_managed_key, dev.kms_key_arn, dev.creates_kms_key) == (False, None, False)
+    assert (dev.monitoring_interval, dev.slow_query_ms) == (0, None)
+    assert (prod.customer_managed_key, prod.monitoring_interval, prod.slow_query_ms) == (
+        False,
+        60,
+        1000,
+    )
+
+
+def test_customer_managed_key_creates_one_unless_you_bring_yours():
+    assert settings(customerManagedKey="true").creates_kms_key
+    own = settings(kmsKeyArn=OWN_KEY)
+    assert (own.customer_managed_key, own.creates_kms_key, own.kms_key_arn) == (
+        True,
+        False,
+        OWN_KEY,
+    )
+    assert settings(kmsKeyArn=f"  {OWN_KEY} ").kms_key_arn == OWN_KEY
+    assert settings(kmsKeyArn=" ", monitoringInterval="", slowQueryMs="").kms_key_arn is None
+    multi_region = "arn:aws:kms:us-east-1:123456789012:key/mrk-" + "0" * 32
+    assert settings(kmsKeyArn=multi_region).kms_key_arn == multi_region
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            {"kmsKeyArn": "alias/my-key"},
+            f"alex-db:kmsKeyArn = 'alias/my-key' is not allowed: {KEY_ALLOWED}",
+        ),
+        (
+            {"kmsKeyArn": "arn:aws:kms:us-east-1:123456789012:alias/my-key"},
+            "alex-db:kmsKeyArn = 'arn:aws:kms:us-east-1:123456789012:alias/my-key' is not "
+            f"allowed: {KEY_ALLOWED}",
+        ),
+        (
+            {"kmsKeyArn": OWN_KEY.replace("us-east-1", "eu-west-1")},
+            f"alex-db:kmsKeyArn = '{OWN_KEY.replace('us-east-1', 'eu-west-1')}' is not allowed: "
+            "a key in the stack's region us-east-1",
+        ),
+        (
+            {"customerManagedKey": "yes"},
+            "alex-db:customerManagedKey = 'yes' is not allowed: true or false",
+        ),
+        (
+            {"monitoringInterval": "45"},
+            "alex-db:monitoringInterval = '45' is not allowed: one of 0, 1, 5, 10, 15, 30, 60 "
+            "(seconds between enhanced monitoring samples; 0 turns it off)",
+        ),
+        (
+            {"monitoringInterval": "1m"},
+            "alex-db:monitoringInterval = '1m' is not allowed: one of 0, 1, 5, 10, 15, 30, 60 "
+            "(seconds between enhanced monitoring samples; 0 turns it off)",
+        ),
+        (
+            {"slowQueryMs": "-1"},
+            "alex-db:slowQueryMs = '-1' is not allowed: a whole number of milliseconds from 0 "
+            "to 2147483647",
+        ),
+        (
+            {"backupPlan": "daily"},
+            "alex-db:backupPlan = 'daily' is not allowed: true or false",
+        ),
+        (
+            {"backupCopyRegion": "us-west-2"},
+            "alex-db:backupCopyRegion = 'us-west-2' is not allowed: only with alex-db:backupPlan "
+            "set to true",
+        ),
+        (
+            {"backupPlan": "true", "backupCopyRegion": "us-east-1"},
+            "alex-db:backupCopyRegion = 'us-east-1' is not allowed: a region name like eu-west-1, "
+            "not the stack's own",
+        ),
+        (
+            {"backupPlan": "true", "backupCopyRegion": "Oregon"},
+            "alex-db:backupCopyRegion = 'Oregon' is not allowed: a region name like eu-west-1, "
+            "not the stack's own",
+        ),
+        (
+            {"alarmTopicArn": "alex-alerts"},
+            "alex-db:alarmTopicArn = 'alex-alerts' is not allowed: a standard SNS topic ARN like "
+            "arn:aws:sns:us-east-1:123456789012:alerts",
+        ),
+        (
+            {"alarmTopicArn": TOPIC + ".fifo"},
+            f"alex-db:alarmTopicArn = '{TOPIC}.fifo' is not allowed: a standard SNS topic ARN "
+            "like arn:aws:sns:us-east-1:123456789012:alerts",
+        ),
+        (
+            {"alarmTopicArn": TOPIC.replace("us-east-1", "eu-west-1")},
+            f"alex-db:alarmTopicArn = '{TOPIC.replace('us-east-1', 'eu-west-1')}' is not "
+            "allowed: a topic in the stack's region us-east-1",
+        ),
+        (
+            {"slowQueryMs": "1s"},
+            "alex-db:slowQueryMs = '1s' is not allowed: a whole number of milliseconds from 0 "
+            "to 2147483647",
+        ),
+    ],
+)
+def test_each_bad_value_is_one_line_naming_key_value_and_allowed(raw, expected):
+    with pytest.raises(SettingsError) as error:
+        settings(**raw)
+    assert str(error.value) == expected
+
+
+def test_backup_and_alarm_keys_when_valid():
+    loaded = settings(backupPlan="true", backupCopyRegion=" us-west-2 ", alarmTopicArn=TOPIC)
+    assert (loaded.backup_plan, loaded.backup_copy_region, loaded.alarm_topic_arn) == (
+        True,
+        "us-west-2",
+        TOPIC,
+    )
+    assert (settings().backup_plan, settings().alarm_topic_arn) == (False, None)
+
+
+def test_a_bad_key_arn_stops_the_program_before_any_resource():
+    config = {**DEV_CONFIG, "alex-db:kmsKeyArn": "alias/aws/rds"}
+    monitor = recording_monitor(config, TEST_PLACEHOLDERS)
+    with pytest.raises(pulumi.RunError, match="alex-db:kmsKeyArn = 'alias/aws/rds'"):
+        run_program("dev", config, TEST_PLACEHOLDERS, monitor=monitor)
+    assert monitor.recorded == []
+
+
+@pytest.mark.parametrize("name", NEW_KEYS)
+@given(text=st.text(max_size=80))
+def test_any_text_for_a_new_key_is_a_value_or_one_line_naming_it(name, text):
+    try:
+        loaded = settings("prod", **{"production": "true", "backupPlan": "true", name: text})
+    except SettingsError as error:
+        message = str(error)
+        assert message.startswith(f"alex-db:{name} = ") and "\n" not in message
+        return
+    assert loaded.monitoring_interval in MONITORING_INTERVALS
+    assert loaded.kms_key_arn is None or loaded.kms_key_arn.startswith("arn:aws")
+    assert loaded.slow_query_ms is None or loaded.slow_query_ms >= 0
+
+
+@given(interval=st.integers(-100, 100))
+def test_exactly_the_intervals_rds_accepts_are_accepted(interval):
+    try:
+        loaded = settings(monitoringInterval=str(interval))
+    except SettingsError:
+        assert interval not in MONITORING_INTERVALS
+    else:
+        assert loaded.monitoring_interval == interval in MONITORING_INTERVALS
+
+
+@given(major=st.integers(13, 40), minor=st.integers(0, 99))
+def test_the_family_is_the_engine_major(major, minor):
+    assert parameter_family(EngineVersion(major, minor)) == f"aurora-postgresql{major}"
+
+
+def test_parameters_always_force_tls_and_log_only_when_asked():
+    assert [p["name"] for p in cluster_parameters(connection_logging=False, slow_query_ms=None)] == [
+        "rds.force_ssl"
+    ]
+    names = [p["name"] for p in cluster_parameters(connection_logging=True, slow_query_ms=5)]
+    assert names == [
+        "rds.force_ssl",
+        "log_min_duration_statement",
+        "log_connections",
+        "log_disconnections",
+    ]
