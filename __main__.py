@@ -7,6 +7,7 @@ the outputs. Every rule and resource lives in the ``alex_db`` package.
 import pulumi
 
 from alex_db.config import cost
+from alex_db.config.lifecycle import EngineDecision, decide_engine_version, engine_lifecycle_support
 from alex_db.config.settings import CONFIG_KEYS, Settings, load_settings
 from alex_db.config.values import NAMESPACE, SettingsError
 from alex_db.infra.credentials import Credentials, CredentialsArgs
@@ -15,6 +16,7 @@ from alex_db.infra.instructions import DeployedDatabase, render
 from alex_db.infra.lambda_access import LambdaAccess, LambdaAccessArgs
 from alex_db.infra.naming import PhysicalNames
 from alex_db.infra.network import Network, NetworkArgs
+from alex_db.infra.running_cluster import running_engine_version
 
 
 def read_settings() -> Settings:
@@ -30,10 +32,24 @@ def read_settings() -> Settings:
         raise pulumi.RunError(str(error)) from None
 
 
+def engine_decision(settings: Settings, cluster_identifier: str) -> EngineDecision:
+    """The engine version to send, given what AWS runs now; a major upgrade that was not
+    allowed ends the run with one line, before any resource is registered."""
+    try:
+        return decide_engine_version(
+            settings.engine_version,
+            running_engine_version(cluster_identifier),
+            settings.allow_major_version_upgrade,
+        )
+    except SettingsError as error:
+        raise pulumi.RunError(str(error)) from None
+
+
 settings = read_settings()
-for warning in settings.warnings:
-    pulumi.log.warn(warning)
 names = PhysicalNames.for_stack(settings.stack)
+engine = engine_decision(settings, names.cluster)
+for warning in (*settings.warnings, *filter(None, [engine.note])):
+    pulumi.log.warn(warning)
 profile = settings.profile
 
 credentials = Credentials(
@@ -62,7 +78,7 @@ database = AuroraDatabase(
     DatabaseArgs(
         cluster_identifier=names.cluster,
         instance_identifiers=[names.instance(n) for n in range(1, settings.readers + 2)],
-        engine_version=str(settings.engine_version),
+        engine_version=engine.send,
         capacity=settings.capacity,
         subnet_group_name=network.subnet_group_name,
         security_group_ids=[network.security_group_id],
@@ -73,6 +89,9 @@ database = AuroraDatabase(
         profile=profile,
         log_exports=list(settings.log_exports),
         tags=settings.tags,
+        log_retention_days=settings.log_retention_days,
+        engine_lifecycle_support=engine_lifecycle_support(settings.extended_support),
+        allow_major_version_upgrade=settings.allow_major_version_upgrade,
     ),
 )
 lambda_access = LambdaAccess(

@@ -25,6 +25,8 @@ class Profile:
     """Performance Insights on the instances, with the free 7-day retention."""
     default_log_exports: tuple[str, ...]
     """CloudWatch log exports unless ``logExports`` says otherwise."""
+    default_log_retention_days: int
+    """Days CloudWatch keeps exported logs unless ``logRetentionDays`` says otherwise."""
 
 
 DEV = Profile(
@@ -36,6 +38,7 @@ DEV = Profile(
     protect=False,
     performance_insights=False,
     default_log_exports=(),
+    default_log_retention_days=7,
 )
 PRODUCTION = Profile(
     deletion_protection=True,
@@ -46,6 +49,7 @@ PRODUCTION = Profile(
     protect=True,
     performance_insights=True,
     default_log_exports=("postgresql",),
+    default_log_retention_days=30,
 )
 PERFORMANCE_INSIGHTS_FREE_DAYS = 7
 

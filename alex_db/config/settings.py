@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from alex_db.config.lifecycle import LOG_RETENTION_DAYS
 from alex_db.config.network import NetworkSettings, load_network
 from alex_db.config.profile import Profile, profile_for
 from alex_db.config.values import (
@@ -41,11 +42,14 @@ MAX_ACU_FLOOR = 1.0
 AUTO_PAUSE_SECONDS_RANGE = (300, 86400)
 # On everything taggable, so the seed's cost reports keep working.
 BASE_TAGS: dict[str, str] = {"Project": "alex", "Part": "5"}
+# On everything the program creates, set last so no user tag can change it: preflight reads it
+# back to tell this stack's resources from foreign ones with the same name.
+OWNER_TAG = "alex-db:stack"
 
 MAX_READERS = 15
 # Aurora PostgreSQL cluster log types (RDS API, CreateDBCluster EnableCloudwatchLogsExports).
 LOG_TYPES = ("postgresql", "instance", "iam-db-auth-error")
-MAX_USER_TAGS = 48  # AWS allows 50 tags a resource; Project and Part take two
+MAX_USER_TAGS = 47  # AWS allows 50 tags a resource; Project, Part and the owner tag take three
 # Stack names become part of RDS identifiers: lowercase letters, digits, single hyphens.
 _STACK_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 MAX_STACK_NAME = 30
@@ -61,9 +65,11 @@ DEFAULTS: dict[str, str] = {
     "readers": "0",
     "allowPublicIngress": "false",
     "allowedSecurityGroupIds": "[]",
+    "allowMajorVersionUpgrade": "false",
+    "extendedSupport": "false",
 }
 # Keys whose default is not a constant (the VPC's CIDR, the profile's log exports, ...).
-OPTIONAL_KEYS = ("vpcId", "subnetIds", "allowedCidrs", "logExports", "tags")
+OPTIONAL_KEYS = ("vpcId", "subnetIds", "allowedCidrs", "logExports", "tags", "logRetentionDays")
 CONFIG_KEYS = (*DEFAULTS, *OPTIONAL_KEYS)
 
 
@@ -97,7 +103,8 @@ class Settings:
     capacity: Capacity
     """Serverless v2 scaling range. Default 0.5–1 ACU."""
     tags: dict[str, str]
-    """Tags for every taggable resource: ``tags`` over ``Project=alex``, ``Part=5``."""
+    """Tags for every taggable resource: ``tags`` over ``Project=alex``, ``Part=5``, and
+    ``alex-db:stack=<stack>`` (ownership, for preflight)."""
     production: bool = False
     """The production profile instead of dev's. Default false."""
     allow_deletion: bool = False
@@ -108,6 +115,12 @@ class Settings:
     """Default VPC and VPC-CIDR-only access unless configured."""
     log_exports: tuple[str, ...] = ()
     """CloudWatch log exports. Default ``postgresql`` in production, none in dev."""
+    log_retention_days: int = 7
+    """Days CloudWatch keeps exported logs. Default 30 in production, 7 otherwise."""
+    allow_major_version_upgrade: bool = False
+    """Let a higher ``engineVersion`` major upgrade the running cluster. Default false."""
+    extended_support: bool = False
+    """Opt in to paid RDS Extended Support after standard support ends. Default false."""
     warnings: tuple[str, ...] = ()
     """Things worth saying that are not errors (e.g. a prod stack without production)."""
 
@@ -185,9 +198,9 @@ def _log_exports(raw: str | None, production: bool) -> tuple[str, ...]:
     return tuple(exports)
 
 
-def _tags(raw: str | None) -> dict[str, str]:
+def _tags(raw: str | None, stack: str) -> dict[str, str]:
     if raw is None:
-        return dict(BASE_TAGS)
+        return {**BASE_TAGS, OWNER_TAG: stack}
     user_tags = parse_map("tags", raw, "tag names to values")
     allowed = (
         f"at most {MAX_USER_TAGS} tags, names of 1-128 characters not starting with aws:, "
@@ -198,7 +211,21 @@ def _tags(raw: str | None) -> dict[str, str]:
     for name, value in user_tags.items():
         if not 1 <= len(name) <= 128 or name.lower().startswith("aws:") or len(value) > 256:
             raise reject("tags", raw, allowed)
-    return {**BASE_TAGS, **user_tags}
+    return {**BASE_TAGS, **user_tags, OWNER_TAG: stack}
+
+
+def _log_retention(raw: str | None, production: bool) -> int:
+    if raw is None:
+        return profile_for(production).default_log_retention_days
+    periods = ", ".join(map(str, LOG_RETENTION_DAYS))
+    allowed = f"one of CloudWatch's retention periods in days: {periods}"
+    try:
+        days = int(raw.strip())
+    except ValueError:
+        raise reject("logRetentionDays", raw, allowed) from None
+    if days not in LOG_RETENTION_DAYS:
+        raise reject("logRetentionDays", raw, allowed)
+    return days
 
 
 def _warnings(stack: str, production: bool) -> tuple[str, ...]:
@@ -225,11 +252,16 @@ def load_settings(
         region=region,
         engine_version=version,
         capacity=_capacity(values, version),
-        tags=_tags(raw.get("tags")),
+        tags=_tags(raw.get("tags"), stack),
         production=production,
         allow_deletion=parse_bool("allowDeletion", values["allowDeletion"]),
         readers=parse_int("readers", values["readers"], 0, MAX_READERS),
         network=load_network({**raw, **values}),
         log_exports=_log_exports(raw.get("logExports"), production),
+        log_retention_days=_log_retention(raw.get("logRetentionDays"), production),
+        allow_major_version_upgrade=parse_bool(
+            "allowMajorVersionUpgrade", values["allowMajorVersionUpgrade"]
+        ),
+        extended_support=parse_bool("extendedSupport", values["extendedSupport"]),
         warnings=_warnings(stack, production),
     )
