@@ -14,10 +14,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 from pulumi_aws import cloudwatch
 
-
-def exported_log_group_name(cluster_identifier: str, log_type: str) -> str:
-    """The name RDS exports ``log_type`` of the cluster into."""
-    return f"/aws/rds/cluster/{cluster_identifier}/{log_type}"
+from alex_db.infra.naming import exported_log_group_name
 
 
 def create_log_groups(
