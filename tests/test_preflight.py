@@ -17,6 +17,7 @@ import botocore.loaders
 import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import EndpointConnectionError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -212,6 +213,21 @@ def test_a_role_this_stack_owns_is_fine(account, capsys):
     )
 
 
+def test_a_role_from_before_ownership_tags_is_unknown_not_taken(account, capsys):
+    account.client("iam").create_role(
+        RoleName="alex-lambda-aurora-role",
+        AssumeRolePolicyDocument=TRUST,
+        Tags=[{"Key": "Project", "Value": "alex"}, {"Key": "Part", "Value": "5"}],
+    )
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK
+    assert line(lines, "IAM role").startswith(
+        "? IAM role alex-lambda-aurora-role: exists with this program's Project/Part tags but no "
+        "alex-db:stack tag"
+    )
+
+
 def test_taken_cluster_identifier(account, capsys):
     account.client("rds").create_db_cluster(
         DBClusterIdentifier="alex-aurora-cluster",
@@ -267,10 +283,9 @@ def test_engine_check_says_cannot_tell_when_aws_does_not_answer(account, capsys)
 def test_missing_security_group(account, capsys):
     code, lines, _ = preflight(capsys, "--config", "allowedSecurityGroupIds=sg-0123456789abcdef0")
     assert code == Exit.NETWORK
-    assert line(lines, "allowed security groups").startswith(
-        "✗ allowed security groups: not found in vpc-"
-    )
-    assert "sg-0123456789abcdef0; fix alex-db:allowedSecurityGroupIds" in lines[5] + "".join(lines)
+    found = line(lines, "allowed security groups")
+    assert found.startswith("✗ allowed security groups: not found in vpc-")
+    assert found.endswith(": sg-0123456789abcdef0; fix alex-db:allowedSecurityGroupIds")
 
 
 def test_full_cluster_quota(account, capsys):
@@ -303,6 +318,28 @@ def test_rejected_credentials_stop_at_the_first_check(account, capsys):
         "✗ credentials: AWS did not accept the credentials (InvalidClientTokenId); set "
         "AWS_PROFILE or run `aws configure`, then try again"
     ]
+
+
+def test_unreachable_aws_is_its_own_exit_code(account, capsys):
+    def unreachable(**_):
+        raise EndpointConnectionError(endpoint_url="https://sts.us-east-1.amazonaws.com/")
+
+    account.session.events.register("before-call.sts.GetCallerIdentity", unreachable)
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OTHER
+    assert lines == [
+        "✗ credentials: cannot reach AWS (Could not connect to the endpoint URL: "
+        '"https://sts.us-east-1.amazonaws.com/"); check the network and the region'
+    ]
+
+
+def test_engine_without_serverless_limits_is_unknown(account, capsys):
+    account.engine_versions = [
+        {**ENGINE_15_12, "ServerlessV2FeaturesSupport": {"MaxCapacity": 256.0}}
+    ]
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK
+    assert line(lines, "engine").startswith("? engine aurora-postgresql 15.12: offered, but AWS")
 
 
 def test_log_group_rds_created_without_expiry_is_in_the_way(account, capsys):

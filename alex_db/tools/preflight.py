@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from functools import cache
 
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
 from alex_db.config import cost
 from alex_db.config.network import NetworkSettings
 from alex_db.config.regions import data_api_available, data_api_source
@@ -48,16 +50,22 @@ def check_identity(sts) -> tuple[Check, str | None]:
     name = "credentials"
     try:
         identity = sts.get_caller_identity()
-    except READ_ERRORS as error:
+    except NoCredentialsError:
+        fix = "no AWS credentials found; set AWS_PROFILE or run `aws configure`, then try again"
+        return failed(name, fix, Exit.CREDENTIALS), None
+    except ClientError as error:
         return (
             failed(
                 name,
-                f"AWS did not accept the credentials ({error_code(error) or one_line(error)}); "
-                f"set AWS_PROFILE or run `aws configure`, then try again",
+                f"AWS did not accept the credentials ({error_code(error)}); set AWS_PROFILE or "
+                f"run `aws configure`, then try again",
                 Exit.CREDENTIALS,
             ),
             None,
         )
+    except (BotoCoreError, NotImplementedError) as error:
+        detail = f"cannot reach AWS ({one_line(error)}); check the network and the region"
+        return failed(name, detail, Exit.OTHER), None
     account = identity["Account"]
     return passed(name, f"account {account} as {identity['Arn']}"), account
 
@@ -113,8 +121,9 @@ def check_engine(rds, settings: Settings) -> Check:
         problems.append(f"its status is {described['Status']}")
     if SERVERLESS_V2_MODE not in described.get("SupportedEngineModes", [SERVERLESS_V2_MODE]):
         problems.append("it has no provisioned mode, which Serverless v2 needs")
-    limits = described.get("ServerlessV2FeaturesSupport")
-    if limits is None:
+    limits = described.get("ServerlessV2FeaturesSupport") or {}
+    lowest, highest = limits.get("MinCapacity"), limits.get("MaxCapacity")
+    if lowest is None or highest is None:
         if problems:
             return failed(name, "; ".join(problems), Exit.ENGINE)
         return Check(
@@ -123,13 +132,12 @@ def check_engine(rds, settings: Settings) -> Check:
             "offered, but AWS reports no Serverless v2 limits for it: cannot tell auto-pause "
             "or the largest maxCapacity",
         )
-    lowest, highest = limits.get("MinCapacity"), limits.get("MaxCapacity")
     capacity = settings.capacity
-    if capacity.auto_pause and lowest is not None and lowest > 0:
+    if capacity.auto_pause and lowest > 0:
         problems.append(
             f"it cannot auto-pause (lowest {lowest:g} ACU), which {key('minCapacity')} = 0 needs"
         )
-    if highest is not None and capacity.max_acu > highest:
+    if capacity.max_acu > highest:
         problems.append(
             f"{key('maxCapacity')} = {capacity.max_acu:g} is above its limit of {highest:g} ACU"
         )
