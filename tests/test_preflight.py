@@ -228,6 +228,30 @@ def test_a_role_from_before_ownership_tags_is_unknown_not_taken(account, capsys)
     )
 
 
+def test_subnet_group_and_security_group_ownership_read_from_their_tags(account, capsys):
+    ec2, rds = account.client("ec2"), account.client("rds")
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="alex-aurora-subnet-group",
+        DBSubnetGroupDescription="ours",
+        SubnetIds=[s["SubnetId"] for s in subnets["Subnets"][:2]],
+        Tags=[{"Key": "alex-db:stack", "Value": "dev"}],
+    )
+    ec2.create_security_group(
+        GroupName="alex-aurora-sg", Description="someone else's", VpcId=vpc["VpcId"]
+    )
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.NAME_TAKEN
+    assert line(lines, "DB subnet group").startswith(
+        "✓ DB subnet group alex-aurora-subnet-group: exists, owned by this stack"
+    )
+    assert line(lines, "security group").startswith(
+        "✗ security group alex-aurora-sg: taken by something this stack did not create"
+    )
+
+
 def test_taken_cluster_identifier(account, capsys):
     account.client("rds").create_db_cluster(
         DBClusterIdentifier="alex-aurora-cluster",
