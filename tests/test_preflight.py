@@ -441,3 +441,24 @@ def test_any_flag_value_ends_in_a_documented_exit_and_no_traceback(
         assert lines == [] and len(err.strip().splitlines()) == 1
     else:
         assert all(entry[:2] in ("✓ ", "✗ ", "? ") for entry in lines)
+
+
+def test_a_region_the_table_does_not_list_is_unknown_never_guessed():
+    from alex_db.tools.preflight import check_region
+
+    unlisted = check_region("eu-west-1")
+    assert unlisted.line().startswith(
+        "? Data API in eu-west-1: cannot tell: not in the data file; check AWS Aurora User Guide"
+    )
+    assert unlisted.exit == Exit.OK
+
+
+def test_the_region_table_names_real_regions_once():
+    from alex_db.config.regions import REGION_FILE
+    from alex_db.tools.preflight import REGION_PATTERN
+
+    table = json.loads(REGION_FILE.read_text())
+    listed = table["available"] + table["not_available"]
+    assert len(listed) == len(set(listed))
+    assert all(REGION_PATTERN.match(region) for region in listed)
+    assert table["source"].startswith("AWS Aurora User Guide") and table["as_of"]
