@@ -10,9 +10,11 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from alex_db.config import cost
+from alex_db.config.lifecycle import EngineDecision, decide_engine_version, engine_lifecycle_support
 from alex_db.config.parameters import cluster_parameters, parameter_family
 from alex_db.config.settings import Settings, load_settings
 from alex_db.config.values import NAMESPACE, SettingsError
+from alex_db.config.versions import parse_engine_version
 from alex_db.infra.alarms import DatabaseAlarms, DatabaseAlarmsArgs
 from alex_db.infra.backup import BackupPlan, BackupPlanArgs
 from alex_db.infra.credentials import Credentials, CredentialsArgs
@@ -24,6 +26,7 @@ from alex_db.infra.monitoring import MonitoringRole, MonitoringRoleArgs
 from alex_db.infra.naming import PhysicalNames
 from alex_db.infra.network import Network, NetworkArgs
 from alex_db.infra.parameter_group import ParameterGroupArgs
+from alex_db.infra.running_cluster import running_engine_version
 
 
 def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
@@ -68,10 +71,24 @@ def read_settings() -> Settings:
         raise pulumi.RunError(str(error)) from None
 
 
+def engine_decision(settings: Settings, cluster_identifier: str) -> EngineDecision:
+    """The engine version to send, given what AWS runs now; a major upgrade that was not
+    allowed ends the run with one line, before any resource is registered."""
+    try:
+        return decide_engine_version(
+            settings.engine_version,
+            running_engine_version(cluster_identifier),
+            settings.allow_major_version_upgrade,
+        )
+    except SettingsError as error:
+        raise pulumi.RunError(str(error)) from None
+
+
 settings = read_settings()
-for warning in settings.warnings:
-    pulumi.log.warn(warning)
 names = PhysicalNames.for_stack(settings.stack)
+engine = engine_decision(settings, names.cluster)
+for warning in (*settings.warnings, *filter(None, [engine.note])):
+    pulumi.log.warn(warning)
 profile = settings.profile
 
 kms_key_arn = settings.kms_key_arn
@@ -93,7 +110,8 @@ if settings.monitoring_interval:
         "alex-monitoring", MonitoringRoleArgs(role_name=names.monitoring_role, tags=settings.tags)
     ).role_arn
 
-family = parameter_family(settings.engine_version)
+# The family follows the major actually sent, so a major upgrade moves to a new group with it.
+family = parameter_family(parse_engine_version(engine.send) or settings.engine_version)
 
 credentials = Credentials(
     "alex-credentials",
@@ -123,7 +141,7 @@ database = AuroraDatabase(
     DatabaseArgs(
         cluster_identifier=names.cluster,
         instance_identifiers=[names.instance(n) for n in range(1, settings.readers + 2)],
-        engine_version=str(settings.engine_version),
+        engine_version=engine.send,
         capacity=settings.capacity,
         subnet_group_name=network.subnet_group_name,
         security_group_ids=[network.security_group_id],
@@ -146,6 +164,9 @@ database = AuroraDatabase(
         monitoring_role_arn=monitoring_role_arn,
         log_exports=list(settings.log_exports),
         tags=settings.tags,
+        log_retention_days=settings.log_retention_days,
+        engine_lifecycle_support=engine_lifecycle_support(settings.extended_support),
+        allow_major_version_upgrade=settings.allow_major_version_upgrade,
     ),
 )
 if settings.backup_plan:

@@ -255,7 +255,9 @@ def test_tag_characters_outside_what_iam_accepts_are_refused(tags):
 
 def test_tags_iam_accepts_pass_including_unicode_letters():
     tags = {"Owner": "Zoë Ünal", "cost-center": "4711", "path": "a/b:c=d+e@f_g.h", "Empty": ""}
-    assert load(tags=json.dumps(tags)).tags == {"Project": "alex", "Part": "5", **tags}
+    assert load(tags=json.dumps(tags)).tags == {
+        "Project": "alex", "Part": "5", **tags, "alex-db:stack": "dev"
+    }
     assert load(tags='{"Project": "override"}').tags["Project"] == "override"
 
 
@@ -300,7 +302,7 @@ def test_any_tags_map_is_accepted_or_refused_in_one_line(tags):
         assert str(error).startswith("alex-db:tags = ") and "\n" not in str(error)
     else:
         assert {k.lower() for k in loaded.tags} == {
-            k.lower() for k in {"Project": 1, "Part": 1, **tags}
+            k.lower() for k in {"Project": 1, "Part": 1, **tags, "alex-db:stack": 1}
         }
 
 

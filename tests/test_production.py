@@ -36,7 +36,7 @@ def test_production_cluster_is_protected_snapshotted_and_patient(prod):
     cluster = prod.one(CLUSTER)
     assert cluster.inputs["deletionProtection"] is True
     assert cluster.inputs["skipFinalSnapshot"] is False
-    assert cluster.inputs["finalSnapshotIdentifier"] == "alex-aurora-cluster-prod-final"
+    assert cluster.inputs["finalSnapshotIdentifier"] == "alex-aurora-cluster-prod-final-0a1b2c3d"
     assert cluster.inputs["applyImmediately"] is False
     assert cluster.inputs["backupRetentionPeriod"] == 14
     assert cluster.inputs["enabledCloudwatchLogsExports"] == ["postgresql"]
@@ -82,6 +82,7 @@ def test_user_tags_merge_over_the_base_tags(prod):
             "Project": "alex",
             "Part": "5",
             "Environment": "production",
+            "alex-db:stack": "prod",
         }
 
 
@@ -212,7 +213,7 @@ def settings(**raw):
         ),
         (
             {"tags": '{"aws:owner": "me"}'},
-            'alex-db:tags = \'{"aws:owner": "me"}\' is not allowed: at most 48 tags, names of '
+            'alex-db:tags = \'{"aws:owner": "me"}\' is not allowed: at most 47 tags, names of '
             "1-128 characters not starting with aws:, values of at most 256 characters, both "
             "only letters, digits, spaces and _.:/=+-@",
         ),
@@ -265,6 +266,6 @@ def test_allow_deletion_lifts_only_the_delete_guards():
     assert not cluster.protect
     assert not leaving.one(SECRET).protect
     assert cluster.inputs["skipFinalSnapshot"] is False, "the final snapshot stays"
-    assert cluster.inputs["finalSnapshotIdentifier"] == "alex-aurora-cluster-prod-final"
+    assert cluster.inputs["finalSnapshotIdentifier"] == "alex-aurora-cluster-prod-final-0a1b2c3d"
     assert leaving.one(SECRET).inputs["recoveryWindowInDays"] == 30
     assert cluster.inputs["backupRetentionPeriod"] == 14

@@ -118,10 +118,14 @@ def test_components_register_their_real_outputs(dev):
         assert PASSWORD_SENTINEL not in json.dumps(component_outputs, default=str)
 
 
-def test_everything_taggable_carries_project_and_part(dev):
+def test_everything_taggable_carries_project_part_and_owner(dev):
     for resource in dev.resources:
         if resource.custom and resource.type not in UNTAGGABLE:
-            assert resource.inputs.get("tags") == {"Project": "alex", "Part": "5"}, resource.urn
+            assert resource.inputs.get("tags") == {
+                "Project": "alex",
+                "Part": "5",
+                "alex-db:stack": "dev",
+            }, resource.urn
 
 
 SEED_NAMES = {

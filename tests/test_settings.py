@@ -19,7 +19,7 @@ def test_defaults_are_the_seeds_capacity_on_a_version_with_data_api():
     assert (loaded.capacity.min_acu, loaded.capacity.max_acu) == (0.5, 1.0)
     assert str(loaded.engine_version) == "15.12"
     assert loaded.capacity.seconds_until_auto_pause is None
-    assert loaded.tags == {"Project": "alex", "Part": "5"}
+    assert loaded.tags == {"Project": "alex", "Part": "5", "alex-db:stack": "dev"}
 
 
 def test_yaml_numbers_and_numeric_strings_are_both_accepted():

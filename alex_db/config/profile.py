@@ -37,6 +37,8 @@ class Profile:
     database_egress: bool
     """The security group keeps the seed's all-egress rule; production has none, since the
     database initiates no connections."""
+    default_log_retention_days: int
+    """Days CloudWatch keeps exported logs unless ``logRetentionDays`` says otherwise."""
 
 
 DEV = Profile(
@@ -52,6 +54,7 @@ DEV = Profile(
     monitoring_interval=0,
     connection_logging=False,
     database_egress=True,
+    default_log_retention_days=7,
 )
 PRODUCTION = Profile(
     deletion_protection=True,
@@ -66,6 +69,7 @@ PRODUCTION = Profile(
     monitoring_interval=60,
     connection_logging=True,
     database_egress=False,
+    default_log_retention_days=30,
 )
 PERFORMANCE_INSIGHTS_FREE_DAYS = 7
 

@@ -15,6 +15,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from alex_db.config.keys import check_keys
+from alex_db.config.lifecycle import LOG_RETENTION_DAYS
 from alex_db.config.network import NetworkSettings, load_network
 from alex_db.config.parameters import DEFAULT_SLOW_QUERY_MS, SLOW_QUERY_MS_RANGE
 from alex_db.config.profile import Profile, profile_for
@@ -47,12 +48,15 @@ MAX_ACU_FLOOR = 1.0
 AUTO_PAUSE_SECONDS_RANGE = (300, 86400)
 # On everything taggable, so the seed's cost reports keep working.
 BASE_TAGS: dict[str, str] = {"Project": "alex", "Part": "5"}
+# On everything the program creates, set last so no user tag can change it: preflight reads it
+# back to tell this stack's resources from foreign ones with the same name.
+OWNER_TAG = "alex-db:stack"
 
 MAX_READERS = 15
 # Aurora PostgreSQL cluster log types (RDS API, CreateDBCluster EnableCloudwatchLogsExports).
 LOG_TYPES = ("postgresql", "instance", "iam-db-auth-error")
 IAM_AUTH_LOG = "iam-db-auth-error"
-MAX_USER_TAGS = 48  # AWS allows 50 tags a resource; Project and Part take two
+MAX_USER_TAGS = 47  # AWS allows 50 tags a resource; Project, Part and the owner tag take three
 # Tags go on the IAM role too, and IAM is the strictest: keys of 1-128 and values of 0-256
 # characters from [\p{L}\p{Z}\p{N}_.:/=+\-@] (IAM API reference, "Tag" data type), and keys
 # that differ only in case are the same key ("Tagging IAM resources": IAM tag keys are
@@ -89,6 +93,8 @@ DEFAULTS: dict[str, str] = {
     "allowedSecurityGroupIds": "[]",
     "customerManagedKey": "false",
     "backupPlan": "false",
+    "allowMajorVersionUpgrade": "false",
+    "extendedSupport": "false",
 }
 # Keys whose default is not a constant (the VPC's CIDR, the profile's log exports, ...).
 OPTIONAL_KEYS = (
@@ -102,6 +108,7 @@ OPTIONAL_KEYS = (
     "slowQueryMs",
     "backupCopyRegion",
     "alarmTopicArn",
+    "logRetentionDays",
 )
 CONFIG_KEYS = (*DEFAULTS, *OPTIONAL_KEYS)
 
@@ -136,7 +143,8 @@ class Settings:
     capacity: Capacity
     """Serverless v2 scaling range. Default 0.5–1 ACU."""
     tags: dict[str, str]
-    """Tags for every taggable resource: ``tags`` over ``Project=alex``, ``Part=5``."""
+    """Tags for every taggable resource: ``tags`` over ``Project=alex``, ``Part=5``, and
+    ``alex-db:stack=<stack>`` (ownership, for preflight)."""
     production: bool = False
     """The production profile instead of dev's. Default false."""
     allow_deletion: bool = False
@@ -163,6 +171,12 @@ class Settings:
     """A second region for copies of the AWS Backup recovery points. Default none."""
     alarm_topic_arn: str | None = None
     """SNS topic for the CloudWatch alarms; None (default) creates no alarms."""
+    log_retention_days: int = 7
+    """Days CloudWatch keeps exported logs. Default 30 in production, 7 otherwise."""
+    allow_major_version_upgrade: bool = False
+    """Let a higher ``engineVersion`` major upgrade the running cluster. Default false."""
+    extended_support: bool = False
+    """Opt in to paid RDS Extended Support after standard support ends. Default false."""
     warnings: tuple[str, ...] = ()
     """Things worth saying that are not errors (e.g. a prod stack without production)."""
 
@@ -267,9 +281,9 @@ def _tag_text_allowed(text: str) -> bool:
     )
 
 
-def _tags(raw: str | None) -> dict[str, str]:
+def _tags(raw: str | None, stack: str) -> dict[str, str]:
     if raw is None:
-        return dict(BASE_TAGS)
+        return {**BASE_TAGS, OWNER_TAG: stack}
     user_tags = parse_map("tags", raw, "tag names to values")
     allowed = (
         f"at most {MAX_USER_TAGS} tags, names of 1-128 characters not starting with aws:, "
@@ -282,7 +296,7 @@ def _tags(raw: str | None) -> dict[str, str]:
             raise reject("tags", raw, allowed)
         if not _tag_text_allowed(name) or not _tag_text_allowed(value):
             raise reject("tags", raw, allowed)
-    merged = {**BASE_TAGS, **user_tags}
+    merged = {**BASE_TAGS, **user_tags, OWNER_TAG: stack}
     seen: dict[str, str] = {}
     for name in merged:
         if name.lower() in seen:
@@ -292,6 +306,20 @@ def _tags(raw: str | None) -> dict[str, str]:
             )
         seen[name.lower()] = name
     return merged
+
+
+def _log_retention(raw: str | None, production: bool) -> int:
+    if raw is None:
+        return profile_for(production).default_log_retention_days
+    periods = ", ".join(map(str, LOG_RETENTION_DAYS))
+    allowed = f"one of CloudWatch's retention periods in days: {periods}"
+    try:
+        days = int(raw.strip())
+    except ValueError:
+        raise reject("logRetentionDays", raw, allowed) from None
+    if days not in LOG_RETENTION_DAYS:
+        raise reject("logRetentionDays", raw, allowed)
+    return days
 
 
 def _optional(raw: Mapping[str, str | None], name: str) -> str | None:
@@ -406,7 +434,7 @@ def load_settings(
         region=region,
         engine_version=version,
         capacity=_capacity(values, version),
-        tags=_tags(raw.get("tags")),
+        tags=_tags(raw.get("tags"), stack),
         production=production,
         allow_deletion=allow_deletion,
         readers=parse_int("readers", values["readers"], 0, MAX_READERS),
@@ -421,5 +449,10 @@ def load_settings(
             _optional(raw, "backupCopyRegion"), backup_plan, region
         ),
         alarm_topic_arn=_alarm_topic_arn(_optional(raw, "alarmTopicArn"), region),
+        log_retention_days=_log_retention(raw.get("logRetentionDays"), production),
+        allow_major_version_upgrade=parse_bool(
+            "allowMajorVersionUpgrade", values["allowMajorVersionUpgrade"]
+        ),
+        extended_support=parse_bool("extendedSupport", values["extendedSupport"]),
         warnings=_warnings(stack, production, customer_managed_key),
     )

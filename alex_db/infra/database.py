@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 from pulumi_aws import rds, secretsmanager
 
+from alex_db.config.lifecycle import NO_EXTENDED_SUPPORT
 from alex_db.config.profile import PERFORMANCE_INSIGHTS_FREE_DAYS, Profile
 from alex_db.config.settings import Capacity
+from alex_db.infra.log_groups import create_log_groups
 from alex_db.infra.parameter_group import ParameterGroupArgs, create_parameter_group
 from alex_db.infra.policy_documents import data_api_statements, secret_key_decrypt_statement
 
@@ -22,6 +25,9 @@ DATABASE_NAME = "alex"
 SERVERLESS_INSTANCE_CLASS = "db.serverless"
 BACKUP_WINDOW = "03:00-04:00"
 MAINTENANCE_WINDOW = "sun:04:00-sun:05:00"
+ENGINE_MODE = "provisioned"
+STORAGE_ENCRYPTED = True
+SNAPSHOT_SUFFIX_BYTES = 4
 
 
 def rds_secret_document(
@@ -91,6 +97,12 @@ class DatabaseArgs:
     """CloudWatch log exports. Default none."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on the cluster and instance (copied to snapshots). Default none."""
+    log_retention_days: int = 7
+    """Days CloudWatch keeps each exported log. Default 7."""
+    engine_lifecycle_support: str = NO_EXTENDED_SUPPORT
+    """RDS Extended Support after standard support ends. Default disabled (no surprise charge)."""
+    allow_major_version_upgrade: bool = False
+    """Let ``engine_version`` move to a higher major. Default False."""
 
 
 class AuroraDatabase(pulumi.ComponentResource):
@@ -119,7 +131,15 @@ class AuroraDatabase(pulumi.ComponentResource):
         super().__init__("alexdb:index:AuroraDatabase", name, None, opts)
         self._kms_key_arn = args.kms_key_arn
         parameter_group = create_parameter_group(f"{name}-parameters", args.parameter_group, self)
-        cluster = self._create_cluster(name, args, parameter_group)
+        log_groups = create_log_groups(
+            name,
+            cluster_identifier=args.cluster_identifier,
+            log_types=args.log_exports,
+            retention_days=args.log_retention_days,
+            tags=args.tags,
+            parent=self,
+        )
+        cluster = self._create_cluster(name, args, parameter_group, log_groups)
         self._create_instances(name, args, cluster)
         self._write_secret(name, args, cluster)
         self.cluster_arn = cluster.arn
@@ -141,16 +161,52 @@ class AuroraDatabase(pulumi.ComponentResource):
             }
         )
 
+    def _final_snapshot_name(self, name: str, args: DatabaseArgs) -> pulumi.Output[str] | None:
+        """``<cluster>-final-<8 hex>``: a fixed ``<cluster>-final`` makes the second destroy after
+        a re-create fail (``DBClusterSnapshotAlreadyExists``). The suffix is stable across
+        ``pulumi up``s and new whenever the cluster is: the keepers are the cluster's
+        forces-replacement inputs (``config/data/replacements.json``), and a destroy removes it.
+        Changing the name is no replacement: ``final_snapshot_identifier`` is not ForceNew and is
+        only read at delete (hashicorp/terraform-provider-aws internal/service/rds/cluster.go)."""
+        if args.profile.skip_final_snapshot:
+            return None
+        suffix = random.RandomId(
+            f"{name}-final-snapshot-suffix",
+            byte_length=SNAPSHOT_SUFFIX_BYTES,
+            keepers={
+                "clusterIdentifier": args.cluster_identifier,
+                "databaseName": DATABASE_NAME,
+                "masterUsername": args.master_username,
+                "engine": ENGINE,
+                "engineMode": ENGINE_MODE,
+                "storageEncrypted": str(STORAGE_ENCRYPTED).lower(),
+                "dbSubnetGroupName": args.subnet_group_name,
+                "kmsKeyId": args.kms_key_arn or "",
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return suffix.hex.apply(lambda hex_suffix: f"{args.cluster_identifier}-final-{hex_suffix}")
+
     def _create_cluster(
-        self, name: str, args: DatabaseArgs, parameter_group: rds.ClusterParameterGroup
+        self,
+        name: str,
+        args: DatabaseArgs,
+        parameter_group: rds.ClusterParameterGroup,
+        log_groups: list[pulumi.Resource],
     ) -> rds.Cluster:
         profile = args.profile
         return rds.Cluster(
             f"{name}-cluster",
             cluster_identifier=args.cluster_identifier,
             engine=ENGINE,
-            engine_mode="provisioned",
+            engine_mode=ENGINE_MODE,
             engine_version=args.engine_version,
+            # Sent only when asked: AWS needs it for a major upgrade, and leaving it out keeps
+            # existing stacks free of a diff (not ForceNew either: cluster.go).
+            allow_major_version_upgrade=True if args.allow_major_version_upgrade else None,
+            # Explicit, so standard support ending never starts a paid Extended Support charge
+            # unless the stack opted in (not ForceNew: cluster.go, "engine_lifecycle_support").
+            engine_lifecycle_support=args.engine_lifecycle_support,
             database_name=DATABASE_NAME,
             master_username=args.master_username,
             master_password=args.master_password,
@@ -158,7 +214,7 @@ class AuroraDatabase(pulumi.ComponentResource):
             enable_http_endpoint=True,
             db_subnet_group_name=args.subnet_group_name,
             vpc_security_group_ids=args.security_group_ids,
-            storage_encrypted=True,
+            storage_encrypted=STORAGE_ENCRYPTED,
             kms_key_id=args.kms_key_arn,
             # In place (not ForceNew in terraform-provider-aws internal/service/rds/cluster.go).
             iam_database_authentication_enabled=profile.iam_database_authentication,
@@ -172,12 +228,12 @@ class AuroraDatabase(pulumi.ComponentResource):
             # Production: AWS refuses deletion, a final snapshot is kept, changes wait.
             deletion_protection=profile.deletion_protection,
             skip_final_snapshot=profile.skip_final_snapshot,
-            final_snapshot_identifier=None
-            if profile.skip_final_snapshot
-            else f"{args.cluster_identifier}-final",
+            final_snapshot_identifier=self._final_snapshot_name(name, args),
             apply_immediately=profile.apply_immediately,
             tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self, protect=profile.protect),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=profile.protect, depends_on=log_groups
+            ),
         )
 
     def _create_instances(self, name: str, args: DatabaseArgs, cluster: rds.Cluster) -> None:
@@ -192,6 +248,9 @@ class AuroraDatabase(pulumi.ComponentResource):
                 engine=cluster.engine,
                 engine_version=cluster.engine_version,
                 publicly_accessible=False,
+                # Explicit (it is the provider's default too): AWS moves minor versions on its
+                # own, and the program follows what runs (infra/running_cluster.py).
+                auto_minor_version_upgrade=True,
                 # The writer is tier 0; readers come next in line for failover.
                 promotion_tier=0 if number == 1 else 1,
                 performance_insights_enabled=profile.performance_insights,

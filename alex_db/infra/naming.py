@@ -11,6 +11,11 @@ from dataclasses import dataclass
 SEED_STACK = "dev"
 
 
+def exported_log_group_name(cluster_identifier: str, log_type: str) -> str:
+    """The CloudWatch log group RDS exports ``log_type`` of the cluster into."""
+    return f"/aws/rds/cluster/{cluster_identifier}/{log_type}"
+
+
 def physical_name(base: str, stack: str) -> str:
     """``base`` in the seed's stack, ``base-<stack>`` in any other."""
     return base if stack == SEED_STACK else f"{base}-{stack}"
@@ -38,6 +43,9 @@ class PhysicalNames:
     def parameter_group(self, family: str) -> str:
         """The cluster parameter group, named after its family: ``alex-aurora-postgresql15``."""
         return physical_name(f"alex-{family}", self.stack)
+    def log_group(self, log_type: str) -> str:
+        """The exported log group of ``log_type``: ``/aws/rds/cluster/<cluster>/<type>``."""
+        return exported_log_group_name(self.cluster, log_type)
 
     def instance(self, number: int) -> str:
         """The identifier of instance ``number`` (1 is the writer): ``alex-aurora-instance-1``."""

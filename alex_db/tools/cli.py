@@ -1,4 +1,5 @@
-"""Command line of the alex_db tools: ``plan`` (offline), and the post-deploy ``check``/``env``."""
+"""Command line of the alex_db tools: ``plan`` (offline), ``preflight`` (before the first deploy),
+and the post-deploy ``check``/``env``."""
 
 from __future__ import annotations
 
@@ -192,11 +193,80 @@ def run_env(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
+def _preflight_parser(commands: argparse._SubParsersAction) -> None:
+    preflight = commands.add_parser(
+        "preflight",
+        help="before `pulumi up`: read-only checks of the account against the stack's config",
+    )
+    preflight.add_argument(
+        "--stack", default="dev", help="stack name (Pulumi.<stack>.yaml); default dev"
+    )
+    preflight.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, as for plan (repeatable)",
+    )
+    preflight.add_argument(
+        "--region", help="AWS region (default: the stack's aws:region, then AWS_REGION)"
+    )
+    preflight.add_argument("--json", action="store_true", help="print a machine-readable report")
+
+
+def run_preflight(args: argparse.Namespace) -> int:
+    """Validate the stack's merged config, then run the read-only checks against the account."""
+    import os
+
+    import boto3
+
+    from alex_db.config.settings import load_settings
+    from alex_db.config.values import NAMESPACE, SettingsError
+    from alex_db.tools import preflight
+    from alex_db.tools.preflight_report import Exit
+    from alex_db.tools.stack_files import StackConfigError, load_stack_config
+
+    try:
+        config = load_stack_config(args.stack, args.config)
+        region = (
+            args.region
+            or config.values.get("aws:region")
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+        )
+        if not region or not preflight.REGION_PATTERN.match(region):
+            raise StackConfigError(
+                f"region {region!r} is not an AWS region name like us-east-1: pass --region, "
+                f"set aws:region in the stack, or AWS_REGION"
+                if region
+                else "no region: pass --region, set aws:region in the stack, or AWS_REGION"
+            )
+        prefix = f"{NAMESPACE}:"
+        raw = {k[len(prefix) :]: v for k, v in config.values.items() if k.startswith(prefix)}
+        settings = load_settings(raw, stack=args.stack, region=region)
+    except (StackConfigError, SettingsError) as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return Exit.USAGE
+    report = preflight.run_preflight(
+        boto3.Session(),
+        settings,
+        region,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    if args.json:
+        print(report.as_json())
+    else:
+        for check in report.checks:
+            print(check.line(), flush=True)
+    return int(report.exit)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m alex_db`` parser."""
     parser = argparse.ArgumentParser(prog="python -m alex_db", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     _plan_parser(commands)
+    _preflight_parser(commands)
     _check_parser(commands)
     _env_parser(commands)
     return parser
@@ -205,4 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
-    return {"plan": run_plan, "check": run_check, "env": run_env}[args.command](args)
+    return {
+        "plan": run_plan,
+        "preflight": run_preflight,
+        "check": run_check,
+        "env": run_env,
+    }[args.command](args)

@@ -43,6 +43,9 @@ class Placeholders:
     random_hex: str = "xxxxxxxx"
     password: str = "PLACEHOLDER-PASSWORD-never-shown"
     """What the mocked RandomPassword returns: a sentinel that must never reach any output."""
+    running_engine_version: str | None = None
+    """"AWS reports version X": the stack's cluster exists and runs X (e.g. after an AWS auto
+    minor upgrade). None (default): the cluster does not exist yet, as before a first deploy."""
 
 
 @dataclass
@@ -65,6 +68,8 @@ class RecordedResource:
     secret_inputs: frozenset[str]
     """Top-level input names the program marked secret."""
     outputs: dict[str, Any] = field(default_factory=dict)
+    dependencies: tuple[str, ...] = ()
+    """URNs it explicitly depends on (``depends_on``)."""
 
 
 @dataclass
@@ -134,6 +139,10 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         self.region = region
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        if args.token == "aws:rds/getClusters:getClusters":
+            return self._clusters(args.args)
+        if args.token == "aws:rds/getCluster:getCluster":
+            return self._cluster(args.args)
         p = self.placeholders
         answers = {
             "aws:ec2/getVpc:getVpc": {
@@ -159,6 +168,31 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         if args.token not in answers:
             raise NotImplementedError(f"no placeholder for invoke {args.token}")
         return answers[args.token]
+
+    def _clusters(self, query: dict) -> dict:
+        """``getClusters`` by identifier: the stack's cluster only when it "exists"."""
+        wanted = [v for f in query.get("filters") or [] for v in f.get("values", [])]
+        found = wanted if self.placeholders.running_engine_version is not None else []
+        return {
+            "id": self.region,
+            "clusterIdentifiers": found,
+            "clusterArns": [self._arn("rds", f"cluster:{c}") for c in found],
+        }
+
+    def _cluster(self, query: dict) -> dict:
+        """``getCluster``: what AWS reports for an existing cluster (only the fields the
+        program reads, plus its identity)."""
+        identifier = query.get("clusterIdentifier")
+        if self.placeholders.running_engine_version is None:
+            # What AWS answers for a cluster that does not exist: the program must not ask.
+            raise NotImplementedError(f"DBClusterNotFoundFault: {identifier} (placeholder)")
+        return {
+            "id": identifier,
+            "clusterIdentifier": identifier,
+            "arn": self._arn("rds", f"cluster:{identifier}"),
+            "engine": "aurora-postgresql",
+            "engineVersion": self.placeholders.running_engine_version,
+        }
 
     def _arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         p = self.placeholders
@@ -228,8 +262,12 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             return "none", {"result": p.password}
         if type_token == "random:index/randomId:RandomId":
             return MARK, {"hex": p.random_hex, "b64Url": MARK, "b64Std": MARK, "dec": MARK}
-        # Like an unknown invoke: a type with no placeholders would plan with missing outputs.
-        raise NotImplementedError(f"no placeholder outputs for resource type {type_token}")
+        if type_token == "aws:cloudwatch/logGroup:LogGroup":
+            return physical, {"arn": self._arn("logs", f"log-group:{physical}")}
+        raise NotImplementedError(
+            f"no placeholder outputs for resource type {type_token} ({name}): add them to "
+            f"PlaceholderMocks._computed"
+        )
 
 
 class RecordingMonitor(MockMonitor):
@@ -268,6 +306,7 @@ class RecordingMonitor(MockMonitor):
                 inputs={key: whole_numbers(pair[0]) for key, pair in unwrapped.items()},
                 secret_inputs=frozenset(key for key, pair in unwrapped.items() if pair[1]),
                 outputs=outputs,
+                dependencies=tuple(request.dependencies),
             )
         )
         return response

@@ -19,6 +19,7 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 KMS_ALIAS = "aws:kms/alias:Alias"
 PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 NAME_INPUTS = ("clusterIdentifier", "identifier", "name")
 NOTE = (
     f"Offline plan: the real program ran under mocks with no AWS account and no Pulumi CLI. "
@@ -78,6 +79,25 @@ def _key_settings(run: ProgramRun) -> dict:
         "backup_retention_days": cluster.get("backupRetentionPeriod"),
         "backup_window": cluster.get("preferredBackupWindow"),
         "maintenance_window": cluster.get("preferredMaintenanceWindow"),
+        **_lifecycle(run, cluster, instances),
+    }
+
+
+def _lifecycle(run: ProgramRun, cluster: dict, instances: list[dict]) -> dict:
+    """What keeps the stack deployable as AWS changes things: version upgrades, support,
+    log expiry, and the final snapshot's name (its random part shown as a pattern)."""
+    snapshot = cluster.get("finalSnapshotIdentifier")
+    if snapshot:
+        snapshot = snapshot.replace(run.placeholders.random_hex, "<8 hex, new per cluster>")
+    return {
+        "auto_minor_version_upgrade": all(i.get("autoMinorVersionUpgrade") for i in instances),
+        "engine_lifecycle_support": cluster.get("engineLifecycleSupport"),
+        "allow_major_version_upgrade": bool(cluster.get("allowMajorVersionUpgrade")),
+        "log_retention": {
+            group.inputs["name"]: group.inputs.get("retentionInDays")
+            for group in run.of_type(LOG_GROUP)
+        },
+        "final_snapshot_name": snapshot,
     }
 
 

@@ -8,35 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Properties whose change forces a new resource (the pulumi-aws schema's "forces new").
-REPLACED_BY: dict[str, frozenset[str]] = {
-    "aws:rds/cluster:Cluster": frozenset(
-        {
-            "clusterIdentifier",
-            "databaseName",
-            "masterUsername",
-            "engine",
-            "storageEncrypted",
-            "dbSubnetGroupName",
-            # A cluster's key cannot change: adopting a customer-managed key (customerManagedKey
-            # or kmsKeyArn) on an existing cluster replaces it (terraform-provider-aws
-            # internal/service/rds/cluster.go: kms_key_id ForceNew).
-            "kmsKeyId",
-        }
-    ),
-    # internal/service/rds/cluster_parameter_group.go: name, family, description ForceNew.
-    "aws:rds/clusterParameterGroup:ClusterParameterGroup": frozenset(
-        {"name", "family", "description"}
-    ),
-    "aws:kms/alias:Alias": frozenset({"name"}),
-    "aws:secretsmanager/secret:Secret": frozenset({"name"}),
-    "aws:rds/clusterInstance:ClusterInstance": frozenset({"identifier", "clusterIdentifier"}),
-    "aws:rds/subnetGroup:SubnetGroup": frozenset({"name"}),
-    "aws:ec2/securityGroup:SecurityGroup": frozenset({"name", "vpcId", "description"}),
-    "aws:iam/role:Role": frozenset({"name"}),
-}
+from alex_db.config.lifecycle import MAJOR_UPGRADE, MINOR_UPGRADE, REFUSED_DOWNGRADE
+from alex_db.config.replacements import forces_replacement
+from alex_db.config.versions import parse_engine_version
+
 # Replacing these loses what they hold.
 HOLDS_DATA = frozenset({"aws:rds/cluster:Cluster", "aws:secretsmanager/secret:Secret"})
+CLUSTER = "aws:rds/cluster:Cluster"
+OUTPUTS = "stack outputs"
+
+
+def engine_change(was: object, now: object) -> str | None:
+    """``minor upgrade``, ``major upgrade`` or ``refused downgrade`` (AWS never goes back; the
+    program keeps what runs) for a cluster engineVersion change; None when not versions."""
+    old, new = parse_engine_version(str(was)), parse_engine_version(str(now))
+    if old is None or new is None or old == new:
+        return None
+    if new < old:
+        return REFUSED_DOWNGRADE
+    return MINOR_UPGRADE if new.major == old.major else MAJOR_UPGRADE
 
 
 @dataclass(frozen=True)
@@ -49,10 +39,14 @@ class Change:
     properties: tuple[str, ...] = ()
     replaces: bool = False
     data_loss: bool = False
+    engine: str | None = None
+    """For the cluster's engine version: minor upgrade, major upgrade or refused downgrade."""
 
     @property
     def verdict(self) -> str:
         """How a reader should take it."""
+        if self.urn == OUTPUTS:
+            return "outputs change"
         if self.kind == "removed" and self.urn_type in HOLDS_DATA:
             return "DELETES — data loss"
         if self.replaces:
@@ -61,8 +55,14 @@ class Change:
 
     @property
     def urn_type(self) -> str:
-        """The resource type from the URN."""
+        """The resource type from the URN (``stack outputs`` for the outputs)."""
+        if self.urn == OUTPUTS:
+            return OUTPUTS
         return self.urn.split("::")[2].split("$")[-1]
+
+
+def _changed_keys(old: dict, new: dict) -> tuple[str, ...]:
+    return tuple(sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key)))
 
 
 def diff_plans(old: dict, new: dict) -> list[Change]:
@@ -77,19 +77,28 @@ def diff_plans(old: dict, new: dict) -> list[Change]:
             changes.append(Change(urn, "removed"))
         else:
             old_inputs, new_inputs = before[urn]["inputs"], after[urn]["inputs"]
-            changed = tuple(
-                sorted(
-                    key
-                    for key in old_inputs.keys() | new_inputs.keys()
-                    if old_inputs.get(key) != new_inputs.get(key)
-                )
-            )
+            changed = _changed_keys(old_inputs, new_inputs)
             if changed:
                 type_token = after[urn]["type"]
-                replaces = bool(REPLACED_BY.get(type_token, frozenset()) & set(changed))
+                replaces = bool(forces_replacement(type_token) & set(changed))
+                engine = None
+                if type_token == CLUSTER and "engineVersion" in changed:
+                    engine = engine_change(
+                        old_inputs.get("engineVersion"), new_inputs.get("engineVersion")
+                    )
                 changes.append(
-                    Change(urn, "changed", changed, replaces, replaces and type_token in HOLDS_DATA)
+                    Change(
+                        urn,
+                        "changed",
+                        changed,
+                        replaces,
+                        replaces and type_token in HOLDS_DATA,
+                        engine,
+                    )
                 )
+    outputs_changed = _changed_keys(old.get("outputs", {}), new.get("outputs", {}))
+    if outputs_changed:
+        changes.append(Change(OUTPUTS, "changed", outputs_changed))
     return changes
 
 
@@ -99,12 +108,15 @@ def render_changes(changes: list[Change], old: dict, new: dict) -> str:
         return "No changes.\n"
     inputs_before = {r["urn"]: r["inputs"] for r in old["resources"]}
     inputs_after = {r["urn"]: r["inputs"] for r in new["resources"]}
+    inputs_before[OUTPUTS], inputs_after[OUTPUTS] = old.get("outputs", {}), new.get("outputs", {})
     lines = []
     for change in changes:
         lines.append(f"{change.verdict}: {change.urn}")
-        forcing = REPLACED_BY.get(change.urn_type, frozenset())
+        forcing = forces_replacement(change.urn_type)
         for key in change.properties:
             mark = "  (forces replacement)" if key in forcing else ""
+            if key == "engineVersion" and change.engine:
+                mark += f"  ({change.engine})"
             was = inputs_before[change.urn].get(key)
             now = inputs_after[change.urn].get(key)
             lines.append(f"    {key}: {was!r} -> {now!r}{mark}")

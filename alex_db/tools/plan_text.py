@@ -75,6 +75,43 @@ def _security(s: dict) -> list[str]:
     return [f"  {label + ':':<21}{value}" for label, value in rows]
 
 
+EXTENDED_SUPPORT_MEANING = {
+    "open-source-rds-extended-support-disabled": "off: when standard support ends, AWS "
+    "upgrades the major version instead of charging for Extended Support",
+    "open-source-rds-extended-support": "on (opted in): after standard support ends the cluster "
+    "stays on its major version and AWS charges Extended Support per vCPU/ACU-hour",
+}
+
+
+def _lifecycle(s: dict) -> list[str]:
+    logs = s["log_retention"]
+    rows = [
+        (
+            "auto minor upgrade",
+            f"{_on(s['auto_minor_version_upgrade'])} (the program follows "
+            f"what runs and never sends a lower version)",
+        ),
+        (
+            "major upgrades",
+            "allowed"
+            if s["allow_major_version_upgrade"]
+            else "refused unless alex-db:allowMajorVersionUpgrade is true",
+        ),
+        (
+            "extended support",
+            EXTENDED_SUPPORT_MEANING.get(
+                s["engine_lifecycle_support"], str(s["engine_lifecycle_support"])
+            ),
+        ),
+        (
+            "log retention",
+            ", ".join(f"{name}: {days} days" for name, days in logs.items()) or "no log exports",
+        ),
+        ("final snapshot name", s["final_snapshot_name"] or "none (no final snapshot)"),
+    ]
+    return [f"  {label + ':':<21}{value}" for label, value in rows]
+
+
 def _statements(statements: list[dict]) -> list[str]:
     lines = []
     for statement in statements:
@@ -119,6 +156,7 @@ def render_text(plan: dict) -> str:
         + _tree(plan["resources"]),
         ["Key settings:"] + _settings(plan["settings"]),
         ["Security settings:"] + _security(plan["security"]),
+        ["Lifecycle (day 2):"] + _lifecycle(plan["settings"]),
         ["IAM statements:"] + _statements(plan["iam_statements"]),
         ["Outputs:"] + outputs,
         ["Estimated compute cost per month:"] + _cost(plan["cost"]),

@@ -1,0 +1,316 @@
+"""``python -m alex_db preflight``: what would make ``pulumi up`` fail in this account, asked in
+seconds before it runs for ten minutes.
+
+Read-only by construction: only Describe/Get/List calls (a test proves no other call is made).
+One line per check: ✓ fine, ✗ will fail (with the fix), ? cannot tell (a call AWS or the
+emulator does not answer, or a table without the region). The exit code is the first failing
+check's; unknowns do not fail the run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cache
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from alex_db.config import cost
+from alex_db.config.network import NetworkSettings
+from alex_db.config.regions import data_api_available, data_api_source
+from alex_db.config.settings import Settings
+from alex_db.config.values import key
+from alex_db.tools.preflight_names import check_names
+from alex_db.tools.preflight_report import (
+    PASS,
+    READ_ERRORS,
+    UNKNOWN,
+    Check,
+    Exit,
+    Report,
+    cannot_tell,
+    error_code,
+    failed,
+    one_line,
+    passed,
+)
+
+ENGINE = "aurora-postgresql"
+# AWS region names (us-east-1, ap-southeast-5, us-gov-west-1): checked before any client exists.
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+# Serverless v2 instances run in provisioned engine mode (CreateDBCluster EngineMode).
+SERVERLESS_V2_MODE = "provisioned"
+# The RDS account quotas a new stack draws on (DescribeAccountAttributes AccountQuotaName).
+CLUSTER_QUOTA = "DBClusters"
+INSTANCE_QUOTA = "DBInstances"
+
+
+def check_identity(sts) -> tuple[Check, str | None]:
+    """1. Credentials work, and for which account."""
+    name = "credentials"
+    try:
+        identity = sts.get_caller_identity()
+    except NoCredentialsError:
+        fix = "no AWS credentials found; set AWS_PROFILE or run `aws configure`, then try again"
+        return failed(name, fix, Exit.CREDENTIALS), None
+    except ClientError as error:
+        return (
+            failed(
+                name,
+                f"AWS did not accept the credentials ({error_code(error)}); set AWS_PROFILE or "
+                f"run `aws configure`, then try again",
+                Exit.CREDENTIALS,
+            ),
+            None,
+        )
+    except (BotoCoreError, NotImplementedError) as error:
+        detail = f"cannot reach AWS ({one_line(error)}); check the network and the region"
+        return failed(name, detail, Exit.OTHER), None
+    account = identity["Account"]
+    return passed(name, f"account {account} as {identity['Arn']}"), account
+
+
+def check_region(region: str) -> Check:
+    """2. The region offers the Data API for Aurora PostgreSQL (AWS's table, as data)."""
+    name = f"Data API in {region}"
+    available = data_api_available(region)
+    if available is None:
+        return Check(name, UNKNOWN, f"cannot tell: not in the data file; check {data_api_source()}")
+    if not available:
+        return failed(
+            name,
+            f"AWS does not offer the RDS Data API for Aurora PostgreSQL here; pick another "
+            f"region (aws:region). Source: {data_api_source()}",
+            Exit.REGION,
+        )
+    return passed(name, "offered for Aurora PostgreSQL Serverless v2")
+
+
+def _offered_versions(rds, major: int) -> list[str]:
+    versions = []
+    for page in rds.get_paginator("describe_db_engine_versions").paginate(Engine=ENGINE):
+        versions += [v["EngineVersion"] for v in page["DBEngineVersions"]]
+    return sorted(
+        {v for v in versions if v.split(".")[0] == str(major)},
+        key=lambda v: [int(p) if p.isdigit() else 0 for p in v.split(".")],
+    )
+
+
+def check_engine(rds, settings: Settings) -> Check:
+    """3. The engine version exists here, runs Serverless v2, pauses if asked, scales that far."""
+    version = settings.engine_version
+    name = f"engine {ENGINE} {version}"
+    try:
+        found = rds.describe_db_engine_versions(Engine=ENGINE, EngineVersion=str(version))
+    except READ_ERRORS as error:
+        return cannot_tell(name, error, "rds:DescribeDBEngineVersions")
+    if not found["DBEngineVersions"]:
+        try:
+            offered = ", ".join(_offered_versions(rds, version.major)) or "none"
+        except READ_ERRORS:
+            offered = "(could not list them)"
+        return failed(
+            name,
+            f"not offered in this region; {version.major}.x offered: {offered}. Set "
+            f"{key('engineVersion')} to one of them",
+            Exit.ENGINE,
+        )
+    described = found["DBEngineVersions"][0]
+    problems = []
+    if described.get("Status", "available") != "available":
+        problems.append(f"its status is {described['Status']}")
+    if SERVERLESS_V2_MODE not in described.get("SupportedEngineModes", [SERVERLESS_V2_MODE]):
+        problems.append("it has no provisioned mode, which Serverless v2 needs")
+    limits = described.get("ServerlessV2FeaturesSupport") or {}
+    lowest, highest = limits.get("MinCapacity"), limits.get("MaxCapacity")
+    if lowest is None or highest is None:
+        if problems:
+            return failed(name, "; ".join(problems), Exit.ENGINE)
+        return Check(
+            name,
+            UNKNOWN,
+            "offered, but AWS reports no Serverless v2 limits for it: cannot tell auto-pause "
+            "or the largest maxCapacity",
+        )
+    capacity = settings.capacity
+    if capacity.auto_pause and lowest > 0:
+        problems.append(
+            f"it cannot auto-pause (lowest {lowest:g} ACU), which {key('minCapacity')} = 0 needs"
+        )
+    if capacity.max_acu > highest:
+        problems.append(
+            f"{key('maxCapacity')} = {capacity.max_acu:g} is above its limit of {highest:g} ACU"
+        )
+    if problems:
+        return failed(name, "; ".join(problems), Exit.ENGINE)
+    pause = ", auto-pause" if lowest == 0 else ""
+    return passed(name, f"offered; Serverless v2 {lowest:g}-{highest:g} ACU{pause}")
+
+
+def _default_vpc(ec2) -> str | None:
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    return vpcs[0]["VpcId"] if vpcs else None
+
+
+def _subnets(ec2, vpc_id: str, subnet_ids: tuple[str, ...] | None) -> list[dict]:
+    if subnet_ids is None:
+        filters = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    else:
+        filters = [{"Name": "subnet-id", "Values": list(subnet_ids)}]
+    return ec2.describe_subnets(Filters=filters)["Subnets"]
+
+
+def check_network(ec2, network: NetworkSettings) -> tuple[list[Check], str | None]:
+    """4. The VPC exists, its subnets span two AZs, the allowed security groups are in it.
+
+    Returns the checks and the VPC id (None when there is no VPC to place the cluster in)."""
+    try:
+        vpc_id = network.vpc_id or _default_vpc(ec2)
+        if vpc_id is None:
+            return [
+                failed(
+                    "VPC",
+                    "this region has no default VPC; create one (`aws ec2 create-default-vpc`) "
+                    f"or set {key('vpcId')} and {key('subnetIds')}",
+                    Exit.NETWORK,
+                )
+            ], None
+        if network.vpc_id is not None:
+            vpcs = ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"]
+            if not vpcs:
+                return [
+                    failed(
+                        f"VPC {vpc_id}",
+                        f"not found in this region; check {key('vpcId')} and aws:region",
+                        Exit.NETWORK,
+                    )
+                ], None
+        checks = [passed(f"VPC {vpc_id}", "default VPC" if network.vpc_id is None else "found")]
+        checks.append(_subnet_check(ec2, vpc_id, network.subnet_ids))
+        if network.allowed_security_group_ids:
+            checks.append(_security_group_check(ec2, vpc_id, network.allowed_security_group_ids))
+        return checks, vpc_id
+    except READ_ERRORS as error:
+        return [cannot_tell("network", error, "ec2:DescribeVpcs, DescribeSubnets")], None
+
+
+def _subnet_check(ec2, vpc_id: str, subnet_ids: tuple[str, ...] | None) -> Check:
+    subnets = _subnets(ec2, vpc_id, subnet_ids)
+    name = "subnets"
+    missing = sorted(set(subnet_ids or ()) - {s["SubnetId"] for s in subnets})
+    if missing:
+        return failed(
+            name, f"not found: {', '.join(missing)}; check {key('subnetIds')}", Exit.NETWORK
+        )
+    elsewhere = sorted(s["SubnetId"] for s in subnets if s["VpcId"] != vpc_id)
+    if elsewhere:
+        return failed(name, f"not in {vpc_id}: {', '.join(elsewhere)}", Exit.NETWORK)
+    zones = sorted({s["AvailabilityZone"] for s in subnets})
+    if len(zones) < 2:
+        where = zones[0] if zones else "no availability zone"
+        return failed(
+            name,
+            f"{len(subnets)} subnet(s), all in {where}; a DB subnet group needs subnets in at "
+            f"least two availability zones (add one in another AZ to {key('subnetIds')})",
+            Exit.NETWORK,
+        )
+    return passed(name, f"{len(subnets)} in {len(zones)} availability zones ({', '.join(zones)})")
+
+
+def _security_group_check(ec2, vpc_id: str, group_ids: tuple[str, ...]) -> Check:
+    name = "allowed security groups"
+    found = ec2.describe_security_groups(
+        Filters=[
+            {"Name": "group-id", "Values": list(group_ids)},
+            {"Name": "vpc-id", "Values": [vpc_id]},
+        ]
+    )["SecurityGroups"]
+    missing = sorted(set(group_ids) - {g["GroupId"] for g in found})
+    if missing:
+        return failed(
+            name,
+            f"not found in {vpc_id}: {', '.join(missing)}; fix {key('allowedSecurityGroupIds')}",
+            Exit.NETWORK,
+        )
+    return passed(name, f"{', '.join(group_ids)} in {vpc_id}")
+
+
+def _quota(quotas: list[dict], name: str) -> tuple[float, float] | None:
+    for quota in quotas:
+        if quota.get("AccountQuotaName") == name:
+            return quota["Used"], quota["Max"]
+    return None
+
+
+def check_quota(rds, instances: int, cluster_exists: bool) -> Check:
+    """6. Room for one more cluster (and its instances) in this region's RDS quotas."""
+    name = "RDS quota"
+    if cluster_exists:
+        return passed(name, "the stack's cluster exists already; no new cluster is needed")
+    try:
+        quotas = rds.describe_account_attributes()["AccountQuotas"]
+    except READ_ERRORS as error:
+        return cannot_tell(name, error, "rds:DescribeAccountAttributes")
+    clusters, db_instances = _quota(quotas, CLUSTER_QUOTA), _quota(quotas, INSTANCE_QUOTA)
+    if clusters is None:
+        return Check(name, UNKNOWN, f"cannot tell: AWS reported no {CLUSTER_QUOTA} quota")
+    fix = "ask for more in Service Quotas (Amazon RDS) or remove unused ones"
+    if clusters[0] + 1 > clusters[1]:
+        return failed(
+            name, f"{clusters[0]:g} of {clusters[1]:g} DB clusters used; {fix}", Exit.QUOTA
+        )
+    if db_instances is not None and db_instances[0] + instances > db_instances[1]:
+        return failed(
+            name,
+            f"{db_instances[0]:g} of {db_instances[1]:g} DB instances used and the stack adds "
+            f"{instances}; {fix}",
+            Exit.QUOTA,
+        )
+    detail = f"{clusters[0]:g} of {clusters[1]:g} DB clusters used"
+    if db_instances is not None:
+        detail += f", {db_instances[0]:g} of {db_instances[1]:g} DB instances"
+    return passed(name, detail)
+
+
+def check_cost(settings: Settings, region: str) -> Check:
+    """7. What this configuration's compute costs a month (storage and I/O extra)."""
+    name = "monthly compute"
+    capacity = settings.capacity
+    instances = settings.readers + 1
+    estimate = cost.estimate(region, capacity.min_acu, capacity.max_acu, instances)
+    if estimate is None:
+        return Check(
+            name, UNKNOWN, f"cannot tell: no ACU price for {region} in {cost.PRICE_FILE.name}"
+        )
+    paused = "; $0.00 while paused" if capacity.auto_pause else ""
+    return passed(
+        name,
+        f"${estimate.at_min:,.2f}-${estimate.at_max:,.2f} for {instances} instance(s) at "
+        f"{capacity.min_acu:g}-{capacity.max_acu:g} ACU{paused}; storage and I/O extra "
+        f"(source: {estimate.source})",
+    )
+
+
+def run_preflight(
+    session,
+    settings: Settings,
+    region: str,
+    progress: Callable[[str], None] = lambda line: None,
+) -> Report:
+    """Every check, in the issue's order; nothing else runs when the credentials fail."""
+    report = Report(settings.stack, region)
+    client = cache(lambda service: session.client(service, region_name=region))
+    identity, report.account = check_identity(client("sts"))
+    report.checks.append(identity)
+    if identity.status != PASS:
+        return report
+    progress("… reading the engine, network and names")
+    report.checks.append(check_region(region))
+    report.checks.append(check_engine(client("rds"), settings))
+    network_checks, vpc_id = check_network(client("ec2"), settings.network)
+    report.checks += network_checks
+    names, cluster_exists = check_names(client, settings, vpc_id)
+    report.checks += names
+    report.checks.append(check_quota(client("rds"), settings.readers + 1, cluster_exists))
+    report.checks.append(check_cost(settings, region))
+    return report

@@ -1,0 +1,185 @@
+"""Preflight check 5: is each name the program will create free, this stack's own, or taken by
+something else that would make ``pulumi up`` fail with "already exists"?
+
+Ownership is read back from the tag the program puts on everything it creates
+(``alex-db:stack = <stack>``, ``config.settings.OWNER_TAG``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from alex_db.config.settings import BASE_TAGS, OWNER_TAG, Settings
+from alex_db.infra.naming import PhysicalNames
+from alex_db.tools.preflight_report import (
+    READ_ERRORS,
+    UNKNOWN,
+    Check,
+    Exit,
+    cannot_tell,
+    error_code,
+    failed,
+    passed,
+)
+
+NOT_FOUND_CODES = frozenset(
+    {
+        "DBClusterNotFoundFault",
+        "DBInstanceNotFound",
+        "DBInstanceNotFoundFault",
+        "DBSubnetGroupNotFoundFault",
+        "NoSuchEntity",
+        "ResourceNotFoundException",
+    }
+)
+FREE = "free"
+EXISTS = "exists"
+# Tags -> None when the name is free. Each finder makes only Describe/Get/List calls.
+Finder = Callable[[], Mapping[str, str] | None]
+
+
+def _tag_map(tags: list[dict] | None, key: str = "Key", value: str = "Value") -> dict[str, str]:
+    return {tag[key]: tag[value] for tag in tags or []}
+
+
+def ownership(kind: str, name: str, stack: str, find: Finder, permission: str) -> Check:
+    """One name: free, owned by this stack, or in the way (with what to do)."""
+    label = f"{kind} {name}"
+    try:
+        tags = find()
+    except READ_ERRORS as error:
+        if error_code(error) in NOT_FOUND_CODES:
+            tags = None
+        else:
+            return cannot_tell(label, error, permission)
+    if tags is None:
+        return passed(label, FREE)
+    owner = tags.get(OWNER_TAG)
+    if owner == stack:
+        return passed(
+            label, f"{EXISTS}, owned by this stack ({OWNER_TAG}={stack}); pulumi up keeps it"
+        )
+    if owner is None and all(tags.get(k) == v for k, v in BASE_TAGS.items()):
+        return Check(
+            label,
+            UNKNOWN,
+            f"{EXISTS} with this program's Project/Part tags but no {OWNER_TAG} tag (deployed "
+            f"before ownership tags): if stack {stack} made it, pulumi up adds the tag; if "
+            f"not, it is in the way",
+        )
+    whose = f"stack {owner!r}" if owner else "something this stack did not create"
+    return failed(
+        label,
+        f"taken by {whose}; pulumi up would fail to create it. Use another stack name (names "
+        f"carry it), or remove or import the existing one",
+        Exit.NAME_TAKEN,
+    )
+
+
+def check_names(
+    client: Callable[[str], object], settings: Settings, vpc_id: str | None
+) -> tuple[list[Check], bool]:
+    """Every name the stack creates (``client`` gives a boto3 client by service name); also
+    whether its cluster exists already."""
+    names = PhysicalNames.for_stack(settings.stack)
+    rds, ec2, iam, logs = (client(service) for service in ("rds", "ec2", "iam", "logs"))
+    stack = settings.stack
+
+    def cluster() -> dict | None:
+        (found,) = rds.describe_db_clusters(DBClusterIdentifier=names.cluster)["DBClusters"]
+        return _tag_map(found.get("TagList"))
+
+    def instance(identifier: str) -> Finder:
+        def find() -> dict | None:
+            (found,) = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"]
+            return _tag_map(found.get("TagList"))
+
+        return find
+
+    def subnet_group() -> dict | None:
+        (found,) = rds.describe_db_subnet_groups(DBSubnetGroupName=names.subnet_group)[
+            "DBSubnetGroups"
+        ]
+        arn = found["DBSubnetGroupArn"]
+        return _tag_map(rds.list_tags_for_resource(ResourceName=arn)["TagList"])
+
+    def security_group() -> dict | None:
+        groups = ec2.describe_security_groups(
+            Filters=[
+                {"Name": "group-name", "Values": [names.security_group]},
+                {"Name": "vpc-id", "Values": [vpc_id]},
+            ]
+        )["SecurityGroups"]
+        return _tag_map(groups[0].get("Tags")) if groups else None
+
+    def role() -> dict | None:
+        return _tag_map(iam.get_role(RoleName=names.role)["Role"].get("Tags"))
+
+    def log_group(name: str) -> Finder:
+        def find() -> dict | None:
+            groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+            if not any(group["logGroupName"] == name for group in groups):
+                return None
+            return logs.list_tags_log_group(logGroupName=name).get("tags") or {}
+
+        return find
+
+    cluster_check = ownership("cluster", names.cluster, stack, cluster, "rds:DescribeDBClusters")
+    checks = [cluster_check]
+    checks += [
+        ownership("instance", identifier, stack, instance(identifier), "rds:DescribeDBInstances")
+        for identifier in (names.instance(n) for n in range(1, settings.readers + 2))
+    ]
+    checks.append(
+        ownership(
+            "DB subnet group",
+            names.subnet_group,
+            stack,
+            subnet_group,
+            "rds:DescribeDBSubnetGroups, rds:ListTagsForResource",
+        )
+    )
+    if vpc_id is not None:
+        checks.append(
+            ownership(
+                "security group",
+                names.security_group,
+                stack,
+                security_group,
+                "ec2:DescribeSecurityGroups",
+            )
+        )
+    checks.append(ownership("IAM role", names.role, stack, role, "iam:GetRole"))
+    checks += [
+        ownership(
+            "log group",
+            names.log_group(log_type),
+            stack,
+            log_group(names.log_group(log_type)),
+            "logs:DescribeLogGroups, logs:ListTagsLogGroup",
+        )
+        for log_type in settings.log_exports
+    ]
+    if settings.production:
+        checks.append(_final_snapshot(rds, names.cluster))
+    return checks, cluster_check.detail.startswith(EXISTS)
+
+
+def _final_snapshot(rds, cluster: str) -> Check:
+    """The final snapshot's name is new per cluster (``<cluster>-final-<8 hex>``), so it cannot
+    clash; earlier final snapshots are listed so nobody deletes them by surprise."""
+    label = "final snapshot name"
+    pattern = f"{cluster}-final-<8 hex, new per cluster>"
+    try:
+        snapshots = rds.describe_db_cluster_snapshots(
+            DBClusterIdentifier=cluster, SnapshotType="manual"
+        )["DBClusterSnapshots"]
+    except READ_ERRORS as error:
+        return cannot_tell(label, error, "rds:DescribeDBClusterSnapshots")
+    earlier = sorted(
+        s["DBClusterSnapshotIdentifier"]
+        for s in snapshots
+        if s["DBClusterSnapshotIdentifier"].startswith(f"{cluster}-final")
+    )
+    kept = f"; earlier final snapshots kept: {', '.join(earlier)}" if earlier else ""
+    return passed(label, f"{pattern} cannot clash with an earlier one{kept}")

@@ -1,0 +1,464 @@
+"""``python -m alex_db preflight`` against moto: a healthy account, no default VPC, single-AZ
+subnets, a taken role name, a taken cluster identifier, an unknown engine version, a missing
+security group, and more; every run proves it made only read calls.
+
+moto 5.2 implements neither ``rds.describe_db_engine_versions`` nor
+``rds.describe_account_attributes`` (NOTES.md): those answers are injected with botocore's
+``before-call`` event hook, which short-circuits the call with the given response. Everything
+else is moto's emulation.
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import botocore.loaders
+import botocore.session
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import EndpointConnectionError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+
+from alex_db.tools.cli import main
+from alex_db.tools.preflight_report import Exit
+from tests.aws_fakes import REGION
+
+READ_ONLY_PREFIXES = ("Describe", "Get", "List")
+ENGINE_15_12 = {
+    "Engine": "aurora-postgresql",
+    "EngineVersion": "15.12",
+    "Status": "available",
+    "SupportedEngineModes": ["provisioned"],
+    "ServerlessV2FeaturesSupport": {"MinCapacity": 0.0, "MaxCapacity": 256.0},
+}
+QUOTAS = [
+    {"AccountQuotaName": "DBClusters", "Used": 3, "Max": 40},
+    {"AccountQuotaName": "DBInstances", "Used": 5, "Max": 40},
+]
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+# One loader for every test's session: parsing botocore's service models once keeps this fast.
+LOADER = botocore.loaders.create_loader()
+
+
+class Account:
+    """A moto account plus the hooks: what moto cannot answer, and a record of every call."""
+
+    def __init__(self) -> None:
+        core = botocore.session.Session()
+        core.register_component("data_loader", LOADER)
+        self.session = boto3.Session(botocore_session=core, region_name=REGION)
+        self.calls: list[str] = []
+        self.engine_versions = [ENGINE_15_12]
+        self.offered = ["15.10", "15.12", "15.13", "16.4"]
+        self.quotas = QUOTAS
+        events = self.session.events
+        events.register("before-call", self._record)
+        events.register("before-call.rds.DescribeDBEngineVersions", self._engine_versions)
+        events.register("before-call.rds.DescribeAccountAttributes", self._quotas)
+
+    def _record(self, model, **_) -> None:
+        self.calls.append(model.name)
+
+    @staticmethod
+    def _ok(parsed: dict):
+        return AWSResponse("https://stubbed", 200, {}, None), parsed
+
+    def _engine_versions(self, params, **_):
+        # Injected: moto has no DescribeDBEngineVersions. One version asked for -> that
+        # version's entry (or none); no version -> the listing of what the region offers.
+        asked = params["body"].get("EngineVersion")
+        if asked is not None:
+            found = [v for v in self.engine_versions if v["EngineVersion"] == asked]
+            return self._ok({"DBEngineVersions": found})
+        listing = [{"Engine": "aurora-postgresql", "EngineVersion": v} for v in self.offered]
+        return self._ok({"DBEngineVersions": listing})
+
+    def _quotas(self, **_):
+        # Injected: moto has no DescribeAccountAttributes.
+        return self._ok({"AccountQuotas": self.quotas})
+
+    def client(self, service: str):
+        return self.session.client(service, region_name=REGION)
+
+
+@pytest.fixture
+def account(monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        fake = Account()
+        monkeypatch.setattr(boto3, "Session", lambda *a, **k: fake.session)
+        yield fake
+        mutating = [c for c in fake.calls if not c.startswith(READ_ONLY_PREFIXES)]
+        assert not mutating, f"preflight changed something: {mutating}"
+
+
+def preflight(capsys, *args: str) -> tuple[int, list[str], str]:
+    code = main(["preflight", *args])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out.splitlines(), captured.err
+
+
+def line(lines: list[str], start: str) -> str:
+    (found,) = [entry for entry in lines if entry[2:].startswith(start)]
+    return found
+
+
+def test_healthy_account_passes_every_check_with_reads_only(account, capsys):
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK
+    assert line(lines, "credentials").startswith("✓ credentials: account 123456789012")
+    assert line(lines, "Data API") == (
+        "✓ Data API in us-east-1: offered for Aurora PostgreSQL Serverless v2"
+    )
+    assert line(lines, "engine") == (
+        "✓ engine aurora-postgresql 15.12: offered; Serverless v2 0-256 ACU, auto-pause"
+    )
+    assert line(lines, "subnets").startswith("✓ subnets: 6 in 6 availability zones")
+    assert line(lines, "cluster") == "✓ cluster alex-aurora-cluster: free"
+    assert line(lines, "IAM role") == "✓ IAM role alex-lambda-aurora-role: free"
+    assert line(lines, "RDS quota") == (
+        "✓ RDS quota: 3 of 40 DB clusters used, 5 of 40 DB instances"
+    )
+    assert line(lines, "monthly compute").startswith("✓ monthly compute: $43.80-$87.60")
+    assert all(entry[0] == "✓" for entry in lines), lines
+    assert set(account.calls) >= {"GetCallerIdentity", "DescribeVpcs", "GetRole"}
+
+
+def test_no_default_vpc(account, capsys):
+    ec2 = account.client("ec2")
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    for subnet in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])[
+        "Subnets"
+    ]:
+        ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+    ec2.delete_vpc(VpcId=vpc["VpcId"])
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.NETWORK
+    assert line(lines, "VPC") == (
+        "✗ VPC: this region has no default VPC; create one (`aws ec2 create-default-vpc`) or "
+        "set alex-db:vpcId and alex-db:subnetIds"
+    )
+
+
+def test_subnets_in_one_availability_zone(account, capsys):
+    ec2 = account.client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone="us-east-1a")["Subnet"][
+            "SubnetId"
+        ]
+        for cidr in ("10.0.1.0/24", "10.0.2.0/24")
+    ]
+    account.calls.clear()
+    code, lines, _ = preflight(
+        capsys, "--config", f"vpcId={vpc_id}", "--config", f"subnetIds={','.join(subnets)}"
+    )
+    assert code == Exit.NETWORK
+    assert line(lines, "subnets") == (
+        "✗ subnets: 2 subnet(s), all in us-east-1a; a DB subnet group needs subnets in at least "
+        "two availability zones (add one in another AZ to alex-db:subnetIds)"
+    )
+
+
+def test_taken_role_name_is_told_apart_from_our_own(account, capsys):
+    iam = account.client("iam")
+    iam.create_role(RoleName="alex-lambda-aurora-role", AssumeRolePolicyDocument=TRUST)
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.NAME_TAKEN
+    assert line(lines, "IAM role") == (
+        "✗ IAM role alex-lambda-aurora-role: taken by something this stack did not create; "
+        "pulumi up would fail to create it. Use another stack name (names carry it), or remove "
+        "or import the existing one"
+    )
+
+
+def test_a_role_this_stack_owns_is_fine(account, capsys):
+    account.client("iam").create_role(
+        RoleName="alex-lambda-aurora-role",
+        AssumeRolePolicyDocument=TRUST,
+        Tags=[{"Key": "alex-db:stack", "Value": "dev"}],
+    )
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK
+    assert line(lines, "IAM role") == (
+        "✓ IAM role alex-lambda-aurora-role: exists, owned by this stack (alex-db:stack=dev); "
+        "pulumi up keeps it"
+    )
+
+
+def test_a_role_from_before_ownership_tags_is_unknown_not_taken(account, capsys):
+    account.client("iam").create_role(
+        RoleName="alex-lambda-aurora-role",
+        AssumeRolePolicyDocument=TRUST,
+        Tags=[{"Key": "Project", "Value": "alex"}, {"Key": "Part", "Value": "5"}],
+    )
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK
+    assert line(lines, "IAM role").startswith(
+        "? IAM role alex-lambda-aurora-role: exists with this program's Project/Part tags but no "
+        "alex-db:stack tag"
+    )
+
+
+def test_subnet_group_and_security_group_ownership_read_from_their_tags(account, capsys):
+    ec2, rds = account.client("ec2"), account.client("rds")
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="alex-aurora-subnet-group",
+        DBSubnetGroupDescription="ours",
+        SubnetIds=[s["SubnetId"] for s in subnets["Subnets"][:2]],
+        Tags=[{"Key": "alex-db:stack", "Value": "dev"}],
+    )
+    ec2.create_security_group(
+        GroupName="alex-aurora-sg", Description="someone else's", VpcId=vpc["VpcId"]
+    )
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.NAME_TAKEN
+    assert line(lines, "DB subnet group").startswith(
+        "✓ DB subnet group alex-aurora-subnet-group: exists, owned by this stack"
+    )
+    assert line(lines, "security group").startswith(
+        "✗ security group alex-aurora-sg: taken by something this stack did not create"
+    )
+
+
+def test_taken_cluster_identifier(account, capsys):
+    account.client("rds").create_db_cluster(
+        DBClusterIdentifier="alex-aurora-cluster",
+        Engine="aurora-postgresql",
+        EngineVersion="15.12",
+        MasterUsername="someone",
+        MasterUserPassword="Someone-else-1234",
+        Tags=[{"Key": "alex-db:stack", "Value": "staging"}],
+    )
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.NAME_TAKEN
+    assert line(lines, "cluster").startswith(
+        "✗ cluster alex-aurora-cluster: taken by stack 'staging'; pulumi up would fail"
+    )
+    assert line(lines, "RDS quota").startswith("✓ RDS quota: 3 of 40 DB clusters used")
+
+
+def test_unknown_engine_version_lists_what_the_region_offers(account, capsys):
+    account.engine_versions = []
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.ENGINE
+    assert line(lines, "engine") == (
+        "✗ engine aurora-postgresql 15.12: not offered in this region; 15.x offered: 15.10, "
+        "15.12, 15.13. Set alex-db:engineVersion to one of them"
+    )
+
+
+def test_version_without_auto_pause_or_capacity_fails_for_what_it_lacks(account, capsys):
+    account.engine_versions = [
+        {**ENGINE_15_12, "ServerlessV2FeaturesSupport": {"MinCapacity": 0.5, "MaxCapacity": 128.0}}
+    ]
+    code, lines, _ = preflight(capsys, "--config", "minCapacity=0", "--config", "maxCapacity=200")
+    assert code == Exit.ENGINE
+    assert line(lines, "engine") == (
+        "✗ engine aurora-postgresql 15.12: it cannot auto-pause (lowest 0.5 ACU), which "
+        "alex-db:minCapacity = 0 needs; alex-db:maxCapacity = 200 is above its limit of 128 ACU"
+    )
+
+
+def test_engine_check_says_cannot_tell_when_aws_does_not_answer(account, capsys):
+    account.session.events.unregister(
+        "before-call.rds.DescribeDBEngineVersions", account._engine_versions
+    )
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK, "an unknown is not a failure"
+    assert line(lines, "engine") == (
+        "? engine aurora-postgresql 15.12: cannot tell: the endpoint does not implement the "
+        "call; the check needs rds:DescribeDBEngineVersions"
+    )
+
+
+def test_missing_security_group(account, capsys):
+    code, lines, _ = preflight(capsys, "--config", 'allowedSecurityGroupIds=["sg-0123456789abcdef0"]')
+    assert code == Exit.NETWORK
+    found = line(lines, "allowed security groups")
+    assert found.startswith("✗ allowed security groups: not found in vpc-")
+    assert found.endswith(": sg-0123456789abcdef0; fix alex-db:allowedSecurityGroupIds")
+
+
+def test_full_cluster_quota(account, capsys):
+    account.quotas = [{"AccountQuotaName": "DBClusters", "Used": 40, "Max": 40}]
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.QUOTA
+    assert line(lines, "RDS quota") == (
+        "✗ RDS quota: 40 of 40 DB clusters used; ask for more in Service Quotas (Amazon RDS) "
+        "or remove unused ones"
+    )
+
+
+def test_region_without_the_data_api(account, capsys):
+    code, lines, _ = preflight(capsys, "--region", "ap-south-2")
+    assert code == Exit.REGION
+    assert line(lines, "Data API").startswith(
+        "✗ Data API in ap-south-2: AWS does not offer the RDS Data API for Aurora PostgreSQL"
+    )
+
+
+def test_rejected_credentials_stop_at_the_first_check(account, capsys):
+    def refuse(**_):
+        error = {"Error": {"Code": "InvalidClientTokenId", "Message": "The token is invalid"}}
+        return AWSResponse("https://stubbed", 403, {}, None), error
+
+    account.session.events.register("before-call.sts.GetCallerIdentity", refuse)
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.CREDENTIALS
+    assert lines == [
+        "✗ credentials: AWS did not accept the credentials (InvalidClientTokenId); set "
+        "AWS_PROFILE or run `aws configure`, then try again"
+    ]
+
+
+def test_unreachable_aws_is_its_own_exit_code(account, capsys):
+    def unreachable(**_):
+        raise EndpointConnectionError(endpoint_url="https://sts.us-east-1.amazonaws.com/")
+
+    account.session.events.register("before-call.sts.GetCallerIdentity", unreachable)
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OTHER
+    assert lines == [
+        "✗ credentials: cannot reach AWS (Could not connect to the endpoint URL: "
+        '"https://sts.us-east-1.amazonaws.com/"); check the network and the region'
+    ]
+
+
+def test_engine_without_serverless_limits_is_unknown(account, capsys):
+    account.engine_versions = [
+        {**ENGINE_15_12, "ServerlessV2FeaturesSupport": {"MaxCapacity": 256.0}}
+    ]
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK
+    assert line(lines, "engine").startswith("? engine aurora-postgresql 15.12: offered, but AWS")
+
+
+def test_log_group_rds_created_without_expiry_is_in_the_way(account, capsys):
+    account.client("logs").create_log_group(
+        logGroupName="/aws/rds/cluster/alex-aurora-cluster-prod/postgresql"
+    )
+    account.calls.clear()
+    code, lines, _ = preflight(capsys, "--stack", "prod")
+    assert code == Exit.NAME_TAKEN
+    assert line(lines, "log group").startswith(
+        "✗ log group /aws/rds/cluster/alex-aurora-cluster-prod/postgresql: taken by something"
+    )
+    assert line(lines, "final snapshot name") == (
+        "✓ final snapshot name: alex-aurora-cluster-prod-final-<8 hex, new per cluster> cannot "
+        "clash with an earlier one"
+    )
+
+
+def test_json_report(account, capsys):
+    account.quotas = [{"AccountQuotaName": "DBClusters", "Used": 40, "Max": 40}]
+    code, lines, _ = preflight(capsys, "--json")
+    report = json.loads("\n".join(lines))
+    assert code == report["exit_code"] == Exit.QUOTA
+    assert report["ok"] is False
+    assert (report["stack"], report["region"], report["account"]) == (
+        "dev",
+        "us-east-1",
+        "123456789012",
+    )
+    quota = [c for c in report["checks"] if c["name"] == "RDS quota"][0]
+    assert (quota["status"], quota["exit_code"]) == ("fail", Exit.QUOTA)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--config", "minCapacity=abc"],
+            "✗ alex-db:minCapacity = 'abc' is not allowed: a number of ACUs from 0 to 256 in "
+            "steps of 0.5",
+        ),
+        (["--region", "mars"], "✗ region 'mars' is not an AWS region name like us-east-1"),
+        (["--stack", "nope"], "✗ stack 'nope' has no Pulumi.nope.yaml"),
+    ],
+)
+def test_bad_input_is_one_line_before_any_aws_call(account, capsys, args, message):
+    code, lines, err = preflight(capsys, *args)
+    assert code == Exit.USAGE
+    assert lines == []
+    assert err.startswith(message)
+    assert len(err.strip().splitlines()) == 1
+    assert account.calls == []
+
+
+CONFIG_KEYS = ["minCapacity", "maxCapacity", "engineVersion", "readers", "logRetentionDays",
+               "extendedSupport", "allowedSecurityGroupIds", "vpcId", "tags"]  # fmt: skip
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    key=st.sampled_from(CONFIG_KEYS),
+    value=st.text(max_size=16),
+    region=st.one_of(st.none(), st.text(max_size=14), st.just("eu-west-1")),
+)
+def test_any_flag_value_ends_in_a_documented_exit_and_no_traceback(
+    account, capsys, key, value, region
+):
+    # "--flag=value": a value such as "--wait" stays a value instead of becoming an option.
+    args = [f"--config={key}={value}"] + ([f"--region={region}"] if region is not None else [])
+    code, lines, err = preflight(capsys, *args)
+    assert code in set(Exit)
+    if code == Exit.USAGE:
+        assert lines == [] and len(err.strip().splitlines()) == 1
+    else:
+        assert all(entry[:2] in ("✓ ", "✗ ", "? ") for entry in lines)
+
+
+def test_a_region_the_table_does_not_list_is_unknown_never_guessed():
+    from alex_db.tools.preflight import check_region
+
+    unlisted = check_region("eu-west-1")
+    assert unlisted.line().startswith(
+        "? Data API in eu-west-1: cannot tell: not in the data file; check AWS Aurora User Guide"
+    )
+    assert unlisted.exit == Exit.OK
+
+
+def test_the_region_table_names_real_regions_once():
+    from alex_db.config.regions import REGION_FILE
+    from alex_db.tools.preflight import REGION_PATTERN
+
+    table = json.loads(REGION_FILE.read_text())
+    listed = table["available"] + table["not_available"]
+    assert len(listed) == len(set(listed))
+    assert all(REGION_PATTERN.match(region) for region in listed)
+    assert table["source"].startswith("AWS Aurora User Guide") and table["as_of"]
