@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import gc
 import json
 import subprocess
 import sys
 
+import pulumi
 import pytest
 
 from alex_db.tools.cli import main
-from alex_db.tools.offline import Placeholders
+from alex_db.tools.offline import Placeholders, run_program
 from alex_db.tools.plan_diff import diff_plans, render_changes
 from alex_db.tools.stack_files import StackConfigError, load_stack_config
-from tests.conftest import ROOT
+from tests.conftest import DEV_CONFIG, ROOT, TEST_PLACEHOLDERS
 
 PLACEHOLDER_PASSWORD = Placeholders().password
 
@@ -34,6 +37,7 @@ def dev_plan_json() -> dict:
         check=True,
     )
     assert "under mocks" in result.stderr
+    assert "Exception ignored" not in result.stderr
     return json.loads(result.stdout)
 
 
@@ -253,3 +257,18 @@ def test_unreadable_old_plan_exits_2(capsys, tmp_path):
     code, out, err = plan(capsys, "--diff", str(broken))
     assert (code, out) == (2, "")
     assert err.count("\n") == 1
+
+
+def open_event_loops() -> list[asyncio.AbstractEventLoop]:
+    gc.collect()
+    return [o for o in gc.get_objects() if isinstance(o, asyncio.BaseEventLoop) and not o.is_closed()]
+
+
+def test_a_run_leaves_no_event_loop_open_for_the_interpreter_to_finalise():
+    """An open loop finalised at exit printed "Exception ignored ... Invalid file descriptor: -1"
+    after about one successful plan in five (issue 10, item 10)."""
+    run_program("dev", DEV_CONFIG, TEST_PLACEHOLDERS)
+    assert open_event_loops() == []
+    with pytest.raises(pulumi.RunError):
+        run_program("dev", {**DEV_CONFIG, "alex-db:minCapacity": "-1"}, TEST_PLACEHOLDERS)
+    assert open_event_loops() == []
