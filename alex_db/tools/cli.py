@@ -193,8 +193,8 @@ def run_env(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m alex_db`` parser."""
-    parser = argparse.ArgumentParser(prog="python -m alex_db", description=__doc__)
+    """The ``alex-db`` parser (also ``python -m alex_db``)."""
+    parser = argparse.ArgumentParser(prog="alex-db", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     _plan_parser(commands)
     _check_parser(commands)
