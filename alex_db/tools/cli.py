@@ -178,17 +178,24 @@ def run_env(args: argparse.Namespace) -> int:
         targets.SECRET_ARN_VARIABLE: target.secret_arn,
         targets.DATABASE_VARIABLE: target.database,
     }
-    if args.file == "-":
-        print(envfile.merge("", updates), end="")
-        return Exit.OK
-    path = Path(args.file)
-    before = path.read_text() if path.exists() else ""
-    after = envfile.merge(before, updates)
-    if after == before:
-        print(f"{path}: already up to date", file=sys.stderr)
-        return Exit.OK
-    envfile.write_atomically(path, after)
-    print(f"{path}: wrote {', '.join(updates)}", file=sys.stderr)
+    try:
+        if args.file == "-":
+            print(envfile.merge("", updates), end="")
+            return Exit.OK
+        path = envfile.target_of(Path(args.file))
+        before = envfile.read_existing(path)
+        after = envfile.merge(before or "", updates)
+        if after == before:
+            print(f"{args.file}: already up to date", file=sys.stderr)
+            return Exit.OK
+        envfile.write_atomically(path, after)
+    except envfile.EnvFileError as error:
+        print(f"✗ {args.file}: {error}", file=sys.stderr)
+        return Exit.USAGE
+    except OSError as error:
+        print(f"✗ {args.file}: cannot write it ({error.strerror or error})", file=sys.stderr)
+        return Exit.USAGE
+    print(f"{args.file}: wrote {', '.join(updates)}", file=sys.stderr)
     return Exit.OK
 
 

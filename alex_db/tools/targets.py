@@ -100,7 +100,10 @@ def outputs_as_variables(outputs: Mapping[str, str]) -> dict[str, str]:
 def environment_values(environ: Mapping[str, str], cwd: Path) -> dict[str, str]:
     """``.env`` in ``cwd`` overlaid by the real environment (which wins, as dotenv tools do)."""
     env_file = cwd / ".env"
-    values = envfile.parse(env_file.read_text()) if env_file.is_file() else {}
+    try:
+        values = envfile.read(env_file) if env_file.is_file() else {}
+    except envfile.EnvFileError as error:
+        raise TargetError(f".env: {error}") from None
     values.update({key: environ[key] for key in OUTPUT_VARIABLES.values() if key in environ})
     return values
 
