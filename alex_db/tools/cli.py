@@ -4,12 +4,35 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import NoReturn
 
 EXIT_BAD_CONFIG = 2
+EXIT_INTERRUPTED = 130
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (and exit 2) rather than usage plus error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_CONFIG, f"✗ {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _seconds(text: str) -> float:
+    """A ``--wait`` value: a finite number of seconds, 0 or more (``nan`` would never end)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds (a finite number, 0 or more)"
+        )
+    return value
 
 
 def _plan_parser(commands: argparse._SubParsersAction) -> None:
@@ -89,13 +112,16 @@ def _check_parser(commands: argparse._SubParsersAction) -> None:
         "check", help="prove the deployed cluster answers SELECT version() through the Data API"
     )
     _source_arguments(check)
-    check.add_argument("--region", help="AWS region (default: AWS_REGION, or the ARN's region)")
+    check.add_argument(
+        "--region", help="AWS region; must be the cluster ARN's, which is used in any case"
+    )
     check.add_argument(
         "--wait",
-        type=float,
+        type=_seconds,
         default=60.0,
         metavar="SECONDS",
-        help="how long to retry while an auto-paused cluster resumes (default 60)",
+        help="the most the whole run may take, retrying while an auto-paused cluster resumes "
+        "(default 60; a last call may take a few seconds more)",
     )
     check.add_argument("--json", action="store_true", help="print a machine-readable report")
 
@@ -127,23 +153,28 @@ def run_check(args: argparse.Namespace) -> int:
     import boto3
 
     from alex_db.tools import targets
-    from alex_db.tools.check import Exit, run_checks
+    from alex_db.tools.check import AwsConfigError, Exit, aws_session, run_checks
 
     try:
         target = targets.resolve(
             _flags(args),
             [
-                lambda: targets.environment_values(os.environ, Path.cwd()),
                 *targets.stack_output_sources(args.outputs, args.stack),
+                *targets.environment_sources(os.environ, Path.cwd()),
             ],
             args.region,
-            os.environ,
         )
     except targets.TargetError as error:
         print(f"✗ {error}", file=sys.stderr)
         return Exit.USAGE
+    print(targets.describe_sources(target), file=sys.stderr, flush=True)
+    try:
+        session = aws_session(boto3.Session, target.region)
+    except AwsConfigError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return Exit.AWS_CONFIG
     report = run_checks(
-        boto3.Session(),
+        session,
         target,
         args.wait,
         sleep=time.sleep,
@@ -165,10 +196,7 @@ def run_env(args: argparse.Namespace) -> int:
 
     try:
         target = targets.resolve(
-            _flags(args),
-            targets.stack_output_sources(args.outputs, args.stack),
-            region=None,
-            environ={},
+            _flags(args), targets.stack_output_sources(args.outputs, args.stack)
         )
     except targets.TargetError as error:
         print(f"✗ {error}", file=sys.stderr)
@@ -201,7 +229,7 @@ def run_env(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``alex-db`` parser (also ``python -m alex_db``)."""
-    parser = argparse.ArgumentParser(prog="alex-db", description=__doc__)
+    parser = _OneLineParser(prog="alex-db", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     _plan_parser(commands)
     _check_parser(commands)
@@ -210,6 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    return {"plan": run_plan, "check": run_check, "env": run_env}[args.command](args)
+    """Entry point; returns the exit code. Ctrl-C ends any command with one line and 130."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help (0) or a usage error, already printed (2)
+        return int(done.code or 0)
+    try:
+        return {"plan": run_plan, "check": run_check, "env": run_env}[args.command](args)
+    except KeyboardInterrupt:
+        print("✗ interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
