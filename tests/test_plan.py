@@ -8,12 +8,17 @@ import gc
 import json
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pulumi
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from alex_db.tools.cli import main
 from alex_db.tools.offline import Placeholders, run_program
+from alex_db.tools.old_plan import OldPlanError, check_plan
 from alex_db.tools.plan_diff import diff_plans, render_changes
 from alex_db.tools.stack_files import StackConfigError, load_stack_config
 from tests.conftest import DEV_CONFIG, ROOT, TEST_PLACEHOLDERS
@@ -259,9 +264,96 @@ def test_unreadable_old_plan_exits_2(capsys, tmp_path):
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"[]", b"{}", b'{"stack": "dev", "resources": [1]}', b"\xff\xfe{}"],
+    ids=["not-json", "list", "empty-object", "bad-resource", "not-utf8"],
+)
+def test_diff_of_what_is_not_a_plan_names_diff_and_what_it_needs(capsys, tmp_path, content):
+    old = tmp_path / "old.json"
+    old.write_bytes(content)
+    code, out, err = plan(capsys, "--diff", str(old))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"--diff {old}: not a")
+    assert err.endswith("; it needs the output of `alex-db plan --json`\n")
+    assert err.count("\n") == 1
+
+
+def test_diffing_plans_of_two_stacks_is_refused(capsys, tmp_path, dev_plan_json):
+    old = tmp_path / "prod.json"
+    old.write_text(json.dumps({**dev_plan_json, "stack": "prod"}))
+    code, out, err = plan(capsys, "--diff", str(old))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"--diff {old}: a plan of stack 'prod', not 'dev'; compare plans of one stack "
+        "(--stack prod for that one)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"- a\n- b\n", "Pulumi.bad.yaml is not a YAML mapping (it holds a list)"),
+        (b"config: [1, 2]\n", "Pulumi.bad.yaml: `config:` is not a mapping of keys to values"),
+        (b"config:\n  1: x\n", "Pulumi.bad.yaml: config key 1 is not a name"),
+        (
+            b"config:\n  a: caf\xe9\n",
+            "Pulumi.bad.yaml is not UTF-8 text (byte 16 cannot be decoded)",
+        ),
+    ],
+)
+def test_a_stack_file_that_is_not_a_mapping_or_not_utf8_is_one_line(tmp_path, content, message):
+    (tmp_path / "Pulumi.yaml").write_bytes((ROOT / "Pulumi.yaml").read_bytes())
+    (tmp_path / "Pulumi.bad.yaml").write_bytes(content)
+    with pytest.raises(StackConfigError) as error:
+        load_stack_config("bad", project_dir=tmp_path)
+    assert str(error.value).startswith(message)
+    assert "\n" not in str(error.value)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    document=json_values
+    | st.fixed_dictionaries({"stack": st.just("dev"), "resources": json_values})
+)
+def test_any_json_is_a_plan_that_diffs_or_a_one_line_refusal(document, dev_plan_json):
+    try:
+        old = check_plan(document, "old.json")
+    except OldPlanError as error:
+        assert "\n" not in str(error)
+        return
+    render_changes(diff_plans(old, dev_plan_json), old, dev_plan_json)
+
+
+@given(
+    content=st.binary(max_size=120) | json_values.map(lambda v: json.dumps({"config": v}).encode())
+)
+def test_any_bytes_as_a_stack_file_load_or_are_one_line(content):
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        (project / "Pulumi.yaml").write_bytes((ROOT / "Pulumi.yaml").read_bytes())
+        (project / "Pulumi.any.yaml").write_bytes(content)
+        try:
+            config = load_stack_config("any", project_dir=project)
+        except StackConfigError as error:
+            assert "\n" not in str(error)
+            return
+        assert all(isinstance(value, str) for value in config.values.values())
+
+
 def open_event_loops() -> list[asyncio.AbstractEventLoop]:
     gc.collect()
-    return [o for o in gc.get_objects() if isinstance(o, asyncio.BaseEventLoop) and not o.is_closed()]
+    return [
+        o for o in gc.get_objects() if isinstance(o, asyncio.BaseEventLoop) and not o.is_closed()
+    ]
 
 
 def test_a_run_leaves_no_event_loop_open_for_the_interpreter_to_finalise():

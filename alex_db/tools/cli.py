@@ -62,6 +62,7 @@ def run_plan(args: argparse.Namespace) -> int:
     import pulumi
 
     from alex_db.tools.offline import run_program
+    from alex_db.tools.old_plan import OldPlanError, load_old_plan
     from alex_db.tools.plan import build_plan, to_json
     from alex_db.tools.plan_diff import diff_plans, render_changes
     from alex_db.tools.plan_text import render_text
@@ -70,8 +71,8 @@ def run_plan(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         config = load_stack_config(args.stack, args.config)
-        old = json.loads(args.diff.read_text()) if args.diff else None
-    except (StackConfigError, OSError, json.JSONDecodeError) as error:
+        old = load_old_plan(args.diff, args.stack) if args.diff else None
+    except (StackConfigError, OldPlanError) as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_CONFIG
     try:

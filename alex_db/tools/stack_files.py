@@ -50,11 +50,32 @@ def existing_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
 
 
 def _yaml_mapping(path: Path) -> dict:
+    """The ``config:`` mapping of a project or stack file; anything else is one line."""
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = yaml.safe_load(path.read_bytes().decode("utf-8")) or {}
+    except UnicodeDecodeError as error:
+        raise StackConfigError(
+            f"{path.name} is not UTF-8 text (byte {error.start} cannot be decoded)"
+        ) from None
     except yaml.YAMLError as error:
         raise StackConfigError(f"{path.name} is not valid YAML: {error}".splitlines()[0]) from None
-    return document.get("config") or {}
+    except OSError as error:
+        raise StackConfigError(f"{path.name}: cannot read it ({error.strerror})") from None
+    if not isinstance(document, dict):
+        raise StackConfigError(
+            f"{path.name} is not a YAML mapping (it holds a {type(document).__name__}); "
+            f"it needs a `config:` mapping of keys to values"
+        )
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise StackConfigError(
+            f"{path.name}: `config:` is not a mapping of keys to values "
+            f"(it holds a {type(config).__name__})"
+        )
+    not_names = [key for key in config if not isinstance(key, str)]
+    if not_names:
+        raise StackConfigError(f"{path.name}: config key {not_names[0]!r} is not a name")
+    return config
 
 
 def project_defaults(project_dir: Path = PROJECT_DIR) -> dict[str, str]:
