@@ -165,8 +165,17 @@ def test_overrides_win_over_stack_and_project_values(capsys):
 def test_unknown_region_says_so_instead_of_guessing(capsys):
     code, out, _ = plan(capsys, "--config", "aws:region=eu-west-1")
     assert code == 0
-    assert "no ACU price for region eu-west-1" in out
+    assert "no price is known for region eu-west-1" in out
     assert "$" not in out.split("Estimated compute cost per month:")[1]
+
+
+def test_without_a_region_the_plan_says_to_set_it(capsys):
+    code, out, _ = plan(capsys, "--config", "aws:region=")
+    assert code == 0
+    assert (
+        "no aws:region is set, so no price applies: set it (pulumi config set aws:region "
+        "us-east-1, or --config aws:region=us-east-1 for a plan)"
+    ) in out
 
 
 def test_merge_order_is_project_then_stack_then_override(tmp_path):

@@ -94,7 +94,7 @@ def _cost(region: str | None, settings: dict) -> dict:
         return {
             "region": region,
             "estimate": None,
-            "reason": f"no ACU price for region {region or '(not set)'} in {cost.PRICE_FILE.name}",
+            "reason": cost.no_estimate_reason(region),
         }
     return {
         "region": region,
