@@ -17,9 +17,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alex_db.tools.cli import main
-from alex_db.tools.offline import Placeholders, run_program
+from alex_db.tools.offline import Placeholders, ProgramRun, RecordedResource, run_program
 from alex_db.tools.old_plan import OldPlanError, check_plan
 from alex_db.tools.plan_diff import diff_plans, render_changes
+from alex_db.tools.plan_network import GROUP_RULE, INGRESS_RULE, INTERNET, postgres_ingress
+from alex_db.tools.plan_text import public_access
 from alex_db.tools.stack_files import StackConfigError, load_stack_config
 from tests.conftest import DEV_CONFIG, ROOT, TEST_PLACEHOLDERS
 
@@ -70,6 +72,8 @@ def test_json_schema_and_stable_order(dev_plan_json):
         "stack",
         "note",
         "config",
+        "config_origins",
+        "network",
         "resources",
         "warnings",
         "settings",
@@ -141,14 +145,113 @@ def test_human_output_shows_tree_settings_statements_outputs_and_cost(capsys):
     assert "ran the program for stack dev under mocks" in err
     assert "  alexdb:index:AuroraDatabase  alex-aurora\n" in out
     assert "    aws:rds/cluster:Cluster  alex-aurora-cluster  ->  alex-aurora-cluster\n" in out
-    assert "  capacity:            0.5-1 ACU\n" in out
-    assert "  Data API:            on\n" in out
-    assert "  public access:       off\n" in out
-    assert "  deletion protection: off\n" in out
+    assert "  capacity:             0.5-1 ACU\n" in out
+    assert "  Data API:             on\n" in out
+    assert "  public access:        off\n" in out
+    assert "  deletion protection:  off\n" in out
     assert "actions:   secretsmanager:GetSecretValue" in out
     assert "    | AURORA_CLUSTER_ARN=arn:aws:rds:us-east-1:000000000000:cluster:" in out
     assert "  at minimum capacity all month:  $43.80\n" in out
     assert "  at maximum capacity all month:  $87.60\n" in out
+
+
+def test_text_view_shows_where_it_runs_what_reaches_it_and_each_values_origin(capsys):
+    """Item 9: region, VPC, subnets, 5432 sources, instances, production settings, tags, and
+    the effective configuration with where each value came from."""
+    code, out, _ = plan(capsys, "--config", "readers=1")
+    assert code == 0
+    for line in [
+        "  region:               us-east-1",
+        "  VPC:                  vpc-PLACEHOLDER",
+        "  subnets:              subnet-PLACEHOLDER-a, subnet-PLACEHOLDER-b",
+        "  port 5432 from:       172.31.0.0/16  (PostgreSQL from allowed IPv4 ranges)",
+        "  instances:            2 x db.serverless (1 writer, 1 reader(s))",
+        "  production profile:   off",
+        "  Pulumi protect:       none",
+        "  changes applied:      immediately",
+        "  Performance Insights: off",
+        "  log exports:          none",
+        "  secret recovery:      immediate deletion",
+        "  Project=alex",
+    ]:
+        assert f"\n{line}\n" in out, line
+    configuration = out.split("Effective configuration (value, and where it came from):\n")[1]
+    rows = {line.split()[0]: line.split(None, 2)[1:] for line in configuration.splitlines()}
+    assert rows["aws:region"] == ["us-east-1", "stack file (Pulumi.dev.yaml)"]
+    assert rows["alex-db:readers"] == ["1", "--config"]
+    assert rows["alex-db:engineVersion"] == ["15.12", "default (Pulumi.yaml)"]
+    assert rows["alex-db:tags"] == ["-", "default (the program's)"]
+
+
+def testpublic_access_is_never_off_while_5432_is_open_to_the_internet(capsys):
+    code, out, _ = plan(
+        capsys,
+        "--config",
+        "allowedCidrs=0.0.0.0/0,10.0.0.0/8",
+        "--config",
+        "allowPublicIngress=true",
+    )
+    assert code == 0
+    assert "\n  public access:        ON: port 5432 open to the internet (0.0.0.0/0)\n" in out
+    assert (
+        "0.0.0.0/0  (PostgreSQL from allowed IPv4 ranges)  <-- PUBLIC: the whole internet\n" in out
+    )
+    assert "public access:        off" not in out
+
+
+def recorded(type_token: str, inputs: dict) -> RecordedResource:
+    return RecordedResource(
+        urn=f"urn:pulumi:dev::alex-db::{type_token}::r",
+        type=type_token,
+        name="r",
+        parent_urn="",
+        custom=True,
+        protect=False,
+        resource_id="r",
+        inputs=inputs,
+        secret_inputs=frozenset(),
+    )
+
+
+def test_standalone_ingress_rules_count_and_other_ports_do_not():
+    run = ProgramRun(
+        resources=[
+            recorded(
+                INGRESS_RULE,
+                {"ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrIpv6": "::/0"},
+            ),
+            recorded(
+                INGRESS_RULE,
+                {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"},
+            ),
+            recorded(
+                GROUP_RULE, {"type": "ingress", "protocol": "-1", "sourceSecurityGroupId": "sg-1"}
+            ),
+            recorded(GROUP_RULE, {"type": "egress", "protocol": "-1", "cidrBlocks": ["0.0.0.0/0"]}),
+        ],
+        outputs={},
+        placeholders=Placeholders(),
+    )
+    assert postgres_ingress(run) == [
+        {"source": "::/0", "description": "", "public": True},
+        {"source": "sg-1", "description": "", "public": False},
+    ]
+
+
+ingress_entries = st.lists(
+    st.builds(
+        lambda source: {"source": source, "description": "", "public": source in INTERNET},
+        st.sampled_from(["0.0.0.0/0", "::/0", "10.0.0.0/8", "sg-1", "this security group"]),
+    ),
+    max_size=4,
+)
+
+
+@given(publicly_accessible=st.booleans(), ingress=ingress_entries)
+def testpublic_access_says_off_only_when_nothing_is_public(publicly_accessible, ingress):
+    shown = public_access({"publicly_accessible": publicly_accessible}, ingress)
+    exposed = publicly_accessible or any(entry["public"] for entry in ingress)
+    assert (shown == "off") == (not exposed)
 
 
 def test_overrides_win_over_stack_and_project_values(capsys):

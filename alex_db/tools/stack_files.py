@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -28,6 +28,9 @@ class StackConfig:
 
     values: dict[str, str]
     secret_keys: frozenset[str]
+    origins: dict[str, str] = field(default_factory=dict)
+    """Full key -> where its value came from: ``default (Pulumi.yaml)``, ``stack file
+    (Pulumi.<stack>.yaml)`` or ``--config``."""
 
 
 def full_key(name: str) -> str:
@@ -108,9 +111,11 @@ def load_stack_config(
             f"(create one with: pulumi stack init {stack})"
         )
     values = project_defaults(project_dir)
+    origins = dict.fromkeys(values, "default (Pulumi.yaml)")
     secret_keys = set()
     for name, value in _yaml_mapping(stack_file).items():
         key = full_key(name)
+        origins[key] = f"stack file ({stack_file.name})"
         if isinstance(value, dict) and "secure" in value:
             values[key] = SECRET_MASK
             secret_keys.add(key)
@@ -119,5 +124,6 @@ def load_stack_config(
     for text in overrides:
         key, value = parse_override(text)
         values[key] = value
+        origins[key] = "--config"
         secret_keys.discard(key)
-    return StackConfig(values=values, secret_keys=frozenset(secret_keys))
+    return StackConfig(values=values, secret_keys=frozenset(secret_keys), origins=origins)
