@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,9 @@ def test_the_installed_command_works_from_any_directory(tmp_path):
     command = Path(sys.executable).parent / "alex-db"
     assert command.is_file(), "the venv lacks `pip install -e .` (make test does it)"
     outputs = tmp_path / "outputs.json"
-    outputs.write_text(json.dumps({"aurora_cluster_arn": CLUSTER_ARN, "aurora_secret_arn": SECRET_ARN}))
+    outputs.write_text(
+        json.dumps({"aurora_cluster_arn": CLUSTER_ARN, "aurora_secret_arn": SECRET_ARN})
+    )
     result = subprocess.run(
         [str(command), "env", "--outputs", str(outputs), "--file", "-"],
         cwd=tmp_path,
@@ -72,3 +75,33 @@ def test_make_test_adds_the_dev_tools(tmp_path):
     commands = dry_run(tmp_path, "test")
     assert "-r requirements.txt -e ." in commands
     assert "-r requirements-dev.txt" in commands
+
+
+README = (ROOT / "README.md").read_text()
+# Backticked names that look like files or folders: a slash, or a file extension.
+PATH_LIKE = re.compile(
+    r"`([A-Za-z_.<][\w.<>/-]*(?:/[\w.<>-]*|\.(?:md|py|ya?ml|txt|json|toml|cfg)))`"
+)
+
+
+# Made inside the checkout by the Pulumi CLI when it first runs the policy pack.
+CREATED_LATER = {"policy/venv"}
+
+
+def test_the_readme_names_no_file_outside_this_repository():
+    for name in PATH_LIKE.findall(README):
+        if name in CREATED_LATER:
+            continue
+        pattern = re.sub(r"<[^>]+>", "*", name.rstrip("/"))
+        assert list(ROOT.glob(pattern)), f"README names {name}, which is not in this repository"
+
+
+def test_the_readme_examples_use_the_alex_db_command():
+    commands, inside = [], False
+    for line in README.splitlines():
+        if line.startswith("```"):
+            inside = not inside
+        elif inside:
+            commands.append(line)
+    assert any(line.startswith("alex-db ") for line in commands)
+    assert not [line for line in commands if "python -m alex_db" in line]

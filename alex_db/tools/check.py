@@ -1,4 +1,4 @@
-"""``python -m alex_db check``: prove a deployed database answers through the Data API.
+"""``alex-db check``: prove a deployed database answers through the Data API.
 
 It follows the seed's Data API sequence: the cluster exists with its HTTP endpoint on, the
 secret holds ``username`` and ``password``, and ``SELECT version()`` returns a row. Each step is

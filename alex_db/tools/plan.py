@@ -1,4 +1,4 @@
-"""``python -m alex_db plan``: what a stack would deploy and cost, from a mocked run.
+"""``alex-db plan``: what a stack would deploy and cost, from a mocked run.
 
 The plan is one JSON-ready document (sorted, so two plans diff cleanly); the text view is drawn
 from that document alone, so both always say the same thing.
