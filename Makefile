@@ -1,29 +1,40 @@
 # Two commands do all the set-up on a fresh machine: `make plan` and `make test`.
 # Both create ./venv on first use (the same virtualenv Pulumi.yaml tells the CLI to use).
+# `make plan` installs only the runtime (requirements.txt) and the `alex-db` command
+# (`pip install -e .`); `make test` and `make lint` add the dev tools (requirements-dev.txt).
+# pip runs without --quiet so a first install shows what it is downloading.
 PYTHON ?= python3
 VENV := venv
 BIN := $(VENV)/bin
 STACK ?= dev
-INSTALLED := $(VENV)/.installed
+PIP := $(BIN)/pip install --disable-pip-version-check
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
 
 .PHONY: plan test lint bench clean
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+
+$(RUNTIME): $(BIN)/python requirements.txt pyproject.toml
+	$(PIP) -r requirements.txt -e .
 	touch $@
 
-plan: $(INSTALLED)
-	$(BIN)/python -m alex_db plan --stack $(STACK)
+$(DEV): $(RUNTIME) requirements-dev.txt policy/requirements.txt
+	$(PIP) -r requirements-dev.txt
+	touch $@
 
-test: $(INSTALLED)
+plan: $(RUNTIME)
+	$(BIN)/alex-db plan --stack $(STACK)
+
+test: $(DEV)
 	$(BIN)/python -m pytest
 
-lint: $(INSTALLED)
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-bench: $(INSTALLED)
+bench: $(RUNTIME)
 	$(BIN)/python benchmarks/bench_plan.py
 
 clean:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -13,14 +14,53 @@ import time
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from alex_db.tools.check import Exit, run_checks
+from alex_db.tools.check import (
+    SMALLEST_CALL_SECONDS,
+    WAIT_MARGIN_SECONDS,
+    Budget,
+    Exit,
+    run_checks,
+)
 from alex_db.tools.cli import main
 from alex_db.tools.targets import Target
-from tests.aws_fakes import PASSWORD, REGION, VERSION, create_stack, queue_version_row
+from tests.aws_fakes import ACCOUNT, PASSWORD, REGION, VERSION, create_stack, queue_version_row
 from tests.conftest import ROOT
+
+# ARNs of nothing deployed anywhere, well formed.
+UNDEPLOYED = [
+    "--cluster-arn",
+    f"arn:aws:rds:{REGION}:123456789012:cluster:c",
+    "--secret-arn",
+    f"arn:aws:secretsmanager:{REGION}:123456789012:secret:s-AbCdEf",
+]
+# Pieces of almost-ARNs, so generated text reaches past the first check of its shape.
+ARN_PIECES = [
+    "arn",
+    ":",
+    "aws",
+    "aws-cn",
+    "rds",
+    "secretsmanager",
+    REGION,
+    "eu-west-1",
+    ACCOUNT,
+    "1",
+    "cluster",
+    "db",
+    "secret",
+    "alex-aurora-cluster",
+    "-",
+    "--",
+    "\n",
+    "\x1b",
+    "é",
+    "",
+]
 
 
 @pytest.fixture
@@ -92,10 +132,10 @@ def test_missing_cluster_is_not_found(aws, capsys):
     missing = stack.cluster_arn.replace("alex-aurora-cluster", "gone-cluster")
     code, out, _ = check(capsys, "--cluster-arn", missing, "--secret-arn", stack.secret_arn)
     assert code == Exit.NOT_FOUND == 3
-    first = out.splitlines()[0]
+    first, _, third = out.splitlines()
     assert first.startswith("✗ cluster gone-cluster: not found (DBClusterNotFoundFault)")
-    assert "python -m alex_db env" in first
-    assert "Data API:" not in out, "no query without a cluster"
+    assert "alex-db env --stack NAME" in first
+    assert third == "- Data API: skipped (needs a usable cluster and secret; cluster failed)"
 
 
 def test_data_api_off_says_how_to_enable_it(aws, capsys):
@@ -238,23 +278,237 @@ def test_no_source_at_all_names_every_way_to_give_one(aws, capsys):
     assert "--outputs FILE or --stack NAME" in err
 
 
-def test_region_flag_wins_over_the_arns_region(aws, capsys):
+def test_the_region_is_the_cluster_arns_whatever_the_environment_says(aws, capsys, monkeypatch):
+    """Item 1 and 3: AWS_REGION elsewhere once sent the lookup to another region."""
     stack = create_stack()
-    code, out, _ = check(capsys, *arn_flags(stack), "--region", "eu-west-1", "--json")
+    queue_version_row()
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    code, out, err = check(capsys, *arn_flags(stack), "--json")
     report = json.loads(out)
-    assert report["region"] == "eu-west-1"
-    assert code == Exit.NOT_FOUND  # nothing deployed there
+    assert code == 0, out
+    assert (report["region"], report["region_source"]) == (REGION, "the cluster ARN")
+    assert f"region {REGION} from the cluster ARN" in err
+
+
+def test_a_region_flag_other_than_the_arns_is_refused(aws, capsys):
+    stack = create_stack()
+    code, out, err = check(capsys, *arn_flags(stack), "--region", "eu-west-1")
+    assert (code, out) == (Exit.USAGE, "")
+    assert err == (
+        f"✗ --region 'eu-west-1' differs from the cluster ARN's region {REGION}; "
+        "the cluster answers only there (leave --region out)\n"
+    )
+
+
+def test_a_cluster_of_the_same_name_in_another_account_is_not_vouched_for(aws, capsys):
+    """Item 1: the lookup is by name; the whole described ARN must be the given one."""
+    stack = create_stack()
+    other_account = stack.cluster_arn.replace(ACCOUNT, "210987654321")
+    code, out, _ = check(capsys, "--cluster-arn", other_account, "--secret-arn", stack.secret_arn)
+    assert code == Exit.ARN_MISMATCH == 8
+    first, _, third = out.splitlines()
+    assert first == (
+        f"✗ cluster alex-aurora-cluster: AWS describes {stack.cluster_arn}, not the given "
+        f"{other_account} (the account differs); use credentials for the ARN's account and "
+        "the ARN the stack outputs"
+    )
+    assert third.startswith(
+        "- Data API: skipped (needs a usable cluster and secret; cluster failed)"
+    )
+
+
+def test_a_secret_in_another_account_is_not_vouched_for(aws, capsys):
+    stack = create_stack()
+    queue_version_row()
+    other = stack.secret_arn.replace(ACCOUNT, "210987654321")
+    code, out, _ = check(capsys, "--cluster-arn", stack.cluster_arn, "--secret-arn", other)
+    assert code in (Exit.ARN_MISMATCH, Exit.NOT_FOUND), out
+    assert out.splitlines()[1].startswith("✗ secret")
+
+
+@pytest.mark.parametrize(
+    ("cluster", "message"),
+    [
+        ("arn:aws:rds:us-east-1:123456789012:cluster:", "is not an Aurora cluster ARN"),
+        ("arn:aws:rds:us-east-1:123456789012:db:alex-aurora-instance-1", "is a DB instance ARN"),
+        ("SECRET", "is a secret ARN, not a cluster ARN: were the two ARNs swapped?"),
+    ],
+)
+def test_arn_shapes_are_checked_before_any_aws_call(aws, capsys, cluster, message):
+    stack = create_stack()
+    cluster = stack.secret_arn if cluster == "SECRET" else cluster
+    code, out, err = check(capsys, "--cluster-arn", cluster, "--secret-arn", stack.secret_arn)
+    assert (code, out) == (Exit.USAGE, "")
+    assert err == f"✗ --cluster-arn {cluster!r} {message}\n" or message in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("wait", ["nan", "inf", "-1", "soon"])
+def test_wait_must_be_a_finite_number_of_seconds(aws, capsys, wait):
+    code, out, err = check(capsys, "--cluster-arn", "x", "--secret-arn", "y", f"--wait={wait}")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"✗ alex-db check: argument --wait: {wait!r} is not a number of seconds "
+        "(a finite number, 0 or more) (see alex-db check --help)\n"
+    )
+
+
+def test_every_call_gets_timeouts_that_fit_the_wait_and_no_botocore_retries():
+    fake = FakeTime()
+    budget = Budget(30, fake.clock)
+    config = budget.config()
+    assert (config.connect_timeout, config.read_timeout) == (5, 25)
+    assert config.retries == {"total_max_attempts": 1, "mode": "standard"}
+    fake.now = 29
+    config = budget.config()
+    assert config.connect_timeout + config.read_timeout == SMALLEST_CALL_SECONDS
+    fake.now = 100
+    assert budget.config().read_timeout == SMALLEST_CALL_SECONDS / 2
+
+
+def test_an_endpoint_that_never_answers_ends_within_the_wait_plus_the_margin(
+    capsys, monkeypatch, tmp_path
+):
+    """Item 2: botocore's 60 s read timeouts and retries once made --wait 1 take 361 s."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes connections; nobody ever reads or answers
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{silent.getsockname()[1]}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "10")  # the run's own Config wins over this
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    started = time.monotonic()
+    try:
+        code, out, _ = check(capsys, *UNDEPLOYED, "--wait", "1")
+    finally:
+        silent.close()
+    assert time.monotonic() - started <= 1 + WAIT_MARGIN_SECONDS
+    assert code == Exit.OTHER
+    assert out.splitlines()[0].startswith("✗ cluster c: no answer from AWS in time")
+
+
+def test_dotenv_never_beats_an_outputs_file(aws, capsys, tmp_path):
+    """Item 3: a .env in the current directory once won over --outputs."""
+    stack = create_stack()
+    queue_version_row()
+    stale = stack.cluster_arn.replace("alex-aurora-cluster", "stale-cluster")
+    (tmp_path / ".env").write_text(
+        f"AURORA_CLUSTER_ARN={stale}\nAURORA_SECRET_ARN={stack.secret_arn}\n"
+    )
+    (tmp_path / "outputs.json").write_text(json.dumps({"aurora_cluster_arn": stack.cluster_arn}))
+    code, out, err = check(capsys, "--outputs", "outputs.json", "--json")
+    assert code == 0, out
+    assert json.loads(out)["sources"] == {
+        "AURORA_CLUSTER_ARN": "--outputs outputs.json",
+        "AURORA_SECRET_ARN": ".env",
+        "AURORA_DATABASE": "default",
+    }
+    assert err.splitlines()[0] == (
+        "using AURORA_CLUSTER_ARN from --outputs outputs.json, AURORA_SECRET_ARN from .env, "
+        f"AURORA_DATABASE from default; region {REGION} from the cluster ARN"
+    )
+
+
+def test_an_outputs_file_that_is_missing_fails_even_when_dotenv_has_the_arns(aws, capsys, tmp_path):
+    stack = create_stack()
+    (tmp_path / ".env").write_text(
+        f"AURORA_CLUSTER_ARN={stack.cluster_arn}\nAURORA_SECRET_ARN={stack.secret_arn}\n"
+    )
+    code, out, err = check(capsys, "--outputs", "/nonexistent/outputs.json")
+    assert (code, out) == (Exit.USAGE, "")
+    assert err == (
+        "✗ --outputs /nonexistent/outputs.json: cannot read stack outputs "
+        "(No such file or directory)\n"
+    )
+
+
+def test_an_unknown_aws_profile_is_one_line_with_its_own_code(aws, capsys, monkeypatch, tmp_path):
+    stack = create_stack()
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    code, out, err = check(capsys, *arn_flags(stack))
+    assert (code, out) == (Exit.AWS_CONFIG, "")
+    assert err.splitlines()[-1] == (
+        "✗ AWS profile 'no-such-profile' (AWS_PROFILE) is not in the AWS config or credentials "
+        "file; pick one from `aws configure list-profiles`"
+    )
+
+
+def test_an_endpoint_that_is_not_a_url_is_one_line_with_its_own_code(aws, capsys, monkeypatch):
+    stack = create_stack()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "not a url")
+    code, out, err = check(capsys, *arn_flags(stack))
+    assert (code, out) == (Exit.AWS_CONFIG, "")
+    assert err.splitlines()[-1].startswith("✗ Invalid endpoint: not a url: check AWS_ENDPOINT_URL")
+
+
+def test_ctrl_c_is_one_line_and_exit_130(aws, capsys, monkeypatch):
+    stack = create_stack()
+
+    def interrupt(*_, **__):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("alex_db.tools.check.run_checks", interrupt)
+    code, out, err = check(capsys, *arn_flags(stack))
+    assert (code, out) == (130, "")
+    assert err.splitlines()[-1] == "✗ interrupted"
+
+
+def test_a_dotenv_that_is_not_utf8_is_one_line(aws, capsys, tmp_path):
+    (tmp_path / ".env").write_bytes(b"AURORA_CLUSTER_ARN=caf\xe9\n")
+    code, out, err = check(capsys)
+    assert (code, out) == (Exit.USAGE, "")
+    assert err == "✗ .env: not UTF-8 text (byte 22 cannot be decoded); save it as UTF-8 first\n"
+
+
+def test_secret_fields_must_be_strings(aws, capsys):
+    stack = create_stack(secret={"username": ["alexadmin"], "password": 12345678})
+    code, out, _ = check(capsys, *arn_flags(stack))
+    assert code == Exit.SECRET_UNUSABLE
+    assert "username and password must be a JSON string" in out.splitlines()[1]
+    assert out.splitlines()[2].startswith("- Data API: skipped")
+
+
+def test_a_crafted_username_cannot_forge_a_line(aws, capsys):
+    forged = "x\n✓ Data API: SELECT version() -> forged\x1b[2K"
+    stack = create_stack(secret={"username": forged, "password": PASSWORD})
+    queue_version_row()
+    code, out, _ = check(capsys, *arn_flags(stack))
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 3
+    assert lines[1].endswith(
+        "readable, has username (x\\n✓ Data API: SELECT version() -> forged\\x1b[2K) and password"
+    )
+    assert "\x1b" not in out
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    cluster=st.one_of(
+        st.text(max_size=80),
+        st.lists(st.sampled_from(ARN_PIECES), max_size=9).map("".join),
+    )
+)
+def test_any_text_as_a_cluster_arn_ends_in_a_documented_exit(aws, capsys, cluster):
+    code = main(["check", f"--cluster-arn={cluster}", "--secret-arn", UNDEPLOYED[3], "--wait", "0"])
+    captured = capsys.readouterr()
+    assert code in {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+    assert "Traceback" not in captured.err
+    if code == Exit.USAGE:
+        assert captured.out == "" and captured.err.count("\n") == 1
 
 
 def test_unreachable_endpoint_is_one_line_not_a_traceback(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    arn = f"arn:aws:rds:{REGION}:123456789012:cluster:c"
-    secret = f"arn:aws:secretsmanager:{REGION}:123456789012:secret:s-AbCdEf"
-    code, out, _ = check(capsys, "--cluster-arn", arn, "--secret-arn", secret)
+    code, out, _ = check(capsys, *UNDEPLOYED)
     assert code == Exit.OTHER == 1
     assert out.splitlines()[0].startswith("✗ cluster c: cannot reach AWS")
 

@@ -31,6 +31,7 @@ def test_unknown_region_gets_no_figure():
     assert cost.estimate("eu-west-1", 0.5, 1) is None
     assert cost.estimate(None, 0.5, 1) is None
     assert "no price is known for region eu-west-1" in cost.describe_floor("eu-west-1", 0.5, None)
+    assert cost.describe_floor(None, 0.5, None).startswith("no aws:region is set")
 
 
 def test_floor_sentence_names_the_pause_delay_when_pausing():

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import stat
+import tempfile
+from pathlib import Path
 
 import pytest
-from hypothesis import given
+from dotenv import dotenv_values
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alex_db.tools import envfile
@@ -23,6 +28,30 @@ OUTPUTS = {
     "database_name": "alex",
     "setup_instructions": "not for .env",
 }
+# Fragments that make real-looking and hostile .env files: quotes, exports, CRLF, duplicates.
+ENV_PIECES = [
+    "A=1",
+    "AURORA_DATABASE=old",
+    "export AURORA_CLUSTER_ARN=x",
+    "AURORA_SECRET_ARN='q # r'",
+    'B="multi',
+    'line"',
+    "'",
+    '"',
+    "#",
+    " # c",
+    "\n",
+    "\r\n",
+    "\r",
+    " ",
+    "=",
+    "export ",
+    "K",
+    "\\",
+    "${A}",
+    "\x00",
+    "é",
+]
 WRITTEN = (
     f"AURORA_CLUSTER_ARN={CLUSTER_ARN}\nAURORA_SECRET_ARN={SECRET_ARN}\nAURORA_DATABASE=alex\n"
 )
@@ -111,11 +140,12 @@ def test_a_crash_while_writing_leaves_the_old_file_whole(project, capsys, monkey
     (project / ".env").write_text("KEEP=1\n")
 
     def crash(*_):
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="disk full"):
-        env(capsys)
+    code, _, err = env(capsys)
+    assert code == 2
+    assert err == "✗ .env: cannot write it (No space left on device)\n"
     assert (project / ".env").read_text() == "KEEP=1\n"
     assert sorted(p.name for p in project.iterdir()) == [".env", "outputs.json"]
 
@@ -130,6 +160,106 @@ def test_without_any_source_it_says_how_to_give_one(project, capsys):
 def test_parse_reads_quotes_exports_comments_and_last_duplicate():
     text = "# c\nexport A='x y'\nB=\"q\"\nC=plain # note\nA=last\nnot a line\n"
     assert envfile.parse(text) == {"A": "last", "B": "q", "C": "plain"}
+
+
+def test_a_quoted_value_with_an_inline_comment_loses_quotes_and_comment():
+    """python-dotenv reads it (issue 10, item 5); the hand-written parser kept the quotes."""
+    text = f'AURORA_CLUSTER_ARN="{CLUSTER_ARN}"  # note\n'
+    assert envfile.parse(text) == {"AURORA_CLUSTER_ARN": CLUSTER_ARN}
+
+
+def test_rewritten_lines_keep_their_export_prefix_and_crlf_endings(project, capsys):
+    (project / ".env").write_bytes(
+        b"# mine\r\nexport AURORA_CLUSTER_ARN=arn:old\r\n  export  AURORA_DATABASE=old # c\r\nZ=1"
+    )
+    assert env(capsys)[0] == 0
+    assert (project / ".env").read_bytes() == (
+        f"# mine\r\nexport AURORA_CLUSTER_ARN={CLUSTER_ARN}\r\n  export  AURORA_DATABASE=alex\r\n"
+        f"Z=1\r\nAURORA_SECRET_ARN={SECRET_ARN}\r\n"
+    ).encode()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another owner needs root")
+def test_owner_group_and_mode_are_kept(project, capsys):
+    path = project / ".env"
+    path.write_text("A=1\n")
+    os.chown(path, 101, 104)
+    os.chmod(path, 0o664)
+    assert env(capsys)[0] == 0
+    after = path.stat()
+    assert (after.st_uid, after.st_gid, stat.S_IMODE(after.st_mode)) == (101, 104, 0o664)
+
+
+def test_a_symlink_is_written_through_to_its_target_in_the_targets_folder(project, capsys):
+    (project / "shared").mkdir()
+    real = project / "shared" / "app.env"
+    real.write_text("KEEP=1\n")
+    (project / ".env").symlink_to("shared/app.env")
+    assert env(capsys)[0] == 0
+    assert (project / ".env").is_symlink()
+    assert os.readlink(project / ".env") == "shared/app.env"
+    assert real.read_text() == "KEEP=1\n" + WRITTEN
+    assert sorted(p.name for p in (project / "shared").iterdir()) == ["app.env"]
+    assert sorted(p.name for p in project.iterdir()) == [".env", "outputs.json", "shared"]
+
+
+def untouched_after_refusal(project, capsys, args, message):
+    listing = {p: p.read_bytes() if p.is_file() else None for p in project.rglob("*")}
+    code, out, err = env(capsys, *args)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and err.startswith("✗ ") and message in err, err
+    assert "alex-db env" not in err and "alex_db" not in err
+    after = {p: p.read_bytes() if p.is_file() else None for p in project.rglob("*")}
+    assert after == listing, "a refused run changed or left a file"
+
+
+def test_values_with_newlines_or_control_characters_are_refused(project, capsys):
+    (project / ".env").write_text("A=1\n")
+    untouched_after_refusal(
+        project,
+        capsys,
+        ["--database", "alex\nEVIL=1"],
+        "AURORA_DATABASE: the value 'alex\\nEVIL=1'",
+    )
+    untouched_after_refusal(project, capsys, ["--database", "a\x1b[2Jb"], "control character")
+
+
+@pytest.mark.parametrize(
+    ("make", "file", "message"),
+    [
+        (
+            lambda p: (p / "adir").mkdir(),
+            "adir",
+            "✗ adir: it is a directory; give the path of a file",
+        ),
+        (lambda p: None, "missing/.env", "✗ missing/.env: the folder missing does not exist"),
+        (
+            lambda p: ((p / "ro.env").write_text("A=1\n"), (p / "ro.env").chmod(0o444)),
+            "ro.env",
+            "✗ ro.env: it is read-only",
+        ),
+        (
+            lambda p: ((p / "rodir").mkdir(), (p / "rodir").chmod(0o555)),
+            "rodir/.env",
+            "✗ rodir/.env: the folder rodir is read-only",
+        ),
+        (
+            lambda p: (p / "latin1.env").write_bytes(b"A=caf\xe9\n"),
+            "latin1.env",
+            "✗ latin1.env: not UTF-8 text (byte 5 cannot be decoded)",
+        ),
+    ],
+    ids=["directory", "missing-folder", "read-only-file", "read-only-folder", "not-utf8"],
+)
+def test_files_that_cannot_be_updated_in_place_are_refused_untouched(
+    project, capsys, make, file, message
+):
+    make(project)
+    try:
+        untouched_after_refusal(project, capsys, ["--file", file], message)
+    finally:
+        for path in project.iterdir():
+            path.chmod(0o755)
 
 
 lines = st.lists(
@@ -153,3 +283,50 @@ def test_merge_sets_the_keys_keeps_the_rest_and_is_idempotent(existing):
     untouched = [line for line in existing if not line.startswith(tuple(f"{k}=" for k in updates))]
     kept = [line for line in merged.splitlines() if not line.startswith(tuple(updates))]
     assert kept == untouched
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    content=st.one_of(
+        st.binary(max_size=200),
+        st.lists(st.sampled_from(ENV_PIECES), max_size=10).map(
+            lambda parts: "".join(parts).encode()
+        ),
+    ),
+    database=st.text(min_size=1, max_size=20),
+)
+def test_any_file_and_value_either_merges_exactly_or_is_refused_untouched(content, database):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ".env"
+        path.write_bytes(content)
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+            code = main(
+                [
+                    "env",
+                    "--cluster-arn",
+                    CLUSTER_ARN,
+                    "--secret-arn",
+                    SECRET_ARN,
+                    f"--database={database}",
+                    "--file",
+                    str(path),
+                ]
+            )
+        assert code in (0, 2)
+        assert stderr.getvalue().count("\n") == 1
+        if code == 2:
+            assert path.read_bytes() == content
+            assert os.listdir(folder) == [".env"]
+            return
+        updates = {
+            "AURORA_CLUSTER_ARN": CLUSTER_ARN,
+            "AURORA_SECRET_ARN": SECRET_ARN,
+            "AURORA_DATABASE": database,
+        }
+        before = dotenv_values(stream=io.StringIO(content.decode()), interpolate=False)
+        after = dotenv_values(stream=io.StringIO(path.read_bytes().decode()), interpolate=False)
+        assert {k: after[k] for k in updates} == updates
+        assert {k: v for k, v in after.items() if k not in updates} == {
+            k: v for k, v in before.items() if k not in updates
+        }

@@ -338,7 +338,7 @@ def test_plan_shows_the_lifecycle_settings():
     from alex_db.tools.plan_text import render_text
 
     text = render_text(plan_of(run_against(None, stack="prod", production="true"), "prod"))
-    assert "auto minor upgrade:  on" in text
-    assert "extended support:    off" in text
+    assert "auto minor upgrade:   on" in text
+    assert "extended support:     off" in text
     assert "/aws/rds/cluster/alex-aurora-cluster-prod/postgresql: 30 days" in text
-    assert "final snapshot name: alex-aurora-cluster-prod-final-<8 hex, new per cluster>" in text
+    assert "final snapshot name:  alex-aurora-cluster-prod-final-<8 hex, new per cluster>" in text

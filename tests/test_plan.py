@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
+import gc
 import io
 import json
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
+import pulumi
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from alex_db.tools.cli import main
-from alex_db.tools.offline import Placeholders
+from alex_db.tools.offline import Placeholders, ProgramRun, RecordedResource, run_program
+from alex_db.tools.old_plan import OldPlanError, check_plan
 from alex_db.tools.plan_diff import diff_plans, render_changes
+from alex_db.tools.plan_network import GROUP_RULE, INGRESS_RULE, INTERNET, postgres_ingress
+from alex_db.tools.plan_text import public_access
 from alex_db.tools.stack_files import StackConfigError, load_stack_config
-from tests.conftest import ROOT
+from tests.conftest import DEV_CONFIG, ROOT, TEST_PLACEHOLDERS
 
 PLACEHOLDER_PASSWORD = Placeholders().password
 
@@ -36,6 +46,7 @@ def dev_plan_json() -> dict:
         check=True,
     )
     assert "under mocks" in result.stderr
+    assert "Exception ignored" not in result.stderr
     return json.loads(result.stdout)
 
 
@@ -63,6 +74,8 @@ def test_json_schema_and_stable_order(dev_plan_json):
         "stack",
         "note",
         "config",
+        "config_origins",
+        "network",
         "resources",
         "warnings",
         "settings",
@@ -135,14 +148,114 @@ def test_human_output_shows_tree_settings_statements_outputs_and_cost(capsys):
     assert "ran the program for stack dev under mocks" in err
     assert "  alexdb:index:AuroraDatabase  alex-aurora\n" in out
     assert "    aws:rds/cluster:Cluster  alex-aurora-cluster  ->  alex-aurora-cluster\n" in out
-    assert "  capacity:            0.5-1 ACU\n" in out
-    assert "  Data API:            on\n" in out
-    assert "  public access:       off\n" in out
-    assert "  deletion protection: off\n" in out
+    assert "  capacity:             0.5-1 ACU\n" in out
+    assert "  Data API:             on\n" in out
+    assert "  public access:        off\n" in out
+    assert "  deletion protection:  off\n" in out
     assert "actions:   secretsmanager:GetSecretValue" in out
     assert "    | AURORA_CLUSTER_ARN=arn:aws:rds:us-east-1:000000000000:cluster:" in out
     assert "  at minimum capacity all month:  $43.80\n" in out
     assert "  at maximum capacity all month:  $87.60\n" in out
+
+
+def test_text_view_shows_where_it_runs_what_reaches_it_and_each_values_origin(capsys):
+    """Item 9: region, VPC, subnets, 5432 sources, instances, production settings, tags, and
+    the effective configuration with where each value came from."""
+    code, out, _ = plan(capsys, "--config", "readers=1")
+    assert code == 0
+    for line in [
+        "  region:               us-east-1",
+        "  VPC:                  vpc-PLACEHOLDER",
+        "  subnets:              subnet-PLACEHOLDER-a, subnet-PLACEHOLDER-b",
+        "  port 5432 from:       172.31.0.0/16  (PostgreSQL from allowed IPv4 ranges)",
+        "  instances:            2 x db.serverless (1 writer, 1 reader(s))",
+        "  production profile:   off",
+        "  Pulumi protect:       none",
+        "  changes applied:      immediately",
+        "  Performance Insights: off",
+        "  log exports:          none",
+        "  secret recovery:      immediate deletion",
+        "  Project=alex",
+    ]:
+        assert f"\n{line}\n" in out, line
+    configuration = out.split("Effective configuration (value, and where it came from):\n")[1]
+    rows = {line.split()[0]: line.split(None, 2)[1:] for line in configuration.splitlines()}
+    assert rows["aws:region"] == ["us-east-1", "stack file (Pulumi.dev.yaml)"]
+    assert rows["alex-db:readers"] == ["1", "--config"]
+    assert rows["alex-db:engineVersion"] == ["15.12", "default (Pulumi.yaml)"]
+    assert rows["alex-db:tags"] == ["-", "default (the program's)"]
+
+
+def testpublic_access_is_never_off_while_5432_is_open_to_the_internet(capsys):
+    code, out, _ = plan(
+        capsys,
+        "--config",
+        "allowedCidrs=0.0.0.0/0,10.0.0.0/8",
+        "--config",
+        "allowPublicIngress=true",
+    )
+    assert code == 0
+    assert "\n  public access:        ON: port 5432 open to the internet (0.0.0.0/0)\n" in out
+    assert (
+        "0.0.0.0/0  (PostgreSQL from allowed IPv4 ranges)  <-- PUBLIC: the whole internet\n" in out
+    )
+    assert "public access:        off" not in out
+
+
+def recorded(type_token: str, inputs: dict) -> RecordedResource:
+    return RecordedResource(
+        urn=f"urn:pulumi:dev::alex-db::{type_token}::r",
+        type=type_token,
+        name="r",
+        parent_urn="",
+        custom=True,
+        protect=False,
+        retain_on_delete=False,
+        resource_id="r",
+        inputs=inputs,
+        secret_inputs=frozenset(),
+    )
+
+
+def test_standalone_ingress_rules_count_and_other_ports_do_not():
+    run = ProgramRun(
+        resources=[
+            recorded(
+                INGRESS_RULE,
+                {"ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrIpv6": "::/0"},
+            ),
+            recorded(
+                INGRESS_RULE,
+                {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"},
+            ),
+            recorded(
+                GROUP_RULE, {"type": "ingress", "protocol": "-1", "sourceSecurityGroupId": "sg-1"}
+            ),
+            recorded(GROUP_RULE, {"type": "egress", "protocol": "-1", "cidrBlocks": ["0.0.0.0/0"]}),
+        ],
+        outputs={},
+        placeholders=Placeholders(),
+    )
+    assert postgres_ingress(run) == [
+        {"source": "::/0", "description": "", "public": True},
+        {"source": "sg-1", "description": "", "public": False},
+    ]
+
+
+ingress_entries = st.lists(
+    st.builds(
+        lambda source: {"source": source, "description": "", "public": source in INTERNET},
+        st.sampled_from(["0.0.0.0/0", "::/0", "10.0.0.0/8", "sg-1", "this security group"]),
+    ),
+    max_size=4,
+)
+
+
+@given(publicly_accessible=st.booleans(), ingress=ingress_entries)
+def testpublic_access_says_off_only_when_nothing_is_public(publicly_accessible, ingress):
+    shown = public_access({"publicly_accessible": publicly_accessible}, ingress)
+    exposed = publicly_accessible or any(entry["public"] for entry in ingress)
+    assert (shown == "off") == (not exposed)
 
 
 def test_overrides_win_over_stack_and_project_values(capsys):
@@ -159,8 +272,17 @@ def test_overrides_win_over_stack_and_project_values(capsys):
 def test_unknown_region_says_so_instead_of_guessing(capsys):
     code, out, _ = plan(capsys, "--config", "aws:region=eu-west-1")
     assert code == 0
-    assert "no ACU price for region eu-west-1" in out
+    assert "no price is known for region eu-west-1" in out
     assert "$" not in out.split("Estimated compute cost per month:")[1]
+
+
+def test_without_a_region_the_plan_says_to_set_it(capsys):
+    code, out, _ = plan(capsys, "--config", "aws:region=")
+    assert code == 0
+    assert (
+        "no aws:region is set, so no price applies: set it (pulumi config set aws:region "
+        "us-east-1, or --config aws:region=us-east-1 for a plan)"
+    ) in out
 
 
 def test_merge_order_is_project_then_stack_then_override(tmp_path):
@@ -269,14 +391,14 @@ def prod_plan_text() -> str:
 def test_prod_plan_shows_key_parameter_group_monitoring_egress_and_the_kms_grant(prod_plan_text):
     key = "arn:aws:kms:us-east-1:000000000000:key/PLACEHOLDER-key-id"
     for line in (
-        f"  encryption key:      {key} (alias/alex-aurora-prod)\n",
-        "  IAM DB auth:         on\n",
-        "  parameter group:     alex-aurora-postgresql15-prod (aurora-postgresql15)\n",
-        "  parameters:          rds.force_ssl=1, log_min_duration_statement=1000, "
+        f"  encryption key:       {key} (alias/alex-aurora-prod)\n",
+        "  IAM DB auth:          on\n",
+        "  parameter group:      alex-aurora-postgresql15-prod (aurora-postgresql15)\n",
+        "  parameters:           rds.force_ssl=1, log_min_duration_statement=1000, "
         "log_connections=1, log_disconnections=1\n",
-        "  enhanced monitoring: every 60 s, role "
+        "  enhanced monitoring:  every 60 s, role "
         "arn:aws:iam::000000000000:role/alex-aurora-monitoring-role-prod\n",
-        "  database egress:     none\n",
+        "  database egress:      none\n",
         "DecryptThisSecretViaSecretsManager: Allow\n      actions:   kms:Decrypt\n"
         f"      resources: {key}\n"
         '      condition: {"StringEquals": {"kms:ViaService": '
@@ -308,3 +430,105 @@ def test_diff_flags_adopting_a_customer_managed_key_as_cluster_replacement(capsy
     assert "    kmsKeyId: None -> 'arn:aws:kms:us-east-1:000000000000:key/PLACEHOLDER-key-id'  (forces replacement)" in out
     secret_line = next(line for line in out.splitlines() if line.endswith("alex-credentials-secret"))
     assert secret_line.startswith("updates in place: "), "the secret changes key in place"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"[]", b"{}", b'{"stack": "dev", "resources": [1]}', b"\xff\xfe{}"],
+    ids=["not-json", "list", "empty-object", "bad-resource", "not-utf8"],
+)
+def test_diff_of_what_is_not_a_plan_names_diff_and_what_it_needs(capsys, tmp_path, content):
+    old = tmp_path / "old.json"
+    old.write_bytes(content)
+    code, out, err = plan(capsys, "--diff", str(old))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"--diff {old}: not a")
+    assert err.endswith("; it needs the output of `alex-db plan --json`\n")
+    assert err.count("\n") == 1
+
+
+def test_diffing_plans_of_two_stacks_is_refused(capsys, tmp_path, dev_plan_json):
+    old = tmp_path / "prod.json"
+    old.write_text(json.dumps({**dev_plan_json, "stack": "prod"}))
+    code, out, err = plan(capsys, "--diff", str(old))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"--diff {old}: a plan of stack 'prod', not 'dev'; compare plans of one stack "
+        "(--stack prod for that one)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"- a\n- b\n", "Pulumi.bad.yaml is not a YAML mapping (it holds a list)"),
+        (b"config: [1, 2]\n", "Pulumi.bad.yaml: `config:` is not a mapping of keys to values"),
+        (b"config:\n  1: x\n", "Pulumi.bad.yaml: config key 1 is not a name"),
+        (
+            b"config:\n  a: caf\xe9\n",
+            "Pulumi.bad.yaml is not UTF-8 text (byte 16 cannot be decoded)",
+        ),
+    ],
+)
+def test_a_stack_file_that_is_not_a_mapping_or_not_utf8_is_one_line(tmp_path, content, message):
+    (tmp_path / "Pulumi.yaml").write_bytes((ROOT / "Pulumi.yaml").read_bytes())
+    (tmp_path / "Pulumi.bad.yaml").write_bytes(content)
+    with pytest.raises(StackConfigError) as error:
+        load_stack_config("bad", project_dir=tmp_path)
+    assert str(error.value).startswith(message)
+    assert "\n" not in str(error.value)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    document=json_values
+    | st.fixed_dictionaries({"stack": st.just("dev"), "resources": json_values})
+)
+def test_any_json_is_a_plan_that_diffs_or_a_one_line_refusal(document, dev_plan_json):
+    try:
+        old = check_plan(document, "old.json")
+    except OldPlanError as error:
+        assert "\n" not in str(error)
+        return
+    render_changes(diff_plans(old, dev_plan_json), old, dev_plan_json)
+
+
+@given(
+    content=st.binary(max_size=120) | json_values.map(lambda v: json.dumps({"config": v}).encode())
+)
+def test_any_bytes_as_a_stack_file_load_or_are_one_line(content):
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        (project / "Pulumi.yaml").write_bytes((ROOT / "Pulumi.yaml").read_bytes())
+        (project / "Pulumi.any.yaml").write_bytes(content)
+        try:
+            config = load_stack_config("any", project_dir=project)
+        except StackConfigError as error:
+            assert "\n" not in str(error)
+            return
+        assert all(isinstance(value, str) for value in config.values.values())
+
+
+def open_event_loops() -> list[asyncio.AbstractEventLoop]:
+    gc.collect()
+    return [
+        o for o in gc.get_objects() if isinstance(o, asyncio.BaseEventLoop) and not o.is_closed()
+    ]
+
+
+def test_a_run_leaves_no_event_loop_open_for_the_interpreter_to_finalise():
+    """An open loop finalised at exit printed "Exception ignored ... Invalid file descriptor: -1"
+    after about one successful plan in five (issue 10, item 10)."""
+    run_program("dev", DEV_CONFIG, TEST_PLACEHOLDERS)
+    assert open_event_loops() == []
+    with pytest.raises(pulumi.RunError):
+        run_program("dev", {**DEV_CONFIG, "alex-db:minCapacity": "-1"}, TEST_PLACEHOLDERS)
+    assert open_event_loops() == []

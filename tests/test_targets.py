@@ -1,4 +1,5 @@
-"""Where check/env find the stack outputs: the `--stack` path through the Pulumi CLI."""
+"""Where check/env find their target: ARN shapes, source order, and the `--stack` path through
+the Pulumi CLI."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import stat
 
 import pytest
 
-from alex_db.tools.targets import TargetError, read_stack_outputs, region_of
+from alex_db.tools import arns
+from alex_db.tools.targets import Source, TargetError, read_stack_outputs, resolve
 
 OUTPUTS = {"aurora_cluster_arn": "arn:aws:rds:eu-west-1:1:cluster:c", "aurora_secret_arn": "s"}
 
@@ -51,7 +53,100 @@ def test_real_cli_on_a_missing_stack_gives_a_one_line_error(tmp_path, monkeypatc
         read_stack_outputs("alex-db-no-such-stack")
 
 
-def test_region_of_rejects_what_is_not_a_regional_arn():
-    assert region_of("arn:aws:rds:eu-west-1:1:cluster:c") == "eu-west-1"
-    with pytest.raises(TargetError, match="is not a regional ARN"):
-        region_of("alex-aurora-cluster")
+CLUSTER = "arn:aws:rds:eu-west-1:123456789012:cluster:alex-aurora-cluster"
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:alex-creds-AbCdEf"
+
+
+def test_a_cluster_arn_has_every_field():
+    arn = arns.cluster_arn(CLUSTER)
+    assert (arn.partition, arn.region, arn.account, arn.name) == (
+        "aws",
+        "eu-west-1",
+        "123456789012",
+        "alex-aurora-cluster",
+    )
+    assert arns.cluster_arn(CLUSTER.replace(":aws:", ":aws-cn:")).partition == "aws-cn"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("arn:aws:rds:eu-west-1:123456789012:cluster:", "is not an Aurora cluster ARN"),
+        ("alex-aurora-cluster", "is not an Aurora cluster ARN"),
+        ("arn:aws:rds::123456789012:cluster:c", "is not an Aurora cluster ARN"),
+        ("arn:aws:rds:eu-west-1:1:cluster:c", "is not an Aurora cluster ARN"),
+        ("arn:aws:rds:eu-west-1:123456789012:cluster:c--d", "is not an Aurora cluster ARN"),
+        ("arn:aws:rds:eu-west-1:123456789012:cluster:c\n✓", "is not an Aurora cluster ARN"),
+        ("arn:aws:rds:eu-west-1:123456789012:db:alex-aurora-instance-1", "is a DB instance ARN"),
+        (SECRET, "were the two ARNs swapped?"),
+    ],
+)
+def test_what_is_not_a_cluster_arn_is_named(text, message):
+    with pytest.raises(arns.ArnError, match=message.replace("?", "\\?")):
+        arns.cluster_arn(text)
+
+
+def test_a_secret_arn_and_a_swapped_one():
+    assert arns.secret_arn(SECRET).name == "alex-creds-AbCdEf"
+    with pytest.raises(arns.ArnError, match="were the two ARNs swapped"):
+        arns.secret_arn(CLUSTER)
+    with pytest.raises(arns.ArnError, match="is not a Secrets Manager secret ARN"):
+        arns.secret_arn("arn:aws:secretsmanager:eu-west-1:123456789012:secret:")
+
+
+def test_a_partial_secret_arn_matches_the_full_one_aws_returns():
+    assert arns.same_secret(SECRET, SECRET)
+    assert arns.same_secret(SECRET.removesuffix("-AbCdEf"), SECRET)
+    assert not arns.same_secret(SECRET.replace("123456789012", "210987654321"), SECRET)
+    assert not arns.same_secret("arn:aws:secretsmanager:eu-west-1:123456789012:secret:alex", SECRET)
+
+
+def source(name: str, **values: str) -> Source:
+    return Source(name, lambda: values)
+
+
+def test_the_first_source_wins_and_each_value_keeps_its_source():
+    target = resolve(
+        {"AURORA_CLUSTER_ARN": None, "AURORA_SECRET_ARN": None, "AURORA_DATABASE": "flagdb"},
+        [
+            source("--outputs o.json", AURORA_CLUSTER_ARN=CLUSTER),
+            source("the environment", AURORA_SECRET_ARN=SECRET, AURORA_CLUSTER_ARN="ignored"),
+            source(".env", AURORA_SECRET_ARN="never read"),
+        ],
+    )
+    assert (target.cluster_arn, target.secret_arn, target.database) == (CLUSTER, SECRET, "flagdb")
+    assert target.sources == {
+        "AURORA_CLUSTER_ARN": "--outputs o.json",
+        "AURORA_SECRET_ARN": "the environment",
+        "AURORA_DATABASE": "flags",
+    }
+    assert (target.region, target.region_source) == ("eu-west-1", "the cluster ARN")
+
+
+def test_a_bad_arn_is_named_by_its_source():
+    with pytest.raises(TargetError) as error:
+        resolve({}, [source(".env", AURORA_CLUSTER_ARN="x", AURORA_SECRET_ARN=SECRET)])
+    assert str(error.value) == (
+        "AURORA_CLUSTER_ARN (from .env) 'x' is not an Aurora cluster ARN "
+        "(arn:aws:rds:REGION:ACCOUNT:cluster:NAME)"
+    )
+
+
+def test_the_region_is_the_cluster_arns_and_a_different_one_is_refused():
+    flags = {"AURORA_CLUSTER_ARN": CLUSTER, "AURORA_SECRET_ARN": SECRET}
+    assert resolve(flags, [], "eu-west-1").region_source == "--region and the cluster ARN"
+    with pytest.raises(
+        TargetError, match="--region 'us-east-1' differs from the cluster ARN's region eu-west-1"
+    ):
+        resolve(flags, [], "us-east-1")
+    with pytest.raises(
+        TargetError, match="the secret ARN is in aws us-east-1 but the cluster ARN in aws eu-west-1"
+    ):
+        resolve({**flags, "AURORA_SECRET_ARN": SECRET.replace("eu-west-1", "us-east-1")}, [])
+
+
+def test_pulumi_printing_no_json_object_is_one_line(tmp_path, monkeypatch):
+    fake_pulumi(tmp_path, "echo 'not json'")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(TargetError, match="printed no JSON object"):
+        read_stack_outputs("dev")

@@ -73,16 +73,26 @@ def estimate(
     )
 
 
+def no_estimate_reason(region: str | None) -> str:
+    """Why there is no figure, and what to do: without a region there is no price to pick."""
+    if not region:
+        return (
+            "no aws:region is set, so no price applies: set it (pulumi config set aws:region "
+            "us-east-1, or --config aws:region=us-east-1 for a plan)"
+        )
+    return (
+        f"no price is known for region {region}: add it, with its source, to "
+        f"alex_db/config/data/{PRICE_FILE.name}"
+    )
+
+
 def describe_floor(
     region: str | None, min_acu: float, seconds_until_auto_pause: int | None, instances: int = 1
 ) -> str:
     """One sentence on the least the cluster's compute costs a month, for setup instructions."""
     cost = estimate(region, min_acu, min_acu, instances)
     if cost is None:
-        return (
-            f"no price is known for region {region or '(not set)'}: add it to "
-            f"alex_db/data/acu_prices.json for an estimate"
-        )
+        return no_estimate_reason(region)
     rate = f"{min_acu:g} ACU x ${cost.usd_per_acu_hour}/ACU-hour x {cost.hours_per_month} h"
     if instances > 1:
         rate = f"{instances} instances x {rate}"

@@ -1,9 +1,20 @@
-"""``python -m alex_db check``: prove a deployed database answers through the Data API.
+"""``alex-db check``: prove a deployed database answers through the Data API.
 
 It follows the seed's Data API sequence: the cluster exists with its HTTP endpoint on, the
 secret holds ``username`` and ``password``, and ``SELECT version()`` returns a row. Each step is
-one line; every failure says what is wrong and what to do, with its own exit code. The secret's
-content is never printed, not even in part.
+one line; every failure says what is wrong and what to do, with its own exit code, and the steps
+it prevented say "skipped". The secret's content is never printed, not even in part, and what
+AWS returns is printed with control characters escaped, so no value can forge a line.
+
+The cluster is proved by its whole ARN: what AWS describes must carry the given partition,
+region, account and identifier, or the step fails with ``ARN_MISMATCH``.
+
+``--wait`` bounds the whole run. botocore's defaults (60 s connect and read timeouts, several
+retries: ``botocore/config.py``, ``botocore/retries/standard.py``) let one unanswered call take
+minutes, so every call gets its own ``Config``: no botocore retries (``total_max_attempts: 1``,
+which wins over ``AWS_MAX_ATTEMPTS``: ``botocore/args.py``, ``_compute_retry_max_attempts``) and
+connect plus read timeouts that fit in what is left of ``--wait``, never less than
+``SMALLEST_CALL_SECONDS``. A run therefore ends within ``--wait`` plus ``WAIT_MARGIN_SECONDS``.
 """
 
 from __future__ import annotations
@@ -13,14 +24,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    InvalidRegionError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
 
+from alex_db.tools import arns
 from alex_db.tools.targets import Target
 
 VERSION_SQL = "SELECT version()"
 RESUMING = "DatabaseResumingException"
 FIRST_RETRY_SECONDS = 1.0
 LONGEST_RETRY_SECONDS = 10.0
+# Each call may wait this long for an answer even when --wait is (nearly) used up; the cluster
+# and secret steps run regardless, so a run ends within --wait plus two such calls, plus the
+# second it takes to load botocore's service models.
+SMALLEST_CALL_SECONDS = 2.0
+LONGEST_CONNECT_SECONDS = 5.0
+WAIT_MARGIN_SECONDS = 2 * SMALLEST_CALL_SECONDS + 1
 
 
 class Exit(IntEnum):
@@ -34,6 +60,9 @@ class Exit(IntEnum):
     SECRET_UNUSABLE = 5
     ACCESS_DENIED = 6
     STILL_RESUMING = 7
+    ARN_MISMATCH = 8
+    AWS_CONFIG = 9
+    INTERRUPTED = 130
 
 
 ACCESS_DENIED_CODES = frozenset(
@@ -47,6 +76,12 @@ CREDENTIAL_CODES = frozenset(
 )
 
 
+def printable(text: object) -> str:
+    """``text`` with every control character escaped (``\\n``, ``\\x1b``): a value from AWS
+    cannot start a line of its own or move the cursor."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 @dataclass
 class Step:
     """The outcome of one check."""
@@ -55,10 +90,17 @@ class Step:
     ok: bool
     detail: str
     exit: Exit = Exit.OK
+    skipped: bool = False
 
     def line(self) -> str:
         """The step as the user reads it."""
-        return f"{'✓' if self.ok else '✗'} {self.name}: {self.detail}"
+        mark = "-" if self.skipped else "✓" if self.ok else "✗"
+        return f"{mark} {printable(self.name)}: {printable(self.detail)}"
+
+
+def skipped(name: str, because: str) -> Step:
+    """A step that did not run because an earlier one failed."""
+    return Step(name, False, f"skipped ({because})", skipped=True)
 
 
 @dataclass
@@ -72,7 +114,7 @@ class Report:
     @property
     def exit(self) -> Exit:
         """The first failing step's code, or OK."""
-        return next((step.exit for step in self.steps if not step.ok), Exit.OK)
+        return next((step.exit for step in self.steps if not step.ok and not step.skipped), Exit.OK)
 
     def as_json(self) -> str:
         """The machine-readable report."""
@@ -84,14 +126,72 @@ class Report:
                 "secret_arn": self.target.secret_arn,
                 "database": self.target.database,
                 "region": self.target.region,
+                "sources": self.target.sources,
+                "region_source": self.target.region_source,
                 "version": self.version,
                 "steps": [
-                    {"name": s.name, "ok": s.ok, "detail": s.detail, "exit_code": int(s.exit)}
+                    {
+                        "name": s.name,
+                        "ok": s.ok,
+                        "skipped": s.skipped,
+                        "detail": s.detail,
+                        "exit_code": int(s.exit),
+                    }
                     for s in self.steps
                 ],
             },
             indent=2,
         )
+
+
+class AwsConfigError(ValueError):
+    """The local AWS configuration cannot make a client; one line naming what to fix."""
+
+
+class Budget:
+    """What is left of ``--wait``, and the botocore ``Config`` that keeps the next call in it."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self.deadline = clock() + seconds
+
+    def remaining(self) -> float:
+        """Seconds until ``--wait`` runs out (negative once it has)."""
+        return self.deadline - self.clock()
+
+    def config(self) -> Config:
+        """Timeouts for one call: what is left, at least SMALLEST_CALL_SECONDS; no retries."""
+        seconds = max(SMALLEST_CALL_SECONDS, self.remaining())
+        connect = min(LONGEST_CONNECT_SECONDS, seconds / 2)
+        return Config(
+            connect_timeout=connect,
+            read_timeout=seconds - connect,
+            retries={"total_max_attempts": 1, "mode": "standard"},
+        )
+
+
+def aws_session(session_factory: Callable[[], object], region: str):
+    """A session that can make clients for ``region``, or an ``AwsConfigError`` for an unknown
+    profile or an endpoint that is not a URL (botocore finds both only when asked)."""
+    try:
+        session = session_factory()
+        session.client("rds", region_name=region)
+    except ProfileNotFound as error:
+        raise AwsConfigError(
+            f"AWS profile {error.kwargs.get('profile')!r} (AWS_PROFILE) is not in the AWS "
+            f"config or credentials file; pick one from `aws configure list-profiles`"
+        ) from None
+    except InvalidRegionError:
+        raise AwsConfigError(f"region {region!r} is not a valid AWS region name") from None
+    except ValueError as error:  # botocore: "Invalid endpoint: ..."
+        raise AwsConfigError(
+            f"{_one_line(error)}: check AWS_ENDPOINT_URL (or the profile's endpoint_url); "
+            f"it must be a URL such as https://rds.us-east-1.amazonaws.com"
+        ) from None
+    except BotoCoreError as error:
+        raise AwsConfigError(f"the AWS configuration is unusable: {_one_line(error)}") from None
+    return session
 
 
 def _error_code(error: ClientError) -> str:
@@ -105,6 +205,14 @@ def _one_line(text: object) -> str:
 
 def _aws_failure(name: str, error: Exception, what: str) -> Step:
     """A step failed by an AWS or connection error, classified by kind."""
+    if isinstance(error, ConnectTimeoutError | ReadTimeoutError):
+        return Step(
+            name,
+            False,
+            f"no answer from AWS in time ({_one_line(error)}); check the network and "
+            f"AWS_ENDPOINT_URL, or allow longer with --wait SECONDS",
+            Exit.OTHER,
+        )
     if isinstance(error, BotoCoreError):
         return Step(
             name,
@@ -130,8 +238,8 @@ def _aws_failure(name: str, error: Exception, what: str) -> Step:
         return Step(
             name,
             False,
-            f"not found ({code}); check the ARN and region, or run "
-            f"`python -m alex_db env --stack NAME` to take them from the stack",
+            f"not found ({code}); check the ARN, and that your credentials are for its "
+            f"account, or take both ARNs from the stack with `alex-db env --stack NAME`",
             Exit.NOT_FOUND,
         )
     return Step(name, False, f"{code or 'error'}: {_one_line(message)}", Exit.OTHER)
@@ -145,14 +253,38 @@ def _scaling(cluster: dict) -> str:
     return f"Serverless v2 {low:g}-{high:g} ACU"
 
 
-def check_cluster(rds, target: Target) -> Step:
-    """Step 1: the cluster exists, and its Data API is enabled."""
-    identifier = target.cluster_arn.rsplit(":", 1)[-1]
+def _mismatch(given: str, described: str) -> str:
+    """Which ARN fields differ, by name: what the user has to look at."""
+    labels = ("partition", "service", "region", "account", "type", "identifier")
+    ours = given.lower().split(":", 6)[1:]
+    theirs = ([*described.lower().split(":", 6)[1:], *[""] * 6])[:6]
+    different = [
+        label for label, one, other in zip(labels, ours, theirs, strict=True) if one != other
+    ]
+    return ", ".join(different) or "format"
+
+
+def check_cluster(client: Callable[[str], object], target: Target) -> Step:
+    """Step 1: the cluster with exactly the given ARN exists, and its Data API is enabled."""
+    identifier = arns.cluster_arn(target.cluster_arn).name
     name = f"cluster {identifier}"
     try:
-        (cluster,) = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
+        (cluster,) = client("rds").describe_db_clusters(DBClusterIdentifier=identifier)[
+            "DBClusters"
+        ]
     except (ClientError, BotoCoreError) as error:
         return _aws_failure(name, error, "rds:DescribeDBClusters")
+    # RDS keeps identifiers in lower case (CreateDBCluster: "stored as a lowercase string").
+    described = str(cluster.get("DBClusterArn"))
+    if described.lower() != target.cluster_arn.lower():
+        return Step(
+            name,
+            False,
+            f"AWS describes {described}, not the given {target.cluster_arn} (the "
+            f"{_mismatch(target.cluster_arn, described)} differs); use credentials for the "
+            f"ARN's account and the ARN the stack outputs",
+            Exit.ARN_MISMATCH,
+        )
     facts = (
         f"{cluster.get('Status')}, {cluster.get('Engine')} {cluster.get('EngineVersion')}, "
         f"{_scaling(cluster)}"
@@ -168,16 +300,25 @@ def check_cluster(rds, target: Target) -> Step:
     return Step(name, True, f"{facts}, Data API enabled")
 
 
-def check_secret(secrets, target: Target) -> Step:
-    """Step 2: the secret is readable JSON with ``username`` and ``password`` (never shown)."""
+def check_secret(client: Callable[[str], object], target: Target) -> Step:
+    """Step 2: the secret with the given ARN is readable JSON whose ``username`` and
+    ``password`` are non-empty strings (their values are never shown, the username aside)."""
     name = f"secret {target.secret_arn.rsplit(':', 1)[-1]}"
     try:
-        secret_string = secrets.get_secret_value(SecretId=target.secret_arn).get("SecretString")
+        response = client("secretsmanager").get_secret_value(SecretId=target.secret_arn)
     except (ClientError, BotoCoreError) as error:
         return _aws_failure(name, error, "secretsmanager:GetSecretValue on this secret")
+    described = str(response.get("ARN"))
+    if not arns.same_secret(target.secret_arn, described):
+        return Step(
+            name,
+            False,
+            f"AWS returned {described}, not the given {target.secret_arn}",
+            Exit.ARN_MISMATCH,
+        )
     fix = "`pulumi up` writes it again in the RDS format"
     try:
-        document = json.loads(secret_string or "")
+        document = json.loads(response.get("SecretString") or "")
     except json.JSONDecodeError:
         return Step(name, False, f"value is not JSON; {fix}", Exit.SECRET_UNUSABLE)
     if not isinstance(document, dict):
@@ -190,24 +331,30 @@ def check_secret(secrets, target: Target) -> Step:
             f"JSON has no {' or '.join(missing)}, which the Data API needs; {fix}",
             Exit.SECRET_UNUSABLE,
         )
+    not_text = [key for key in ("username", "password") if not isinstance(document[key], str)]
+    if not_text:
+        return Step(
+            name,
+            False,
+            f"{' and '.join(not_text)} must be a JSON string, which the Data API needs; {fix}",
+            Exit.SECRET_UNUSABLE,
+        )
     return Step(name, True, f"readable, has username ({document['username']}) and password")
 
 
 def check_query(
-    rds_data,
+    client: Callable[[str], object],
     target: Target,
-    wait_seconds: float,
+    budget: Budget,
     sleep: Callable[[float], None],
-    clock: Callable[[], float],
     progress: Callable[[str], None],
 ) -> tuple[Step, str | None]:
     """Step 3: ``SELECT version()`` through the Data API, waiting out an auto-pause resume."""
     name = "Data API"
-    deadline = clock() + wait_seconds
     delay = FIRST_RETRY_SECONDS
     while True:
         try:
-            response = rds_data.execute_statement(
+            response = client("rds-data").execute_statement(
                 resourceArn=target.cluster_arn,
                 secretArn=target.secret_arn,
                 database=target.database,
@@ -217,14 +364,14 @@ def check_query(
         except ClientError as error:
             if _error_code(error) != RESUMING:
                 return _query_failure(name, error), None
-            remaining = deadline - clock()
+            remaining = budget.remaining()
             if remaining <= 0:
                 return (
                     Step(
                         name,
                         False,
-                        f"the cluster is still resuming from auto-pause after {wait_seconds:g} s; "
-                        f"run again, or wait longer with --wait SECONDS",
+                        f"the cluster is still resuming from auto-pause after "
+                        f"{budget.seconds:g} s; run again, or wait longer with --wait SECONDS",
                         Exit.STILL_RESUMING,
                     ),
                     None,
@@ -236,10 +383,10 @@ def check_query(
         except BotoCoreError as error:
             return _aws_failure(name, error, "rds-data:ExecuteStatement"), None
     records = response.get("records") or []
-    if not records or not records[0]:
+    if not records or not records[0] or not isinstance(records[0][0], dict):
         return Step(name, False, f"{VERSION_SQL} returned no row", Exit.OTHER), None
-    version = next(iter(records[0][0].values()))
-    return Step(name, True, f"{VERSION_SQL} -> {version}"), str(version)
+    version = str(next(iter(records[0][0].values()), ""))
+    return Step(name, True, f"{VERSION_SQL} -> {version}"), version
 
 
 def _query_failure(name: str, error: ClientError) -> Step:
@@ -265,13 +412,23 @@ def run_checks(
     clock: Callable[[], float],
     progress: Callable[[str], None],
 ) -> Report:
-    """Run the three steps; the query runs only when the cluster and the secret are usable."""
+    """Run the three steps within ``wait_seconds`` (plus WAIT_MARGIN_SECONDS); the query runs
+    only when the cluster and the secret are usable, and says it was skipped otherwise."""
+    budget = Budget(wait_seconds, clock)
+
+    def client(service: str):
+        return session.client(service, region_name=target.region, config=budget.config())
+
     report = Report(target)
-    cluster = check_cluster(session.client("rds", region_name=target.region), target)
-    secret = check_secret(session.client("secretsmanager", region_name=target.region), target)
+    cluster = check_cluster(client, target)
+    secret = check_secret(client, target)
     report.steps += [cluster, secret]
     if cluster.ok and secret.ok:
-        rds_data = session.client("rds-data", region_name=target.region)
-        query, report.version = check_query(rds_data, target, wait_seconds, sleep, clock, progress)
+        query, report.version = check_query(client, target, budget, sleep, progress)
         report.steps.append(query)
+    else:
+        failed = " and ".join(s.name.split()[0] for s in (cluster, secret) if not s.ok)
+        report.steps.append(
+            skipped("Data API", f"needs a usable cluster and secret; {failed} failed")
+        )
     return report

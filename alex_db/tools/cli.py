@@ -5,12 +5,35 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import NoReturn
 
 EXIT_BAD_CONFIG = 2
+EXIT_INTERRUPTED = 130
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (and exit 2) rather than usage plus error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_CONFIG, f"✗ {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _seconds(text: str) -> float:
+    """A ``--wait`` value: a finite number of seconds, 0 or more (``nan`` would never end)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds (a finite number, 0 or more)"
+        )
+    return value
 
 
 def _plan_parser(commands: argparse._SubParsersAction) -> None:
@@ -40,6 +63,7 @@ def run_plan(args: argparse.Namespace) -> int:
     import pulumi
 
     from alex_db.tools.offline import run_program
+    from alex_db.tools.old_plan import OldPlanError, load_old_plan
     from alex_db.tools.plan import build_plan, to_json
     from alex_db.tools.plan_diff import diff_plans, render_changes
     from alex_db.tools.plan_text import render_text
@@ -48,8 +72,8 @@ def run_plan(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         config = load_stack_config(args.stack, args.config)
-        old = json.loads(args.diff.read_text()) if args.diff else None
-    except (StackConfigError, OSError, json.JSONDecodeError) as error:
+        old = load_old_plan(args.diff, args.stack) if args.diff else None
+    except (StackConfigError, OldPlanError) as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_CONFIG
     try:
@@ -90,13 +114,16 @@ def _check_parser(commands: argparse._SubParsersAction) -> None:
         "check", help="prove the deployed cluster answers SELECT version() through the Data API"
     )
     _source_arguments(check)
-    check.add_argument("--region", help="AWS region (default: AWS_REGION, or the ARN's region)")
+    check.add_argument(
+        "--region", help="AWS region; must be the cluster ARN's, which is used in any case"
+    )
     check.add_argument(
         "--wait",
-        type=float,
+        type=_seconds,
         default=60.0,
         metavar="SECONDS",
-        help="how long to retry while an auto-paused cluster resumes (default 60)",
+        help="the most the whole run may take, retrying while an auto-paused cluster resumes "
+        "(default 60; a last call may take a few seconds more)",
     )
     check.add_argument("--json", action="store_true", help="print a machine-readable report")
 
@@ -128,23 +155,28 @@ def run_check(args: argparse.Namespace) -> int:
     import boto3
 
     from alex_db.tools import targets
-    from alex_db.tools.check import Exit, run_checks
+    from alex_db.tools.check import AwsConfigError, Exit, aws_session, run_checks
 
     try:
         target = targets.resolve(
             _flags(args),
             [
-                lambda: targets.environment_values(os.environ, Path.cwd()),
                 *targets.stack_output_sources(args.outputs, args.stack),
+                *targets.environment_sources(os.environ, Path.cwd()),
             ],
             args.region,
-            os.environ,
         )
     except targets.TargetError as error:
         print(f"✗ {error}", file=sys.stderr)
         return Exit.USAGE
+    print(targets.describe_sources(target), file=sys.stderr, flush=True)
+    try:
+        session = aws_session(boto3.Session, target.region)
+    except AwsConfigError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return Exit.AWS_CONFIG
     report = run_checks(
-        boto3.Session(),
+        session,
         target,
         args.wait,
         sleep=time.sleep,
@@ -166,10 +198,7 @@ def run_env(args: argparse.Namespace) -> int:
 
     try:
         target = targets.resolve(
-            _flags(args),
-            targets.stack_output_sources(args.outputs, args.stack),
-            region=None,
-            environ={},
+            _flags(args), targets.stack_output_sources(args.outputs, args.stack)
         )
     except targets.TargetError as error:
         print(f"✗ {error}", file=sys.stderr)
@@ -179,17 +208,24 @@ def run_env(args: argparse.Namespace) -> int:
         targets.SECRET_ARN_VARIABLE: target.secret_arn,
         targets.DATABASE_VARIABLE: target.database,
     }
-    if args.file == "-":
-        print(envfile.merge("", updates), end="")
-        return Exit.OK
-    path = Path(args.file)
-    before = path.read_text() if path.exists() else ""
-    after = envfile.merge(before, updates)
-    if after == before:
-        print(f"{path}: already up to date", file=sys.stderr)
-        return Exit.OK
-    envfile.write_atomically(path, after)
-    print(f"{path}: wrote {', '.join(updates)}", file=sys.stderr)
+    try:
+        if args.file == "-":
+            print(envfile.merge("", updates), end="")
+            return Exit.OK
+        path = envfile.target_of(Path(args.file))
+        before = envfile.read_existing(path)
+        after = envfile.merge(before or "", updates)
+        if after == before:
+            print(f"{args.file}: already up to date", file=sys.stderr)
+            return Exit.OK
+        envfile.write_atomically(path, after)
+    except envfile.EnvFileError as error:
+        print(f"✗ {args.file}: {error}", file=sys.stderr)
+        return Exit.USAGE
+    except OSError as error:
+        print(f"✗ {args.file}: cannot write it ({error.strerror or error})", file=sys.stderr)
+        return Exit.USAGE
+    print(f"{args.file}: wrote {', '.join(updates)}", file=sys.stderr)
     return Exit.OK
 
 
@@ -262,8 +298,8 @@ def run_preflight(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m alex_db`` parser."""
-    parser = argparse.ArgumentParser(prog="python -m alex_db", description=__doc__)
+    """The ``alex-db`` parser (also ``python -m alex_db``)."""
+    parser = _OneLineParser(prog="alex-db", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     _plan_parser(commands)
     _preflight_parser(commands)
@@ -273,11 +309,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    return {
-        "plan": run_plan,
-        "preflight": run_preflight,
-        "check": run_check,
-        "env": run_env,
-    }[args.command](args)
+    """Entry point; returns the exit code. Ctrl-C ends any command with one line and 130."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help (0) or a usage error, already printed (2)
+        return int(done.code or 0)
+    try:
+        return {
+            "plan": run_plan,
+            "preflight": run_preflight,
+            "check": run_check,
+            "env": run_env,
+        }[args.command](args)
+    except KeyboardInterrupt:
+        print("✗ interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

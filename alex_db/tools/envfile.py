@@ -1,12 +1,19 @@
 """Reading and updating ``.env`` files without disturbing anything the user wrote.
 
-Only assignments of the keys being set change; every other line, comment, blank line and the
-order stay byte for byte. Writes are atomic (temporary file, then rename), so a crash leaves
-either the old file or the new one, never half of one.
+Reading is python-dotenv's (``dotenv_values``), so quotes, ``export`` and inline comments mean
+what they mean to every other dotenv tool. Values are taken literally (no ``${VAR}``
+expansion): ARNs and database names never need it.
+
+Updating rewrites only the assignments of the keys being set, keeping each one's ``export``
+prefix and line ending (CRLF stays CRLF); every other byte stays as it was. The file is replaced
+atomically (temporary file in the same directory, then rename), keeping its owner, group and
+mode; a symlink is written through to its target, in the target's directory. Whatever cannot be
+done that way is refused with an ``EnvFileError`` before anything is touched.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
@@ -14,58 +21,163 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=(?P<value>.*)$")
+from dotenv import dotenv_values
+from dotenv.parser import Binding, parse_stream
+
 # A new .env may end up holding credentials one day: readable by its owner only.
 NEW_FILE_MODE = 0o600
+# Values written bare; anything else is single-quoted the way python-dotenv's own ``set_key``
+# quotes (``dotenv/main.py``: escape ``\\`` then ``'``; ``dotenv/parser.py`` decodes both).
+_BARE_VALUE = re.compile(r"[A-Za-z0-9_./:@+,=-]*")
+_LINE_END = re.compile(r"(\r\n|\n|\r)$")
+WRITABLE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
 
-def _unquote(raw: str) -> str:
-    value = raw.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value.split(" #", 1)[0].strip()
+class EnvFileError(ValueError):
+    """The file cannot be read or updated as promised: one line for the user, which the caller
+    prefixes with the file's name."""
+
+
+def decode(data: bytes) -> str:
+    """``data`` as text; a file that is not UTF-8 is refused, not guessed at."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise EnvFileError(
+            f"not UTF-8 text (byte {error.start} cannot be decoded); save it as UTF-8 first"
+        ) from None
 
 
 def parse(text: str) -> dict[str, str]:
-    """The values a ``.env`` file assigns; a key assigned twice takes its last value."""
-    values = {}
-    for line in text.splitlines():
-        match = _ASSIGNMENT.match(line)
-        if match:
-            values[match.group("key")] = _unquote(match.group("value"))
-    return values
+    """The values ``text`` assigns, as python-dotenv reads them; a key assigned twice takes its
+    last value, a key without ``=`` is left out."""
+    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def read(path: Path) -> dict[str, str]:
+    """The values of the ``.env`` file at ``path``."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise EnvFileError(f"cannot read it ({error.strerror or error})") from None
+    return parse(decode(data))
+
+
+def refuse_unprintable(updates: Mapping[str, str]) -> None:
+    """A value must be one line of printable characters: a newline or control character would
+    change other lines of the file, or forge them for whoever prints it."""
+    for key, value in updates.items():
+        if not value.isprintable():
+            raise EnvFileError(
+                f"{key}: the value {value!r} contains a newline or control character; "
+                f"only printable characters on one line can be written"
+            )
+
+
+def _quoted(value: str) -> str:
+    if _BARE_VALUE.fullmatch(value):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _rewritten(binding: Binding, value: str) -> str:
+    """The binding's text with its value replaced: what came before the key (blank lines,
+    indentation, ``export ``) and its line ending stay."""
+    original = binding.original.string
+    key_at = re.search(rf"'?{re.escape(binding.key)}", original)
+    ending = _LINE_END.search(original)
+    return (
+        f"{original[: key_at.start()]}{binding.key}={_quoted(value)}"
+        f"{ending.group(1) if ending else ''}"
+    )
 
 
 def merge(text: str, updates: Mapping[str, str]) -> str:
     """``text`` with every assignment of an updated key rewritten in place (duplicates too, so
-    no stale value survives further down) and the keys it lacked appended, in order."""
+    no stale value survives further down) and the keys it lacked appended, in order. Refused
+    when the result would not read back as exactly the old values plus the updates."""
+    refuse_unprintable(updates)
+    newline = "\r\n" if "\r\n" in text else "\n"
     seen = set()
-    lines = []
-    for line in text.splitlines(keepends=True):
-        match = _ASSIGNMENT.match(line)
-        key = match.group("key") if match else None
-        if key in updates:
-            seen.add(key)
-            ending = line[len(line.rstrip("\r\n")) :] or "\n"
-            line = f"{key}={updates[key]}{ending}"
-        lines.append(line)
+    parts = []
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.key in updates and not binding.error:
+            seen.add(binding.key)
+            parts.append(_rewritten(binding, updates[binding.key]))
+        else:
+            parts.append(binding.original.string)
+    merged = "".join(parts)
     missing = [key for key in updates if key not in seen]
-    if missing and lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    lines.extend(f"{key}={updates[key]}\n" for key in missing)
-    return "".join(lines)
+    if missing and merged and not merged.endswith(("\n", "\r")):
+        merged += newline
+    merged += "".join(f"{key}={_quoted(updates[key])}{newline}" for key in missing)
+    _refuse_unless_only_updates_changed(text, merged, updates)
+    return merged
+
+
+def _refuse_unless_only_updates_changed(before: str, after: str, updates: Mapping[str, str]):
+    # A line python-dotenv cannot parse (an unclosed quote, say) can swallow what follows it;
+    # rather than guess, compare what a reader sees before and after.
+    old, new = parse(before), parse(after)
+    others_kept = {k: v for k, v in old.items() if k not in updates} == {
+        k: v for k, v in new.items() if k not in updates
+    }
+    if not others_kept or any(new.get(key) != value for key, value in updates.items()):
+        raise EnvFileError(
+            "cannot update it without changing other values: python-dotenv cannot parse part "
+            "of it (an unclosed quote?); fix that part of the file first"
+        )
+
+
+def _writable(path: Path, mode: int) -> bool:
+    # os.access alone says yes to root for everything; the mode bits say what the owner meant.
+    return os.access(path, os.W_OK) and bool(mode & WRITABLE_BITS)
+
+
+def target_of(path: Path) -> Path:
+    """The file that is really written: a symlink's final target, never the link itself."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def read_existing(path: Path) -> str | None:
+    """The text of the file to update, or None when it does not exist yet; refuses a path that
+    cannot be updated in place (a directory, a missing or read-only folder, a read-only file)."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise EnvFileError(f"the folder {folder} does not exist")
+    if path.is_dir():
+        raise EnvFileError("it is a directory; give the path of a file")
+    if not _writable(folder, folder.stat().st_mode):
+        raise EnvFileError(f"the folder {folder} is read-only")
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise EnvFileError("it is not a regular file")
+    if not _writable(path, path.stat().st_mode):
+        raise EnvFileError("it is read-only")
+    try:
+        return decode(path.read_bytes())
+    except OSError as error:
+        raise EnvFileError(f"cannot read it ({error.strerror or error})") from None
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one rename, keeping an existing file's permissions."""
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else NEW_FILE_MODE
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    """Replace ``path`` with ``text`` in one rename in its own folder, keeping an existing file's
+    owner, group and mode (a new file gets NEW_FILE_MODE)."""
+    existing = path.stat() if path.exists() else None
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
+        with os.fdopen(handle, "wb") as file:
+            file.write(text.encode("utf-8"))
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, mode)
+        if existing is None:
+            os.chmod(temporary, NEW_FILE_MODE)
+        else:
+            if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
+                os.chown(temporary, existing.st_uid, existing.st_gid)
+            os.chmod(temporary, stat.S_IMODE(existing.st_mode))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -8,10 +8,13 @@ program through here, so what the plan shows is what the tests prove.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import runpy
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -343,6 +346,50 @@ def recording_monitor(config: Mapping[str, str], placeholders: Placeholders) -> 
     return RecordingMonitor(PlaceholderMocks(placeholders, region))
 
 
+class _ThreadLoops:
+    """The event loops of one run: the main thread's and one per worker thread, all closed at
+    the end.
+
+    The SDK sends each registration and invoke to the mock monitor through the running loop's
+    default executor (``run_in_executor(None, ...)`` in ``pulumi/runtime/resource.py`` and
+    ``invoke.py``), and the mock monitor gives each worker thread an event loop of its own
+    (``_ensure_event_loop`` in ``pulumi/runtime/mocks.py`` and ``sync_await.py``) that nothing
+    closes. Left open, those loops are finalised at interpreter exit in whatever order the
+    garbage collector picks; when a loop's self-pipe socket goes first, ``BaseEventLoop.__del__``
+    prints "Exception ignored ... Invalid file descriptor: -1" after a successful ``plan``. So a
+    run brings its own executor, gives each of its threads a loop it remembers, and closes them
+    all once the threads have ended.
+    """
+
+    def __init__(self) -> None:
+        self.loops: list[asyncio.AbstractEventLoop] = []
+        self.executor = ThreadPoolExecutor(initializer=self._give_thread_a_loop)
+
+    def _give_thread_a_loop(self) -> None:
+        self.loops.append(asyncio.new_event_loop())
+        asyncio.set_event_loop(self.loops[-1])
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        for loop in self.loops:
+            loop.close()
+
+
+@contextmanager
+def _event_loops() -> Iterator[None]:
+    """A fresh main-thread loop and worker threads for one run; every loop closed afterwards."""
+    threads = _ThreadLoops()
+    main_loop = asyncio.new_event_loop()
+    main_loop.set_default_executor(threads.executor)
+    asyncio.set_event_loop(main_loop)
+    try:
+        yield
+    finally:
+        threads.close()
+        main_loop.close()
+        asyncio.set_event_loop(None)
+
+
 def run_program(
     stack: str,
     config: Mapping[str, str],
@@ -359,6 +406,18 @@ def run_program(
     """
     placeholders = placeholders or Placeholders()
     monitor = monitor or recording_monitor(config, placeholders)
+    with _event_loops():
+        return _run(stack, config, placeholders, program, monitor, secret_keys)
+
+
+def _run(
+    stack: str,
+    config: Mapping[str, str],
+    placeholders: Placeholders,
+    program: Path,
+    monitor: RecordingMonitor,
+    secret_keys: Iterable[str],
+) -> ProgramRun:
     mocks = monitor.mocks
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(dict(config), secret_keys=list(secret_keys))

@@ -1,4 +1,4 @@
-"""``python -m alex_db plan``: what a stack would deploy and cost, from a mocked run.
+"""``alex-db plan``: what a stack would deploy and cost, from a mocked run.
 
 The plan is one JSON-ready document (sorted, so two plans diff cleanly); the text view is drawn
 from that document alone, so both always say the same thing.
@@ -10,8 +10,10 @@ import json
 from typing import Any
 
 from alex_db.config import cost
+from alex_db.config.settings import OPTIONAL_KEYS
 from alex_db.tools.offline import MARK, ProgramRun, RecordedResource
-from alex_db.tools.stack_files import SECRET_MASK, StackConfig
+from alex_db.tools.plan_network import network
+from alex_db.tools.stack_files import SECRET_MASK, StackConfig, full_key
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -20,6 +22,9 @@ KMS_ALIAS = "aws:kms/alias:Alias"
 PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+SECRET = "aws:secretsmanager/secret:Secret"
+# Keys the program reads with no constant default: shown as such when a stack leaves them unset.
+PROGRAM_DEFAULT = "default (the program's)"
 NAME_INPUTS = ("clusterIdentifier", "identifier", "name")
 NOTE = (
     f"Offline plan: the real program ran under mocks with no AWS account and no Pulumi CLI. "
@@ -63,7 +68,16 @@ def _key_settings(run: ProgramRun) -> dict:
     instances = [resource.inputs for resource in run.of_type(INSTANCE)]
     scaling = cluster.get("serverlessv2ScalingConfiguration", {})
     pause = scaling.get("secondsUntilAutoPause")
+    secrets = run.of_type(SECRET)
     return {
+        "instance_classes": sorted({str(i.get("instanceClass")) for i in instances}),
+        "readers": sum(1 for i in instances if i.get("promotionTier", 0) > 0),
+        "protected": sorted(r.name for r in run.resources if r.protect),
+        "apply_immediately": bool(cluster.get("applyImmediately")),
+        "performance_insights": any(i.get("performanceInsightsEnabled") for i in instances),
+        "log_exports": list(cluster.get("enabledCloudwatchLogsExports") or []),
+        "secret_recovery_days": secrets[0].inputs.get("recoveryWindowInDays") if secrets else None,
+        "tags": dict(sorted((cluster.get("tags") or {}).items())),
         "engine": cluster.get("engine"),
         "engine_version": cluster.get("engineVersion"),
         "engine_mode": cluster.get("engineMode"),
@@ -141,7 +155,7 @@ def _cost(region: str | None, settings: dict) -> dict:
         return {
             "region": region,
             "estimate": None,
-            "reason": f"no ACU price for region {region or '(not set)'} in {cost.PRICE_FILE.name}",
+            "reason": cost.no_estimate_reason(region),
         }
     return {
         "region": region,
@@ -171,6 +185,11 @@ def build_plan(stack: str, config: StackConfig, run: ProgramRun) -> dict:
             key: SECRET_MASK if key in config.secret_keys else value
             for key, value in sorted(config.values.items())
         },
+        "config_origins": {
+            **{full_key(name): PROGRAM_DEFAULT for name in OPTIONAL_KEYS},
+            **config.origins,
+        },
+        "network": network(run, config.values.get("aws:region") or run.placeholders.region),
         "resources": sorted(
             (_resource_entry(resource, password) for resource in run.resources),
             key=lambda entry: entry["urn"],

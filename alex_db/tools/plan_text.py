@@ -1,4 +1,5 @@
-"""The human view of a plan document: resource tree, key settings, IAM, outputs, cost."""
+"""The human view of a plan document: where it runs and what reaches it, resource tree, key
+settings, tags, IAM, outputs, cost, and the effective configuration with each value's origin."""
 
 from __future__ import annotations
 
@@ -30,26 +31,82 @@ def _tree(resources: list[dict]) -> list[str]:
     return lines
 
 
-def _settings(s: dict) -> list[str]:
+def _row(label: str, value: str) -> str:
+    return f"  {label + ':':<22}{value}"
+
+
+def public_access(settings: dict, ingress: list[dict]) -> str:
+    """Never "off" while anything makes the database reachable from the internet."""
+    internet = ", ".join(entry["source"] for entry in ingress if entry["public"])
+    reasons = ["instances publicly accessible"] if settings["publicly_accessible"] else []
+    reasons += [f"port 5432 open to the internet ({internet})"] if internet else []
+    return f"ON: {' and '.join(reasons)}" if reasons else "off"
+
+
+def _network(n: dict) -> list[str]:
+    rows = [
+        _row("region", n["region"]),
+        _row("VPC", n["vpc_id"] or "(none)"),
+        _row("subnets", ", ".join(n["subnet_ids"]) or "(none)"),
+    ]
+    label = "port 5432 from"
+    for entry in n["postgres_ingress"]:
+        note = f"  ({entry['description']})" if entry["description"] else ""
+        warning = "  <-- PUBLIC: the whole internet" if entry["public"] else ""
+        rows.append(_row(label, f"{entry['source']}{note}{warning}"))
+        label = ""
+    if not n["postgres_ingress"]:
+        rows.append(_row(label, "nothing (no ingress rule reaches it)"))
+    return rows
+
+
+def _settings(s: dict, plan: dict) -> list[str]:
     pause = (
         f"after {s['auto_pause_seconds']} s idle"
         if s["auto_pause_seconds"] is not None
         else "off (minCapacity above 0 never pauses)"
     )
+    recovery = s["secret_recovery_days"]
     rows = [
         ("engine", f"{s['engine']} {s['engine_version']} ({s['engine_mode']}, Serverless v2)"),
         ("capacity", f"{s['min_acu']:g}-{s['max_acu']:g} ACU"),
         ("auto-pause", pause),
         ("Data API", _on(s["data_api"])),
         ("storage encryption", _on(s["storage_encrypted"])),
-        ("public access", _on(s["publicly_accessible"])),
-        ("instances", str(s["instances"])),
+        ("public access", public_access(s, plan["network"]["postgres_ingress"])),
+        (
+            "instances",
+            f"{s['instances']} x {', '.join(s['instance_classes'])} "
+            f"(1 writer, {s['readers']} reader(s))",
+        ),
+        ("production profile", _on(plan["config"].get("alex-db:production") == "true")),
         ("deletion protection", _on(s["deletion_protection"])),
         ("final snapshot", _on(s["final_snapshot"])),
+        ("Pulumi protect", ", ".join(s["protected"]) or "none"),
+        (
+            "changes applied",
+            "immediately" if s["apply_immediately"] else "in the maintenance window",
+        ),
         ("backups", f"{s['backup_retention_days']} days, window {s['backup_window']} UTC"),
         ("maintenance", f"{s['maintenance_window']} UTC"),
+        ("Performance Insights", _on(s["performance_insights"])),
+        ("log exports", ", ".join(s["log_exports"]) or "none"),
+        ("secret recovery", "immediate deletion" if not recovery else f"{recovery} days"),
     ]
-    return [f"  {label + ':':<21}{value}" for label, value in rows]
+    return [_row(label, value) for label, value in rows]
+
+
+def _tags(tags: dict) -> list[str]:
+    return [f"  {key}={value}" for key, value in tags.items()] or ["  (none)"]
+
+
+def _configuration(plan: dict) -> list[str]:
+    origins = plan["config_origins"]
+    width = max(len(key) for key in origins)
+    return [
+        f"  {key:<{width}}  {plan['config'].get(key, '-')!s:<12}  {origin}"
+        for key, origin in sorted(origins.items())
+    ]
 
 
 def _security(s: dict) -> list[str]:
@@ -72,7 +129,7 @@ def _security(s: dict) -> list[str]:
         ("enhanced monitoring", monitoring),
         ("database egress", "; ".join(egress) if egress else "none"),
     ]
-    return [f"  {label + ':':<21}{value}" for label, value in rows]
+    return [_row(label, value) for label, value in rows]
 
 
 EXTENDED_SUPPORT_MEANING = {
@@ -109,7 +166,7 @@ def _lifecycle(s: dict) -> list[str]:
         ),
         ("final snapshot name", s["final_snapshot_name"] or "none (no final snapshot)"),
     ]
-    return [f"  {label + ':':<21}{value}" for label, value in rows]
+    return [_row(label, value) for label, value in rows]
 
 
 def _statements(statements: list[dict]) -> list[str]:
@@ -152,13 +209,16 @@ def render_text(plan: dict) -> str:
     sections = [
         [f"Plan for stack {plan['stack']} of {plan['project']}", plan["note"]]
         + [f"WARNING: {warning}" for warning in plan["warnings"]],
+        ["Where it runs and what reaches it:"] + _network(plan["network"]),
         [f"Resources ({sum(not r['component'] for r in plan['resources'])}, by component):"]
         + _tree(plan["resources"]),
-        ["Key settings:"] + _settings(plan["settings"]),
+        ["Key settings:"] + _settings(plan["settings"], plan),
         ["Security settings:"] + _security(plan["security"]),
         ["Lifecycle (day 2):"] + _lifecycle(plan["settings"]),
+        ["Tags:"] + _tags(plan["settings"]["tags"]),
         ["IAM statements:"] + _statements(plan["iam_statements"]),
         ["Outputs:"] + outputs,
         ["Estimated compute cost per month:"] + _cost(plan["cost"]),
+        ["Effective configuration (value, and where it came from):"] + _configuration(plan),
     ]
     return "\n\n".join("\n".join(section) for section in sections) + "\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -28,6 +28,9 @@ class StackConfig:
 
     values: dict[str, str]
     secret_keys: frozenset[str]
+    origins: dict[str, str] = field(default_factory=dict)
+    """Full key -> where its value came from: ``default (Pulumi.yaml)``, ``stack file
+    (Pulumi.<stack>.yaml)`` or ``--config``."""
 
 
 def full_key(name: str) -> str:
@@ -50,11 +53,32 @@ def existing_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
 
 
 def _yaml_mapping(path: Path) -> dict:
+    """The ``config:`` mapping of a project or stack file; anything else is one line."""
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = yaml.safe_load(path.read_bytes().decode("utf-8")) or {}
+    except UnicodeDecodeError as error:
+        raise StackConfigError(
+            f"{path.name} is not UTF-8 text (byte {error.start} cannot be decoded)"
+        ) from None
     except yaml.YAMLError as error:
         raise StackConfigError(f"{path.name} is not valid YAML: {error}".splitlines()[0]) from None
-    return document.get("config") or {}
+    except OSError as error:
+        raise StackConfigError(f"{path.name}: cannot read it ({error.strerror})") from None
+    if not isinstance(document, dict):
+        raise StackConfigError(
+            f"{path.name} is not a YAML mapping (it holds a {type(document).__name__}); "
+            f"it needs a `config:` mapping of keys to values"
+        )
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise StackConfigError(
+            f"{path.name}: `config:` is not a mapping of keys to values "
+            f"(it holds a {type(config).__name__})"
+        )
+    not_names = [key for key in config if not isinstance(key, str)]
+    if not_names:
+        raise StackConfigError(f"{path.name}: config key {not_names[0]!r} is not a name")
+    return config
 
 
 def project_defaults(project_dir: Path = PROJECT_DIR) -> dict[str, str]:
@@ -87,9 +111,11 @@ def load_stack_config(
             f"(create one with: pulumi stack init {stack})"
         )
     values = project_defaults(project_dir)
+    origins = dict.fromkeys(values, "default (Pulumi.yaml)")
     secret_keys = set()
     for name, value in _yaml_mapping(stack_file).items():
         key = full_key(name)
+        origins[key] = f"stack file ({stack_file.name})"
         if isinstance(value, dict) and "secure" in value:
             values[key] = SECRET_MASK
             secret_keys.add(key)
@@ -98,5 +124,6 @@ def load_stack_config(
     for text in overrides:
         key, value = parse_override(text)
         values[key] = value
+        origins[key] = "--config"
         secret_keys.discard(key)
-    return StackConfig(values=values, secret_keys=frozenset(secret_keys))
+    return StackConfig(values=values, secret_keys=frozenset(secret_keys), origins=origins)

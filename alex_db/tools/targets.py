@@ -1,8 +1,10 @@
 """Which deployed database the post-deploy tools talk to, and where that is written down.
 
-Sources, first match wins for each value: command-line flags; the environment (and a ``.env``
-file in the current directory); ``--outputs FILE`` (the JSON of ``pulumi stack output --json``,
-``-`` for standard input); ``--stack NAME`` (runs that command when the Pulumi CLI is installed).
+Sources, first match wins for each value, explicit before implicit: command-line flags;
+``--outputs FILE`` (the JSON of ``pulumi stack output --json``, ``-`` for standard input) and
+``--stack NAME`` (runs that command when the Pulumi CLI is installed), when given; then (for
+``check``) the environment; then a ``.env`` file in the current directory. Every value keeps
+the name of its source, so a run can say where its target came from.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from alex_db.tools import envfile
+from alex_db.tools import arns, envfile
 
 CLUSTER_ARN_VARIABLE = "AURORA_CLUSTER_ARN"
 SECRET_ARN_VARIABLE = "AURORA_SECRET_ARN"
@@ -28,10 +30,23 @@ OUTPUT_VARIABLES = {
     "aurora_secret_arn": SECRET_ARN_VARIABLE,
     "database_name": DATABASE_VARIABLE,
 }
+# Variable -> the flag that sets it.
+FLAGS = {
+    CLUSTER_ARN_VARIABLE: "--cluster-arn",
+    SECRET_ARN_VARIABLE: "--secret-arn",
+    DATABASE_VARIABLE: "--database",
+}
+FLAGS_SOURCE = "flags"
+DEFAULT_SOURCE = "default"
 
 
-# Where values come from: read when called, so an unneeded source is never read.
-Source = Callable[[], Mapping[str, str]]
+@dataclass(frozen=True)
+class Source:
+    """One place values can come from, read only when called."""
+
+    name: str
+    """How a user knows it: ``--outputs FILE``, ``--stack NAME``, ``the environment``, ``.env``."""
+    read: Callable[[], Mapping[str, str]]
 
 
 class TargetError(ValueError):
@@ -46,23 +61,19 @@ class Target:
     secret_arn: str
     database: str
     region: str
-
-
-def region_of(arn: str) -> str:
-    """The region field of an ARN (``arn:aws:rds:us-east-1:...`` -> ``us-east-1``)."""
-    parts = arn.split(":")
-    if len(parts) < 6 or parts[0] != "arn" or not parts[3]:
-        raise TargetError(f"{arn!r} is not a regional ARN (arn:aws:rds:REGION:ACCOUNT:cluster:ID)")
-    return parts[3]
+    sources: dict[str, str] = field(default_factory=dict)
+    """Variable name -> the source its value came from."""
+    region_source: str = "the cluster ARN"
 
 
 def read_outputs_file(location: str) -> dict[str, str]:
     """Stack outputs from a ``pulumi stack output --json`` file, or standard input for ``-``."""
     try:
-        text = sys.stdin.read() if location == "-" else Path(location).read_text()
+        text = sys.stdin.read() if location == "-" else Path(location).read_text(encoding="utf-8")
         outputs = json.loads(text)
-    except (OSError, json.JSONDecodeError) as error:
-        raise TargetError(f"--outputs {location}: cannot read stack outputs ({error})") from None
+    except (OSError, ValueError) as error:  # ValueError: bad JSON, or bytes that are not UTF-8
+        reason = " ".join(str(getattr(error, "strerror", None) or error).split())
+        raise TargetError(f"--outputs {location}: cannot read stack outputs ({reason})") from None
     if not isinstance(outputs, dict):
         raise TargetError(f"--outputs {location}: expected the JSON object of stack outputs")
     return outputs
@@ -85,7 +96,13 @@ def read_stack_outputs(stack: str) -> dict[str, str]:
     if result.returncode != 0:
         reason = (result.stderr.strip().splitlines() or ["no message"])[-1]
         raise TargetError(f"--stack {stack}: `pulumi stack output` failed: {reason}")
-    return json.loads(result.stdout)
+    try:
+        outputs = json.loads(result.stdout)
+    except ValueError:
+        outputs = None
+    if not isinstance(outputs, dict):
+        raise TargetError(f"--stack {stack}: `pulumi stack output --json` printed no JSON object")
+    return outputs
 
 
 def outputs_as_variables(outputs: Mapping[str, str]) -> dict[str, str]:
@@ -97,62 +114,104 @@ def outputs_as_variables(outputs: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def environment_values(environ: Mapping[str, str], cwd: Path) -> dict[str, str]:
-    """``.env`` in ``cwd`` overlaid by the real environment (which wins, as dotenv tools do)."""
-    env_file = cwd / ".env"
-    values = envfile.parse(env_file.read_text()) if env_file.is_file() else {}
-    values.update({key: environ[key] for key in OUTPUT_VARIABLES.values() if key in environ})
-    return values
-
-
 def stack_output_sources(outputs_file: str | None, stack: str | None) -> list[Source]:
-    """``--outputs``, then ``--stack``, whichever were given, as sources read on demand."""
+    """``--outputs``, then ``--stack``, whichever were given."""
     sources: list[Source] = []
     if outputs_file:
-        sources.append(lambda: outputs_as_variables(read_outputs_file(outputs_file)))
+        sources.append(
+            Source(
+                f"--outputs {outputs_file}",
+                lambda: outputs_as_variables(read_outputs_file(outputs_file)),
+            )
+        )
     if stack:
-        sources.append(lambda: outputs_as_variables(read_stack_outputs(stack)))
+        sources.append(
+            Source(f"--stack {stack}", lambda: outputs_as_variables(read_stack_outputs(stack)))
+        )
     return sources
 
 
-def first_match(flags: Mapping[str, str | None], sources: list[Source]) -> dict[str, str]:
-    """``flags``, then each source in turn, earlier ones winning; unset (None or empty) values do
-    not count. A source is read only while an ARN is still missing, so a later one (the Pulumi
-    CLI, say) is never needed, nor able to fail, once an earlier one has answered."""
+def environment_sources(environ: Mapping[str, str], cwd: Path) -> list[Source]:
+    """The environment, then ``.env`` in ``cwd``: what a run falls back on."""
+    env_file = cwd / ".env"
+
+    def dotenv() -> Mapping[str, str]:
+        try:
+            return envfile.read(env_file) if env_file.is_file() else {}
+        except envfile.EnvFileError as error:
+            raise TargetError(f".env: {error}") from None
+
+    return [
+        Source("the environment", lambda: {k: environ[k] for k in FLAGS if k in environ}),
+        Source(".env", dotenv),
+    ]
+
+
+def first_match(
+    flags: Mapping[str, str | None], sources: list[Source]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The values and where each came from: ``flags``, then each source in turn, earlier ones
+    winning; unset (None or empty) values do not count. A source is read only while an ARN is
+    still missing, so a later one (the Pulumi CLI, say) is never needed, nor able to fail, once
+    an earlier one has answered."""
     merged = {key: value for key, value in flags.items() if value}
+    origin = dict.fromkeys(merged, FLAGS_SOURCE)
     for source in sources:
         if all(variable in merged for variable in REQUIRED_VARIABLES):
             break
-        for key, value in source().items():
-            if value:
-                merged.setdefault(key, value)
-    return merged
+        for key, value in source.read().items():
+            if value and key not in merged:
+                merged[key] = value
+                origin[key] = source.name
+    return merged, origin
+
+
+def _parsed(variable: str, values: dict[str, str], origin: dict[str, str], parse) -> arns.Arn:
+    try:
+        return parse(values[variable])
+    except arns.ArnError as error:
+        source = origin[variable]
+        named = FLAGS[variable] if source == FLAGS_SOURCE else f"{variable} (from {source})"
+        raise TargetError(f"{named} {values[variable]!r} {error}") from None
 
 
 def resolve(
-    flags: Mapping[str, str | None],
-    sources: list[Source],
-    region: str | None,
-    environ: Mapping[str, str],
+    flags: Mapping[str, str | None], sources: list[Source], region: str | None = None
 ) -> Target:
-    """The target from ``flags`` (variable names as keys) and the ``sources`` in order."""
-    values = first_match(flags, sources)
+    """The target from ``flags`` (variable names as keys) and the ``sources`` in order, both
+    ARNs checked for shape and for naming one region. The region is the cluster ARN's (the
+    Data API answers only there); ``region``, when given, must be the same."""
+    values, origin = first_match(flags, sources)
     missing = [v for v in REQUIRED_VARIABLES if v not in values]
     if missing:
         raise TargetError(
-            f"no {' or '.join(missing)}: pass --cluster-arn/--secret-arn, set them in the "
-            f"environment or .env (python -m alex_db env), or use --outputs FILE or --stack NAME"
+            f"no {' or '.join(missing)}: pass --cluster-arn/--secret-arn, use --outputs FILE "
+            f"or --stack NAME, or set them in the environment or .env (alex-db env writes it)"
         )
-    cluster_arn = values[CLUSTER_ARN_VARIABLE]
-    chosen_region = (
-        region
-        or environ.get("AWS_REGION")
-        or environ.get("AWS_DEFAULT_REGION")
-        or region_of(cluster_arn)
-    )
+    cluster = _parsed(CLUSTER_ARN_VARIABLE, values, origin, arns.cluster_arn)
+    secret = _parsed(SECRET_ARN_VARIABLE, values, origin, arns.secret_arn)
+    if (secret.partition, secret.region) != (cluster.partition, cluster.region):
+        raise TargetError(
+            f"the secret ARN is in {secret.partition} {secret.region} but the cluster ARN in "
+            f"{cluster.partition} {cluster.region}; the Data API needs both in one region"
+        )
+    if region is not None and region != cluster.region:
+        raise TargetError(
+            f"--region {region!r} differs from the cluster ARN's region {cluster.region}; "
+            f"the cluster answers only there (leave --region out)"
+        )
+    origin.setdefault(DATABASE_VARIABLE, DEFAULT_SOURCE)
     return Target(
-        cluster_arn=cluster_arn,
-        secret_arn=values[SECRET_ARN_VARIABLE],
+        cluster_arn=cluster.text,
+        secret_arn=secret.text,
         database=values.get(DATABASE_VARIABLE, DEFAULT_DATABASE),
-        region=chosen_region,
+        region=cluster.region,
+        sources={variable: origin[variable] for variable in FLAGS},
+        region_source="--region and the cluster ARN" if region else "the cluster ARN",
     )
+
+
+def describe_sources(target: Target) -> str:
+    """One line saying where each value and the region came from."""
+    where = ", ".join(f"{variable} from {target.sources[variable]}" for variable in FLAGS)
+    return f"using {where}; region {target.region} from {target.region_source}"

@@ -1,0 +1,110 @@
+"""Installed like a tool: the ``alex-db`` console script, and what each make target installs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+CLUSTER_ARN = "arn:aws:rds:us-east-1:123456789012:cluster:alex-aurora-cluster"
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:alex-creds-AbCdEf"
+
+
+def test_pyproject_declares_the_alex_db_console_script():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["scripts"] == {"alex-db": "alex_db.tools.cli:main"}
+    assert project["dynamic"] == ["dependencies"]
+
+
+def test_the_installed_command_works_from_any_directory(tmp_path):
+    command = Path(sys.executable).parent / "alex-db"
+    assert command.is_file(), "the venv lacks `pip install -e .` (make test does it)"
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps({"aurora_cluster_arn": CLUSTER_ARN, "aurora_secret_arn": SECRET_ARN})
+    )
+    result = subprocess.run(
+        [str(command), "env", "--outputs", str(outputs), "--file", "-"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"AURORA_CLUSTER_ARN={CLUSTER_ARN}\n" in result.stdout
+    help_text = subprocess.run(
+        [str(command), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    ).stdout
+    assert help_text.startswith("usage: alex-db ")
+
+
+def dry_run(tmp_path: Path, target: str) -> str:
+    """What ``make TARGET`` would run in a fresh clone (no venv yet)."""
+    for name in ("Makefile", "requirements.txt", "requirements-dev.txt", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "policy").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "policy" / "requirements.txt", tmp_path / "policy" / "requirements.txt")
+    # Under `make test` the outer make's flags would reach this one; it must start clean.
+    environ = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.run(
+        ["make", "--no-print-directory", "-n", target],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def test_make_plan_installs_the_runtime_only_and_shows_pips_progress(tmp_path):
+    commands = dry_run(tmp_path, "plan")
+    assert "pip install --disable-pip-version-check -r requirements.txt -e ." in commands
+    assert "requirements-dev.txt" not in commands
+    assert "--quiet" not in commands and " -q " not in commands
+    assert commands.rstrip().endswith("venv/bin/alex-db plan --stack dev")
+
+
+def test_make_test_adds_the_dev_tools(tmp_path):
+    commands = dry_run(tmp_path, "test")
+    assert "-r requirements.txt -e ." in commands
+    assert "-r requirements-dev.txt" in commands
+
+
+README = (ROOT / "README.md").read_text()
+# Backticked names that look like files or folders: a slash, or a file extension.
+PATH_LIKE = re.compile(
+    r"`([A-Za-z_.<][\w.<>/-]*(?:/[\w.<>-]*|\.(?:md|py|ya?ml|txt|json|toml|cfg)))`"
+)
+
+
+# Made inside the checkout by the Pulumi CLI when it first runs the policy pack.
+CREATED_LATER = {"policy/venv"}
+# AWS names that look like paths (KMS aliases, AWS-managed keys such as aws/rds), not files; upper-case placeholders (ADDRESS/PREFIX).
+AWS_NAME_PREFIXES = ("alias/", "aws/")
+PLACEHOLDER = re.compile(r"[A-Z_/]+")
+
+
+def test_the_readme_names_no_file_outside_this_repository():
+    for name in PATH_LIKE.findall(README):
+        if name in CREATED_LATER or name.startswith(AWS_NAME_PREFIXES) or PLACEHOLDER.fullmatch(name):
+            continue
+        pattern = re.sub(r"<[^>]+>", "*", name.rstrip("/"))
+        assert list(ROOT.glob(pattern)), f"README names {name}, which is not in this repository"
+
+
+def test_the_readme_examples_use_the_alex_db_command():
+    commands, inside = [], False
+    for line in README.splitlines():
+        if line.startswith("```"):
+            inside = not inside
+        elif inside:
+            commands.append(line)
+    assert any(line.startswith("alex-db ") for line in commands)
+    assert not [line for line in commands if "python -m alex_db" in line]
