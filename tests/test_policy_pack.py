@@ -335,6 +335,34 @@ def test_broad_managed_policies_are_refused_however_attached(dev, name):
     assert messages(analyze(shared)) == expected
     role = inputs_of(dev.one(ROLE), managedPolicyArns=[_managed(name)])
     assert messages(analyze(role)) == expected
+    for holder in ("role", "user", "group"):
+        exclusive = engine(
+            f"aws:iam/{holder}PolicyAttachmentsExclusive:"
+            f"{holder.title()}PolicyAttachmentsExclusive",
+            "x",
+            **{f"{holder}Name": "r", "policyArns": [_managed(name)]},
+        )
+        assert messages(analyze(exclusive)) == expected
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws-cn:iam::aws:policy/AdministratorAccess",
+        "arn:aws-us-gov:iam::aws:policy/SecretsManagerReadWrite",
+        "arn:aws:iam::aws:policy/administratoraccess",
+        "arn:aws:iam::aws:policy/AmazonEMRFullAccessPolicy_v2",
+        "arn:aws:iam::aws:policy/service-role/AmazonRDSDataFullAccess",
+    ],
+)
+def test_broad_managed_policies_are_refused_in_any_partition_and_spelling(dev, arn):
+    """IAM names are unique regardless of case, and AWS names some full-access policies with a
+    suffix after ``FullAccess``: neither spelling slips past."""
+    attachment = inputs_of(dev.one(ATTACHMENT), policyArn=arn)
+    assert messages(analyze(attachment)) == [
+        f"managed policy {arn} grants the Data API or secrets on every resource: grant "
+        "the cluster and secret ARNs in an inline policy instead"
+    ]
 
 
 def test_narrow_managed_policies_and_own_policies_are_allowed(dev):
@@ -378,6 +406,49 @@ def test_secret_policies_and_trust_policies_open_to_anyone_are_refused(dev, prin
     ]
 
 
+UNREADABLE_DOCUMENTS = [
+    "{not json",
+    "\ufeff" + _policy({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}),
+    # Python's json keeps the last of a repeated key; nothing says IAM does the same.
+    '{"Statement": [{"Effect": "Allow", "Principal": "*", "Principal": {"Service": "x"}, '
+    '"Action": "*", "Resource": "*", "Resource": "arn:aws:rds:us-east-1:1:cluster:c"}]}',
+]
+
+
+@pytest.mark.parametrize("document", UNREADABLE_DOCUMENTS, ids=["not-json", "bom", "repeated-key"])
+def test_policy_documents_the_pack_cannot_read_unambiguously_are_refused(dev, document):
+    """The pack fails closed, as it does for a CIDR it cannot place: a document it cannot parse,
+    or one whose repeated key could be read two ways, is refused rather than waved through."""
+    identity = inputs_of(dev.one(ROLE_POLICY), policy=document)
+    (found,) = messages(analyze(identity))
+    assert found.startswith("policy is not one JSON document without repeated keys")
+    secret_policy = engine(
+        "aws:secretsmanager/secretPolicy:SecretPolicy", "sp", secretArn="arn:x", policy=document
+    )
+    (found,) = messages(analyze(secret_policy))
+    assert found.startswith("policy is not one JSON document without repeated keys")
+    trust = inputs_of(dev.one(ROLE), assumeRolePolicy=document)
+    (found,) = messages(analyze(trust))
+    assert found.startswith("assumeRolePolicy is not one JSON document without repeated keys")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(document=st.one_of(st.text(max_size=40), json_values.map(json.dumps), json_values))
+def test_any_policy_document_gets_a_verdict_never_a_crash(document):
+    for resource in (
+        engine("aws:iam/rolePolicy:RolePolicy", "p", policy=document),
+        engine("aws:secretsmanager/secretPolicy:SecretPolicy", "sp", policy=document),
+        engine("aws:iam/role:Role", "r", assumeRolePolicy=document, managedPolicyArns=document),
+    ):
+        assert all("\n" not in message for message in messages(analyze(resource)))
+
+
 def test_named_principals_are_allowed(dev):
     assert analyze(inputs_of(dev.one(ROLE))) == []  # trusts lambda.amazonaws.com
     statement = {
@@ -415,6 +486,29 @@ def test_public_instance_is_refused(dev):
     assert messages(analyze(inputs_of(dev.one(INSTANCE), publiclyAccessible=True))) == [
         "publiclyAccessible must not be true: the database would get a public address"
     ]
+
+
+SNAPSHOT_TYPES = [
+    "aws:rds/clusterSnapshot:ClusterSnapshot",
+    "aws:rds/clusterSnapshotCopy:ClusterSnapshotCopy",
+    "aws:rds/snapshot:Snapshot",
+    "aws:rds/snapshotCopy:SnapshotCopy",
+]
+
+
+@pytest.mark.parametrize("type_token", SNAPSHOT_TYPES)
+@pytest.mark.parametrize("shared", [["all"], ["123456789012", "ALL"]])
+def test_a_snapshot_shared_with_everyone_is_refused(type_token, shared):
+    """``sharedAccounts: ["all"]`` makes a snapshot public: anyone can restore the data."""
+    snapshot = engine(type_token, "s", dbClusterIdentifier="c", sharedAccounts=shared)
+    assert messages(analyze(snapshot)) == [
+        "sharedAccounts must not contain all: anyone could restore the snapshot and read the data"
+    ]
+
+
+@pytest.mark.parametrize("type_token", SNAPSHOT_TYPES)
+def test_a_snapshot_shared_with_named_accounts_is_allowed(type_token):
+    assert analyze(engine(type_token, "s", sharedAccounts=["123456789012"])) == []
 
 
 def test_prod_cluster_without_protection_is_refused(prod):
