@@ -10,7 +10,8 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from alex_db.config import cost
-from alex_db.config.settings import Settings, load_settings
+from alex_db.config.keys import check_namespaces
+from alex_db.config.settings import CONFIG_KEYS, Settings, load_settings
 from alex_db.config.values import NAMESPACE, SettingsError
 from alex_db.infra.credentials import Credentials, CredentialsArgs
 from alex_db.infra.database import AuroraDatabase, DatabaseArgs
@@ -29,9 +30,11 @@ def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
     loads both with ``set_all_config`` (pulumi/pulumi ``sdk/python/cmd/
     pulumi-language-python-exec``); mocks and Automation API inline programs call
     ``set_all_config`` themselves. ``CONFIG`` holds the result either way and ``get_config_env``
-    covers a host that only set the variable (``pulumi/runtime/config.py``).
+    covers a host that only set the variable (``pulumi/runtime/config.py``). A key in a namespace
+    spelt like ours is refused here, since nothing would ever read it.
     """
     everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    check_namespaces(everything, CONFIG_KEYS)
     secret = set(runtime_config.get_config_secret_keys_env())
     prefix = f"{NAMESPACE}:"
     values = {
@@ -50,8 +53,8 @@ def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
 def read_settings() -> Settings:
     """The stack's settings; an unknown key or a bad value ends the run with its one-line message,
     no traceback, before any resource is registered."""
-    values, secret_keys = configured_keys()
     try:
+        values, secret_keys = configured_keys()
         return load_settings(
             values,
             stack=pulumi.get_stack(),

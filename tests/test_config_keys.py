@@ -93,6 +93,56 @@ def test_the_program_sees_keys_the_language_host_passes_only_in_its_environment(
     assert "'alex-db:minCapcity'" in message and "did you mean alex-db:minCapacity?" in message
 
 
+@pytest.mark.parametrize(
+    ("full", "meant"),
+    [
+        ("alexdb:production", "production"),
+        ("alex_db:production", "production"),
+        ("Alex-DB:production", "production"),
+        ("ALEX.DB:minCapcity", "minCapacity"),
+        ("alex-db :production", "production"),
+        ("alx-db:production", "production"),
+    ],
+)
+def test_a_key_in_a_namespace_that_looks_like_ours_is_refused(full, meant):
+    """The CLI accepts any namespace (``pulumi config set alexdb:production true``) and hands it
+    to the program, which would never read it: the same silent default as a misspelt key."""
+    message = stops_before_any_resource({**DEV_CONFIG, full: "true"})
+    namespace = full.split(":", 1)[0]
+    assert message == (
+        f"config key {full!r} is in namespace {namespace!r}, which this program does not read: "
+        f"did you mean alex-db:{meant}? (an unknown key would silently leave the default in place)"
+    )
+
+
+def test_a_look_alike_namespace_in_the_language_hosts_environment_is_refused(monkeypatch):
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({**DEV_CONFIG, "alexdb:production": "true"}))
+    assert "'alexdb:production' is in namespace 'alexdb'" in stops_before_any_resource({})
+
+
+def test_plan_refuses_a_look_alike_namespace_with_exit_2(capsys):
+    assert main(["plan", "--config", "alex_db:production=true"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("config key 'alex_db:production' is in namespace 'alex_db'")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    spelling=st.tuples(
+        st.sampled_from(["alex", "ALEX", "Alex", "aLeX"]),
+        st.sampled_from(["", "-", "_", ".", " ", "--"]),
+        st.sampled_from(["db", "DB", "Db"]),
+    ).map("".join),
+    name=st.sampled_from(list(CONFIG_KEYS)),
+)
+def test_any_spelling_of_our_namespace_but_ours_stops_the_program(spelling, name):
+    config = {**DEV_CONFIG, f"{spelling}:{name}": "x"}
+    if spelling == "alex-db":
+        return
+    assert f"is in namespace {spelling!r}" in stops_before_any_resource(config)
+
+
 def test_keys_of_other_namespaces_are_not_this_programs_business():
     config = {**DEV_CONFIG, "aws:profile": "x", "pulumi:tags": "{}"}
     assert run_program("dev", config, TEST_PLACEHOLDERS).resources
