@@ -31,16 +31,20 @@ def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
     pulumi-language-python-exec``); mocks and Automation API inline programs call
     ``set_all_config`` themselves. ``CONFIG`` holds the result either way and ``get_config_env``
     covers a host that only set the variable (``pulumi/runtime/config.py``). A key in a namespace
-    spelt like ours is refused here, since nothing would ever read it.
+    spelt like ours is refused here, since nothing would ever read it. Values are what
+    ``pulumi.Config.get`` answers (``get_config``), so a ``PULUMI_CONFIG_<KEY>`` variable still
+    sets a key the stack leaves unset.
     """
     everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     check_namespaces(everything, CONFIG_KEYS)
     secret = set(runtime_config.get_config_secret_keys_env())
     prefix = f"{NAMESPACE}:"
+    names = {full[len(prefix) :] for full in everything if full.startswith(prefix)}
+    answers = {name: runtime_config.get_config(prefix + name) for name in {*names, *CONFIG_KEYS}}
     values = {
-        full[len(prefix) :]: value if isinstance(value, str) else json.dumps(value)
-        for full, value in everything.items()
-        if full.startswith(prefix)
+        name: value if isinstance(value, str) else json.dumps(value)
+        for name, value in answers.items()
+        if value is not None
     }
     secret_names = {
         name

@@ -143,6 +143,16 @@ def test_any_spelling_of_our_namespace_but_ours_stops_the_program(spelling, name
     assert f"is in namespace {spelling!r}" in stops_before_any_resource(config)
 
 
+def test_a_per_key_environment_variable_still_sets_a_key_the_stack_leaves_unset(monkeypatch):
+    """``pulumi.Config.get`` falls back to ``PULUMI_CONFIG_<KEY>`` (``pulumi/runtime/config.py``,
+    ``get_config_env_key``); reading every key of the namespace must not silently drop that."""
+    monkeypatch.setenv("PULUMI_CONFIG_ALEX_DB_PRODUCTION", "true")
+    cluster = run_program("dev", DEV_CONFIG, TEST_PLACEHOLDERS).one("aws:rds/cluster:Cluster")
+    assert cluster.inputs["deletionProtection"] is True
+    monkeypatch.setenv("PULUMI_CONFIG_ALEX_DB_READERS", "many")
+    assert stops_before_any_resource(dict(DEV_CONFIG)).startswith("alex-db:readers = 'many'")
+
+
 def test_keys_of_other_namespaces_are_not_this_programs_business():
     config = {**DEV_CONFIG, "aws:profile": "x", "pulumi:tags": "{}"}
     assert run_program("dev", config, TEST_PLACEHOLDERS).resources
