@@ -10,7 +10,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from alex_db.config import cost
-from alex_db.config.keys import check_namespaces
+from alex_db.config.keys import REGION_KEY, check_namespaces, not_a_secret
 from alex_db.config.settings import CONFIG_KEYS, Settings, load_settings
 from alex_db.config.values import NAMESPACE, SettingsError
 from alex_db.infra.credentials import Credentials, CredentialsArgs
@@ -19,6 +19,13 @@ from alex_db.infra.instructions import DeployedDatabase, render
 from alex_db.infra.lambda_access import LambdaAccess, LambdaAccessArgs
 from alex_db.infra.naming import PhysicalNames
 from alex_db.infra.network import Network, NetworkArgs
+
+
+def is_secret(full_key: str) -> bool:
+    """Whether the stack sets ``full_key`` as a ``secure:`` value (mocks or the language host)."""
+    return runtime_config.is_config_secret(full_key) or full_key in set(
+        runtime_config.get_config_secret_keys_env()
+    )
 
 
 def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
@@ -37,7 +44,6 @@ def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
     """
     everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     check_namespaces(everything, CONFIG_KEYS)
-    secret = set(runtime_config.get_config_secret_keys_env())
     prefix = f"{NAMESPACE}:"
     names = {full[len(prefix) :] for full in everything if full.startswith(prefix)}
     answers = {name: runtime_config.get_config(prefix + name) for name in {*names, *CONFIG_KEYS}}
@@ -46,12 +52,7 @@ def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
         for name, value in answers.items()
         if value is not None
     }
-    secret_names = {
-        name
-        for name in values
-        if runtime_config.is_config_secret(prefix + name) or prefix + name in secret
-    }
-    return values, frozenset(secret_names)
+    return values, frozenset(name for name in values if is_secret(prefix + name))
 
 
 def read_settings() -> Settings:
@@ -59,6 +60,12 @@ def read_settings() -> Settings:
     no traceback, before any resource is registered."""
     try:
         values, secret_keys = configured_keys()
+        if is_secret(REGION_KEY):
+            raise not_a_secret(
+                REGION_KEY,
+                "the region is part of every ARN and endpoint the stack stores and exports in "
+                "plaintext",
+            )
         return load_settings(
             values,
             stack=pulumi.get_stack(),

@@ -210,6 +210,19 @@ def test_the_program_refuses_a_secret_it_would_write_in_plaintext():
     assert "alex-db:tags is set as a secret" in message and SECRET_VALUE not in message
 
 
+@pytest.mark.parametrize("region", ["us-east-1", SECRET_VALUE])
+def test_a_secret_region_is_refused_since_every_arn_would_show_it(region):
+    """The region is part of every ARN and endpoint the provider returns, in plaintext; the
+    program put an unknown one into the setup instructions too."""
+    config = {**DEV_CONFIG, "aws:region": region}
+    message = stops_before_any_resource(config, secret_keys=["aws:region"])
+    assert message == (
+        "aws:region is set as a secret (secure: value), but it is not a secret setting: the "
+        "region is part of every ARN and endpoint the stack stores and exports in plaintext; "
+        "set it without --secret"
+    )
+
+
 def test_the_program_reads_secret_keys_from_the_language_hosts_environment(monkeypatch):
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["alex-db:readers"]))
     message = stops_before_any_resource({**DEV_CONFIG, "alex-db:readers": "1"})

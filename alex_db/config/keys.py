@@ -26,6 +26,8 @@ SIMILAR_ENOUGH = 0.6
 # misspelling of it: "alx-db" (0.91) is, a provider's "aws" or a separate "alex" (0.8) is not.
 NAMESPACE_LOOK_ALIKE = 0.85
 _PUNCTUATION = re.compile(r"[\W_]+")
+# The one key of another namespace the program reads; the provider returns it inside every ARN.
+REGION_KEY = "aws:region"
 
 
 def closest_key(name: str, known: Iterable[str]) -> str | None:
@@ -78,6 +80,14 @@ def check_namespaces(full_keys: Iterable[str], known: Collection[str]) -> None:
             )
 
 
+def not_a_secret(full: str, because: str) -> SettingsError:
+    """The error for a ``secure:`` value the program could not keep secret; never the value."""
+    return SettingsError(
+        f"{full} is set as a secret (secure: value), but it is not a secret setting: {because}; "
+        f"set it without --secret"
+    )
+
+
 def check_keys(configured: Iterable[str], secret: Collection[str], known: Collection[str]) -> None:
     """Refuse, before any value is read, a configured key that is not ``known`` and a known key
     whose value is secret. Keys are short names (``minCapacity``); messages never hold values."""
@@ -87,8 +97,6 @@ def check_keys(configured: Iterable[str], secret: Collection[str], known: Collec
             raise _unknown(name, known)
     for name in names:
         if name in secret:
-            raise SettingsError(
-                f"{key(name)} is set as a secret (secure: value), but it is not a secret "
-                f"setting: its value would be stored in plaintext in the resources' state; "
-                f"set it without --secret"
+            raise not_a_secret(
+                key(name), "its value would be stored in plaintext in the resources' state"
             )
