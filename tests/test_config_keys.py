@@ -279,6 +279,16 @@ def test_no_message_ever_shows_a_secret_value(raw, data):
             "10.0.0.0/16; '10.0.0.1' is not one",
         ),
         (
+            {"allowedCidrs": '["10.0.0.0/255.0.0.0"]'},
+            "alex-db:allowedCidrs = '[\"10.0.0.0/255.0.0.0\"]' is not allowed: a list of CIDRs "
+            "like 10.0.0.0/16; '10.0.0.0/255.0.0.0' is not one",
+        ),
+        (
+            {"allowedCidrs": '["fd00::%eth0/8"]'},
+            "alex-db:allowedCidrs = '[\"fd00::%eth0/8\"]' is not allowed: a list of CIDRs like "
+            "10.0.0.0/16; 'fd00::%eth0/8' is not one",
+        ),
+        (
             {"tags": '{"project": "other"}'},
             "alex-db:tags = '{\"project\": \"other\"}' is not allowed: 'project' and 'Project' "
             "differ only in case: IAM treats tag names case-insensitively, so keep one",
