@@ -16,7 +16,7 @@ from alex_db.config.keys import closest_key
 from alex_db.config.settings import CONFIG_KEYS, DEFAULTS, SettingsError, load_settings
 from alex_db.tools.cli import main
 from alex_db.tools.offline import recording_monitor, run_program
-from alex_db.tools.stack_files import load_stack_config
+from alex_db.tools.stack_files import is_secure, load_stack_config
 from tests.conftest import DEV_CONFIG, ROOT, TEST_PLACEHOLDERS
 
 SECRET_VALUE = "s3cr3t-Value-9f1e"
@@ -237,6 +237,46 @@ def test_plan_refuses_a_secure_stack_value_without_decrypting_it(tmp_path):
     config = load_stack_config("dev", project_dir=tmp_path)
     message = stops_before_any_resource(config.values, secret_keys=config.secret_keys)
     assert message.startswith("alex-db:tags is set as a secret") and "cipher" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("alex-db:tags", {"Owner": {"secure": "v1:AAAAcipher"}}),
+        ("alex-db:allowedCidrs", ["10.0.0.0/16", {"secure": "v1:AAAAcipher"}]),
+        ("aws:region", {"secure": "v1:AAAAcipher"}),
+    ],
+)
+def test_plan_treats_a_nested_secure_value_as_the_cli_does(tmp_path, name, value):
+    """``pulumi config set --path --secret 'alex-db:tags.Owner' x`` nests the ciphertext; the CLI
+    counts the whole key as secret (pulumi/pulumi ``sdk/go/common/resource/config/object.go``,
+    ``Secure``: "a composite value that contains a secure string"), so ``plan`` must too."""
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    stack = {"config": {"aws:region": "us-east-1", name: value}}
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
+    config = load_stack_config("dev", project_dir=tmp_path)
+    assert name in config.secret_keys and "cipher" not in config.values[name]
+    message = stops_before_any_resource(config.values, secret_keys=config.secret_keys)
+    assert message.startswith(f"{name} is set as a secret") and "cipher" not in message
+
+
+plain_yaml = st.recursive(
+    st.text(max_size=6) | st.integers() | st.booleans(),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=6).filter(lambda k: k != "secure"), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@given(value=plain_yaml, data=st.data())
+def test_a_ciphertext_anywhere_in_a_stack_value_makes_the_key_secret(value, data):
+    assert not is_secure(value)
+    wrapped = data.draw(
+        st.sampled_from(
+            [lambda v: v, lambda v: [value, v], lambda v: {"k": v, "other": value}]
+        )
+    )({"secure": "v1:AAAAcipher"})
+    assert is_secure(wrapped)
 
 
 @given(
