@@ -310,6 +310,32 @@ def _wildcard_principal(statement: Mapping[str, Any]) -> bool:
     return any(_is_wildcard(item) for value in values for item in _as_list(value))
 
 
+def _unconditioned_federation(statement: Mapping[str, Any]) -> bool:
+    # A federated principal is an identity provider, not an identity: without a Condition on the
+    # token's aud/sub keys every identity it issues may assume the role (IAM user guide, "Create
+    # a role for OpenID Connect federation" and "Configuring a role for GitHub OIDC identity
+    # provider": the Condition is what limits the role to your identities).
+    principal = statement.get("Principal")
+    return (
+        isinstance(principal, Mapping)
+        and "Federated" in principal
+        and not statement.get("Condition")
+    )
+
+
+def _opens_to(statement: Mapping[str, Any]) -> str | None:
+    if statement.get("Effect") != "Allow":
+        return None
+    if _wildcard_principal(statement):
+        return "allows any principal: name the accounts, roles or services instead"
+    if _unconditioned_federation(statement):
+        return (
+            "trusts a federated identity provider with no Condition: every identity it issues "
+            "could assume the role; add a Condition on the token's audience or subject"
+        )
+    return None
+
+
 def no_wildcard_principals(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     """No secret policy and no role trust policy lets any principal in."""
     name = PRINCIPAL_DOCUMENTS.get(resource_type)
@@ -319,10 +345,9 @@ def no_wildcard_principals(resource_type: str, props: Mapping[str, Any]) -> list
     if statements is None:
         return [_unreadable(name)]
     return [
-        f"{name} statement {statement.get('Sid', '(no Sid)')} allows any principal: name "
-        f"the accounts, roles or services instead"
+        f"{name} statement {statement.get('Sid', '(no Sid)')} {opening}"
         for statement in statements
-        if statement.get("Effect") == "Allow" and _wildcard_principal(statement)
+        if (opening := _opens_to(statement))
     ]
 
 

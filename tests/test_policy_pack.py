@@ -406,6 +406,33 @@ def test_secret_policies_and_trust_policies_open_to_anyone_are_refused(dev, prin
     ]
 
 
+FEDERATED = [
+    "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+    "cognito-identity.amazonaws.com",
+    "arn:aws:iam::123456789012:saml-provider/corp",
+]
+
+
+@pytest.mark.parametrize("provider", FEDERATED)
+def test_a_federated_trust_without_a_condition_is_refused(dev, provider):
+    """With no Condition on the token (its aud or sub), every identity the provider issues, e.g.
+    any GitHub repository's workflow, may assume the role and reach the data."""
+    trust = {
+        "Sid": "Federated",
+        "Effect": "Allow",
+        "Principal": {"Federated": provider},
+        "Action": ["sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"],
+    }
+    role = inputs_of(dev.one(ROLE), assumeRolePolicy=_policy(trust))
+    assert messages(analyze(role)) == [
+        "assumeRolePolicy statement Federated trusts a federated identity provider with no "
+        "Condition: every identity it issues could assume the role; add a Condition on the "
+        "token's audience or subject"
+    ]
+    scoped = dict(trust, Condition={"StringEquals": {"token.actions.githubusercontent.com:sub": "repo:alex/app:ref:refs/heads/main"}})
+    assert analyze(inputs_of(dev.one(ROLE), assumeRolePolicy=_policy(scoped))) == []
+
+
 UNREADABLE_DOCUMENTS = [
     "{not json",
     "\ufeff" + _policy({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}),
