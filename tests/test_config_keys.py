@@ -102,6 +102,7 @@ def test_the_program_sees_keys_the_language_host_passes_only_in_its_environment(
         ("ALEX.DB:minCapcity", "minCapacity"),
         ("alex-db :production", "production"),
         ("alx-db:production", "production"),
+        (":production", "production"),
     ],
 )
 def test_a_key_in_a_namespace_that_looks_like_ours_is_refused(full, meant):
@@ -113,6 +114,11 @@ def test_a_key_in_a_namespace_that_looks_like_ours_is_refused(full, meant):
         f"config key {full!r} is in namespace {namespace!r}, which this program does not read: "
         f"did you mean alex-db:{meant}? (an unknown key would silently leave the default in place)"
     )
+
+
+def test_an_empty_key_name_is_refused_listing_the_keys():
+    message = stops_before_any_resource({**DEV_CONFIG, "alex-db:": "true"})
+    assert message.startswith("config key 'alex-db:' is not one this program reads: the keys are")
 
 
 def test_a_look_alike_namespace_in_the_language_hosts_environment_is_refused(monkeypatch):

@@ -57,7 +57,10 @@ def _folded(namespace: str) -> str:
 
 
 def looks_like_our_namespace(namespace: str) -> bool:
-    """True for a namespace that is not ours but is spelt like it (case, punctuation, a typo)."""
+    """True for a namespace that is not ours but is spelt like it (case, punctuation, a typo), or
+    is empty (``:production``, which the CLI accepts and nothing reads)."""
+    if not namespace:
+        return True
     ratio = difflib.SequenceMatcher(None, _folded(namespace), _folded(NAMESPACE)).ratio()
     return namespace != NAMESPACE and ratio >= NAMESPACE_LOOK_ALIKE
 
