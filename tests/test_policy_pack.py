@@ -162,6 +162,21 @@ PUBLIC_CIDRS = [
     "8.8.8.8/32",
     "2001:db8::/32",
     "::ffff:10.0.0.0/104",
+    # ipaddress's is_private calls these private (IPv4-mapped, Teredo, link-local, loopback,
+    # "this network", benchmarking), yet none lies inside private, shared or unique-local space:
+    # ::ffff:0.0.0.0/96 is every IPv4 address. The explicit table, not is_private, decides.
+    "::ffff:0.0.0.0/96",
+    "2001::/32",
+    "fe80::/10",
+    "169.254.0.0/16",
+    "127.0.0.0/8",
+    "0.0.0.0/8",
+    "198.18.0.0/15",
+    # 6to4 and NAT64 embed public IPv4; multicast is not a source anyone should trust.
+    "2002::/16",
+    "64:ff9b::/96",
+    "224.0.0.0/4",
+    "ff00::/8",
 ]
 PRIVATE_CIDRS = [
     "10.0.0.0/8",
