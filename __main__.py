@@ -23,9 +23,8 @@ from alex_db.infra.network import Network, NetworkArgs
 
 def is_secret(full_key: str) -> bool:
     """Whether the stack sets ``full_key`` as a ``secure:`` value (mocks or the language host)."""
-    return runtime_config.is_config_secret(full_key) or full_key in set(
-        runtime_config.get_config_secret_keys_env()
-    )
+    secret_keys = runtime_config.get_config_secret_keys_env()
+    return runtime_config.is_config_secret(full_key) or full_key in secret_keys
 
 
 def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
