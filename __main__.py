@@ -10,9 +10,10 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from alex_db.config import cost
+from alex_db.config.keys import REGION_KEY, check_namespaces, not_a_secret
 from alex_db.config.lifecycle import EngineDecision, decide_engine_version, engine_lifecycle_support
 from alex_db.config.parameters import cluster_parameters, parameter_family
-from alex_db.config.settings import Settings, load_settings
+from alex_db.config.settings import CONFIG_KEYS, Settings, load_settings
 from alex_db.config.values import NAMESPACE, SettingsError
 from alex_db.config.versions import parse_engine_version
 from alex_db.infra.alarms import DatabaseAlarms, DatabaseAlarmsArgs
@@ -29,6 +30,12 @@ from alex_db.infra.parameter_group import ParameterGroupArgs
 from alex_db.infra.running_cluster import running_engine_version
 
 
+def is_secret(full_key: str) -> bool:
+    """Whether the stack sets ``full_key`` as a ``secure:`` value (mocks or the language host)."""
+    secret_keys = runtime_config.get_config_secret_keys_env()
+    return runtime_config.is_config_secret(full_key) or full_key in secret_keys
+
+
 def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
     """Every ``alex-db:*`` key the stack sets (short name -> value), and which are secret.
 
@@ -38,29 +45,35 @@ def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
     loads both with ``set_all_config`` (pulumi/pulumi ``sdk/python/cmd/
     pulumi-language-python-exec``); mocks and Automation API inline programs call
     ``set_all_config`` themselves. ``CONFIG`` holds the result either way and ``get_config_env``
-    covers a host that only set the variable (``pulumi/runtime/config.py``).
+    covers a host that only set the variable (``pulumi/runtime/config.py``). A key in a namespace
+    spelt like ours is refused here, since nothing would ever read it. Values are what
+    ``pulumi.Config.get`` answers (``get_config``), so a ``PULUMI_CONFIG_<KEY>`` variable still
+    sets a key the stack leaves unset.
     """
     everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    secret = set(runtime_config.get_config_secret_keys_env())
+    check_namespaces(everything, CONFIG_KEYS)
     prefix = f"{NAMESPACE}:"
+    names = {full[len(prefix) :] for full in everything if full.startswith(prefix)}
+    answers = {name: runtime_config.get_config(prefix + name) for name in {*names, *CONFIG_KEYS}}
     values = {
-        full[len(prefix) :]: value if isinstance(value, str) else json.dumps(value)
-        for full, value in everything.items()
-        if full.startswith(prefix)
+        name: value if isinstance(value, str) else json.dumps(value)
+        for name, value in answers.items()
+        if value is not None
     }
-    secret_names = {
-        name
-        for name in values
-        if runtime_config.is_config_secret(prefix + name) or prefix + name in secret
-    }
-    return values, frozenset(secret_names)
+    return values, frozenset(name for name in values if is_secret(prefix + name))
 
 
 def read_settings() -> Settings:
     """The stack's settings; an unknown key or a bad value ends the run with its one-line message,
     no traceback, before any resource is registered."""
-    values, secret_keys = configured_keys()
     try:
+        values, secret_keys = configured_keys()
+        if is_secret(REGION_KEY):
+            raise not_a_secret(
+                REGION_KEY,
+                "the region is part of every ARN and endpoint the stack stores and exports in "
+                "plaintext",
+            )
         return load_settings(
             values,
             stack=pulumi.get_stack(),

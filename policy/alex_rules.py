@@ -58,22 +58,37 @@ POLICY_DOCUMENT_TYPES = frozenset(
 )
 # Resource policies: who may use the secret, who may assume the role.
 PRINCIPAL_DOCUMENTS = {SECRET_POLICY: "policy", SECRET: "policy", ROLE: "assumeRolePolicy"}
-# Managed policies attached by ARN (``policyArn``); Role also takes a list (``managedPolicyArns``).
-ATTACHMENT_TYPES = frozenset(
-    {
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-        "aws:iam/policyAttachment:PolicyAttachment",
-        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
-    }
-)
+# Where each resource names the managed policies it attaches: one ARN or a list of them. The
+# *PolicyAttachmentsExclusive resources of pulumi-aws 7 attach a whole list at once.
+MANAGED_POLICY_ARNS = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+    "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": "policyArns",
+    ROLE: "managedPolicyArns",
+}
 # AWS managed policies that grant the Data API or GetSecretValue on every resource (AWS managed
 # policy reference: AdministratorAccess and PowerUserAccess allow "*"; every *FullAccess policy
-# is "all actions of a service", e.g. AmazonRDSDataFullAccess, SecretsManagerReadWrite).
+# is "all actions of a service", e.g. AmazonRDSDataFullAccess, SecretsManagerReadWrite, and some
+# carry a suffix, e.g. AmazonEMRFullAccessPolicy_v2). Compared without case: IAM names are
+# unique regardless of case (IAM user guide, "IAM identifiers"), so no spelling may slip past.
 BROAD_MANAGED_POLICIES = frozenset(
-    {"AdministratorAccess", "PowerUserAccess", "SecretsManagerReadWrite"}
+    {"administratoraccess", "poweruseraccess", "secretsmanagerreadwrite"}
 )
-BROAD_MANAGED_SUFFIX = "FullAccess"
+BROAD_MANAGED_MARK = "fullaccess"
+# Snapshots name the accounts that may restore them; "all" makes one public (pulumi-aws
+# rds.ClusterSnapshot, rds.Snapshot and their copies: "Use `all` to make the snapshot public").
+SNAPSHOT_TYPES = frozenset(
+    {
+        "aws:rds/clusterSnapshot:ClusterSnapshot",
+        "aws:rds/clusterSnapshotCopy:ClusterSnapshotCopy",
+        "aws:rds/snapshot:Snapshot",
+        "aws:rds/snapshotCopy:SnapshotCopy",
+    }
+)
 SENSITIVE_ACTIONS = (
     "rds-data:ExecuteStatement",
     "rds-data:BatchExecuteStatement",
@@ -139,6 +154,17 @@ def not_public(props: Mapping[str, Any]) -> list[str]:
     return []
 
 
+def snapshot_not_public(props: Mapping[str, Any]) -> list[str]:
+    """No snapshot of the data is shared with every AWS account."""
+    shared = [str(account).strip().lower() for account in _as_list(props.get("sharedAccounts"))]
+    if "all" in shared:
+        return [
+            "sharedAccounts must not contain all: anyone could restore the snapshot and read "
+            "the data"
+        ]
+    return []
+
+
 def reaches_public_addresses(cidr: Any) -> bool:
     """True unless ``cidr`` lies wholly inside private, shared or unique-local address space.
     Anything that is not a CIDR counts as public: the pack refuses what it cannot place."""
@@ -175,15 +201,34 @@ def no_ingress_from_public_addresses(resource_type: str, props: Mapping[str, Any
     ]
 
 
-def _statements(document: Any) -> list[Mapping]:
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict:
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise ValueError("repeated key")
+    return dict(pairs)
+
+
+def _statements(document: Any) -> list[Mapping] | None:
+    """The statements of a policy document, or None when the pack cannot read it unambiguously:
+    text that is not JSON, or JSON that repeats a key (Python keeps the last value, and nothing
+    says IAM does the same). The pack fails closed on those, as it does on a CIDR it cannot
+    place."""
     if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except json.JSONDecodeError:
+        if not document.strip():
             return []
+        try:
+            document = json.loads(document, object_pairs_hook=_no_repeated_keys)
+        except ValueError:  # a JSONDecodeError, or a repeated key
+            return None
     if not isinstance(document, Mapping):
         return []
     return [s for s in _as_list(document.get("Statement")) if isinstance(s, Mapping)]
+
+
+def _unreadable(name: str) -> str:
+    return (
+        f"{name} is not one JSON document without repeated keys: the pack cannot tell what it "
+        f"grants; write it with json.dumps"
+    )
 
 
 def _is_wildcard(value: Any) -> bool:
@@ -216,7 +261,11 @@ def data_access_scoped(resource_type: str, props: Mapping[str, Any]) -> list[str
     """rds-data and secretsmanager:GetSecretValue are granted on exact ARNs, never wildcards."""
     violations = []
     for document in documents(resource_type, props):
-        for statement in _statements(document):
+        statements = _statements(document)
+        if statements is None:
+            violations.append(_unreadable("policy"))
+            continue
+        for statement in statements:
             granted = _grants_sensitive(statement)
             if not granted:
                 continue
@@ -233,21 +282,19 @@ def data_access_scoped(resource_type: str, props: Mapping[str, Any]) -> list[str
 
 def _broad_managed_policy(arn: Any) -> bool:
     """An AWS managed policy (``arn:<partition>:iam::aws:policy/...``) that grants data access."""
-    text = str(arn)
+    text = str(arn).strip().lower()
     if ":iam::aws:policy/" not in text:
         return False
     name = text.rsplit("/", 1)[-1]
-    return name in BROAD_MANAGED_POLICIES or name.endswith(BROAD_MANAGED_SUFFIX)
+    return name in BROAD_MANAGED_POLICIES or BROAD_MANAGED_MARK in name
 
 
 def no_broad_managed_policies(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     """No attachment hands out the Data API or the secret through a broad AWS managed policy."""
-    if resource_type in ATTACHMENT_TYPES:
-        arns = [props.get("policyArn")]
-    elif resource_type == ROLE:
-        arns = _as_list(props.get("managedPolicyArns"))
-    else:
+    name = MANAGED_POLICY_ARNS.get(resource_type)
+    if name is None:
         return []
+    arns = _as_list(props.get(name))
     return [
         f"managed policy {arn} grants the Data API or secrets on every resource: grant "
         f"the cluster and secret ARNs in an inline policy instead"
@@ -264,16 +311,44 @@ def _wildcard_principal(statement: Mapping[str, Any]) -> bool:
     return any(_is_wildcard(item) for value in values for item in _as_list(value))
 
 
+def _unconditioned_federation(statement: Mapping[str, Any]) -> bool:
+    # A federated principal is an identity provider, not an identity: without a Condition on the
+    # token's aud/sub keys every identity it issues may assume the role (IAM user guide, "Create
+    # a role for OpenID Connect federation" and "Configuring a role for GitHub OIDC identity
+    # provider": the Condition is what limits the role to your identities).
+    principal = statement.get("Principal")
+    return (
+        isinstance(principal, Mapping)
+        and "Federated" in principal
+        and not statement.get("Condition")
+    )
+
+
+def _opens_to(statement: Mapping[str, Any]) -> str | None:
+    if statement.get("Effect") != "Allow":
+        return None
+    if _wildcard_principal(statement):
+        return "allows any principal: name the accounts, roles or services instead"
+    if _unconditioned_federation(statement):
+        return (
+            "trusts a federated identity provider with no Condition: every identity it issues "
+            "could assume the role; add a Condition on the token's audience or subject"
+        )
+    return None
+
+
 def no_wildcard_principals(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     """No secret policy and no role trust policy lets any principal in."""
     name = PRINCIPAL_DOCUMENTS.get(resource_type)
     if name is None:
         return []
+    statements = _statements(props.get(name))
+    if statements is None:
+        return [_unreadable(name)]
     return [
-        f"{name} statement {statement.get('Sid', '(no Sid)')} allows any principal: name "
-        f"the accounts, roles or services instead"
-        for statement in _statements(props.get(name))
-        if statement.get("Effect") == "Allow" and _wildcard_principal(statement)
+        f"{name} statement {statement.get('Sid', '(no Sid)')} {opening}"
+        for statement in statements
+        if (opening := _opens_to(statement))
     ]
 
 
@@ -426,6 +501,8 @@ def _validate_encrypted(args: ResourceValidationArgs, report: ReportViolation) -
 def _validate_not_public(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type in (CLUSTER, INSTANCE, DB_INSTANCE):
         _each(not_public(args.props), report)
+    elif args.resource_type in SNAPSHOT_TYPES:
+        _each(snapshot_not_public(args.props), report)
 
 
 def _validate_ingress(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -464,7 +541,7 @@ STORAGE_ENCRYPTED = ResourceValidationPolicy(
 )
 NO_PUBLIC_INSTANCE = ResourceValidationPolicy(
     name="rds-no-public-instance",
-    description="No RDS instance or cluster is publicly accessible.",
+    description="No RDS instance, cluster or snapshot is publicly accessible.",
     validate=_validate_not_public,
 )
 NO_INGRESS_FROM_ANYWHERE = ResourceValidationPolicy(

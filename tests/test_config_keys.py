@@ -16,7 +16,7 @@ from alex_db.config.keys import closest_key
 from alex_db.config.settings import CONFIG_KEYS, DEFAULTS, SettingsError, load_settings
 from alex_db.tools.cli import main
 from alex_db.tools.offline import recording_monitor, run_program
-from alex_db.tools.stack_files import load_stack_config
+from alex_db.tools.stack_files import is_secure, load_stack_config
 from tests.conftest import DEV_CONFIG, ROOT, TEST_PLACEHOLDERS
 
 SECRET_VALUE = "s3cr3t-Value-9f1e"
@@ -93,6 +93,72 @@ def test_the_program_sees_keys_the_language_host_passes_only_in_its_environment(
     assert "'alex-db:minCapcity'" in message and "did you mean alex-db:minCapacity?" in message
 
 
+@pytest.mark.parametrize(
+    ("full", "meant"),
+    [
+        ("alexdb:production", "production"),
+        ("alex_db:production", "production"),
+        ("Alex-DB:production", "production"),
+        ("ALEX.DB:minCapcity", "minCapacity"),
+        ("alex-db :production", "production"),
+        ("alx-db:production", "production"),
+        (":production", "production"),
+    ],
+)
+def test_a_key_in_a_namespace_that_looks_like_ours_is_refused(full, meant):
+    """The CLI accepts any namespace (``pulumi config set alexdb:production true``) and hands it
+    to the program, which would never read it: the same silent default as a misspelt key."""
+    message = stops_before_any_resource({**DEV_CONFIG, full: "true"})
+    namespace = full.split(":", 1)[0]
+    assert message == (
+        f"config key {full!r} is in namespace {namespace!r}, which this program does not read: "
+        f"did you mean alex-db:{meant}? (an unknown key would silently leave the default in place)"
+    )
+
+
+def test_an_empty_key_name_is_refused_listing_the_keys():
+    message = stops_before_any_resource({**DEV_CONFIG, "alex-db:": "true"})
+    assert message.startswith("config key 'alex-db:' is not one this program reads: the keys are")
+
+
+def test_a_look_alike_namespace_in_the_language_hosts_environment_is_refused(monkeypatch):
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({**DEV_CONFIG, "alexdb:production": "true"}))
+    assert "'alexdb:production' is in namespace 'alexdb'" in stops_before_any_resource({})
+
+
+def test_plan_refuses_a_look_alike_namespace_with_exit_2(capsys):
+    assert main(["plan", "--config", "alex_db:production=true"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("config key 'alex_db:production' is in namespace 'alex_db'")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    spelling=st.tuples(
+        st.sampled_from(["alex", "ALEX", "Alex", "aLeX"]),
+        st.sampled_from(["", "-", "_", ".", " ", "--"]),
+        st.sampled_from(["db", "DB", "Db"]),
+    ).map("".join),
+    name=st.sampled_from(list(CONFIG_KEYS)),
+)
+def test_any_spelling_of_our_namespace_but_ours_stops_the_program(spelling, name):
+    config = {**DEV_CONFIG, f"{spelling}:{name}": "x"}
+    if spelling == "alex-db":
+        return
+    assert f"is in namespace {spelling!r}" in stops_before_any_resource(config)
+
+
+def test_a_per_key_environment_variable_still_sets_a_key_the_stack_leaves_unset(monkeypatch):
+    """``pulumi.Config.get`` falls back to ``PULUMI_CONFIG_<KEY>`` (``pulumi/runtime/config.py``,
+    ``get_config_env_key``); reading every key of the namespace must not silently drop that."""
+    monkeypatch.setenv("PULUMI_CONFIG_ALEX_DB_PRODUCTION", "true")
+    cluster = run_program("dev", DEV_CONFIG, TEST_PLACEHOLDERS).one("aws:rds/cluster:Cluster")
+    assert cluster.inputs["deletionProtection"] is True
+    monkeypatch.setenv("PULUMI_CONFIG_ALEX_DB_READERS", "many")
+    assert stops_before_any_resource(dict(DEV_CONFIG)).startswith("alex-db:readers = 'many'")
+
+
 def test_keys_of_other_namespaces_are_not_this_programs_business():
     config = {**DEV_CONFIG, "aws:profile": "x", "pulumi:tags": "{}"}
     assert run_program("dev", config, TEST_PLACEHOLDERS).resources
@@ -150,6 +216,19 @@ def test_the_program_refuses_a_secret_it_would_write_in_plaintext():
     assert "alex-db:tags is set as a secret" in message and SECRET_VALUE not in message
 
 
+@pytest.mark.parametrize("region", ["us-east-1", SECRET_VALUE])
+def test_a_secret_region_is_refused_since_every_arn_would_show_it(region):
+    """The region is part of every ARN and endpoint the provider returns, in plaintext; the
+    program put an unknown one into the setup instructions too."""
+    config = {**DEV_CONFIG, "aws:region": region}
+    message = stops_before_any_resource(config, secret_keys=["aws:region"])
+    assert message == (
+        "aws:region is set as a secret (secure: value), but it is not a secret setting: the "
+        "region is part of every ARN and endpoint the stack stores and exports in plaintext; "
+        "set it without --secret"
+    )
+
+
 def test_the_program_reads_secret_keys_from_the_language_hosts_environment(monkeypatch):
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["alex-db:readers"]))
     message = stops_before_any_resource({**DEV_CONFIG, "alex-db:readers": "1"})
@@ -164,6 +243,46 @@ def test_plan_refuses_a_secure_stack_value_without_decrypting_it(tmp_path):
     config = load_stack_config("dev", project_dir=tmp_path)
     message = stops_before_any_resource(config.values, secret_keys=config.secret_keys)
     assert message.startswith("alex-db:tags is set as a secret") and "cipher" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("alex-db:tags", {"Owner": {"secure": "v1:AAAAcipher"}}),
+        ("alex-db:allowedCidrs", ["10.0.0.0/16", {"secure": "v1:AAAAcipher"}]),
+        ("aws:region", {"secure": "v1:AAAAcipher"}),
+    ],
+)
+def test_plan_treats_a_nested_secure_value_as_the_cli_does(tmp_path, name, value):
+    """``pulumi config set --path --secret 'alex-db:tags.Owner' x`` nests the ciphertext; the CLI
+    counts the whole key as secret (pulumi/pulumi ``sdk/go/common/resource/config/object.go``,
+    ``Secure``: "a composite value that contains a secure string"), so ``plan`` must too."""
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    stack = {"config": {"aws:region": "us-east-1", name: value}}
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
+    config = load_stack_config("dev", project_dir=tmp_path)
+    assert name in config.secret_keys and "cipher" not in config.values[name]
+    message = stops_before_any_resource(config.values, secret_keys=config.secret_keys)
+    assert message.startswith(f"{name} is set as a secret") and "cipher" not in message
+
+
+plain_yaml = st.recursive(
+    st.text(max_size=6) | st.integers() | st.booleans(),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=6).filter(lambda k: k != "secure"), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@given(value=plain_yaml, data=st.data())
+def test_a_ciphertext_anywhere_in_a_stack_value_makes_the_key_secret(value, data):
+    assert not is_secure(value)
+    wrapped = data.draw(
+        st.sampled_from(
+            [lambda v: v, lambda v: [value, v], lambda v: {"k": v, "other": value}]
+        )
+    )({"secure": "v1:AAAAcipher"})
+    assert is_secure(wrapped)
 
 
 @given(
@@ -204,6 +323,16 @@ def test_no_message_ever_shows_a_secret_value(raw, data):
             {"allowedCidrs": '["10.0.0.1"]'},
             "alex-db:allowedCidrs = '[\"10.0.0.1\"]' is not allowed: a list of CIDRs like "
             "10.0.0.0/16; '10.0.0.1' is not one",
+        ),
+        (
+            {"allowedCidrs": '["10.0.0.0/255.0.0.0"]'},
+            "alex-db:allowedCidrs = '[\"10.0.0.0/255.0.0.0\"]' is not allowed: a list of CIDRs "
+            "like 10.0.0.0/16; '10.0.0.0/255.0.0.0' is not one",
+        ),
+        (
+            {"allowedCidrs": '["fd00::%eth0/8"]'},
+            "alex-db:allowedCidrs = '[\"fd00::%eth0/8\"]' is not allowed: a list of CIDRs like "
+            "10.0.0.0/16; 'fd00::%eth0/8' is not one",
         ),
         (
             {"tags": '{"project": "other"}'},

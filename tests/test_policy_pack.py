@@ -166,6 +166,21 @@ PUBLIC_CIDRS = [
     "8.8.8.8/32",
     "2001:db8::/32",
     "::ffff:10.0.0.0/104",
+    # ipaddress's is_private calls these private (IPv4-mapped, Teredo, link-local, loopback,
+    # "this network", benchmarking), yet none lies inside private, shared or unique-local space:
+    # ::ffff:0.0.0.0/96 is every IPv4 address. The explicit table, not is_private, decides.
+    "::ffff:0.0.0.0/96",
+    "2001::/32",
+    "fe80::/10",
+    "169.254.0.0/16",
+    "127.0.0.0/8",
+    "0.0.0.0/8",
+    "198.18.0.0/15",
+    # 6to4 and NAT64 embed public IPv4; multicast is not a source anyone should trust.
+    "2002::/16",
+    "64:ff9b::/96",
+    "224.0.0.0/4",
+    "ff00::/8",
 ]
 PRIVATE_CIDRS = [
     "10.0.0.0/8",
@@ -339,6 +354,34 @@ def test_broad_managed_policies_are_refused_however_attached(dev, name):
     assert messages(analyze(shared)) == expected
     role = inputs_of(dev.one(ROLE), managedPolicyArns=[_managed(name)])
     assert messages(analyze(role)) == expected
+    for holder in ("role", "user", "group"):
+        exclusive = engine(
+            f"aws:iam/{holder}PolicyAttachmentsExclusive:"
+            f"{holder.title()}PolicyAttachmentsExclusive",
+            "x",
+            **{f"{holder}Name": "r", "policyArns": [_managed(name)]},
+        )
+        assert messages(analyze(exclusive)) == expected
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws-cn:iam::aws:policy/AdministratorAccess",
+        "arn:aws-us-gov:iam::aws:policy/SecretsManagerReadWrite",
+        "arn:aws:iam::aws:policy/administratoraccess",
+        "arn:aws:iam::aws:policy/AmazonEMRFullAccessPolicy_v2",
+        "arn:aws:iam::aws:policy/service-role/AmazonRDSDataFullAccess",
+    ],
+)
+def test_broad_managed_policies_are_refused_in_any_partition_and_spelling(dev, arn):
+    """IAM names are unique regardless of case, and AWS names some full-access policies with a
+    suffix after ``FullAccess``: neither spelling slips past."""
+    attachment = inputs_of(dev.one(ATTACHMENT), policyArn=arn)
+    assert messages(analyze(attachment)) == [
+        f"managed policy {arn} grants the Data API or secrets on every resource: grant "
+        "the cluster and secret ARNs in an inline policy instead"
+    ]
 
 
 def test_narrow_managed_policies_and_own_policies_are_allowed(dev):
@@ -382,6 +425,76 @@ def test_secret_policies_and_trust_policies_open_to_anyone_are_refused(dev, prin
     ]
 
 
+FEDERATED = [
+    "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+    "cognito-identity.amazonaws.com",
+    "arn:aws:iam::123456789012:saml-provider/corp",
+]
+
+
+@pytest.mark.parametrize("provider", FEDERATED)
+def test_a_federated_trust_without_a_condition_is_refused(dev, provider):
+    """With no Condition on the token (its aud or sub), every identity the provider issues, e.g.
+    any GitHub repository's workflow, may assume the role and reach the data."""
+    trust = {
+        "Sid": "Federated",
+        "Effect": "Allow",
+        "Principal": {"Federated": provider},
+        "Action": ["sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"],
+    }
+    role = inputs_of(dev.one(ROLE), assumeRolePolicy=_policy(trust))
+    assert messages(analyze(role)) == [
+        "assumeRolePolicy statement Federated trusts a federated identity provider with no "
+        "Condition: every identity it issues could assume the role; add a Condition on the "
+        "token's audience or subject"
+    ]
+    scoped = dict(trust, Condition={"StringEquals": {"token.actions.githubusercontent.com:sub": "repo:alex/app:ref:refs/heads/main"}})
+    assert analyze(inputs_of(dev.one(ROLE), assumeRolePolicy=_policy(scoped))) == []
+
+
+UNREADABLE_DOCUMENTS = [
+    "{not json",
+    "\ufeff" + _policy({"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}),
+    # Python's json keeps the last of a repeated key; nothing says IAM does the same.
+    '{"Statement": [{"Effect": "Allow", "Principal": "*", "Principal": {"Service": "x"}, '
+    '"Action": "*", "Resource": "*", "Resource": "arn:aws:rds:us-east-1:1:cluster:c"}]}',
+]
+
+
+@pytest.mark.parametrize("document", UNREADABLE_DOCUMENTS, ids=["not-json", "bom", "repeated-key"])
+def test_policy_documents_the_pack_cannot_read_unambiguously_are_refused(dev, document):
+    """The pack fails closed, as it does for a CIDR it cannot place: a document it cannot parse,
+    or one whose repeated key could be read two ways, is refused rather than waved through."""
+    identity = inputs_of(dev.one(ROLE_POLICY), policy=document)
+    (found,) = messages(analyze(identity))
+    assert found.startswith("policy is not one JSON document without repeated keys")
+    secret_policy = engine(
+        "aws:secretsmanager/secretPolicy:SecretPolicy", "sp", secretArn="arn:x", policy=document
+    )
+    (found,) = messages(analyze(secret_policy))
+    assert found.startswith("policy is not one JSON document without repeated keys")
+    trust = inputs_of(dev.one(ROLE), assumeRolePolicy=document)
+    (found,) = messages(analyze(trust))
+    assert found.startswith("assumeRolePolicy is not one JSON document without repeated keys")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(document=st.one_of(st.text(max_size=40), json_values.map(json.dumps), json_values))
+def test_any_policy_document_gets_a_verdict_never_a_crash(document):
+    for resource in (
+        engine("aws:iam/rolePolicy:RolePolicy", "p", policy=document),
+        engine("aws:secretsmanager/secretPolicy:SecretPolicy", "sp", policy=document),
+        engine("aws:iam/role:Role", "r", assumeRolePolicy=document, managedPolicyArns=document),
+    ):
+        assert all("\n" not in message for message in messages(analyze(resource)))
+
+
 def test_named_principals_are_allowed(dev):
     assert analyze(inputs_of(dev.one(ROLE))) == []  # trusts lambda.amazonaws.com
     statement = {
@@ -419,6 +532,29 @@ def test_public_instance_is_refused(dev):
     assert messages(analyze(inputs_of(dev.one(INSTANCE), publiclyAccessible=True))) == [
         "publiclyAccessible must not be true: the database would get a public address"
     ]
+
+
+SNAPSHOT_TYPES = [
+    "aws:rds/clusterSnapshot:ClusterSnapshot",
+    "aws:rds/clusterSnapshotCopy:ClusterSnapshotCopy",
+    "aws:rds/snapshot:Snapshot",
+    "aws:rds/snapshotCopy:SnapshotCopy",
+]
+
+
+@pytest.mark.parametrize("type_token", SNAPSHOT_TYPES)
+@pytest.mark.parametrize("shared", [["all"], ["123456789012", "ALL"]])
+def test_a_snapshot_shared_with_everyone_is_refused(type_token, shared):
+    """``sharedAccounts: ["all"]`` makes a snapshot public: anyone can restore the data."""
+    snapshot = engine(type_token, "s", dbClusterIdentifier="c", sharedAccounts=shared)
+    assert messages(analyze(snapshot)) == [
+        "sharedAccounts must not contain all: anyone could restore the snapshot and read the data"
+    ]
+
+
+@pytest.mark.parametrize("type_token", SNAPSHOT_TYPES)
+def test_a_snapshot_shared_with_named_accounts_is_allowed(type_token):
+    assert analyze(engine(type_token, "s", sharedAccounts=["123456789012"])) == []
 
 
 def test_prod_cluster_without_protection_is_refused(prod):

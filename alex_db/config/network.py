@@ -19,6 +19,11 @@ NON_PUBLIC_RANGES = tuple(
     ipaddress.ip_network(cidr)
     for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 )
+# ADDRESS/PREFIX as Go's net.ParseCIDR reads it, which the provider validates with
+# (terraform-provider-aws internal/verify/validate.go, ValidateIPv4CIDRBlock/ValidateIPv6CIDRBlock):
+# a decimal prefix length, no netmask form (10.0.0.0/255.0.0.0) and no IPv6 zone (%eth0), all
+# of which Python's ipaddress would accept.
+_CIDR_SHAPE = re.compile(r"^[0-9A-Fa-f:.]+/[0-9]{1,3}$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
@@ -61,7 +66,7 @@ def reaches_public_addresses(network: ipaddress.IPv4Network | ipaddress.IPv6Netw
 def _cidr(raw: str, item: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     try:
         # EC2 wants ADDRESS/PREFIX with no host bits set; a bare address is refused at deploy.
-        if "/" not in item:
+        if not _CIDR_SHAPE.match(item):
             raise ValueError(item)
         return ipaddress.ip_network(item, strict=True)
     except ValueError:

@@ -45,6 +45,19 @@ def as_config_string(value: object) -> str:
     return json.dumps(value)
 
 
+def is_secure(value: object) -> bool:
+    """Whether a stack-file value is, or contains, a ``secure:`` ciphertext. The CLI counts a list
+    or map holding one anywhere as secret as a whole (pulumi/pulumi
+    ``sdk/go/common/resource/config/object.go``, ``Secure``), as ``set --path --secret`` makes."""
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get("secure"), str):
+            return True
+        return any(is_secure(item) for item in value.values())
+    if isinstance(value, list):
+        return any(is_secure(item) for item in value)
+    return False
+
+
 def existing_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
     """The stacks with a ``Pulumi.<stack>.yaml`` beside ``Pulumi.yaml``."""
     return sorted(
@@ -116,7 +129,7 @@ def load_stack_config(
     for name, value in _yaml_mapping(stack_file).items():
         key = full_key(name)
         origins[key] = f"stack file ({stack_file.name})"
-        if isinstance(value, dict) and "secure" in value:
+        if is_secure(value):
             values[key] = SECRET_MASK
             secret_keys.add(key)
         else:
