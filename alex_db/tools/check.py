@@ -275,3 +275,25 @@ def run_checks(
         query, report.version = check_query(rds_data, target, wait_seconds, sleep, clock, progress)
         report.steps.append(query)
     return report
+
+
+def run_local_checks(
+    session,
+    target: Target,
+    endpoint_url: str,
+    wait_seconds: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    progress: Callable[[str], None],
+) -> Report:
+    """Against ``alex-db local``: only the Data API step. There is no RDS control plane or
+    Secrets Manager behind a local endpoint, so the cluster and secret steps cannot run."""
+    progress(
+        f"… {target.cluster_arn} is served by alex-db local at {endpoint_url}: the cluster and "
+        f"secret steps are skipped (no RDS control plane or Secrets Manager locally)"
+    )
+    report = Report(target)
+    rds_data = session.client("rds-data", region_name=target.region, endpoint_url=endpoint_url)
+    query, report.version = check_query(rds_data, target, wait_seconds, sleep, clock, progress)
+    report.steps.append(query)
+    return report

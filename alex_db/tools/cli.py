@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 
 EXIT_BAD_CONFIG = 2
@@ -127,7 +128,8 @@ def run_check(args: argparse.Namespace) -> int:
     import boto3
 
     from alex_db.tools import targets
-    from alex_db.tools.check import Exit, run_checks
+    from alex_db.tools.check import Exit, run_checks, run_local_checks
+    from alex_db.tools.local import identity as local
 
     try:
         target = targets.resolve(
@@ -142,10 +144,13 @@ def run_check(args: argparse.Namespace) -> int:
     except targets.TargetError as error:
         print(f"✗ {error}", file=sys.stderr)
         return Exit.USAGE
-    report = run_checks(
+    steps = run_checks
+    if target.cluster_arn == local.CLUSTER_ARN:
+        steps = partial(run_local_checks, endpoint_url=_local_endpoint(os.environ, Path.cwd()))
+    report = steps(
         boto3.Session(),
         target,
-        args.wait,
+        wait_seconds=args.wait,
         sleep=time.sleep,
         clock=time.monotonic,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
@@ -158,10 +163,23 @@ def run_check(args: argparse.Namespace) -> int:
     return int(report.exit)
 
 
+def _local_endpoint(environ, cwd: Path) -> str:
+    """Where ``alex-db local`` listens: the endpoint variable it wrote, else its default port."""
+    from alex_db.tools import envfile
+    from alex_db.tools.local.flags import DEFAULT_PORT
+    from alex_db.tools.local.identity import ENDPOINT_VARIABLE
+
+    env_file = cwd / ".env"
+    written = envfile.parse(env_file.read_text()) if env_file.is_file() else {}
+    default = f"http://127.0.0.1:{DEFAULT_PORT}"
+    return environ.get(ENDPOINT_VARIABLE) or written.get(ENDPOINT_VARIABLE) or default
+
+
 def run_env(args: argparse.Namespace) -> int:
     """Write the stack's ARNs and database name into a .env file (or stdout)."""
     from alex_db.tools import envfile, targets
     from alex_db.tools.check import Exit
+    from alex_db.tools.local.identity import ENDPOINT_VARIABLE
 
     try:
         target = targets.resolve(
@@ -183,13 +201,31 @@ def run_env(args: argparse.Namespace) -> int:
         return Exit.OK
     path = Path(args.file)
     before = path.read_text() if path.exists() else ""
-    after = envfile.merge(before, updates)
+    # Real ARNs mean AWS again: drop the endpoint `alex-db local` wrote.
+    after = envfile.remove(envfile.merge(before, updates), [ENDPOINT_VARIABLE])
     if after == before:
         print(f"{path}: already up to date", file=sys.stderr)
         return Exit.OK
     envfile.write_atomically(path, after)
     print(f"{path}: wrote {', '.join(updates)}", file=sys.stderr)
     return Exit.OK
+
+
+def _local_parser(commands: argparse._SubParsersAction) -> None:
+    from alex_db.tools.local.flags import add_arguments
+
+    local = commands.add_parser(
+        "local",
+        help="run PostgreSQL behind an RDS Data API endpoint on 127.0.0.1 and point .env at it",
+    )
+    add_arguments(local)
+
+
+def run_local(args: argparse.Namespace) -> int:
+    """Serve a local Data API until Ctrl-C (``alex_db.tools.local.command``)."""
+    from alex_db.tools.local.command import run
+
+    return run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,10 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     _plan_parser(commands)
     _check_parser(commands)
     _env_parser(commands)
+    _local_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
-    return {"plan": run_plan, "check": run_check, "env": run_env}[args.command](args)
+    commands = {"plan": run_plan, "check": run_check, "env": run_env, "local": run_local}
+    return commands[args.command](args)

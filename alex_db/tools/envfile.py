@@ -11,7 +11,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=(?P<value>.*)$")
@@ -70,3 +70,13 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def remove(text: str, keys: Collection[str]) -> str:
+    """``text`` without the assignments of ``keys``; every other line stays byte for byte."""
+    kept = []
+    for line in text.splitlines(keepends=True):
+        match = _ASSIGNMENT.match(line)
+        if not (match and match.group("key") in keys):
+            kept.append(line)
+    return "".join(kept)
