@@ -4,6 +4,7 @@ loads neither psycopg nor the endpoint."""
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 DEFAULT_PORT = 8432
@@ -12,7 +13,7 @@ DEFAULT_DATA_DIR = ".alex-db/local"
 
 def port_number(text: str) -> int:
     """``--port``: 0-65535 (0 picks a free port)."""
-    if not text.strip().isdigit() or int(text) > 65535:
+    if not re.fullmatch(r"\s*[0-9]{1,5}\s*", text) or int(text) > 65535:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a port; give a whole number 0-65535 (0 picks a free one)"
         )

@@ -56,6 +56,8 @@ class _Parameter:
 def bind(sql: str, parameters: Sequence[Mapping] | None) -> Bound:
     """``sql`` and ``parameters`` as PostgreSQL runs them, or a ``DataApiError`` naming the bad
     parameter."""
+    if parameters is not None and not isinstance(parameters, list | tuple):
+        raise bad_request("parameters must be a list of SqlParameter objects")
     by_name = {}
     for parameter in parameters or ():
         name, decoded = _decode(parameter)
@@ -83,7 +85,7 @@ def _decode(parameter: Mapping) -> tuple[str, _Parameter]:
         )
     ((member, raw),) = value.items()
     hint = parameter.get("typeHint")
-    if hint is not None and hint not in TYPE_HINT_CASTS:
+    if hint is not None and (not isinstance(hint, str) or hint not in TYPE_HINT_CASTS):
         raise bad_request(
             f"parameter {name}: typeHint {hint!r} is not one of {', '.join(TYPE_HINT_CASTS)}"
         )

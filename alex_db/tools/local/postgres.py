@@ -161,9 +161,13 @@ def _private_directory(path: Path, account: pwd.struct_passwd | None) -> None:
 class LocalPostgres:
     """One PostgreSQL server on one data directory; ``start()`` and ``stop()`` bracket its life."""
 
-    def __init__(self, root: Path, bin_dir: Path | None = None) -> None:
+    def __init__(
+        self, root: Path, bin_dir: Path | None = None, settings: dict[str, str] | None = None
+    ) -> None:
+        """``settings`` are extra server settings (``-c name=value``), e.g. for tests."""
         self.data = DataDirectory(root.absolute())
         self.bin_dir = bin_dir
+        self.settings = settings or {}
         self._account: pwd.struct_passwd | None = None
         self._process: subprocess.Popen | None = None
         self._lock: int | None = None
@@ -340,6 +344,7 @@ class LocalPostgres:
                     # Aurora's default; the Data API's timestamps are UTC.
                     "-c",
                     "TimeZone=UTC",
+                    *(f"-c{name}={value}" for name, value in self.settings.items()),
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
