@@ -25,6 +25,7 @@ lint: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_plan.py
+	$(BIN)/python benchmarks/bench_local.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

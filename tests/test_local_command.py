@@ -166,3 +166,65 @@ def test_a_restart_keeps_the_data(local):
         assert result["records"] == [[{"longValue": 1}]]
     finally:
         assert stop(process)[0] == 0
+
+
+# -- refusals before anything starts -------------------------------------------------------------
+
+
+def local_refusal(capsys, data_dir: Path, *flags: str) -> tuple[int, str]:
+    code = main(["local", "--port", "0", "--data-dir", str(data_dir), "--file", "-", *flags])
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing written, not even the variables
+    return code, captured.err.strip()
+
+
+def test_a_data_dir_that_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert local_refusal(capsys, tmp_path / "file") == (
+        2, f"✗ --data-dir {tmp_path / 'file'}: exists and is not a directory"
+    )
+
+
+def test_a_data_dir_too_long_for_a_unix_socket_is_refused(tmp_path, capsys):
+    code, err = local_refusal(capsys, tmp_path / ("d" * 120))
+    assert code == 2
+    assert "too long for the server's Unix socket" in err and "\n" not in err
+
+
+def test_a_half_made_cluster_is_refused_not_overwritten(capsys):
+    tmp_path = Path(tempfile.mkdtemp(prefix="alexdb-half-"))
+    os.chmod(tmp_path, 0o755)  # the postgres user must reach it when we are root
+    (tmp_path / "data" / "pgdata").mkdir(parents=True)
+    (tmp_path / "data" / "pgdata" / "keep.me").write_text("user file")
+    code, err = local_refusal(capsys, tmp_path / "data")
+    assert code == 2
+    assert "is not empty but holds no PostgreSQL cluster" in err
+    assert (tmp_path / "data" / "pgdata" / "keep.me").read_text() == "user file"
+    subprocess.run(["rm", "-rf", str(tmp_path)], check=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the server to the postgres user")
+def test_as_root_a_data_dir_the_postgres_user_cannot_enter_is_refused(tmp_path, capsys):
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    code, err = local_refusal(capsys, private / "data")
+    assert code == 2
+    assert "PostgreSQL runs as user 'postgres'" in err and "cannot enter" in err
+
+
+def test_a_busy_port_is_refused(tmp_path, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["local", "--port", str(port), "--data-dir", str(tmp_path / "d")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith(f"✗ --port {port}: cannot listen on 127.0.0.1")
+    assert not (tmp_path / "d").exists()
+
+
+def test_the_readme_shows_the_example_that_runs():
+    readme = (ROOT / "README.md").read_text()
+    script = (ROOT / "examples" / "lambda_style.py").read_text()
+    assert f"```python\n{script}```\n" in readme

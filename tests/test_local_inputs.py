@@ -143,3 +143,22 @@ def test_any_string_value_round_trips_or_fails_as_one_database_error(served, tex
         assert error.response["Error"]["Code"] == "DatabaseErrorException"
     else:
         assert result["records"] == [[{"stringValue": text}]]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["AWS_ENDPOINT_URL_RDS_DATA=http://x", "export AWS_ENDPOINT_URL_RDS_DATA=1",
+                         "# AWS_ENDPOINT_URL_RDS_DATA=kept", "OTHER=1", "", "  spaced = v  "])
+        | st.text(alphabet=st.characters(blacklist_characters="\r\n"), max_size=30),
+        max_size=8,
+    ),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_removing_the_endpoint_keeps_every_other_line_byte_for_byte(lines, ending):
+    from alex_db.tools import envfile
+
+    text = "".join(line + ending for line in lines)
+    kept = envfile.remove(text, ["AWS_ENDPOINT_URL_RDS_DATA"])
+    assert "AWS_ENDPOINT_URL_RDS_DATA" not in envfile.parse(kept)
+    expected = [line + ending for line in lines if "AWS_ENDPOINT_URL_RDS_DATA" not in envfile.parse(line)]
+    assert kept == "".join(expected)
