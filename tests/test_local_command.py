@@ -228,3 +228,15 @@ def test_the_readme_shows_the_example_that_runs():
     readme = (ROOT / "README.md").read_text()
     script = (ROOT / "examples" / "lambda_style.py").read_text()
     assert f"```python\n{script}```\n" in readme
+
+
+def test_an_unreadable_env_file_is_refused_before_anything_starts(tmp_path, capsys):
+    (tmp_path / ".env").write_bytes(b"KEY=\xff\xfe\n")
+    code = main(["local", "--port", "0", "--data-dir", str(tmp_path / "d"),
+                 "--file", str(tmp_path / ".env")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith(f"✗ --file {tmp_path / '.env'}: cannot read it (")
+    assert "\n" not in err
+    assert not (tmp_path / "d").exists()
+    assert (tmp_path / ".env").read_bytes() == b"KEY=\xff\xfe\n"

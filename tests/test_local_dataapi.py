@@ -141,7 +141,7 @@ def test_a_parameter_missing_from_the_call_is_a_database_error_naming_it(rds):
 def test_an_unknown_type_hint_is_refused_with_the_allowed_ones(rds):
     code, message = error_of(lambda: run(rds, "SELECT :v", p("v", "MONEY", stringValue="1")))
     assert code == "BadRequestException"
-    assert "parameter v: typeHint 'MONEY' is not one of DATE, TIME, TIMESTAMP, DECIMAL, JSON, UUID" in message
+    assert "parameter 'v': typeHint 'MONEY' is not one of DATE, TIME, TIMESTAMP, DECIMAL, JSON, UUID" in message
 
 
 # -- results out -------------------------------------------------------------------------------

@@ -162,3 +162,38 @@ def test_removing_the_endpoint_keeps_every_other_line_byte_for_byte(lines, endin
     assert "AWS_ENDPOINT_URL_RDS_DATA" not in envfile.parse(kept)
     expected = [line + ending for line in lines if "AWS_ENDPOINT_URL_RDS_DATA" not in envfile.parse(line)]
     assert kept == "".join(expected)
+
+
+@pytest.fixture(scope="module")
+def open_folder():
+    import os
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="alexdb-names-"))
+    os.chmod(folder, 0o755)
+    yield folder
+    subprocess.run(["rm", "-rf", str(folder)], check=True)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(blacklist_characters="/\x00"), min_size=1, max_size=120)
+        | st.sampled_from(["..", ".", "file", "file/below"]),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_any_data_dir_is_prepared_or_refused_in_one_line(open_folder, parts):
+    from alex_db.tools.local.postgres import LocalPostgres, LocalPostgresError
+
+    (open_folder / "file").write_text("")
+    try:
+        LocalPostgres(open_folder.joinpath(*parts)).prepare_data_dir()
+    except LocalPostgresError as error:
+        assert error.usage and "\n" not in str(error)
+        assert str(error).startswith("--data-dir ")
+    else:
+        assert open_folder.joinpath(*parts).is_dir()

@@ -38,23 +38,33 @@ def env_updates(endpoint_url: str) -> dict[str, str]:
     ) | {identity.ENDPOINT_VARIABLE: endpoint_url}
 
 
-def write_env(location: str, updates: dict[str, str]) -> str:
-    """Merge ``updates`` into the file (``env``'s rules), or print them for ``-``; returns what
-    it did."""
+def read_env(location: str) -> str:
+    """The current text of the ``.env`` to update ("" for ``-`` or a file not there yet)."""
+    path = Path(location)
+    return "" if location == "-" or not path.exists() else path.read_text()
+
+
+def write_env(location: str, before: str, updates: dict[str, str]) -> str:
+    """Merge ``updates`` into ``before`` (``env``'s rules) and write it, or print the variables
+    for ``-``; returns what it did."""
     if location == "-":
         print(envfile.merge("", updates), end="", flush=True)
         return "printed the variables"
-    path = Path(location)
-    before = path.read_text() if path.exists() else ""
     after = envfile.merge(before, updates)
     if after == before:
-        return f"{path} already up to date"
-    envfile.write_atomically(path, after)
-    return f"wrote {', '.join(updates)} to {path}"
+        return f"{location} already up to date"
+    envfile.write_atomically(Path(location), after)
+    return f"wrote {', '.join(updates)} to {location}"
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C (or SIGTERM); returns the exit code."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        before = read_env(args.file)
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"✗ --file {args.file}: cannot read it ({_reason(error)})", file=sys.stderr)
+        return EXIT_USAGE
     postgres = LocalPostgres(args.data_dir)
     api = DataApi(
         postgres.conninfo, identity.CLUSTER_ARN, identity.SECRET_ARN, pause_after=args.pause_after
@@ -62,18 +72,24 @@ def run(args: argparse.Namespace) -> int:
     try:
         endpoint = DataApiEndpoint(api, args.port)
     except OSError as error:
-        print(f"✗ --port {args.port}: cannot listen on 127.0.0.1 ({error.strerror}); "
-              f"choose another with --port", file=sys.stderr)
+        print(
+            f"✗ --port {args.port}: cannot listen on 127.0.0.1 ({_reason(error)}); "
+            f"choose another with --port",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     try:
-        return _serve(postgres, api, endpoint, args)
+        return _serve(postgres, endpoint, args, before)
+    except KeyboardInterrupt:
+        print("alex-db local: interrupted while starting; stopped", file=sys.stderr)
+        return EXIT_OK
     finally:
         endpoint.server_close()
         api.close()
         postgres.stop()
 
 
-def _serve(postgres: LocalPostgres, api: DataApi, endpoint: DataApiEndpoint, args) -> int:
+def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args, before: str) -> int:
     try:
         created = postgres.start()
     except DataDirectoryInUseError as error:
@@ -83,9 +99,9 @@ def _serve(postgres: LocalPostgres, api: DataApi, endpoint: DataApiEndpoint, arg
         print(f"✗ {error}", file=sys.stderr)
         return EXIT_USAGE if error.usage else EXIT_POSTGRES
     try:
-        wrote = write_env(args.file, env_updates(endpoint.url))
+        wrote = write_env(args.file, before, env_updates(endpoint.url))
     except OSError as error:
-        print(f"✗ --file {args.file}: cannot write it ({error.strerror})", file=sys.stderr)
+        print(f"✗ --file {args.file}: cannot write it ({_reason(error)})", file=sys.stderr)
         return EXIT_USAGE
     pause = f"; auto-pause after {args.pause_after:g} s idle" if args.pause_after else ""
     print(
@@ -95,11 +111,14 @@ def _serve(postgres: LocalPostgres, api: DataApi, endpoint: DataApiEndpoint, arg
         file=sys.stderr,
         flush=True,
     )
-    signal.signal(signal.SIGTERM, _interrupt)
     with contextlib.suppress(KeyboardInterrupt):
         endpoint.serve_forever()
     print("alex-db local: stopping", file=sys.stderr, flush=True)
     return EXIT_OK
+
+
+def _reason(error: Exception) -> str:
+    return getattr(error, "strerror", None) or " ".join(str(error).split())
 
 
 def _interrupt(signum, frame) -> None:

@@ -37,6 +37,7 @@ FIELD_CASTS = {
     "blobValue": "bytea",
 }
 LONG_RANGE = range(-(2**63), 2**63)
+MEMBERS = ", ".join([*FIELD_CASTS, "isNull", "arrayValue"])
 
 
 @dataclass(frozen=True)
@@ -78,33 +79,30 @@ def _decode(parameter: Mapping) -> tuple[str, _Parameter]:
     name = parameter.get("name")
     if not isinstance(name, str) or not name:
         raise bad_request("each parameter needs a name (the :name in the SQL, without the colon)")
+    label = _describe(name)
     value = parameter.get("value")
     if not isinstance(value, Mapping) or len(value) != 1:
-        raise bad_request(
-            f"parameter {name}: value must set exactly one of {', '.join(_members())}"
-        )
+        raise bad_request(f"parameter {label}: value must set exactly one of {MEMBERS}")
     ((member, raw),) = value.items()
     hint = parameter.get("typeHint")
     if hint is not None and (not isinstance(hint, str) or hint not in TYPE_HINT_CASTS):
         raise bad_request(
-            f"parameter {name}: typeHint {hint!r} is not one of {', '.join(TYPE_HINT_CASTS)}"
+            f"parameter {label}: typeHint {hint!r} is not one of {', '.join(TYPE_HINT_CASTS)}"
         )
     if member == "isNull":
         if raw is not True:
-            raise bad_request(f"parameter {name}: isNull must be true when given")
+            raise bad_request(f"parameter {label}: isNull must be true when given")
         return name, _Parameter(None, "")
     if member == "arrayValue":
-        raise bad_request(f"parameter {name}: Array parameters are not supported.")
+        raise bad_request(f"parameter {label}: Array parameters are not supported.")
     if member not in FIELD_CASTS:
-        raise bad_request(
-            f"parameter {name}: unknown value member {member!r}; use one of {', '.join(_members())}"
-        )
-    decoded = _decode_member(name, member, raw)
+        raise bad_request(f"parameter {label}: unknown member {member!r}; use one of {MEMBERS}")
+    decoded = _decode_member(label, member, raw)
     cast = TYPE_HINT_CASTS[hint] if hint and member == "stringValue" else FIELD_CASTS[member]
     return name, _Parameter(decoded, f"::{cast}")
 
 
-def _decode_member(name: str, member: str, raw: object) -> object:
+def _decode_member(label: str, member: str, raw: object) -> object:
     if member == "stringValue" and isinstance(raw, str):
         return raw
     if member == "booleanValue" and isinstance(raw, bool):
@@ -118,13 +116,9 @@ def _decode_member(name: str, member: str, raw: object) -> object:
             return base64.b64decode(raw, validate=True)
         except binascii.Error:
             pass
-    raise bad_request(f"parameter {name}: {member} {_describe(raw)} is not a valid {member}")
+    raise bad_request(f"parameter {label}: {member} {_describe(raw)} is not a valid {member}")
 
 
 def _describe(raw: object) -> str:
     text = repr(raw)
     return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _members() -> list[str]:
-    return [*FIELD_CASTS, "isNull", "arrayValue"]

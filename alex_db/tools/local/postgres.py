@@ -127,10 +127,11 @@ def _unprivileged_account() -> pwd.struct_passwd | None:
         ) from None
 
 
-def _check_searchable(directory: Path, account: pwd.struct_passwd) -> None:
-    """The server's user must be able to enter ``directory`` and each of its parents."""
+def _check_searchable(directory: Path, start: Path, account: pwd.struct_passwd) -> None:
+    """The server's user must be able to enter ``start`` (``directory`` or the nearest folder of
+    it that exists) and each of its parents."""
     groups = {account.pw_gid, *os.getgrouplist(account.pw_name, account.pw_gid)}
-    for folder in [directory, *directory.parents]:
+    for folder in [start, *start.parents]:
         info = folder.stat()
         if info.st_uid == account.pw_uid:
             allowed = info.st_mode & stat.S_IXUSR
@@ -194,8 +195,7 @@ class LocalPostgres:
         """Take the data directory, create the cluster on first use, start the server and wait
         until database ``alex`` answers. Returns True when the cluster was created now."""
         self.bin_dir = self.bin_dir or find_bin_dir()
-        self._account = _unprivileged_account()
-        self._prepare_root()
+        self.prepare_data_dir()
         self._take_lock()
         try:
             created = self._initialise_once()
@@ -222,16 +222,10 @@ class LocalPostgres:
             os.close(self._lock)
             self._lock = None
 
-    def _prepare_root(self) -> None:
+    def prepare_data_dir(self) -> None:
+        """Create the data directory if needed and prove it usable, before anything starts."""
+        self._account = _unprivileged_account()
         root = self.data.root
-        if root.exists() and not root.is_dir():
-            raise LocalPostgresError(f"--data-dir {root}: exists and is not a directory", True)
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise LocalPostgresError(
-                f"--data-dir {root}: cannot create it ({error.strerror})", usage=True
-            ) from None
         socket_path = self.data.sockets / f".s.PGSQL.{SOCKET_PORT}"
         if len(str(socket_path)) > MAX_SOCKET_PATH:
             raise LocalPostgresError(
@@ -240,8 +234,19 @@ class LocalPostgres:
                 f"shorter path",
                 usage=True,
             )
-        if self._account is not None:
-            _check_searchable(root, self._account)
+        try:
+            if root.exists() and not root.is_dir():
+                raise LocalPostgresError(f"--data-dir {root}: exists and is not a directory", True)
+            if self._account is not None:
+                existing = next(folder for folder in [root, *root.parents] if folder.exists())
+                _check_searchable(root, existing, self._account)
+            root.mkdir(parents=True, exist_ok=True)
+            if self._account is not None:  # a umask may have made the new folders private
+                _check_searchable(root, root, self._account)
+        except OSError as error:
+            raise LocalPostgresError(
+                f"--data-dir {root}: cannot use it ({error.strerror or error})", usage=True
+            ) from None
 
     def _take_lock(self) -> None:
         handle = os.open(self.data.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
