@@ -67,8 +67,7 @@ def local_postgres():
         pytest.skip(f"no PostgreSQL server on this machine ({error}); .ci/run installs one")
     root = Path(tempfile.mkdtemp(prefix="alexdb-"))
     os.chmod(root, 0o755)
-    # A throw-away cluster: no fsync, so stopping it does not wait for a synced checkpoint.
-    postgres = LocalPostgres(root / "data", bin_dir, {"fsync": "off"})
+    postgres = LocalPostgres(root / "data", bin_dir, durable=False)
     postgres.start()
     yield postgres
     postgres.stop()

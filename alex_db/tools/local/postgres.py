@@ -162,13 +162,12 @@ def _private_directory(path: Path, account: pwd.struct_passwd | None) -> None:
 class LocalPostgres:
     """One PostgreSQL server on one data directory; ``start()`` and ``stop()`` bracket its life."""
 
-    def __init__(
-        self, root: Path, bin_dir: Path | None = None, settings: dict[str, str] | None = None
-    ) -> None:
-        """``settings`` are extra server settings (``-c name=value``), e.g. for tests."""
+    def __init__(self, root: Path, bin_dir: Path | None = None, durable: bool = True) -> None:
+        """``durable=False`` makes a throw-away cluster (tests): no fsync at creation or later,
+        so it starts and stops faster and may not survive a machine crash."""
         self.data = DataDirectory(root.absolute())
         self.bin_dir = bin_dir
-        self.settings = settings or {}
+        self.durable = durable
         self._account: pwd.struct_passwd | None = None
         self._process: subprocess.Popen | None = None
         self._lock: int | None = None
@@ -294,6 +293,7 @@ class LocalPostgres:
                     "--auth=scram-sha-256",
                     "--encoding=UTF8",
                     "--no-locale",
+                    *([] if self.durable else ["--no-sync"]),
                 ]
             )
         finally:
@@ -349,7 +349,7 @@ class LocalPostgres:
                     # Aurora's default; the Data API's timestamps are UTC.
                     "-c",
                     "TimeZone=UTC",
-                    *(f"-c{name}={value}" for name, value in self.settings.items()),
+                    *([] if self.durable else ["-c", "fsync=off"]),
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
