@@ -235,6 +235,22 @@ def test_column_metadata_describes_table_columns_like_the_jdbc_driver(rds):
     assert by_name["two"]["nullable"] == 2
     assert by_name["two"]["tableName"] == ""
     assert [column["label"] for column in result["columnMetadata"]] == ["id", "price", "label", "two"]
+    assert by_name["price"]["isCaseSensitive"] is False
+
+
+def test_metadata_types_follow_pgjdbc_for_enums_uuids_and_arrays(rds):
+    mood = table("mood")
+    run(rds, f"CREATE TYPE {mood} AS ENUM ('calm', 'busy')")
+    result = run(
+        rds,
+        f"SELECT 'calm'::{mood} AS m, gen_random_uuid() AS u, ARRAY[1.5]::float8[] AS a",
+        includeResultMetadata=True,
+    )
+    m, u, a = result["columnMetadata"]
+    assert (m["type"], m["typeName"]) == (12, mood)
+    assert (u["type"], u["typeName"], u["isCaseSensitive"]) == (1111, "uuid", True)
+    assert (a["type"], a["typeName"], a["arrayBaseColumnType"]) == (2003, "_float8", 8)
+    assert result["records"][0][0] == {"stringValue": "calm"}
 
 
 def test_updates_count_rows_and_returning_gives_records(rds):

@@ -1,12 +1,14 @@
 """``columnMetadata`` (``includeResultMetadata``): the Data API's ``ColumnMetadata`` per column.
 
 Aurora's Data API runs PostgreSQL through the PostgreSQL JDBC driver, and its metadata is that
-driver's ``ResultSetMetaData``: ``type`` is a ``java.sql.Types`` code chosen by type name
-(pgjdbc ``org/postgresql/jdbc/TypeInfoCache.java``, the ``types`` table), ``typeName`` is the
+driver's ``ResultSetMetaData`` (pgjdbc ``org/postgresql/jdbc/TypeInfoCache.java`` and
+``PgResultSetMetaData.java``): ``type`` is a ``java.sql.Types`` code chosen by type name (the
+``types`` table; an enum is ``VARCHAR``, other unknown types ``OTHER``), ``typeName`` is the
 PostgreSQL type name (``serial``/``bigserial`` for an integer column fed by a sequence),
-``nullable`` is JDBC's 0 (no nulls), 1 (nullable) or 2 (unknown: not a table column), precision
-and scale come from the type modifier. The table and nullability come from the catalog, asked only
-when metadata is requested.
+``isCaseSensitive`` is false for numbers, booleans and date/time types only, ``nullable`` is
+JDBC's 0 (no nulls), 1 (nullable) or 2 (unknown: not a table column), precision and scale come
+from the type modifier. The table and nullability come from the catalog, asked only when metadata
+is requested.
 """
 
 from __future__ import annotations
@@ -58,7 +60,13 @@ FIXED_PRECISION = {
     "timestamptz": 35,
 }
 UNBOUNDED = 2147483647
-SEQUENCE_NAMES = {"int4": "serial", "int8": "bigserial", "int2": "smallserial"}
+SEQUENCE_NAMES = {"int4": "serial", "int8": "bigserial"}
+# TypeInfoCache.isCaseSensitive: false for these, true for every other type.
+CASE_INSENSITIVE = frozenset(
+    {"oid", "int2", "int4", "int8", "float4", "float8", "numeric", "bool", "bit", "varbit",
+     "date", "time", "timetz", "timestamp", "timestamptz", "interval"}
+)
+ENUM_CATEGORY = "E"
 
 TYPES_SQL = "SELECT oid::int8, typname, typcategory FROM pg_type WHERE oid = ANY($1::oid[])"
 COLUMNS_SQL = """
@@ -113,14 +121,14 @@ def _describe(name, column: Column, type_facts, table_column, modifier: int) -> 
     return {
         "name": name,
         "label": name,
-        "type": ARRAY if column.element_name else JDBC_TYPES.get(type_name, OTHER),
+        "type": ARRAY if column.element_name else _jdbc_type(type_name, category),
         "typeName": SEQUENCE_NAMES.get(type_name, type_name) if sequence else type_name,
         "schemaName": schema,
         "tableName": table,
         "isAutoIncrement": bool(sequence),
         "isSigned": base in SIGNED_TYPES,
         "isCurrency": base == "money",
-        "isCaseSensitive": category == "S",
+        "isCaseSensitive": base not in CASE_INSENSITIVE,
         "nullable": 2 if not_null is None else (0 if not_null else 1),
         "precision": precision,
         "scale": scale,
@@ -128,6 +136,11 @@ def _describe(name, column: Column, type_facts, table_column, modifier: int) -> 
         if column.element_name
         else 0,
     }
+
+
+def _jdbc_type(type_name: str, category: str) -> int:
+    """pgjdbc's code for a scalar type: its table, VARCHAR for an enum, else OTHER."""
+    return JDBC_TYPES.get(type_name, VARCHAR if category == ENUM_CATEGORY else OTHER)
 
 
 def _precision_and_scale(type_name: str, modifier: int) -> tuple[int, int]:
