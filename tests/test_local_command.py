@@ -124,8 +124,10 @@ def test_check_runs_only_the_data_api_step_against_it(local, monkeypatch, capsys
     monkeypatch.chdir(local.project)
     for variable in ("AURORA_CLUSTER_ARN", "AURORA_SECRET_ARN", "AWS_ENDPOINT_URL_RDS_DATA"):
         monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)  # no AWS credentials needed locally
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(local.root / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(local.root / "no-config"))
     code = main(["check"])
     out, err = capsys.readouterr()
     assert code == 0, out + err

@@ -72,7 +72,7 @@ def test_check_waits_out_the_resume_against_the_local_endpoint(paused_setup):
     clock.advance(PAUSE_AFTER + 1)
     lines = []
     report = run_local_checks(
-        boto3.Session(aws_access_key_id="local", aws_secret_access_key="local"),
+        boto3.Session(),
         Target(CLUSTER_ARN, SECRET_ARN, "alex", "us-east-1"),
         url,
         wait_seconds=60,

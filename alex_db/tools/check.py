@@ -293,7 +293,15 @@ def run_local_checks(
         f"secret steps are skipped (no RDS control plane or Secrets Manager locally)"
     )
     report = Report(target)
-    rds_data = session.client("rds-data", region_name=target.region, endpoint_url=endpoint_url)
+    # The local endpoint checks no signature, but botocore will not send an unsigned call: any
+    # credentials do, so a machine without AWS credentials can still check it.
+    rds_data = session.client(
+        "rds-data",
+        region_name=target.region,
+        endpoint_url=endpoint_url,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     query, report.version = check_query(rds_data, target, wait_seconds, sleep, clock, progress)
     report.steps.append(query)
     return report
