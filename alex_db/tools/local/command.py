@@ -22,6 +22,7 @@ from alex_db.tools.local.postgres import (
     DataDirectoryInUseError,
     LocalPostgres,
     LocalPostgresError,
+    shown,
 )
 from alex_db.tools.local.service import DataApi
 
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         before = read_env(args.file)
     except (OSError, UnicodeDecodeError) as error:
-        print(f"✗ --file {args.file}: cannot read it ({_reason(error)})", file=sys.stderr)
+        print(f"✗ --file {shown(args.file)}: cannot read it ({_reason(error)})", file=sys.stderr)
         return EXIT_USAGE
     postgres = LocalPostgres(args.data_dir)
     api = DataApi(
@@ -101,7 +102,7 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args, before: str
     try:
         wrote = write_env(args.file, before, env_updates(endpoint.url))
     except OSError as error:
-        print(f"✗ --file {args.file}: cannot write it ({_reason(error)})", file=sys.stderr)
+        print(f"✗ --file {shown(args.file)}: cannot write it ({_reason(error)})", file=sys.stderr)
         return EXIT_USAGE
     pause = f"; auto-pause after {args.pause_after:g} s idle" if args.pause_after else ""
     print(

@@ -9,6 +9,7 @@ is the same ``$n``. Everything else is copied byte for byte.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -23,7 +24,7 @@ class Rewritten:
     names: tuple[str, ...]
 
 
-def rewrite(sql: str, cast_for=lambda name: "") -> Rewritten:
+def rewrite(sql: str, cast_for: Callable[[str], str] = lambda name: "") -> Rewritten:
     """``sql`` with each ``:name`` replaced by ``$n`` followed by ``cast_for(name)``."""
     names: list[str] = []
     out: list[str] = []

@@ -92,6 +92,13 @@ class DataDirectory:
         return self.root / "postgres.log"
 
 
+def shown(path: Path | str) -> str:
+    """A path as messages show it: as is, or quoted when it holds a newline or another
+    unprintable character, so a message stays one line."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
+
+
 def find_bin_dir(path_lookup=shutil.which) -> Path:
     """The directory holding ``initdb`` and ``postgres``: PATH first, then the newest versioned
     directory a distribution installed (Debian keeps them off PATH)."""
@@ -141,9 +148,10 @@ def _check_searchable(directory: Path, start: Path, account: pwd.struct_passwd) 
             allowed = info.st_mode & stat.S_IXOTH
         if not allowed:
             raise LocalPostgresError(
-                f"--data-dir {directory}: PostgreSQL runs as user '{account.pw_name}' (it refuses "
-                f"root), which cannot enter {folder} (mode {stat.S_IMODE(info.st_mode):o}); choose "
-                f"a data directory it can reach, e.g. under /tmp, or run as a normal user",
+                f"--data-dir {shown(directory)}: PostgreSQL runs as user '{account.pw_name}' "
+                f"(it refuses root), which cannot enter {shown(folder)} "
+                f"(mode {stat.S_IMODE(info.st_mode):o}); choose a data directory it can reach, "
+                f"e.g. under /tmp, or run as a normal user",
                 usage=True,
             )
 
@@ -228,23 +236,26 @@ class LocalPostgres:
         socket_path = self.data.sockets / f".s.PGSQL.{SOCKET_PORT}"
         if len(str(socket_path)) > MAX_SOCKET_PATH:
             raise LocalPostgresError(
-                f"--data-dir {root}: too long for the server's Unix socket ({socket_path} is "
-                f"{len(str(socket_path))} characters, at most {MAX_SOCKET_PATH}); choose a "
-                f"shorter path",
+                f"--data-dir {shown(root)}: too long for the server's Unix socket "
+                f"({shown(socket_path)} is {len(str(socket_path))} characters, at most "
+                f"{MAX_SOCKET_PATH}); choose a shorter path",
                 usage=True,
             )
         try:
-            if root.exists() and not root.is_dir():
-                raise LocalPostgresError(f"--data-dir {root}: exists and is not a directory", True)
+            existing = next(folder for folder in [root, *root.parents] if folder.exists())
+            if not existing.is_dir():
+                what = "exists" if existing == root else f"{shown(existing)} exists"
+                raise LocalPostgresError(
+                    f"--data-dir {shown(root)}: {what} and is not a directory", usage=True
+                )
             if self._account is not None:
-                existing = next(folder for folder in [root, *root.parents] if folder.exists())
                 _check_searchable(root, existing, self._account)
             root.mkdir(parents=True, exist_ok=True)
             if self._account is not None:  # a umask may have made the new folders private
                 _check_searchable(root, root, self._account)
         except OSError as error:
             raise LocalPostgresError(
-                f"--data-dir {root}: cannot use it ({error.strerror or error})", usage=True
+                f"--data-dir {shown(root)}: cannot use it ({error.strerror or error})", usage=True
             ) from None
 
     def _take_lock(self) -> None:
@@ -255,8 +266,8 @@ class LocalPostgres:
             holder = os.read(handle, 32).decode(errors="replace").strip() or "unknown"
             os.close(handle)
             raise DataDirectoryInUseError(
-                f"--data-dir {self.data.root}: another alex-db local (pid {holder}) is already "
-                f"running on it; stop that one (Ctrl-C) or choose another --data-dir"
+                f"--data-dir {shown(self.data.root)}: another alex-db local (pid {holder}) is "
+                f"already running on it; stop that one (Ctrl-C) or choose another --data-dir"
             ) from None
         os.ftruncate(handle, 0)
         os.write(handle, str(os.getpid()).encode())
@@ -269,8 +280,8 @@ class LocalPostgres:
             return False
         if cluster.exists() and any(cluster.iterdir()):
             raise LocalPostgresError(
-                f"--data-dir {self.data.root}: {cluster} is not empty but holds no PostgreSQL "
-                f"cluster (an interrupted first start?); remove {cluster} and start again",
+                f"--data-dir {shown(self.data.root)}: {shown(cluster)} is not empty but holds no "
+                f"PostgreSQL cluster (an interrupted first start?); remove it and start again",
                 usage=True,
             )
         self._write_password_once()

@@ -121,17 +121,14 @@ def plain_row(labels: list[str], row: tuple, columns: list[Column], options: Opt
 
 
 def plain(value: object, column: Column, options: Options) -> object:
-    """One value in ``formattedRecords`` (JSON): the same mapping, without the ``Field`` box."""
-    if value is None or isinstance(value, bool | int | float):
-        return str(value) if options.long_as_string and type(value) is int else value
-    if isinstance(value, list):
-        return next(iter(_array(value, column).values()))
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    text = _text(str(value), column.element_name or column.type_name)
-    if column.type_name == "numeric" and options.decimal_as_number:
-        return next(iter(_decimal_as_number(text).values()))
-    return text
+    """One value in ``formattedRecords`` (JSON): the ``Field`` mapping without its box (NULL is
+    ``null``, an array a list, bytes their base64 text)."""
+    ((member, boxed),) = field(value, column, options).items()
+    if member == "isNull":
+        return None
+    if member == "arrayValue":
+        return next(iter(boxed.values()))
+    return boxed
 
 
 def _text(text: str, type_name: str) -> str:
