@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 from urllib.parse import urlparse
 
 import pytest
@@ -166,7 +167,6 @@ def test_removing_the_endpoint_keeps_every_other_line_byte_for_byte(lines, endin
 
 @pytest.fixture(scope="module")
 def open_folder():
-    import os
     import subprocess
     import tempfile
     from pathlib import Path
@@ -177,10 +177,18 @@ def open_folder():
     subprocess.run(["rm", "-rf", str(folder)], check=True)
 
 
+# What argv can hold: any bytes but "/" (a separator) and NUL, decoded as Python decodes argv.
+NAME_BYTES = st.binary(min_size=1, max_size=120).map(
+    lambda raw: os.fsdecode(raw.replace(b"/", b"_").replace(b"\x00", b"_"))
+)
+
+
 @settings(max_examples=80, deadline=None)
 @given(
     st.lists(
-        st.text(alphabet=st.characters(blacklist_characters="/\x00"), min_size=1, max_size=120)
+        NAME_BYTES
+        | st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"),
+                  min_size=1, max_size=120)
         | st.sampled_from(["..", ".", "file", "file/below"]),
         min_size=1,
         max_size=3,

@@ -13,7 +13,7 @@ DEFAULT_DATA_DIR = ".alex-db/local"
 
 def port_number(text: str) -> int:
     """``--port``: 0-65535 (0 picks a free port)."""
-    if not re.fullmatch(r"\s*[0-9]{1,5}\s*", text) or int(text) > 65535:
+    if not re.fullmatch(r"[0-9]{1,5}", text) or int(text) > 65535:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a port; give a whole number 0-65535 (0 picks a free one)"
         )
