@@ -166,7 +166,7 @@ def test_ctrl_c_stops_the_endpoint_and_postgresql(local):
         pass
 
 
-def test_a_restart_keeps_the_data(local):
+def test_a_restart_keeps_the_data_and_a_dying_server_ends_local(local):
     process, line = start(local.project, local.root / "data")
     try:
         assert "(reused)" in line, line
@@ -176,8 +176,15 @@ def test_a_restart_keeps_the_data(local):
             sql="SELECT count(*) FROM holdings",
         )
         assert result["records"] == [[{"longValue": 1}]]
+        postmaster = local.root / "data" / "pgdata" / "postmaster.pid"
+        os.kill(int(postmaster.read_text().split()[0]), signal.SIGKILL)
+        _, err = process.communicate(timeout=60)
     finally:
-        assert stop(process)[0] == 0
+        if process.poll() is None:
+            stop(process)
+    assert process.returncode == 1
+    assert err.strip().startswith("✗ PostgreSQL stopped unexpectedly: ")
+    assert "\n" not in err.strip()
 
 
 # -- refusals before anything starts -------------------------------------------------------------

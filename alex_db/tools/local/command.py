@@ -1,17 +1,18 @@
 """``python -m alex_db local``: start PostgreSQL and the Data API endpoint, write ``.env``, serve
 until Ctrl-C, then stop both.
 
-Exit codes: 0 stopped cleanly; 1 PostgreSQL could not be set up or started (the message quotes its
-log); 2 a bad flag or an unusable data directory or port; 3 another ``alex-db local`` already runs
-on the data directory.
+Exit codes: 0 stopped cleanly; 1 PostgreSQL could not be set up or started, or stopped on its
+own (the message quotes its log); 2 a bad flag or an unusable data directory or port; 3 another
+``alex-db local`` already runs on the data directory.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 from alex_db.tools import envfile
@@ -27,6 +28,8 @@ from alex_db.tools.local.postgres import (
 from alex_db.tools.local.service import DataApi
 
 EXIT_OK, EXIT_POSTGRES, EXIT_USAGE, EXIT_IN_USE = 0, 1, 2, 3
+# How often the main thread looks whether PostgreSQL is still up (Ctrl-C interrupts the wait).
+WATCH_SECONDS = 0.5
 # The three variables the deployed stack's `env` writes, plus the endpoint that points boto3 here.
 DATABASE_VARIABLE = "AURORA_DATABASE"
 ENV_VARIABLES = ("AURORA_CLUSTER_ARN", "AURORA_SECRET_ARN", DATABASE_VARIABLE)
@@ -112,10 +115,22 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args, before: str
         file=sys.stderr,
         flush=True,
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        endpoint.serve_forever()
-    print("alex-db local: stopping", file=sys.stderr, flush=True)
-    return EXIT_OK
+    serving = threading.Thread(target=endpoint.serve_forever, args=(0.1,), daemon=True)
+    serving.start()
+    try:
+        while postgres.running():
+            time.sleep(WATCH_SECONDS)
+    except KeyboardInterrupt:
+        print("alex-db local: stopping", file=sys.stderr, flush=True)
+        return EXIT_OK
+    finally:
+        endpoint.shutdown()
+    print(
+        f"✗ PostgreSQL stopped unexpectedly: {postgres.last_log_line()} "
+        f"(log: {shown(postgres.data.log_file)})",
+        file=sys.stderr,
+    )
+    return EXIT_POSTGRES
 
 
 def _reason(error: Exception) -> str:

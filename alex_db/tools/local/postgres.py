@@ -214,6 +214,10 @@ class LocalPostgres:
             raise
         return created
 
+    def running(self) -> bool:
+        """Whether the server we started is still up."""
+        return self._process is not None and self._process.poll() is None
+
     def stop(self) -> None:
         """Fast shutdown (SIGINT: roll back open transactions, then exit), then release the data
         directory. Safe to call twice."""
@@ -377,7 +381,7 @@ class LocalPostgres:
         while True:
             if self._process.poll() is not None:
                 raise LocalPostgresError(
-                    f"PostgreSQL exited at start: {self._last_log_line()} "
+                    f"PostgreSQL exited at start: {self.last_log_line()} "
                     f"(log: {self.data.log_file})"
                 )
             try:
@@ -391,7 +395,8 @@ class LocalPostgres:
                     ) from None
                 time.sleep(0.05)
 
-    def _last_log_line(self) -> str:
+    def last_log_line(self) -> str:
+        """The server log's last line (what it said before it stopped), or "no log"."""
         try:
             lines = self.data.log_file.read_text(errors="replace").strip().splitlines()
         except OSError:
