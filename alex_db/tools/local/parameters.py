@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ FIELD_CASTS = {
     "blobValue": "bytea",
 }
 LONG_RANGE = range(-(2**63), 2**63)
+MAX_DOUBLE = sys.float_info.max
 MEMBERS = ", ".join([*FIELD_CASTS, "isNull", "arrayValue"])
 
 
@@ -109,7 +111,7 @@ def _decode_member(label: str, member: str, raw: object) -> object:
         return raw
     if member == "longValue" and type(raw) is int and raw in LONG_RANGE:
         return raw
-    if member == "doubleValue" and type(raw) in (int, float):
+    if member == "doubleValue" and type(raw) in (int, float) and abs(raw) <= MAX_DOUBLE:
         return float(raw)
     if member == "blobValue" and isinstance(raw, str):
         try:
