@@ -36,6 +36,7 @@ lint: $(DEV)
 
 bench: $(RUNTIME)
 	$(BIN)/python benchmarks/bench_plan.py
+	$(BIN)/python benchmarks/bench_local.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

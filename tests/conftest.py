@@ -46,3 +46,30 @@ def run(stack: str = "dev", **config: str) -> ProgramRun:
 def dev() -> ProgramRun:
     """One run of the program for stack ``dev`` with the repository's dev config."""
     return run("dev")
+
+
+# -- alex-db local: one real PostgreSQL for the whole session -----------------------------------
+
+
+@pytest.fixture(scope="session")
+def local_postgres():
+    """A started LocalPostgres in a fresh data directory every user can enter (the server runs as
+    'postgres' when the tests run as root). Skips only when no server binary exists at all."""
+    import os
+    import subprocess
+    import tempfile
+
+    from alex_db.tools.local.postgres import LocalPostgres, LocalPostgresError, find_bin_dir
+
+    try:
+        bin_dir = find_bin_dir()
+    except LocalPostgresError as error:
+        pytest.skip(f"no PostgreSQL server on this machine ({error}); .ci/run installs one")
+    root = Path(tempfile.mkdtemp(prefix="alexdb-"))
+    os.chmod(root, 0o755)
+    postgres = LocalPostgres(root / "data", bin_dir, durable=False)
+    postgres.start()
+    yield postgres
+    postgres.stop()
+    # Removing a cluster's files takes seconds on overlay filesystems: let `rm` do it unwaited.
+    subprocess.Popen(["rm", "-rf", str(root)])

@@ -84,11 +84,13 @@ PATH_LIKE = re.compile(
 )
 
 
-# Made inside the checkout by the Pulumi CLI when it first runs the policy pack.
-CREATED_LATER = {"policy/venv"}
-# AWS names that look like paths (KMS aliases, AWS-managed keys such as aws/rds), not files; upper-case placeholders (ADDRESS/PREFIX).
+# Made inside the checkout later: by the Pulumi CLI when it first runs the policy pack, and by
+# `alex-db local` (its default data directory).
+CREATED_LATER = {"policy/venv", ".alex-db/", ".alex-db/local"}
+# AWS names that look like paths (KMS aliases, AWS-managed keys such as aws/rds), not files;
+# paths under an upper-case placeholder (ADDRESS/PREFIX, DATA_DIR/password).
 AWS_NAME_PREFIXES = ("alias/", "aws/")
-PLACEHOLDER = re.compile(r"[A-Z_/]+")
+PLACEHOLDER = re.compile(r"[A-Z_]+(/.*)?")
 
 
 def test_the_readme_names_no_file_outside_this_repository():

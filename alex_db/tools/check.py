@@ -432,3 +432,38 @@ def run_checks(
             skipped("Data API", f"needs a usable cluster and secret; {failed} failed")
         )
     return report
+
+
+def run_local_checks(
+    session,
+    target: Target,
+    endpoint_url: str,
+    wait_seconds: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    progress: Callable[[str], None],
+) -> Report:
+    """Against ``alex-db local``: only the Data API step. There is no RDS control plane or
+    Secrets Manager behind a local endpoint, so the cluster and secret steps cannot run."""
+    progress(
+        f"… {target.cluster_arn} is served by alex-db local at {endpoint_url}: the cluster and "
+        f"secret steps are skipped (no RDS control plane or Secrets Manager locally)"
+    )
+    budget = Budget(wait_seconds, clock)
+    report = Report(target)
+
+    def client(service: str):
+        # The local endpoint checks no signature, but botocore will not send an unsigned call:
+        # any credentials do, so a machine without AWS credentials can still check it.
+        return session.client(
+            service,
+            region_name=target.region,
+            endpoint_url=endpoint_url,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=budget.config(),
+        )
+
+    query, report.version = check_query(client, target, budget, sleep, progress)
+    report.steps.append(query)
+    return report

@@ -9,6 +9,7 @@ import math
 import sys
 import time
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
@@ -155,7 +156,14 @@ def run_check(args: argparse.Namespace) -> int:
     import boto3
 
     from alex_db.tools import targets
-    from alex_db.tools.check import AwsConfigError, Exit, aws_session, run_checks
+    from alex_db.tools.check import (
+        AwsConfigError,
+        Exit,
+        aws_session,
+        run_checks,
+        run_local_checks,
+    )
+    from alex_db.tools.local import identity as local
 
     try:
         target = targets.resolve(
@@ -175,10 +183,13 @@ def run_check(args: argparse.Namespace) -> int:
     except AwsConfigError as error:
         print(f"✗ {error}", file=sys.stderr)
         return Exit.AWS_CONFIG
-    report = run_checks(
+    steps = run_checks
+    if target.cluster_arn == local.CLUSTER_ARN:
+        steps = partial(run_local_checks, endpoint_url=_local_endpoint(os.environ, Path.cwd()))
+    report = steps(
         session,
         target,
-        args.wait,
+        wait_seconds=args.wait,
         sleep=time.sleep,
         clock=time.monotonic,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
@@ -191,10 +202,23 @@ def run_check(args: argparse.Namespace) -> int:
     return int(report.exit)
 
 
+def _local_endpoint(environ, cwd: Path) -> str:
+    """Where ``alex-db local`` listens: the endpoint variable it wrote, else its default port."""
+    from alex_db.tools import envfile
+    from alex_db.tools.local.flags import DEFAULT_PORT
+    from alex_db.tools.local.identity import ENDPOINT_VARIABLE
+
+    env_file = cwd / ".env"
+    written = envfile.read(env_file) if env_file.is_file() else {}
+    default = f"http://127.0.0.1:{DEFAULT_PORT}"
+    return environ.get(ENDPOINT_VARIABLE) or written.get(ENDPOINT_VARIABLE) or default
+
+
 def run_env(args: argparse.Namespace) -> int:
     """Write the stack's ARNs and database name into a .env file (or stdout)."""
     from alex_db.tools import envfile, targets
     from alex_db.tools.check import Exit
+    from alex_db.tools.local.identity import ENDPOINT_VARIABLE
 
     try:
         target = targets.resolve(
@@ -212,20 +236,18 @@ def run_env(args: argparse.Namespace) -> int:
         if args.file == "-":
             print(envfile.merge("", updates), end="")
             return Exit.OK
-        path = envfile.target_of(Path(args.file))
-        before = envfile.read_existing(path)
-        after = envfile.merge(before or "", updates)
-        if after == before:
-            print(f"{args.file}: already up to date", file=sys.stderr)
-            return Exit.OK
-        envfile.write_atomically(path, after)
+        # Real ARNs mean AWS again: drop the endpoint `alex-db local` wrote.
+        changed = envfile.update_file(Path(args.file), updates, drop=[ENDPOINT_VARIABLE])
     except envfile.EnvFileError as error:
         print(f"✗ {args.file}: {error}", file=sys.stderr)
         return Exit.USAGE
     except OSError as error:
         print(f"✗ {args.file}: cannot write it ({error.strerror or error})", file=sys.stderr)
         return Exit.USAGE
-    print(f"{args.file}: wrote {', '.join(updates)}", file=sys.stderr)
+    if changed:
+        print(f"{args.file}: wrote {', '.join(updates)}", file=sys.stderr)
+    else:
+        print(f"{args.file}: already up to date", file=sys.stderr)
     return Exit.OK
 
 
@@ -297,6 +319,23 @@ def run_preflight(args: argparse.Namespace) -> int:
     return int(report.exit)
 
 
+def _local_parser(commands: argparse._SubParsersAction) -> None:
+    from alex_db.tools.local.flags import add_arguments
+
+    local = commands.add_parser(
+        "local",
+        help="run PostgreSQL behind an RDS Data API endpoint on 127.0.0.1 and point .env at it",
+    )
+    add_arguments(local)
+
+
+def run_local(args: argparse.Namespace) -> int:
+    """Serve a local Data API until Ctrl-C (``alex_db.tools.local.command``)."""
+    from alex_db.tools.local.command import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``alex-db`` parser (also ``python -m alex_db``)."""
     parser = _OneLineParser(prog="alex-db", description=__doc__)
@@ -305,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     _preflight_parser(commands)
     _check_parser(commands)
     _env_parser(commands)
+    _local_parser(commands)
     return parser
 
 
@@ -320,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
             "preflight": run_preflight,
             "check": run_check,
             "env": run_env,
+            "local": run_local,
         }[args.command](args)
     except KeyboardInterrupt:
         print("✗ interrupted", file=sys.stderr)

@@ -18,7 +18,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -81,14 +81,17 @@ def _quoted(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _key_position(binding: Binding) -> int:
+    return re.search(rf"'?{re.escape(binding.key)}", binding.original.string).start()
+
+
 def _rewritten(binding: Binding, value: str) -> str:
     """The binding's text with its value replaced: what came before the key (blank lines,
     indentation, ``export ``) and its line ending stay."""
     original = binding.original.string
-    key_at = re.search(rf"'?{re.escape(binding.key)}", original)
     ending = _LINE_END.search(original)
     return (
-        f"{original[: key_at.start()]}{binding.key}={_quoted(value)}"
+        f"{original[: _key_position(binding)]}{binding.key}={_quoted(value)}"
         f"{ending.group(1) if ending else ''}"
     )
 
@@ -182,3 +185,34 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _lines_before(binding: Binding) -> str:
+    """The whole lines python-dotenv counts into a binding before its own (blank lines)."""
+    original = binding.original.string
+    key_at = _key_position(binding)
+    return original[: max(original.rfind("\n", 0, key_at), original.rfind("\r", 0, key_at)) + 1]
+
+
+def remove(text: str, keys: Collection[str]) -> str:
+    """``text`` without the assignments of ``keys`` (as python-dotenv parses them); every other
+    line, blank ones included, stays byte for byte."""
+    return "".join(
+        _lines_before(binding)
+        if binding.key in keys and not binding.error
+        else binding.original.string
+        for binding in parse_stream(io.StringIO(text))
+    )
+
+
+def update_file(path: Path, updates: Mapping[str, str], drop: Collection[str] = ()) -> bool:
+    """Merge ``updates`` into the ``.env`` at ``path`` and remove the assignments of ``drop``,
+    written atomically through a symlink to its target; False when the file already said exactly
+    that (nothing is written). Raises EnvFileError (or OSError) with the file untouched."""
+    target = target_of(path)
+    before = read_existing(target)
+    after = remove(merge(before or "", updates), drop)
+    if after == before:
+        return False
+    write_atomically(target, after)
+    return True

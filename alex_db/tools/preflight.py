@@ -1,4 +1,4 @@
-"""``python -m alex_db preflight``: what would make ``pulumi up`` fail in this account, asked in
+"""``alex-db preflight``: what would make ``pulumi up`` fail in this account, asked in
 seconds before it runs for ten minutes.
 
 Read-only by construction: only Describe/Get/List calls (a test proves no other call is made).

@@ -1,0 +1,145 @@
+"""``alex-db local``: start PostgreSQL and the Data API endpoint, write ``.env``, serve
+until Ctrl-C, then stop both.
+
+Exit codes: 0 stopped cleanly; 1 PostgreSQL could not be set up or started, or stopped on its
+own (the message quotes its log); 2 a bad flag or an unusable data directory or port; 3 another
+``alex-db local`` already runs on the data directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from alex_db.tools import envfile
+from alex_db.tools.local import identity
+from alex_db.tools.local.endpoint import DataApiEndpoint
+from alex_db.tools.local.postgres import (
+    DATABASE,
+    DataDirectoryInUseError,
+    LocalPostgres,
+    LocalPostgresError,
+    shown,
+)
+from alex_db.tools.local.service import DataApi
+
+EXIT_OK, EXIT_POSTGRES, EXIT_USAGE, EXIT_IN_USE = 0, 1, 2, 3
+# How often the main thread looks whether PostgreSQL is still up (Ctrl-C interrupts the wait).
+WATCH_SECONDS = 0.5
+# The three variables the deployed stack's `env` writes, plus the endpoint that points boto3 here.
+DATABASE_VARIABLE = "AURORA_DATABASE"
+ENV_VARIABLES = ("AURORA_CLUSTER_ARN", "AURORA_SECRET_ARN", DATABASE_VARIABLE)
+
+
+def env_updates(endpoint_url: str) -> dict[str, str]:
+    """What ``.env`` gets: the local ARNs, the database, and the endpoint for boto3."""
+    return dict(
+        zip(ENV_VARIABLES, (identity.CLUSTER_ARN, identity.SECRET_ARN, DATABASE), strict=True)
+    ) | {identity.ENDPOINT_VARIABLE: endpoint_url}
+
+
+def check_env_file(location: str) -> None:
+    """Refuse, before anything starts, a ``--file`` that ``env``'s rules could not update."""
+    if location != "-":
+        envfile.read_existing(envfile.target_of(Path(location)))
+
+
+def write_env(location: str, updates: dict[str, str]) -> str:
+    """Merge ``updates`` into the file with ``env``'s rules (``envfile.update_file``), or print
+    the variables for ``-``; returns what it did."""
+    if location == "-":
+        print(envfile.merge("", updates), end="", flush=True)
+        return "printed the variables"
+    if envfile.update_file(Path(location), updates):
+        return f"wrote {', '.join(updates)} to {location}"
+    return f"{location} already up to date"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until Ctrl-C (or SIGTERM); returns the exit code."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        check_env_file(args.file)
+    except envfile.EnvFileError as error:
+        print(f"✗ --file {shown(args.file)}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        print(f"✗ --file {shown(args.file)}: cannot read it ({_reason(error)})", file=sys.stderr)
+        return EXIT_USAGE
+    postgres = LocalPostgres(args.data_dir)
+    api = DataApi(
+        postgres.conninfo, identity.CLUSTER_ARN, identity.SECRET_ARN, pause_after=args.pause_after
+    )
+    try:
+        endpoint = DataApiEndpoint(api, args.port)
+    except OSError as error:
+        print(
+            f"✗ --port {args.port}: cannot listen on 127.0.0.1 ({_reason(error)}); "
+            f"choose another with --port",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        return _serve(postgres, endpoint, args)
+    except KeyboardInterrupt:
+        print("alex-db local: interrupted while starting; stopped", file=sys.stderr)
+        return EXIT_OK
+    finally:
+        endpoint.server_close()
+        api.close()
+        postgres.stop()
+
+
+def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
+    try:
+        created = postgres.start()
+    except DataDirectoryInUseError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return EXIT_IN_USE
+    except LocalPostgresError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return EXIT_USAGE if error.usage else EXIT_POSTGRES
+    try:
+        wrote = write_env(args.file, env_updates(endpoint.url))
+    except envfile.EnvFileError as error:
+        print(f"✗ --file {shown(args.file)}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        print(f"✗ --file {shown(args.file)}: cannot write it ({_reason(error)})", file=sys.stderr)
+        return EXIT_USAGE
+    pause = f"; auto-pause after {args.pause_after:g} s idle" if args.pause_after else ""
+    print(
+        f"alex-db local: Data API on {endpoint.url} for {identity.CLUSTER_ARN}, database "
+        f"{DATABASE}, PostgreSQL in {postgres.data.root} ({'created' if created else 'reused'})"
+        f"{pause}; {wrote}. Ctrl-C stops.",
+        file=sys.stderr,
+        flush=True,
+    )
+    serving = threading.Thread(target=endpoint.serve_forever, args=(0.1,), daemon=True)
+    serving.start()
+    try:
+        while postgres.running():
+            time.sleep(WATCH_SECONDS)
+    except KeyboardInterrupt:
+        print("alex-db local: stopping", file=sys.stderr, flush=True)
+        return EXIT_OK
+    finally:
+        endpoint.shutdown()
+    print(
+        f"✗ PostgreSQL stopped unexpectedly: {postgres.last_log_line()} "
+        f"(log: {shown(postgres.data.log_file)})",
+        file=sys.stderr,
+    )
+    return EXIT_POSTGRES
+
+
+def _reason(error: Exception) -> str:
+    return getattr(error, "strerror", None) or " ".join(str(error).split())
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt

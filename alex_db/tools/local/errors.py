@@ -1,0 +1,41 @@
+"""The Data API's error shapes, as botocore's ``rds-data`` model declares them.
+
+Every failure the endpoint reports is one of these: an HTTP status, the shape's name (which
+botocore reads from the ``x-amzn-ErrorType`` header to raise the matching exception class) and a
+message. Statuses are the model's ``error.httpStatusCode``
+(``botocore/data/rds-data/2018-08-01/service-2.json``).
+"""
+
+from __future__ import annotations
+
+STATUS = {
+    "AccessDeniedException": 403,
+    "BadRequestException": 400,
+    "DatabaseErrorException": 400,
+    "DatabaseNotFoundException": 404,
+    "DatabaseResumingException": 400,
+    "HttpEndpointNotEnabledException": 400,
+    "InternalServerErrorException": 500,
+    "SecretsErrorException": 400,
+    "TransactionNotFoundException": 404,
+    "UnsupportedResultException": 400,
+}
+
+
+class DataApiError(Exception):
+    """One error response: ``code`` is the model's shape name."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    @property
+    def status(self) -> int:
+        """The HTTP status the model gives this shape."""
+        return STATUS[self.code]
+
+
+def bad_request(message: str) -> DataApiError:
+    """A malformed call (the model's catch-all for request errors)."""
+    return DataApiError("BadRequestException", message)

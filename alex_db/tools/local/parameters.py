@@ -1,0 +1,126 @@
+"""Binding the Data API's ``SqlParameter`` list to PostgreSQL parameters.
+
+Each ``Field`` member arrives with a fixed SQL type, which we write as a cast after the
+placeholder so that PostgreSQL sees what Aurora's Data API sends: ``stringValue`` is a
+``varchar`` (so a plain string into a ``uuid``, ``date`` or ``jsonb`` column fails there as it
+does on AWS, and ``typeHint`` is the documented way to say otherwise), ``longValue`` a ``bigint``,
+``doubleValue`` a ``double precision``, ``booleanValue`` a ``boolean``, ``blobValue`` a ``bytea``;
+``isNull`` is an untyped NULL. ``typeHint`` applies to ``stringValue`` only (AWS's
+``SqlParameter`` reference: "DATE ... sent as an object of DATE type", and so on).
+Array parameters are refused: the model says "Array parameters are not supported."
+(``ExecuteStatementRequest.parameters`` in ``botocore/data/rds-data/2018-08-01/service-2.json``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from alex_db.tools.local.errors import DataApiError, bad_request
+from alex_db.tools.local.placeholders import rewrite
+
+TYPE_HINT_CASTS = {
+    "DATE": "date",
+    "TIME": "time",
+    "TIMESTAMP": "timestamp",
+    "DECIMAL": "numeric",
+    "JSON": "json",
+    "UUID": "uuid",
+}
+FIELD_CASTS = {
+    "stringValue": "varchar",
+    "longValue": "int8",
+    "doubleValue": "float8",
+    "booleanValue": "bool",
+    "blobValue": "bytea",
+}
+LONG_RANGE = range(-(2**63), 2**63)
+MAX_DOUBLE = sys.float_info.max
+MEMBERS = ", ".join([*FIELD_CASTS, "isNull", "arrayValue"])
+
+
+@dataclass(frozen=True)
+class Bound:
+    """SQL with ``$n`` placeholders and the values, in order."""
+
+    sql: str
+    values: tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class _Parameter:
+    value: object
+    cast: str
+
+
+def bind(sql: str, parameters: Sequence[Mapping] | None) -> Bound:
+    """``sql`` and ``parameters`` as PostgreSQL runs them, or a ``DataApiError`` naming the bad
+    parameter."""
+    if parameters is not None and not isinstance(parameters, list | tuple):
+        raise bad_request("parameters must be a list of SqlParameter objects")
+    by_name = {}
+    for parameter in parameters or ():
+        name, decoded = _decode(parameter)
+        by_name[name] = decoded
+    rewritten = rewrite(sql, lambda name: by_name[name].cast if name in by_name else "")
+    missing = [name for name in rewritten.names if name not in by_name]
+    if missing:
+        raise DataApiError(
+            "DatabaseErrorException",
+            f"ERROR: No value specified for parameter :{missing[0]}; SQLState: 22023",
+        )
+    return Bound(rewritten.sql, tuple(by_name[name].value for name in rewritten.names))
+
+
+def _decode(parameter: Mapping) -> tuple[str, _Parameter]:
+    if not isinstance(parameter, Mapping):
+        raise bad_request("each parameter must be an object with name and value")
+    name = parameter.get("name")
+    if not isinstance(name, str) or not name:
+        raise bad_request("each parameter needs a name (the :name in the SQL, without the colon)")
+    label = _describe(name)
+    value = parameter.get("value")
+    if not isinstance(value, Mapping) or len(value) != 1:
+        raise bad_request(f"parameter {label}: value must set exactly one of {MEMBERS}")
+    ((member, raw),) = value.items()
+    hint = parameter.get("typeHint")
+    if hint is not None and (not isinstance(hint, str) or hint not in TYPE_HINT_CASTS):
+        raise bad_request(
+            f"parameter {label}: typeHint {hint!r} is not one of {', '.join(TYPE_HINT_CASTS)}"
+        )
+    if member == "isNull":
+        if raw is not True:
+            raise bad_request(f"parameter {label}: isNull must be true when given")
+        return name, _Parameter(None, "")
+    if member == "arrayValue":
+        raise bad_request(f"parameter {label}: Array parameters are not supported.")
+    if member not in FIELD_CASTS:
+        raise bad_request(f"parameter {label}: unknown member {member!r}; use one of {MEMBERS}")
+    decoded = _decode_member(label, member, raw)
+    cast = TYPE_HINT_CASTS[hint] if hint and member == "stringValue" else FIELD_CASTS[member]
+    return name, _Parameter(decoded, f"::{cast}")
+
+
+def _decode_member(label: str, member: str, raw: object) -> object:
+    if member == "stringValue" and isinstance(raw, str):
+        return raw
+    if member == "booleanValue" and isinstance(raw, bool):
+        return raw
+    if member == "longValue" and type(raw) is int and raw in LONG_RANGE:
+        return raw
+    if member == "doubleValue" and type(raw) in (int, float) and abs(raw) <= MAX_DOUBLE:
+        return float(raw)
+    if member == "blobValue" and isinstance(raw, str):
+        try:
+            return base64.b64decode(raw, validate=True)
+        except binascii.Error:
+            pass
+    raise bad_request(f"parameter {label}: {member} {_describe(raw)} is not a valid {member}")
+
+
+def _describe(raw: object) -> str:
+    text = repr(raw)
+    return text if len(text) <= 40 else text[:37] + "..."

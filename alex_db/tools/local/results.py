@@ -1,0 +1,161 @@
+"""Rows out: PostgreSQL values as the Data API returns them.
+
+AWS's mapping for Aurora PostgreSQL (Aurora User Guide, "Amazon RDS Data API operations
+reference", supported types): ``bool`` -> ``booleanValue``; ``int2``/``int4``/``int8`` ->
+``longValue``; ``float4``/``float8`` -> ``doubleValue``; ``bytea`` -> ``blobValue``; ``numeric``,
+``uuid``, ``json``/``jsonb``, dates, times, timestamps and every other type -> ``stringValue`` in
+PostgreSQL's own text form (timestamps ``YYYY-MM-DD HH:MM:SS[.ffffff]``, the session being UTC);
+one-dimensional arrays -> ``arrayValue``; NULL -> ``isNull``. A multidimensional array is the
+model's ``UnsupportedResultException``.
+
+So psycopg is told to parse only the types that have a typed ``Field`` member and to hand over
+everything else as the text PostgreSQL sent, which keeps ``numeric`` scale, JSON spelling and
+timestamp precision exactly as the server wrote them.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import postgres
+from psycopg.types.string import TextLoader
+
+from alex_db.tools.local.errors import DataApiError
+
+PARSED_TYPES = frozenset({"bool", "int2", "int4", "int8", "oid", "float4", "float8", "bytea"})
+ARRAY_MEMBERS = {
+    "bool": "booleanValues",
+    "int2": "longValues",
+    "int4": "longValues",
+    "int8": "longValues",
+    "oid": "longValues",
+    "float4": "doubleValues",
+    "float8": "doubleValues",
+}
+# timestamptz in a UTC session ends in "+00"; the Data API's timestamp format has no offset.
+_UTC_OFFSET = re.compile(r"\+00$")
+
+
+def use_text_for_unparsed_types(connection: psycopg.Connection) -> None:
+    """Make ``connection`` return every type outside PARSED_TYPES as PostgreSQL's text."""
+    for info in postgres.types:
+        if info.name not in PARSED_TYPES:
+            connection.adapters.register_loader(info.oid, TextLoader)
+
+
+@dataclass(frozen=True)
+class Options:
+    """``resultSetOptions``: how ``numeric`` and ``bigint`` values come back."""
+
+    decimal_as_number: bool = False
+    long_as_string: bool = False
+
+    @classmethod
+    def from_request(cls, raw: object) -> Options:
+        """The request's ``resultSetOptions`` (defaults: STRING and LONG, as in the model)."""
+        raw = raw if isinstance(raw, dict) else {}
+        return cls(
+            decimal_as_number=raw.get("decimalReturnType") == "DOUBLE_OR_LONG",
+            long_as_string=raw.get("longReturnType") == "STRING",
+        )
+
+
+@dataclass(frozen=True)
+class Column:
+    """What the conversion needs to know of one result column."""
+
+    oid: int
+    type_name: str
+    element_name: str | None
+
+    @classmethod
+    def of(cls, type_oid: int) -> Column:
+        """The column of PostgreSQL type ``type_oid``."""
+        info = postgres.types.get(type_oid)
+        if info is None:
+            return cls(type_oid, "unknown", None)
+        if info.array_oid == type_oid:
+            return cls(type_oid, f"_{info.name}", info.name)
+        return cls(type_oid, info.name, None)
+
+
+def columns_of(cursor: psycopg.Cursor) -> list[Column]:
+    """The conversion facts of each column of the cursor's result."""
+    return [Column.of(column.type_code) for column in cursor.description]
+
+
+def field(value: object, column: Column, options: Options) -> dict:
+    """One value as a Data API ``Field``."""
+    if value is None:
+        return {"isNull": True}
+    if isinstance(value, list):
+        return {"arrayValue": _array(value, column)}
+    if isinstance(value, bool):
+        return {"booleanValue": value}
+    if isinstance(value, int):
+        return {"stringValue": str(value)} if options.long_as_string else {"longValue": value}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    if isinstance(value, bytes):
+        return {"blobValue": base64.b64encode(value).decode()}
+    text = _text(str(value), column.type_name)
+    if column.type_name == "numeric" and options.decimal_as_number:
+        return _decimal_as_number(text)
+    return {"stringValue": text}
+
+
+def fields(row: tuple, columns: list[Column], options: Options) -> list[dict]:
+    """One row as a ``records`` entry."""
+    return [field(value, column, options) for value, column in zip(row, columns, strict=True)]
+
+
+def plain_row(labels: list[str], row: tuple, columns: list[Column], options: Options) -> dict:
+    """One row as a ``formattedRecords`` object, keyed by column label."""
+    return {
+        label: plain(value, column, options)
+        for label, value, column in zip(labels, row, columns, strict=True)
+    }
+
+
+def plain(value: object, column: Column, options: Options) -> object:
+    """One value in ``formattedRecords`` (JSON): the ``Field`` mapping without its box (NULL is
+    ``null``, an array a list, bytes their base64 text)."""
+    ((member, boxed),) = field(value, column, options).items()
+    if member == "isNull":
+        return None
+    if member == "arrayValue":
+        return next(iter(boxed.values()))
+    return boxed
+
+
+def _text(text: str, type_name: str) -> str:
+    return _UTC_OFFSET.sub("", text) if type_name == "timestamptz" else text
+
+
+def _decimal_as_number(text: str) -> dict:
+    """``DOUBLE_OR_LONG``: a long when the value has no fraction digits, else a double."""
+    try:
+        return {"longValue": int(text)} if "." not in text else {"doubleValue": float(text)}
+    except ValueError:  # NaN, Infinity
+        return {"doubleValue": float(text)}
+
+
+def _array(items: list, column: Column) -> dict:
+    if any(isinstance(item, list) for item in items):
+        raise DataApiError(
+            "UnsupportedResultException",
+            "The result contains a multidimensional array, which the Data API does not support",
+        )
+    element = column.element_name or "text"
+    if element == "bytea":
+        raise DataApiError(
+            "UnsupportedResultException",
+            "The result contains an array of bytea, which the Data API does not support",
+        )
+    member = ARRAY_MEMBERS.get(element, "stringValues")
+    if member == "stringValues":
+        items = [None if item is None else _text(str(item), element) for item in items]
+    return {member: items}

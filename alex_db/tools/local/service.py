@@ -1,0 +1,371 @@
+"""The five Data API operations over a local PostgreSQL, with AWS's transaction rules and errors.
+
+Semantics follow botocore's ``rds-data`` model (``service-2.json``) and AWS's documentation:
+
+- A call without ``transactionId`` commits on its own. ``BeginTransaction`` returns an id whose
+  statements run on one dedicated connection, so they see their own writes and nobody else does
+  until ``CommitTransaction``. An unknown or ended id is ``TransactionNotFoundException``.
+- "A transaction can run for a maximum of 24 hours ... A transaction times out if no calls use
+  its transaction ID in three minutes ... it's rolled back automatically." (``BeginTransaction``
+  in the model): both limits are applied, and expired transactions are rolled back.
+- SQL errors are ``DatabaseErrorException`` with PostgreSQL's message and SQLSTATE, in the form
+  AWS uses (``ERROR: database "x" does not exist; SQLState: 3D000``, aws/aws-cli#8577).
+- Without ``database`` PostgreSQL connects to the database named after the user, which does not
+  exist: the same error AWS gives when ``database`` is left out (aws/aws-cli#8577).
+- ``pause_after`` emulates Aurora Serverless v2 auto-pause: after that many idle seconds with no
+  open transaction (Aurora does not pause with open connections), calls get
+  ``DatabaseResumingException`` for ``resume_seconds``, then succeed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import pq
+
+from alex_db.tools.local.errors import DataApiError, bad_request
+from alex_db.tools.local.metadata import column_metadata
+from alex_db.tools.local.parameters import bind
+from alex_db.tools.local.results import (
+    Options,
+    columns_of,
+    fields,
+    plain_row,
+    use_text_for_unparsed_types,
+)
+
+IDLE_TRANSACTION_SECONDS = 180.0
+LONGEST_TRANSACTION_SECONDS = 24 * 3600.0
+RESUME_SECONDS = 5.0
+# SqlStatement's max length in the model.
+MAX_SQL_LENGTH = 65536
+COUNTED_COMMANDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE"})
+IDLE_CONNECTIONS_KEPT = 8
+_FATAL = re.compile(r"FATAL:\s+(?P<message>.*)")
+
+
+@dataclass
+class _Transaction:
+    connection: psycopg.Connection
+    database: str | None
+    started: float
+    last_used: float
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class DataApi:
+    """The operations, keyed by the model's operation names (see ``OPERATIONS``)."""
+
+    def __init__(
+        self,
+        connect: Callable[[str | None], dict],
+        cluster_arn: str,
+        secret_arn: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        pause_after: float | None = None,
+        resume_seconds: float = RESUME_SECONDS,
+        idle_transaction_seconds: float = IDLE_TRANSACTION_SECONDS,
+        longest_transaction_seconds: float = LONGEST_TRANSACTION_SECONDS,
+    ) -> None:
+        """``connect(database)`` gives psycopg connection arguments for that database."""
+        self._conninfo = connect
+        self.cluster_arn = cluster_arn
+        self.secret_arn = secret_arn
+        self._clock = clock
+        self._pause_after = pause_after
+        self._resume_seconds = resume_seconds
+        self._idle_limit = idle_transaction_seconds
+        self._total_limit = longest_transaction_seconds
+        self._lock = threading.Lock()
+        self._idle: dict[str | None, list[psycopg.Connection]] = {}
+        self._transactions: dict[str, _Transaction] = {}
+        self._last_call = clock()
+        self._resuming_until: float | None = None
+
+    def handle(self, operation: str, request: dict) -> dict:
+        """Run ``operation`` (e.g. ``ExecuteStatement``) or raise its ``DataApiError``."""
+        method = OPERATIONS.get(operation)
+        if method is None:
+            raise bad_request(f"unknown operation {operation}")
+        self._check_identity(request)
+        self.expire_transactions()
+        self._wake()
+        return method(self, request)
+
+    def close(self) -> None:
+        """Roll back open transactions and close every connection."""
+        with self._lock:
+            transactions, self._transactions = list(self._transactions.values()), {}
+            idle, self._idle = [c for cs in self._idle.values() for c in cs], {}
+        for connection in [t.connection for t in transactions] + idle:
+            connection.close()
+
+    def expire_transactions(self) -> None:
+        """Roll back the transactions past AWS's idle or total time limit."""
+        now = self._clock()
+        with self._lock:
+            expired = [
+                key
+                for key, t in self._transactions.items()
+                if not t.lock.locked()
+                and (now - t.last_used > self._idle_limit or now - t.started > self._total_limit)
+            ]
+            ended = [self._transactions.pop(key) for key in expired]
+        for transaction in ended:
+            transaction.connection.close()
+
+    # -- the operations -------------------------------------------------------------------
+
+    def execute_statement(self, request: dict) -> dict:
+        sql = _required_sql(request)
+        bound = bind(sql, _list(request, "parameters"))
+        options = Options.from_request(request.get("resultSetOptions"))
+        as_json = request.get("formatRecordsAs") == "JSON"
+        with self._session(request) as connection, connection.cursor() as cursor:
+            _run(cursor, bound.sql, bound.values)
+            response: dict = {"numberOfRecordsUpdated": _updated(cursor), "generatedFields": []}
+            if cursor.description is None:
+                return response
+            columns = columns_of(cursor)
+            rows = cursor.fetchall()
+            if as_json:
+                labels = [column.name for column in cursor.description]
+                response["formattedRecords"] = json.dumps(
+                    [plain_row(labels, row, columns, options) for row in rows]
+                )
+            else:
+                response["records"] = [fields(row, columns, options) for row in rows]
+            if request.get("includeResultMetadata"):
+                response["columnMetadata"] = column_metadata(connection, cursor, columns)
+            return response
+
+    def batch_execute_statement(self, request: dict) -> dict:
+        sql = _required_sql(request)
+        parameter_sets = _list(request, "parameterSets") or [[]]
+        bound = [bind(sql, parameters) for parameters in parameter_sets]
+        results = []
+        with self._session(request) as connection, connection.cursor() as cursor:
+            # Outside a transaction the batch commits as one unit, or not at all.
+            own_transaction = "transactionId" not in request
+            if own_transaction:
+                connection.execute("BEGIN")
+            try:
+                for statement in bound:
+                    _run(cursor, statement.sql, statement.values)
+                    row = cursor.fetchone() if cursor.description is not None else None
+                    generated = fields(row, columns_of(cursor), Options()) if row else []
+                    results.append({"generatedFields": generated})
+            except BaseException:
+                if own_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+            if own_transaction:
+                connection.execute("COMMIT")
+        return {"updateResults": results}
+
+    def begin_transaction(self, request: dict) -> dict:
+        connection = self._take(request.get("database"))
+        try:
+            connection.execute("BEGIN")
+        except psycopg.Error as error:
+            connection.close()
+            raise _database_error(error) from None
+        key = secrets.token_urlsafe(48)
+        now = self._clock()
+        with self._lock:
+            self._transactions[key] = _Transaction(connection, request.get("database"), now, now)
+        return {"transactionId": key}
+
+    def commit_transaction(self, request: dict) -> dict:
+        transaction = self._end(request)
+        with transaction.lock:
+            failed = transaction.connection.info.transaction_status == pq.TransactionStatus.INERROR
+            self._finish(transaction, "ROLLBACK" if failed else "COMMIT")
+        if failed:
+            raise DataApiError(
+                "DatabaseErrorException",
+                "ERROR: the transaction had a failed statement and was rolled back; "
+                "SQLState: 25P02",
+            )
+        return {"transactionStatus": "Transaction Committed"}
+
+    def rollback_transaction(self, request: dict) -> dict:
+        transaction = self._end(request)
+        with transaction.lock:
+            self._finish(transaction, "ROLLBACK")
+        return {"transactionStatus": "Rollback Complete"}
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _check_identity(self, request: dict) -> None:
+        resource = request.get("resourceArn")
+        if resource != self.cluster_arn:
+            raise DataApiError(
+                "HttpEndpointNotEnabledException",
+                f"HttpEndpoint is not enabled for resource {resource}; the local endpoint "
+                f"serves {self.cluster_arn}",
+            )
+        secret = request.get("secretArn")
+        if secret not in (self.secret_arn, self.secret_arn.rsplit(":", 1)[-1]):
+            raise DataApiError(
+                "SecretsErrorException",
+                f"Secrets Manager can't find the specified secret {secret}; the local endpoint "
+                f"accepts {self.secret_arn}",
+            )
+
+    def _wake(self) -> None:
+        now = self._clock()
+        with self._lock:
+            if self._resuming_until is not None and now >= self._resuming_until:
+                self._resuming_until = None
+            elif self._resuming_until is None and self._pause_after is not None:
+                idle = now - self._last_call >= self._pause_after
+                if idle and not self._transactions:
+                    self._resuming_until = now + self._resume_seconds
+            if self._resuming_until is not None:
+                raise DataApiError(
+                    "DatabaseResumingException",
+                    "The Aurora DB instance alex-local is resuming after being auto-paused. "
+                    "Please wait a few seconds and try again.",
+                )
+            self._last_call = now
+
+    @contextmanager
+    def _session(self, request: dict) -> Iterator[psycopg.Connection]:
+        """The transaction's connection (held for the call), or a pooled autocommit one."""
+        key = request.get("transactionId")
+        if key is not None:
+            transaction = self._transaction(key)
+            with transaction.lock:
+                if self._transactions.get(key) is not transaction:  # ended meanwhile
+                    raise _not_found(key)
+                try:
+                    yield transaction.connection
+                finally:
+                    transaction.last_used = self._clock()
+            return
+        database = request.get("database")
+        connection = self._take(database)
+        try:
+            yield connection
+        finally:
+            self._give(database, connection)
+
+    def _transaction(self, key: object) -> _Transaction:
+        with self._lock:
+            transaction = self._transactions.get(key) if isinstance(key, str) else None
+        if transaction is None:
+            raise _not_found(key)
+        return transaction
+
+    def _end(self, request: dict) -> _Transaction:
+        key = request.get("transactionId")
+        with self._lock:
+            transaction = self._transactions.pop(key, None) if isinstance(key, str) else None
+        if transaction is None:
+            raise _not_found(key)
+        return transaction
+
+    def _finish(self, transaction: _Transaction, command: str) -> None:
+        try:
+            transaction.connection.execute(command)
+        except psycopg.Error as error:
+            transaction.connection.close()
+            raise _database_error(error) from None
+        self._give(transaction.database, transaction.connection)
+
+    def _take(self, database: object) -> psycopg.Connection:
+        if database is not None and not isinstance(database, str):
+            raise bad_request("database must be a string")
+        with self._lock:
+            idle = self._idle.get(database)
+            if idle:
+                return idle.pop()
+        try:
+            connection = psycopg.connect(
+                **self._conninfo(database),
+                autocommit=True,
+                prepare_threshold=None,
+                cursor_factory=psycopg.RawCursor,
+            )
+        except psycopg.OperationalError as error:
+            raise _connection_error(error) from None
+        use_text_for_unparsed_types(connection)
+        return connection
+
+    def _give(self, database: str | None, connection: psycopg.Connection) -> None:
+        reusable = (
+            not connection.closed
+            and connection.info.transaction_status == pq.TransactionStatus.IDLE
+        )
+        with self._lock:
+            idle = self._idle.setdefault(database, [])
+            if reusable and len(idle) < IDLE_CONNECTIONS_KEPT:
+                idle.append(connection)
+                return
+        connection.close()
+
+
+def _not_found(key: object) -> DataApiError:
+    return DataApiError("TransactionNotFoundException", f"Transaction {key} is not found")
+
+
+def _run(cursor: psycopg.Cursor, sql: str, values: tuple) -> None:
+    try:
+        cursor.execute(sql, values or None)
+    except psycopg.Error as error:
+        raise _database_error(error) from None
+
+
+def _updated(cursor: psycopg.Cursor) -> int:
+    command = (cursor.statusmessage or "").split(" ", 1)[0]
+    return max(cursor.rowcount, 0) if command in COUNTED_COMMANDS else 0
+
+
+def _database_error(error: psycopg.Error) -> DataApiError:
+    message = error.diag.message_primary or str(error).strip()
+    detail = f"\n  Detail: {error.diag.message_detail}" if error.diag.message_detail else ""
+    return DataApiError(
+        "DatabaseErrorException", f"ERROR: {message}{detail}; SQLState: {error.sqlstate}"
+    )
+
+
+def _connection_error(error: psycopg.OperationalError) -> DataApiError:
+    found = _FATAL.search(str(error))
+    message = found.group("message").strip() if found else " ".join(str(error).split())
+    sqlstate = "3D000" if "does not exist" in message else "08006"
+    return DataApiError("DatabaseErrorException", f"ERROR: {message}; SQLState: {sqlstate}")
+
+
+def _required_sql(request: dict) -> str:
+    sql = request.get("sql")
+    if not isinstance(sql, str) or not sql.strip():
+        raise bad_request("sql is required")
+    if len(sql) > MAX_SQL_LENGTH:
+        raise bad_request(f"sql is {len(sql)} characters long; at most {MAX_SQL_LENGTH}")
+    return sql
+
+
+def _list(request: dict, key: str) -> list:
+    value = request.get(key)
+    if value is not None and not isinstance(value, list):
+        raise bad_request(f"{key} must be a list")
+    return value or []
+
+
+OPERATIONS: dict[str, Callable[[DataApi, dict], dict]] = {
+    "ExecuteStatement": DataApi.execute_statement,
+    "BatchExecuteStatement": DataApi.batch_execute_statement,
+    "BeginTransaction": DataApi.begin_transaction,
+    "CommitTransaction": DataApi.commit_transaction,
+    "RollbackTransaction": DataApi.rollback_transaction,
+}

@@ -1,0 +1,57 @@
+"""Helpers for the ``alex-db local`` tests: an endpoint on a free port, a boto3 client, a clock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import boto3
+from botocore.config import Config
+
+from alex_db.tools.local.endpoint import DataApiEndpoint
+from alex_db.tools.local.identity import CLUSTER_ARN, SECRET_ARN
+from alex_db.tools.local.service import DataApi
+
+TARGET = {"resourceArn": CLUSTER_ARN, "secretArn": SECRET_ARN}
+IN_ALEX = {**TARGET, "database": "alex"}
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@contextmanager
+def serving(postgres, **options) -> Iterator[tuple[DataApi, str]]:
+    """A DataApi over ``postgres`` on 127.0.0.1 (a free port) until the block ends."""
+    api = DataApi(postgres.conninfo, CLUSTER_ARN, SECRET_ARN, **options)
+    endpoint = DataApiEndpoint(api, 0)
+    thread = threading.Thread(target=endpoint.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield api, endpoint.url
+    finally:
+        endpoint.shutdown()
+        endpoint.server_close()
+        api.close()
+
+
+def rds_data_client(url: str):
+    """boto3's real rds-data client, pointed at ``url``; no retries, so errors show at once."""
+    return boto3.client(
+        "rds-data",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(retries={"max_attempts": 1}),
+    )

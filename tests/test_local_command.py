@@ -1,0 +1,264 @@
+"""``python -m alex_db local`` as a user runs it: a real process, a real .env, the example script,
+``check`` and ``env`` against it, Ctrl-C, a restart on the warm data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from alex_db.tools import envfile
+from alex_db.tools.cli import main
+from alex_db.tools.local.identity import CLUSTER_ARN, SECRET_ARN
+from alex_db.tools.local.postgres import LocalPostgresError, find_bin_dir
+from tests.conftest import ROOT
+from tests.local_support import rds_data_client
+
+USER_LINES = "# Alex backend\nOPENAI_API_KEY=sk-keep-me\nAWS_ENDPOINT_URL_RDS_DATA=http://stale\n"
+AWS_OUTPUTS = {
+    "aurora_cluster_arn": "arn:aws:rds:us-east-1:123456789012:cluster:alex-aurora-cluster",
+    "aurora_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:alex-aurora-AbCdEf",
+    "database_name": "alex",
+}
+
+
+def start(project: Path, data_dir: Path) -> tuple[subprocess.Popen, str]:
+    """``local --port 0`` in ``project``; returns the process and its first stderr line."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "alex_db", "local", "--port", "0", "--data-dir", str(data_dir)],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return process, process.stderr.readline()
+
+
+def stop(process: subprocess.Popen) -> tuple[int, str]:
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    return process.returncode, err
+
+
+@pytest.fixture(scope="module")
+def local():
+    try:
+        find_bin_dir()
+    except LocalPostgresError as error:
+        pytest.skip(f"no PostgreSQL server on this machine ({error}); .ci/run installs one")
+    root = Path(tempfile.mkdtemp(prefix="alexdb-cli-"))
+    os.chmod(root, 0o755)
+    project = root / "project"
+    project.mkdir()
+    (project / ".env").write_text(USER_LINES)
+    process, line = start(project, root / "data")
+    assert "Data API on http://127.0.0.1:" in line, line + process.stderr.read()
+    url = line.split("Data API on ", 1)[1].split(" ", 1)[0]
+    yield SimpleNamespace(process=process, line=line, url=url, project=project, root=root)
+    if process.poll() is None:
+        stop(process)
+    subprocess.Popen(["rm", "-rf", str(root)])
+
+
+def test_env_gets_the_local_variables_and_keeps_every_other_line(local):
+    assert (local.project / ".env").read_text() == (
+        "# Alex backend\nOPENAI_API_KEY=sk-keep-me\n"
+        f"AWS_ENDPOINT_URL_RDS_DATA={local.url}\n"
+        f"AURORA_CLUSTER_ARN={CLUSTER_ARN}\nAURORA_SECRET_ARN={SECRET_ARN}\nAURORA_DATABASE=alex\n"
+    )
+
+
+def test_it_listens_on_127_0_0_1_only_and_never_prints_the_password(local):
+    password = (local.root / "data" / "password").read_text().strip()
+    assert (local.root / "data" / "password").stat().st_mode & 0o777 == 0o600
+    assert password not in local.line
+    port = int(local.url.rsplit(":", 1)[1])
+    assert listening_addresses(port) == ["0100007F"]  # 127.0.0.1, and no other address
+
+
+def listening_addresses(port: int) -> list[str]:
+    """The hex addresses (as /proc/net/tcp{,6} write them) with a listening socket on ``port``."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local_address, state = line.split()[1], line.split()[3]
+            address, hex_port = local_address.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.append(address)
+    return found
+
+
+def test_the_lambda_style_example_runs_unchanged(local):
+    variables = envfile.parse((local.project / ".env").read_text())
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "lambda_style.py")],
+        env={
+            "PATH": os.environ["PATH"],
+            "AWS_DEFAULT_REGION": "us-east-1",  # Lambda sets it (and AWS_REGION)
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            **{key: value for key, value in variables.items() if key != "OPENAI_API_KEY"},
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    body = json.loads(json.loads(result.stdout)["body"])
+    assert body == [
+        {"name": "Ada", "prefs": '{"theme": "dark"}', "symbol": "VTI", "quantity": "12.5000",
+         "active": True, "bought": "2024-03-01"}
+    ]
+
+
+def test_a_second_start_on_the_same_data_dir_is_refused(local):
+    before = (local.project / ".env").read_text()
+    second, line = start(local.project, local.root / "data")
+    second.communicate(timeout=60)
+    assert second.returncode == 3
+    assert f"another alex-db local (pid {local.process.pid}) is already running" in line
+    assert (local.project / ".env").read_text() == before
+
+
+def test_check_runs_only_the_data_api_step_against_it(local, monkeypatch, capsys):
+    monkeypatch.chdir(local.project)
+    for variable in ("AURORA_CLUSTER_ARN", "AURORA_SECRET_ARN", "AWS_ENDPOINT_URL_RDS_DATA"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)  # no AWS credentials needed locally
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(local.root / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(local.root / "no-config"))
+    code = main(["check"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert out.startswith("✓ Data API: SELECT version() -> PostgreSQL ")
+    assert "the cluster and secret steps are skipped" in err
+
+
+def test_env_for_a_stack_afterwards_switches_back_to_aws(local, monkeypatch, capsys):
+    monkeypatch.chdir(local.project)
+    (local.project / "outputs.json").write_text(json.dumps(AWS_OUTPUTS))
+    assert main(["env", "--outputs", "outputs.json"]) == 0
+    assert (local.project / ".env").read_text() == (
+        "# Alex backend\nOPENAI_API_KEY=sk-keep-me\n"
+        f"AURORA_CLUSTER_ARN={AWS_OUTPUTS['aurora_cluster_arn']}\n"
+        f"AURORA_SECRET_ARN={AWS_OUTPUTS['aurora_secret_arn']}\nAURORA_DATABASE=alex\n"
+    )
+
+
+def test_ctrl_c_stops_the_endpoint_and_postgresql(local):
+    code, err = stop(local.process)
+    assert code == 0
+    assert err.strip().endswith("alex-db local: stopping")
+    assert not (local.root / "data" / "pgdata" / "postmaster.pid").exists()
+    port = int(local.url.rsplit(":", 1)[1])
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port)):
+        pass
+
+
+def test_a_restart_keeps_the_data_and_a_dying_server_ends_local(local):
+    process, line = start(local.project, local.root / "data")
+    try:
+        assert "(reused)" in line, line
+        url = line.split("Data API on ", 1)[1].split(" ", 1)[0]
+        result = rds_data_client(url).execute_statement(
+            resourceArn=CLUSTER_ARN, secretArn=SECRET_ARN, database="alex",
+            sql="SELECT count(*) FROM holdings",
+        )
+        assert result["records"] == [[{"longValue": 1}]]
+        postmaster = local.root / "data" / "pgdata" / "postmaster.pid"
+        os.kill(int(postmaster.read_text().split()[0]), signal.SIGKILL)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            stop(process)
+    assert process.returncode == 1
+    assert err.strip().startswith("✗ PostgreSQL stopped unexpectedly: ")
+    assert "\n" not in err.strip()
+
+
+# -- refusals before anything starts -------------------------------------------------------------
+
+
+def local_refusal(capsys, data_dir: Path, *flags: str) -> tuple[int, str]:
+    code = main(["local", "--port", "0", "--data-dir", str(data_dir), "--file", "-", *flags])
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing written, not even the variables
+    return code, captured.err.strip()
+
+
+def test_a_data_dir_that_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert local_refusal(capsys, tmp_path / "file") == (
+        2, f"✗ --data-dir {tmp_path / 'file'}: exists and is not a directory"
+    )
+
+
+def test_a_data_dir_too_long_for_a_unix_socket_is_refused(tmp_path, capsys):
+    code, err = local_refusal(capsys, tmp_path / ("d" * 120))
+    assert code == 2
+    assert "too long for the server's Unix socket" in err and "\n" not in err
+
+
+def test_a_half_made_cluster_is_refused_not_overwritten(capsys):
+    tmp_path = Path(tempfile.mkdtemp(prefix="alexdb-half-"))
+    os.chmod(tmp_path, 0o755)  # the postgres user must reach it when we are root
+    (tmp_path / "data" / "pgdata").mkdir(parents=True)
+    (tmp_path / "data" / "pgdata" / "keep.me").write_text("user file")
+    code, err = local_refusal(capsys, tmp_path / "data")
+    assert code == 2
+    assert "is not empty but holds no PostgreSQL cluster" in err
+    assert (tmp_path / "data" / "pgdata" / "keep.me").read_text() == "user file"
+    subprocess.run(["rm", "-rf", str(tmp_path)], check=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the server to the postgres user")
+def test_as_root_a_data_dir_the_postgres_user_cannot_enter_is_refused(tmp_path, capsys):
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    code, err = local_refusal(capsys, private / "data")
+    assert code == 2
+    assert "PostgreSQL runs as user 'postgres'" in err and "cannot enter" in err
+
+
+def test_a_busy_port_is_refused(tmp_path, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["local", "--port", str(port), "--data-dir", str(tmp_path / "d")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith(f"✗ --port {port}: cannot listen on 127.0.0.1")
+    assert not (tmp_path / "d").exists()
+
+
+def test_the_readme_shows_the_example_that_runs():
+    readme = (ROOT / "README.md").read_text()
+    script = (ROOT / "examples" / "lambda_style.py").read_text()
+    assert f"```python\n{script}```\n" in readme
+
+
+def test_an_unreadable_env_file_is_refused_before_anything_starts(tmp_path, capsys):
+    (tmp_path / ".env").write_bytes(b"KEY=\xff\xfe\n")
+    code = main(["local", "--port", "0", "--data-dir", str(tmp_path / "d"),
+                 "--file", str(tmp_path / ".env")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err == (
+        f"✗ --file {tmp_path / '.env'}: not UTF-8 text (byte 4 cannot be decoded); save it as "
+        "UTF-8 first"
+    ), "the same refusal as `env` gives for the same file"
+    assert "\n" not in err
+    assert not (tmp_path / "d").exists()
+    assert (tmp_path / ".env").read_bytes() == b"KEY=\xff\xfe\n"
