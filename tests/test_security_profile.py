@@ -5,6 +5,7 @@ Performance Insights), and the Data API grant that comes with a customer-managed
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -12,6 +13,7 @@ from alex_db.config.profile import PRODUCTION
 from alex_db.config.settings import Capacity
 from alex_db.infra.database import AuroraDatabase, DatabaseArgs
 from alex_db.infra.parameter_group import ParameterGroupArgs
+from alex_db.tools.offline import run_program
 from tests.conftest import (
     ATTACHMENT,
     CLUSTER,
@@ -22,6 +24,7 @@ from tests.conftest import (
     SECRET,
     SECRET_VERSION,
     SECURITY_GROUP,
+    TEST_PLACEHOLDERS,
     run,
 )
 
@@ -94,6 +97,24 @@ def test_lambda_may_decrypt_with_the_key_only_through_secrets_manager_in_the_reg
         "Condition": {
             "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
         },
+    }
+
+
+def test_the_decrypt_condition_names_secrets_manager_by_the_partitions_own_domain():
+    """In the China partition service endpoints end in amazonaws.com.cn, so a condition written
+    with amazonaws.com would never match and the Lambda could not read its secret."""
+    china = run_program(
+        "prod",
+        {
+            "aws:region": "cn-north-1",
+            "alex-db:production": "true",
+            "alex-db:customerManagedKey": "true",
+        },
+        replace(TEST_PLACEHOLDERS, partition="aws-cn", dns_suffix="amazonaws.com.cn"),
+    )
+    (decrypt,) = [s for s in statements(china) if s["Action"] == ["kms:Decrypt"]]
+    assert decrypt["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.cn-north-1.amazonaws.com.cn"}
     }
 
 

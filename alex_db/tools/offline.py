@@ -37,6 +37,8 @@ class Placeholders:
     region: str = "region-PLACEHOLDER"
     """Used only when the stack sets no ``aws:region``."""
     partition: str = "aws"
+    dns_suffix: str = "amazonaws.com"
+    """The partition's service domain (``amazonaws.com.cn`` in the China partition)."""
     vpc_id: str = "vpc-PLACEHOLDER"
     vpc_cidr: str = "172.31.0.0/16"
     subnet_ids: tuple[str, ...] = ("subnet-PLACEHOLDER-a", "subnet-PLACEHOLDER-b")
@@ -162,7 +164,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             "aws:index/getPartition:getPartition": {
                 "id": p.partition,
                 "partition": p.partition,
-                "dnsSuffix": "amazonaws.com",
+                "dnsSuffix": p.dns_suffix,
             },
         }
         if args.token not in answers:
