@@ -144,6 +144,38 @@ def test_each_bad_value_is_one_line_naming_key_value_and_allowed(raw, expected):
     assert str(error.value) == expected
 
 
+CHINA_KEY = "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "region"),
+    [
+        ("kmsKeyArn", CHINA_KEY.replace("arn:aws-cn:", "arn:aws:"), "cn-north-1"),
+        ("kmsKeyArn", OWN_KEY.replace("arn:aws:", "arn:aws-cn:"), "us-east-1"),
+        ("kmsKeyArn", OWN_KEY.replace("arn:aws:", "arn:aws-us-gov:"), None),
+        ("alarmTopicArn", TOPIC.replace("us-east-1", "cn-north-1"), "cn-north-1"),
+        ("alarmTopicArn", TOPIC.replace("arn:aws:", "arn:aws-cn:"), None),
+    ],
+)
+def test_an_arn_whose_partition_is_not_its_regions_is_refused(name, value, region):
+    """A China region's ARNs start arn:aws-cn and GovCloud's arn:aws-us-gov; any other pairing
+    names nothing AWS can find, so it fails later, mid-deployment, unless refused here."""
+    with pytest.raises(SettingsError) as error:
+        load_settings({name: value}, stack="dev", region=region)
+    message = str(error.value)
+    assert message.startswith(f"alex-db:{name} = {value!r} is not allowed: ") and (
+        "partition" in message
+    )
+
+
+def test_arns_in_the_china_and_govcloud_partitions_are_taken():
+    china = load_settings({"kmsKeyArn": CHINA_KEY}, stack="dev", region="cn-north-1")
+    assert china.kms_key_arn == CHINA_KEY
+    gov_topic = "arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts"
+    gov = load_settings({"alarmTopicArn": gov_topic}, stack="dev", region="us-gov-west-1")
+    assert gov.alarm_topic_arn == gov_topic
+
+
 def test_backup_and_alarm_keys_when_valid():
     loaded = settings(backupPlan="true", backupCopyRegion=" us-west-2 ", alarmTopicArn=TOPIC)
     assert (loaded.backup_plan, loaded.backup_copy_region, loaded.alarm_topic_arn) == (
