@@ -188,6 +188,7 @@ if settings.alarm_topic_arn is not None:
         DatabaseAlarmsArgs(
             cluster_identifier=database.cluster_identifier,
             max_acu=settings.capacity.max_acu,
+            min_acu=settings.capacity.min_acu,
             topic_arn=settings.alarm_topic_arn,
             tags=settings.tags,
         ),

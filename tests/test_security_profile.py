@@ -350,6 +350,33 @@ def test_alarms_watch_capacity_memory_and_connections_for_15_minutes(backed_up):
     assert alarms["DatabaseConnections"]["threshold"] == 1442
 
 
+@pytest.mark.parametrize(("min_acu", "max_acu"), [("1", "1"), ("8", "8"), ("256", "256")])
+def test_a_fixed_capacity_gets_no_capacity_alarm_that_would_never_clear(min_acu, max_acu):
+    """With minCapacity = maxCapacity the cluster always runs at its maximum, so an alarm on
+    "capacity at the maximum" would sit in ALARM from the first evaluation onwards."""
+    pinned = run(
+        "prod",
+        production="true",
+        customerManagedKey="true",
+        minCapacity=min_acu,
+        maxCapacity=max_acu,
+        alarmTopicArn=TOPIC,
+    )
+    metrics = sorted(a.inputs["metricName"] for a in pinned.of_type(ALARM))
+    assert metrics == ["DatabaseConnections", "FreeableMemory"]
+
+
+def test_the_smallest_and_largest_ranges_keep_all_three_alarms_with_sane_thresholds():
+    for low, high, connections in (("0.5", "1", 180), ("0.5", "256", 4000)):
+        alarms = {
+            a.inputs["metricName"]: a.inputs["threshold"]
+            for a in run(minCapacity=low, maxCapacity=high, alarmTopicArn=TOPIC).of_type(ALARM)
+        }
+        assert alarms["ServerlessDatabaseCapacity"] == float(high)
+        assert alarms["FreeableMemory"] == pytest.approx(0.1 * float(high) * 2 * 1024**3)
+        assert alarms["DatabaseConnections"] == connections
+
+
 def test_password_stays_secret_and_out_of_every_new_resource(backed_up):
     cluster = backed_up.one(CLUSTER)
     assert "masterPassword" in cluster.secret_inputs
