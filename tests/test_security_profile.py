@@ -151,6 +151,28 @@ def test_existing_production_stack_keeps_aws_managed_keys_and_is_told(prod_exist
     ]
 
 
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"production": "true"},
+        {"production": "true", "readers": "2"},
+        {"production": "true", "kmsKeyArn": OWN_KEY, "readers": "1"},
+        {"customerManagedKey": "true"},
+    ],
+)
+def test_performance_insights_key_only_ever_travels_with_the_clusters_key(config):
+    """AWS cannot change the Performance Insights key once it is on, so an instance gets one
+    only as part of the cluster key that replaces cluster and instances together."""
+    program_run = run("prod", **config)
+    cluster_key = program_run.one(CLUSTER).inputs.get("kmsKeyId")
+    for instance in program_run.of_type(INSTANCE):
+        sent = instance.inputs.get("performanceInsightsKmsKeyId")
+        if instance.inputs["performanceInsightsEnabled"]:
+            assert sent == cluster_key, instance.urn
+        else:
+            assert sent is None, instance.urn
+
+
 def test_dev_keeps_the_aws_managed_keys(dev):
     assert dev.of_type(KEY) == []
     assert "kmsKeyId" not in dev.one(CLUSTER).inputs
