@@ -10,13 +10,15 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from alex_db.config import cost
+from alex_db.config.brought_key import brought_key_problem
 from alex_db.config.lifecycle import EngineDecision, decide_engine_version, engine_lifecycle_support
 from alex_db.config.parameters import cluster_parameters, parameter_family
 from alex_db.config.settings import Settings, load_settings
-from alex_db.config.values import NAMESPACE, SettingsError
+from alex_db.config.values import NAMESPACE, SettingsError, reject
 from alex_db.config.versions import parse_engine_version
 from alex_db.infra.alarms import DatabaseAlarms, DatabaseAlarmsArgs
 from alex_db.infra.backup import BackupPlan, BackupPlanArgs
+from alex_db.infra.brought_key import describe_key
 from alex_db.infra.credentials import Credentials, CredentialsArgs
 from alex_db.infra.database import AuroraDatabase, DatabaseArgs
 from alex_db.infra.encryption import EncryptionKey, EncryptionKeyArgs
@@ -71,6 +73,24 @@ def read_settings() -> Settings:
         raise pulumi.RunError(str(error)) from None
 
 
+def check_brought_key(settings: Settings) -> None:
+    """A ``kmsKeyArn`` must be a key KMS reports as customer-managed, enabled and symmetric; any
+    other ends the run with one line, before any resource is registered."""
+    if settings.kms_key_arn is None:
+        return
+    try:
+        facts = describe_key(settings.kms_key_arn)
+    except Exception:  # a failed invoke raises a plain Exception with the provider's text
+        problem = (
+            "KMS could not describe it: the key must exist in the stack's region and its key "
+            "policy must let this account call kms:DescribeKey"
+        )
+    else:
+        problem = brought_key_problem(facts)
+    if problem is not None:
+        raise pulumi.RunError(str(reject("kmsKeyArn", settings.kms_key_arn, problem)))
+
+
 def engine_decision(settings: Settings, cluster_identifier: str) -> EngineDecision:
     """The engine version to send, given what AWS runs now; a major upgrade that was not
     allowed ends the run with one line, before any resource is registered."""
@@ -85,6 +105,7 @@ def engine_decision(settings: Settings, cluster_identifier: str) -> EngineDecisi
 
 
 settings = read_settings()
+check_brought_key(settings)
 names = PhysicalNames.for_stack(settings.stack)
 engine = engine_decision(settings, names.cluster)
 for warning in (*settings.warnings, *filter(None, [engine.note])):

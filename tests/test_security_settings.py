@@ -4,15 +4,23 @@ resource; any text ends in a value or in that one line."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pulumi
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from alex_db.config.brought_key import KeyFacts, brought_key_problem
 from alex_db.config.parameters import cluster_parameters, parameter_family
 from alex_db.config.settings import MONITORING_INTERVALS, SettingsError, load_settings
 from alex_db.config.versions import EngineVersion
-from alex_db.tools.offline import recording_monitor, run_program
+from alex_db.tools.offline import (
+    PlaceholderMocks,
+    RecordingMonitor,
+    recording_monitor,
+    run_program,
+)
 from tests.conftest import DEV_CONFIG, TEST_PLACEHOLDERS
 
 OWN_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -191,6 +199,83 @@ def test_a_bad_key_arn_stops_the_program_before_any_resource():
     monitor = recording_monitor(config, TEST_PLACEHOLDERS)
     with pytest.raises(pulumi.RunError, match="alex-db:kmsKeyArn = 'alias/aws/rds'"):
         run_program("dev", config, TEST_PLACEHOLDERS, monitor=monitor)
+    assert monitor.recorded == []
+
+
+@pytest.mark.parametrize(
+    ("facts", "problem"),
+    [
+        (KeyFacts("CUSTOMER", "Enabled", "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"), None),
+        (
+            KeyFacts("AWS", "Enabled", "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"),
+            "KMS reports an AWS managed key (like aws/rds): name a customer-managed key",
+        ),
+        (
+            KeyFacts("CUSTOMER", "PendingDeletion", "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"),
+            "KMS reports the key as PendingDeletion: it must be Enabled",
+        ),
+        (
+            KeyFacts("CUSTOMER", "Disabled", "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"),
+            "KMS reports the key as Disabled: it must be Enabled",
+        ),
+        (
+            KeyFacts("CUSTOMER", "Enabled", "RSA_2048", "ENCRYPT_DECRYPT"),
+            "KMS reports a RSA_2048 key for ENCRYPT_DECRYPT: RDS and Secrets Manager need a "
+            "symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)",
+        ),
+        (
+            KeyFacts("CUSTOMER", "Enabled", "HMAC_256", "GENERATE_VERIFY_MAC"),
+            "KMS reports a HMAC_256 key for GENERATE_VERIFY_MAC: RDS and Secrets Manager need a "
+            "symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)",
+        ),
+    ],
+)
+def test_a_brought_key_must_be_an_enabled_symmetric_customer_key(facts, problem):
+    assert brought_key_problem(facts) == problem
+
+
+@pytest.mark.parametrize(
+    ("manager", "state", "expected"),
+    [
+        ("AWS", "Enabled", "KMS reports an AWS managed key (like aws/rds)"),
+        ("CUSTOMER", "PendingDeletion", "KMS reports the key as PendingDeletion"),
+    ],
+)
+def test_a_key_kms_refuses_stops_the_program_before_any_resource(manager, state, expected):
+    """The ARN of the AWS managed aws/rds key is what the console shows for an existing
+    cluster's key: given as kmsKeyArn it would silence the warning and pass the policy pack
+    while nothing is customer-managed, and Secrets Manager cannot encrypt with it."""
+    config = {**DEV_CONFIG, "alex-db:production": "true", "alex-db:kmsKeyArn": OWN_KEY}
+    placeholders = replace(TEST_PLACEHOLDERS, kms_key_manager=manager, kms_key_state=state)
+    monitor = recording_monitor(config, placeholders)
+    with pytest.raises(pulumi.RunError) as error:
+        run_program("prod", config, placeholders, monitor=monitor)
+    message = str(error.value)
+    assert message.startswith(f"alex-db:kmsKeyArn = {OWN_KEY!r} is not allowed: {expected}")
+    assert "\n" not in message
+    assert monitor.recorded == []
+
+
+class KeyNotFound(PlaceholderMocks):
+    """An account where DescribeKey fails (no such key, or no permission to describe it): the
+    engine answers the invoke with a failure, which the SDK raises from ``get_key``."""
+
+    def call(self, args):
+        if args.token == "aws:kms/getKey:getKey":
+            return {}, [("keyId", "NotFoundException: Key 'arn:...' does not exist\nmore")]
+        return super().call(args)
+
+
+def test_a_key_kms_cannot_describe_is_one_line_before_any_resource():
+    config = {**DEV_CONFIG, "alex-db:kmsKeyArn": OWN_KEY}
+    monitor = RecordingMonitor(KeyNotFound(TEST_PLACEHOLDERS, "us-east-1"))
+    with pytest.raises(pulumi.RunError) as error:
+        run_program("dev", config, TEST_PLACEHOLDERS, monitor=monitor)
+    assert str(error.value) == (
+        f"alex-db:kmsKeyArn = {OWN_KEY!r} is not allowed: KMS could not describe it: the key "
+        "must exist in the stack's region and its key policy must let this account call "
+        "kms:DescribeKey"
+    )
     assert monitor.recorded == []
 
 

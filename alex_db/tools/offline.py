@@ -45,6 +45,10 @@ class Placeholders:
     random_hex: str = "xxxxxxxx"
     password: str = "PLACEHOLDER-PASSWORD-never-shown"
     """What the mocked RandomPassword returns: a sentinel that must never reach any output."""
+    kms_key_manager: str = "CUSTOMER"
+    """What KMS reports as the ``kmsKeyArn`` key's KeyManager (``AWS`` for an AWS managed key)."""
+    kms_key_state: str = "Enabled"
+    """What KMS reports as that key's KeyState."""
     running_engine_version: str | None = None
     """"AWS reports version X": the stack's cluster exists and runs X (e.g. after an AWS auto
     minor upgrade). None (default): the cluster does not exist yet, as before a first deploy."""
@@ -161,6 +165,16 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
                 "userId": MARK,
             },
             "aws:index/getRegion:getRegion": {"id": self.region, "region": self.region},
+            "aws:kms/getKey:getKey": {
+                "id": args.args.get("keyId"),
+                "arn": args.args.get("keyId"),
+                "keyManager": p.kms_key_manager,
+                "keyState": p.kms_key_state,
+                "keySpec": "SYMMETRIC_DEFAULT",
+                "customerMasterKeySpec": "SYMMETRIC_DEFAULT",
+                "keyUsage": "ENCRYPT_DECRYPT",
+                "enabled": p.kms_key_state == "Enabled",
+            },
             "aws:index/getPartition:getPartition": {
                 "id": p.partition,
                 "partition": p.partition,

@@ -1,0 +1,49 @@
+"""Whether a key given as ``kmsKeyArn`` can do the customer-managed key's job (pure).
+
+Its ARN's shape says nothing about the key itself: the ARN of the AWS managed ``aws/rds`` key,
+which the console shows as an existing cluster's key, passes every pattern. Given as
+``kmsKeyArn`` it would leave such a cluster unreplaced, silence the program's warning and pass
+the policy pack, while nothing is customer-managed and Secrets Manager cannot use that key at all
+(an AWS managed key serves only its own service: AWS KMS developer guide, "AWS managed keys").
+So the program asks KMS (``infra.brought_key``) and applies these rules before any resource.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CUSTOMER_MANAGED = "CUSTOMER"
+ENABLED = "Enabled"
+# RDS encrypts storage and Performance Insights, and Secrets Manager secrets, only with
+# symmetric encryption keys (Amazon RDS user guide, "AWS KMS key management"; Secrets Manager
+# user guide, "Secret encryption and decryption").
+SYMMETRIC_SPEC = "SYMMETRIC_DEFAULT"
+ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
+
+
+@dataclass(frozen=True)
+class KeyFacts:
+    """What KMS DescribeKey reports about a key."""
+
+    manager: str
+    """``CUSTOMER`` or ``AWS`` (KeyManager)."""
+    state: str
+    """``Enabled``, ``Disabled``, ``PendingDeletion``, ... (KeyState)."""
+    spec: str
+    """``SYMMETRIC_DEFAULT``, ``RSA_2048``, ... (KeySpec)."""
+    usage: str
+    """``ENCRYPT_DECRYPT``, ``SIGN_VERIFY``, ... (KeyUsage)."""
+
+
+def brought_key_problem(facts: KeyFacts) -> str | None:
+    """Why the key cannot be the stack's customer-managed key, or None when it can."""
+    if facts.manager != CUSTOMER_MANAGED:
+        return "KMS reports an AWS managed key (like aws/rds): name a customer-managed key"
+    if facts.state != ENABLED:
+        return f"KMS reports the key as {facts.state}: it must be {ENABLED}"
+    if (facts.spec, facts.usage) != (SYMMETRIC_SPEC, ENCRYPT_DECRYPT):
+        return (
+            f"KMS reports a {facts.spec} key for {facts.usage}: RDS and Secrets Manager need a "
+            f"symmetric encryption key ({SYMMETRIC_SPEC}, {ENCRYPT_DECRYPT})"
+        )
+    return None
