@@ -10,7 +10,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from alex_db.config import cost
-from alex_db.config.brought_key import brought_key_problem
+from alex_db.config.brought_key import CUSTOMER_MANAGED, brought_key_problem, cluster_key_change
 from alex_db.config.lifecycle import EngineDecision, decide_engine_version, engine_lifecycle_support
 from alex_db.config.parameters import cluster_parameters, parameter_family
 from alex_db.config.settings import Settings, load_settings
@@ -28,7 +28,7 @@ from alex_db.infra.monitoring import MonitoringRole, MonitoringRoleArgs
 from alex_db.infra.naming import PhysicalNames
 from alex_db.infra.network import Network, NetworkArgs
 from alex_db.infra.parameter_group import ParameterGroupArgs
-from alex_db.infra.running_cluster import running_engine_version
+from alex_db.infra.running_cluster import running_engine_version, running_kms_key_id
 
 
 def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
@@ -91,6 +91,23 @@ def check_brought_key(settings: Settings) -> None:
         raise pulumi.RunError(str(reject("kmsKeyArn", settings.kms_key_arn, problem)))
 
 
+def check_cluster_key(settings: Settings, cluster_identifier: str) -> None:
+    """A running cluster keeps the key it was created with: a setting that would change it ends
+    the run with one line, before any resource is registered, instead of a replacement."""
+    running_key = running_kms_key_id(cluster_identifier)
+    if running_key is None:
+        return
+    change = cluster_key_change(
+        cluster_identifier,
+        running_key,
+        describe_key(running_key).manager == CUSTOMER_MANAGED,
+        settings.kms_key_arn,
+        settings.customer_managed_key,
+    )
+    if change is not None:
+        raise pulumi.RunError(str(change))
+
+
 def engine_decision(settings: Settings, cluster_identifier: str) -> EngineDecision:
     """The engine version to send, given what AWS runs now; a major upgrade that was not
     allowed ends the run with one line, before any resource is registered."""
@@ -107,6 +124,7 @@ def engine_decision(settings: Settings, cluster_identifier: str) -> EngineDecisi
 settings = read_settings()
 check_brought_key(settings)
 names = PhysicalNames.for_stack(settings.stack)
+check_cluster_key(settings, names.cluster)
 engine = engine_decision(settings, names.cluster)
 for warning in (*settings.warnings, *filter(None, [engine.note])):
     pulumi.log.warn(warning)

@@ -21,7 +21,8 @@ from alex_db.tools.offline import (
     recording_monitor,
     run_program,
 )
-from tests.conftest import DEV_CONFIG, TEST_PLACEHOLDERS
+from alex_db.tools.stack_files import load_stack_config
+from tests.conftest import CLUSTER, DEV_CONFIG, TEST_PLACEHOLDERS
 
 OWN_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 KEY_ALLOWED = (
@@ -277,6 +278,84 @@ def test_a_key_kms_cannot_describe_is_one_line_before_any_resource():
         "kms:DescribeKey"
     )
     assert monitor.recorded == []
+
+
+def against_running_cluster(stack: str, key_on_cluster: str | None, **config: str):
+    """The program while the stack's cluster already exists, encrypted with ``key_on_cluster``
+    (None: the account's AWS managed aws/rds key, as every cluster made before this version)."""
+    merged = {**DEV_CONFIG, **{f"alex-db:{k}": v for k, v in config.items()}}
+    placeholders = replace(
+        TEST_PLACEHOLDERS, running_engine_version="15.12", running_kms_key_id=key_on_cluster
+    )
+    monitor = recording_monitor(merged, placeholders)
+    return monitor, lambda: run_program(stack, merged, placeholders, monitor=monitor)
+
+
+@pytest.mark.parametrize(
+    ("key_on_cluster", "config", "expected"),
+    [
+        (
+            None,
+            {"customerManagedKey": "true"},
+            "alex-db:customerManagedKey = 'true' is not allowed: the running cluster "
+            "alex-aurora-cluster-prod is encrypted with an AWS managed key, and a cluster's key "
+            "is fixed when it is created, so this would replace it (see the README, Production, "
+            "Encryption keys)",
+        ),
+        (
+            None,
+            {"kmsKeyArn": OWN_KEY},
+            f"alex-db:kmsKeyArn = {OWN_KEY!r} is not allowed: the running cluster "
+            "alex-aurora-cluster-prod is encrypted with an AWS managed key, and a cluster's key "
+            "is fixed when it is created, so this would replace it (see the README, Production, "
+            "Encryption keys)",
+        ),
+        (
+            OWN_KEY.replace("1234abcd", "99999999"),
+            {"kmsKeyArn": OWN_KEY},
+            f"alex-db:kmsKeyArn = {OWN_KEY!r} is not allowed: the running cluster "
+            f"alex-aurora-cluster-prod is encrypted with {OWN_KEY.replace('1234abcd', '99999999')},"
+            " and a cluster's key is fixed when it is created, so this would replace it (see the "
+            "README, Production, Encryption keys)",
+        ),
+        (
+            OWN_KEY,
+            {},
+            "alex-db:customerManagedKey = 'false' is not allowed: the running cluster "
+            f"alex-aurora-cluster-prod is encrypted with customer-managed key {OWN_KEY}, which "
+            "cannot change; keep alex-db:customerManagedKey or alex-db:kmsKeyArn",
+        ),
+    ],
+)
+def test_a_running_clusters_key_never_changes_as_a_side_effect(key_on_cluster, config, expected):
+    """Even with allowDeletion, which lifts the Pulumi protect that would otherwise refuse it."""
+    monitor, deploy = against_running_cluster(
+        "prod", key_on_cluster, production="true", allowDeletion="true", **config
+    )
+    with pytest.raises(pulumi.RunError) as error:
+        deploy()
+    assert str(error.value) == expected
+    assert monitor.recorded == []
+
+
+def test_the_repositorys_prod_example_is_refused_on_a_cluster_from_before_the_key():
+    """Pulumi.prod.yaml opts in to the key; a prod stack deployed before it existed must get a
+    clear refusal, not a replacement plan."""
+    config = load_stack_config("prod").values
+    placeholders = replace(TEST_PLACEHOLDERS, running_engine_version="15.12")
+    monitor = recording_monitor(config, placeholders)
+    with pytest.raises(pulumi.RunError, match="encrypted with an AWS managed key"):
+        run_program("prod", config, placeholders, monitor=monitor)
+    assert monitor.recorded == []
+
+
+@pytest.mark.parametrize(
+    ("key_on_cluster", "config"),
+    [(None, {}), (OWN_KEY, {"kmsKeyArn": OWN_KEY})],
+)
+def test_a_running_cluster_keeping_its_key_deploys(key_on_cluster, config):
+    _, deploy = against_running_cluster("prod", key_on_cluster, production="true", **config)
+    assert deploy().one(CLUSTER).inputs.get("kmsKeyId") == config.get("kmsKeyArn")
 
 
 @pytest.mark.parametrize("name", NEW_KEYS)

@@ -49,6 +49,9 @@ class Placeholders:
     """What KMS reports as the ``kmsKeyArn`` key's KeyManager (``AWS`` for an AWS managed key)."""
     kms_key_state: str = "Enabled"
     """What KMS reports as that key's KeyState."""
+    running_kms_key_id: str | None = None
+    """The key AWS reports for that running cluster; None: the account's AWS managed aws/rds
+    key, as for every cluster created without a customer-managed one."""
     running_engine_version: str | None = None
     """"AWS reports version X": the stack's cluster exists and runs X (e.g. after an AWS auto
     minor upgrade). None (default): the cluster does not exist yet, as before a first deploy."""
@@ -168,7 +171,9 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             "aws:kms/getKey:getKey": {
                 "id": args.args.get("keyId"),
                 "arn": args.args.get("keyId"),
-                "keyManager": p.kms_key_manager,
+                "keyManager": "AWS"
+                if args.args.get("keyId") == self._aws_rds_key()
+                else p.kms_key_manager,
                 "keyState": p.kms_key_state,
                 "keySpec": "SYMMETRIC_DEFAULT",
                 "customerMasterKeySpec": "SYMMETRIC_DEFAULT",
@@ -208,7 +213,12 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             "arn": self._arn("rds", f"cluster:{identifier}"),
             "engine": "aurora-postgresql",
             "engineVersion": self.placeholders.running_engine_version,
+            "kmsKeyId": self.placeholders.running_kms_key_id or self._aws_rds_key(),
         }
+
+    def _aws_rds_key(self) -> str:
+        """The account's AWS managed ``aws/rds`` key, as KMS would name it."""
+        return self._arn("kms", f"key/{MARK}-aws-rds")
 
     def _arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         p = self.placeholders
