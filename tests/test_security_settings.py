@@ -177,6 +177,24 @@ def test_an_arn_whose_partition_is_not_its_regions_is_refused(name, value, regio
     )
 
 
+@pytest.mark.parametrize(
+    ("region", "copy_region"),
+    [("us-east-1", "cn-north-1"), ("cn-north-1", "us-east-1"), ("us-east-1", "us-gov-west-1")],
+)
+def test_backups_are_not_copied_across_partitions(region, copy_region):
+    """AWS Backup copies between regions of one partition; no vault in another exists for it."""
+    with pytest.raises(SettingsError) as error:
+        load_settings(
+            {"backupPlan": "true", "backupCopyRegion": copy_region}, stack="dev", region=region
+        )
+    assert str(error.value).startswith(f"alex-db:backupCopyRegion = {copy_region!r} is not ")
+    assert "partition" in str(error.value)
+    china = load_settings(
+        {"backupPlan": "true", "backupCopyRegion": "cn-northwest-1"}, stack="dev", region="cn-north-1"
+    )
+    assert china.backup_copy_region == "cn-northwest-1"
+
+
 def test_arns_in_the_china_and_govcloud_partitions_are_taken():
     china = load_settings({"kmsKeyArn": CHINA_KEY}, stack="dev", region="cn-north-1")
     assert china.kms_key_arn == CHINA_KEY

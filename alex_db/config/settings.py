@@ -412,6 +412,10 @@ def _backup_copy_region(raw: str | None, backup_plan: bool, region: str | None) 
         raise reject("backupCopyRegion", raw, "a region name like eu-west-1, not the stack's own")
     if not backup_plan:
         raise reject("backupCopyRegion", raw, f"only with {key('backupPlan')} set to true")
+    if region is not None and partition_of(copy_region) != partition_of(region):
+        raise reject(
+            "backupCopyRegion", raw, f"a region in {region}'s partition, {partition_of(region)}"
+        )
     return copy_region
 
 
