@@ -78,15 +78,13 @@ def check_brought_key(settings: Settings) -> None:
     other ends the run with one line, before any resource is registered."""
     if settings.kms_key_arn is None:
         return
-    try:
-        facts = describe_key(settings.kms_key_arn)
-    except Exception:  # a failed invoke raises a plain Exception with the provider's text
-        problem = (
-            "KMS could not describe it: the key must exist in the stack's region and its key "
-            "policy must let this account call kms:DescribeKey"
-        )
-    else:
-        problem = brought_key_problem(facts)
+    facts = describe_key(settings.kms_key_arn)
+    problem = (
+        "KMS could not describe it: the key must exist in the stack's region and its key policy "
+        "must let this account call kms:DescribeKey"
+        if facts is None
+        else brought_key_problem(facts)
+    )
     if problem is not None:
         raise pulumi.RunError(str(reject("kmsKeyArn", settings.kms_key_arn, problem)))
 
@@ -95,12 +93,20 @@ def check_cluster_key(settings: Settings, cluster_identifier: str) -> None:
     """A running cluster keeps the key it was created with: a setting that would change it ends
     the run with one line, before any resource is registered, instead of a replacement."""
     running_key = running_kms_key_id(cluster_identifier)
-    if running_key is None:
+    if running_key is None or running_key == settings.kms_key_arn:
+        return
+    facts = describe_key(running_key)
+    if facts is None:
+        pulumi.log.warn(
+            f"KMS could not describe {running_key}, the key of the running cluster "
+            f"{cluster_identifier} (no kms:DescribeKey?), so the program cannot check that these "
+            f"settings keep it; a change of key replaces the cluster"
+        )
         return
     change = cluster_key_change(
         cluster_identifier,
         running_key,
-        describe_key(running_key).manager == CUSTOMER_MANAGED,
+        facts.manager == CUSTOMER_MANAGED,
         settings.kms_key_arn,
         settings.customer_managed_key,
     )

@@ -376,6 +376,17 @@ def test_a_running_cluster_keeping_its_key_deploys(key_on_cluster, config):
     assert deploy().one(CLUSTER).inputs.get("kmsKeyId") == config.get("kmsKeyArn")
 
 
+def test_a_running_clusters_key_kms_will_not_describe_is_a_warning_not_a_failure():
+    """A least-privilege deployer without kms:DescribeKey on the aws/rds key can still deploy an
+    existing stack that changes nothing about keys; the program says what it could not check."""
+    placeholders = replace(TEST_PLACEHOLDERS, running_engine_version="15.12")
+    monitor = RecordingMonitor(KeyNotFound(placeholders, "us-east-1"))
+    program_run = run_program("dev", DEV_CONFIG, placeholders, monitor=monitor)
+    (warning,) = program_run.warnings
+    assert warning.startswith("KMS could not describe arn:aws:kms:us-east-1:123456789012:key/")
+    assert "the running cluster alex-aurora-cluster" in warning
+
+
 @pytest.mark.parametrize("name", NEW_KEYS)
 @given(text=st.text(max_size=80))
 def test_any_text_for_a_new_key_is_a_value_or_one_line_naming_it(name, text):

@@ -8,9 +8,11 @@ from pulumi_aws import kms
 from alex_db.config.brought_key import KeyFacts
 
 
-def describe_key(key_arn: str) -> KeyFacts:
-    """DescribeKey on ``key_arn`` (``aws.kms.get_key``). Raises whatever the invoke raises when
-    KMS cannot describe it (no such key, another region, a key policy that does not let this
-    account call ``kms:DescribeKey``, which RDS needs as well)."""
-    key = kms.get_key(key_id=key_arn)
+def describe_key(key_arn: str) -> KeyFacts | None:
+    """DescribeKey on ``key_arn`` (``aws.kms.get_key``), or None when KMS cannot describe it (no
+    such key, another region, no ``kms:DescribeKey`` for this account or deployer)."""
+    try:
+        key = kms.get_key(key_id=key_arn)
+    except Exception:  # a failed invoke raises a plain Exception carrying the provider's text
+        return None
     return KeyFacts(key.key_manager, key.key_state, key.key_spec, key.key_usage)
