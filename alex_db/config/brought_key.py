@@ -1,4 +1,5 @@
-"""Whether a key given as ``kmsKeyArn`` can do the customer-managed key's job (pure).
+"""The customer-managed key's rules (pure): whether a key given as ``kmsKeyArn`` can do the job,
+and whether the settings keep the key a running cluster was created with.
 
 Its ARN's shape says nothing about the key itself: the ARN of the AWS managed ``aws/rds`` key,
 which the console shows as an existing cluster's key, passes every pattern. Given as
