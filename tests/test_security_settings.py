@@ -13,7 +13,12 @@ from hypothesis import strategies as st
 
 from alex_db.config.brought_key import KeyFacts, brought_key_problem
 from alex_db.config.parameters import cluster_parameters, parameter_family
-from alex_db.config.settings import MONITORING_INTERVALS, SettingsError, load_settings
+from alex_db.config.settings import (
+    MONITORING_INTERVALS,
+    SettingsError,
+    load_settings,
+    partition_of,
+)
 from alex_db.config.versions import EngineVersion
 from alex_db.tools.offline import (
     PlaceholderMocks,
@@ -399,6 +404,43 @@ def test_any_text_for_a_new_key_is_a_value_or_one_line_naming_it(name, text):
     assert loaded.monitoring_interval in MONITORING_INTERVALS
     assert loaded.kms_key_arn is None or loaded.kms_key_arn.startswith("arn:aws")
     assert loaded.slow_query_ms is None or loaded.slow_query_ms >= 0
+
+
+REGIONS = ["us-east-1", "cn-north-1", "cn-northwest-1", "us-gov-west-1", "us-iso-east-1", None]
+PARTITIONS = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-eusc", "AWS"]
+
+
+@given(
+    name=st.sampled_from(["kmsKeyArn", "alarmTopicArn", "backupCopyRegion"]),
+    region=st.sampled_from(REGIONS),
+    arn_partition=st.sampled_from(PARTITIONS),
+    arn_region=st.sampled_from([r for r in REGIONS if r] + ["eusc-de-east-1", " us-east-1"]),
+)
+def test_any_partition_and_region_pairing_is_a_value_or_one_line(
+    name, region, arn_partition, arn_region
+):
+    """The ARN and region keys across partitions: whatever the pairing, a coherent value (the
+    ARN's partition is its region's, which is the stack's) or one line naming the key."""
+    service, resource = ("kms", "key/mrk-" + "a" * 32) if name == "kmsKeyArn" else ("sns", "t")
+    values = {
+        "kmsKeyArn": f"arn:{arn_partition}:{service}:{arn_region}:123456789012:{resource}",
+        "alarmTopicArn": f"arn:{arn_partition}:{service}:{arn_region}:123456789012:{resource}",
+        "backupCopyRegion": arn_region,
+    }
+    try:
+        loaded = load_settings(
+            {"backupPlan": "true", name: values[name]}, stack="dev", region=region
+        )
+    except SettingsError as error:
+        assert str(error).startswith(f"alex-db:{name} = ") and "\n" not in str(error)
+        return
+    if name == "backupCopyRegion":
+        assert region is None or partition_of(loaded.backup_copy_region) == partition_of(region)
+        return
+    arn = loaded.kms_key_arn or loaded.alarm_topic_arn
+    _, partition, _, arn_region_seen, *_ = arn.split(":")
+    assert partition == partition_of(arn_region_seen)
+    assert region is None or arn_region_seen == region
 
 
 @given(interval=st.integers(-100, 100))
