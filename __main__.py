@@ -10,14 +10,16 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from alex_db.config import cost
+from alex_db.config.brought_key import CUSTOMER_MANAGED, brought_key_problem, cluster_key_change
 from alex_db.config.keys import REGION_KEY, check_namespaces, not_a_secret
 from alex_db.config.lifecycle import EngineDecision, decide_engine_version, engine_lifecycle_support
 from alex_db.config.parameters import cluster_parameters, parameter_family
 from alex_db.config.settings import CONFIG_KEYS, Settings, load_settings
-from alex_db.config.values import NAMESPACE, SettingsError
+from alex_db.config.values import NAMESPACE, SettingsError, reject
 from alex_db.config.versions import parse_engine_version
 from alex_db.infra.alarms import DatabaseAlarms, DatabaseAlarmsArgs
 from alex_db.infra.backup import BackupPlan, BackupPlanArgs
+from alex_db.infra.brought_key import describe_key
 from alex_db.infra.credentials import Credentials, CredentialsArgs
 from alex_db.infra.database import AuroraDatabase, DatabaseArgs
 from alex_db.infra.encryption import EncryptionKey, EncryptionKeyArgs
@@ -27,7 +29,7 @@ from alex_db.infra.monitoring import MonitoringRole, MonitoringRoleArgs
 from alex_db.infra.naming import PhysicalNames
 from alex_db.infra.network import Network, NetworkArgs
 from alex_db.infra.parameter_group import ParameterGroupArgs
-from alex_db.infra.running_cluster import running_engine_version
+from alex_db.infra.running_cluster import running_engine_version, running_kms_key_id
 
 
 def is_secret(full_key: str) -> bool:
@@ -84,6 +86,47 @@ def read_settings() -> Settings:
         raise pulumi.RunError(str(error)) from None
 
 
+def check_brought_key(settings: Settings) -> None:
+    """A ``kmsKeyArn`` must be a key KMS reports as customer-managed, enabled and symmetric; any
+    other ends the run with one line, before any resource is registered."""
+    if settings.kms_key_arn is None:
+        return
+    facts = describe_key(settings.kms_key_arn)
+    problem = (
+        "KMS could not describe it: the key must exist in the stack's region and its key policy "
+        "must let this account call kms:DescribeKey"
+        if facts is None
+        else brought_key_problem(facts)
+    )
+    if problem is not None:
+        raise pulumi.RunError(str(reject("kmsKeyArn", settings.kms_key_arn, problem)))
+
+
+def check_cluster_key(settings: Settings, cluster_identifier: str) -> None:
+    """A running cluster keeps the key it was created with: a setting that would change it ends
+    the run with one line, before any resource is registered, instead of a replacement."""
+    running_key = running_kms_key_id(cluster_identifier)
+    if running_key is None or running_key == settings.kms_key_arn:
+        return
+    facts = describe_key(running_key)
+    if facts is None:
+        pulumi.log.warn(
+            f"KMS could not describe {running_key}, the key of the running cluster "
+            f"{cluster_identifier} (no kms:DescribeKey?), so the program cannot check that these "
+            f"settings keep it; a change of key replaces the cluster"
+        )
+        return
+    change = cluster_key_change(
+        cluster_identifier,
+        running_key,
+        facts.manager == CUSTOMER_MANAGED,
+        settings.kms_key_arn,
+        settings.customer_managed_key,
+    )
+    if change is not None:
+        raise pulumi.RunError(str(change))
+
+
 def engine_decision(settings: Settings, cluster_identifier: str) -> EngineDecision:
     """The engine version to send, given what AWS runs now; a major upgrade that was not
     allowed ends the run with one line, before any resource is registered."""
@@ -98,7 +141,9 @@ def engine_decision(settings: Settings, cluster_identifier: str) -> EngineDecisi
 
 
 settings = read_settings()
+check_brought_key(settings)
 names = PhysicalNames.for_stack(settings.stack)
+check_cluster_key(settings, names.cluster)
 engine = engine_decision(settings, names.cluster)
 for warning in (*settings.warnings, *filter(None, [engine.note])):
     pulumi.log.warn(warning)
@@ -201,6 +246,7 @@ if settings.alarm_topic_arn is not None:
         DatabaseAlarmsArgs(
             cluster_identifier=database.cluster_identifier,
             max_acu=settings.capacity.max_acu,
+            min_acu=settings.capacity.min_acu,
             topic_arn=settings.alarm_topic_arn,
             tags=settings.tags,
         ),

@@ -116,6 +116,7 @@ NON_PUBLIC_RANGES = tuple(
     for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 )
 PRODUCTION_STACK_PREFIX = "prod"
+AWS_MANAGED_ALIAS_PREFIX = "alias/aws/"
 
 
 def stack_of(urn: str) -> str:
@@ -436,13 +437,22 @@ def production_customer_managed_key(urn: str, props: Mapping[str, Any]) -> list[
     """In stacks named prod*, the cluster's storage is encrypted with a customer-managed key
     (FSBP RDS.27 asks only for encryption at rest; scanners and auditors ask for a key whose
     policy, rotation and deletion you control). Checked on inputs: AWS reports the AWS-managed
-    key's ARN as ``kmsKeyId`` in the outputs, so only the inputs show whether one was chosen."""
-    if not _production(urn) or props.get("kmsKeyId"):
+    key's ARN as ``kmsKeyId`` in the outputs, so only the inputs show whether one was chosen.
+    RDS takes an alias (name or ARN) as ``kmsKeyId`` too (CreateDBCluster, KmsKeyId), and
+    ``alias/aws/`` is reserved for AWS managed keys (AWS KMS developer guide, "Aliases in AWS
+    KMS"), so ``alias/aws/rds`` is refused; a key ARN of an AWS managed key cannot be told apart
+    without asking KMS."""
+    if not _production(urn):
         return []
-    return [
-        "kmsKeyId must name a customer-managed KMS key in a production stack "
-        "(alex-db:customerManagedKey or alex-db:kmsKeyArn)"
-    ]
+    key_id = props.get("kmsKeyId")
+    if not key_id:
+        return [
+            "kmsKeyId must name a customer-managed KMS key in a production stack "
+            "(alex-db:customerManagedKey or alex-db:kmsKeyArn)"
+        ]
+    if AWS_MANAGED_ALIAS_PREFIX in str(key_id).lower():
+        return ["kmsKeyId names an AWS managed key (alias/aws/...), not a customer-managed one"]
+    return []
 
 
 def production_iam_authentication(urn: str, props: Mapping[str, Any]) -> list[str]:
@@ -462,25 +472,27 @@ def _forces_ssl(group: Mapping[str, Any]) -> bool:
 def production_force_ssl(resources: Iterable[tuple[str, str, Mapping]]) -> list[str]:
     """In stacks named prod*, every cluster is attached to a cluster parameter group of the
     same stack that sets ``rds.force_ssl`` to 1 (Aurora PostgreSQL's default is 0), so no client
-    can connect without TLS. Checked on outputs, where the attachment is resolved."""
+    can connect without TLS. Checked on outputs, where the attachment is resolved. A group
+    name is unique only within a region and pulumi-aws 7 can place a group in any region
+    (``region``), so every group of the stack with the cluster's group's name must force TLS: a
+    namesake elsewhere cannot vouch for the one the cluster uses."""
     resources = list(resources)
-    groups = {
-        props.get("name"): props
-        for resource_type, _, props in resources
-        if resource_type == CLUSTER_PARAMETER_GROUP
-    }
+    groups: dict[Any, list[Mapping]] = {}
+    for resource_type, _, props in resources:
+        if resource_type == CLUSTER_PARAMETER_GROUP:
+            groups.setdefault(props.get("name"), []).append(props)
     violations = []
     for resource_type, urn, props in resources:
         if resource_type != CLUSTER or not _production(urn):
             continue
         name = props.get("dbClusterParameterGroupName")
-        group = groups.get(name)
-        if group is None:
+        namesakes = groups.get(name, [])
+        if not namesakes:
             violations.append(
                 f"{urn} uses parameter group {name!r}, which this stack does not define: attach "
                 f"one that sets rds.force_ssl to 1"
             )
-        elif not _forces_ssl(group):
+        elif not all(map(_forces_ssl, namesakes)):
             violations.append(f"parameter group {name!r} of {urn} must set rds.force_ssl to 1")
     return violations
 
@@ -573,8 +585,10 @@ SECRETS_IN_SECRETS_MANAGER = StackValidationPolicy(
 
 def _validate_production_security(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type == CLUSTER:
-        _each(production_customer_managed_key(args.urn, args.props), report)
+        # IAM authentication first: in a preview a new key's ARN is unknown, and the engine drops
+        # the rest of a policy at the first unknown it reads (pulumi_policy/policy.py, Analyze).
         _each(production_iam_authentication(args.urn, args.props), report)
+        _each(production_customer_managed_key(args.urn, args.props), report)
 
 
 def _validate_force_ssl(args: StackValidationArgs, report: ReportViolation) -> None:

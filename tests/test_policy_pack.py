@@ -605,9 +605,47 @@ def test_prod_cluster_without_customer_key_or_iam_auth_is_refused(prod):
         cluster, properties={k: v for k, v in cluster.properties.items() if k != "kmsKeyId"}
     )
     assert of_policy(analyze(weakened), KEY_AND_IAM_AUTH) == [
-        NO_CUSTOMER_KEY,
         "iamDatabaseAuthenticationEnabled must be true in a production stack",
+        NO_CUSTOMER_KEY,
     ]
+
+
+AWS_MANAGED = "kmsKeyId names an AWS managed key (alias/aws/...), not a customer-managed one"
+
+
+@pytest.mark.parametrize(
+    "key_id",
+    [
+        "arn:aws:kms:us-east-1:123456789012:alias/aws/rds",
+        "alias/aws/rds",
+        "arn:aws-cn:kms:cn-north-1:123456789012:alias/aws/secretsmanager",
+    ],
+)
+def test_prod_cluster_on_an_aws_managed_key_by_alias_is_refused(prod, key_id):
+    """AWS reserves the alias/aws/ prefix for its managed keys: naming one is not a CMK."""
+    cluster = inputs_of(prod.one(CLUSTER), kmsKeyId=key_id)
+    assert of_policy(analyze(cluster), KEY_AND_IAM_AUTH) == [AWS_MANAGED]
+
+
+def test_prod_cluster_on_an_alias_of_your_own_key_passes(prod):
+    cluster = inputs_of(
+        prod.one(CLUSTER), kmsKeyId="arn:aws:kms:us-east-1:123456789012:alias/alex-aurora-prod"
+    )
+    assert of_policy(analyze(cluster), KEY_AND_IAM_AUTH) == []
+
+
+def test_a_key_unknown_in_preview_does_not_hide_missing_iam_auth(prod):
+    """A new prod stack's key is created in the same update, so its ARN is unknown in preview:
+    the engine then reports the policy as not runnable (advisory), and a check placed after the
+    unknown read would be lost with it. IAM authentication is known, so it is still refused."""
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    cluster = inputs_of(
+        prod.one(CLUSTER), kmsKeyId=UNKNOWN_STRING_VALUE, iamDatabaseAuthenticationEnabled=False
+    )
+    found = of_policy(analyze(cluster), KEY_AND_IAM_AUTH)
+    assert found[0] == "iamDatabaseAuthenticationEnabled must be true in a production stack"
+    assert "during preview" in found[1] and len(found) == 2
 
 
 def test_existing_prod_stack_without_the_key_is_refused_until_it_migrates():
@@ -628,6 +666,43 @@ def test_prod_parameter_group_without_force_ssl_is_refused(prod):
                 parameter["value"] = "0"
 
     found = analyze_stack(outputs_changed(prod, "prod", PARAMETER_GROUP, allow_plaintext))
+    assert of_policy(found, FORCE_SSL) == [
+        f"parameter group 'alex-aurora-postgresql15-prod' of {prod.one(CLUSTER).urn} must set "
+        "rds.force_ssl to 1"
+    ]
+
+
+@pytest.mark.parametrize("value", ["1 ", "true", "on", "0", ""])
+def test_prod_force_ssl_is_exactly_1(prod, value):
+    """RDS takes rds.force_ssl as 0 or 1; anything else is not the guarantee."""
+
+    def other_value(props):
+        for parameter in props["parameters"]:
+            if parameter["name"] == "rds.force_ssl":
+                parameter["value"] = value
+
+    found = analyze_stack(outputs_changed(prod, "prod", PARAMETER_GROUP, other_value))
+    assert len(of_policy(found, FORCE_SSL)) == 1
+
+
+def test_prod_group_cannot_be_vouched_for_by_a_namesake_in_another_region(prod):
+    """Group names are unique per region only, and pulumi-aws 7 places a resource in any region
+    (``region``): a forcing group of the same name elsewhere must not cover for the cluster's."""
+
+    def allow_plaintext(props):
+        for parameter in props["parameters"]:
+            if parameter["name"] == "rds.force_ssl":
+                parameter["value"] = "0"
+
+    resources = outputs_changed(prod, "prod", PARAMETER_GROUP, allow_plaintext)
+    own = outputs_of(prod.one(PARAMETER_GROUP))
+    namesake = EngineResource(
+        own.type,
+        own.urn.replace("alex-aurora-parameters", "decoy"),
+        "decoy",
+        {**own.properties, "region": "eu-west-1"},
+    )
+    found = analyze_stack([*resources, namesake])
     assert of_policy(found, FORCE_SSL) == [
         f"parameter group 'alex-aurora-postgresql15-prod' of {prod.one(CLUSTER).urn} must set "
         "rds.force_ssl to 1"

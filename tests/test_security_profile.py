@@ -5,6 +5,7 @@ Performance Insights), and the Data API grant that comes with a customer-managed
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -12,6 +13,7 @@ from alex_db.config.profile import PRODUCTION
 from alex_db.config.settings import Capacity
 from alex_db.infra.database import AuroraDatabase, DatabaseArgs
 from alex_db.infra.parameter_group import ParameterGroupArgs
+from alex_db.tools.offline import run_program
 from tests.conftest import (
     ATTACHMENT,
     CLUSTER,
@@ -22,6 +24,7 @@ from tests.conftest import (
     SECRET,
     SECRET_VERSION,
     SECURITY_GROUP,
+    TEST_PLACEHOLDERS,
     run,
 )
 
@@ -97,6 +100,24 @@ def test_lambda_may_decrypt_with_the_key_only_through_secrets_manager_in_the_reg
     }
 
 
+def test_the_decrypt_condition_names_secrets_manager_by_the_partitions_own_domain():
+    """In the China partition service endpoints end in amazonaws.com.cn, so a condition written
+    with amazonaws.com would never match and the Lambda could not read its secret."""
+    china = run_program(
+        "prod",
+        {
+            "aws:region": "cn-north-1",
+            "alex-db:production": "true",
+            "alex-db:customerManagedKey": "true",
+        },
+        replace(TEST_PLACEHOLDERS, partition="aws-cn", dns_suffix="amazonaws.com.cn"),
+    )
+    (decrypt,) = [s for s in statements(china) if s["Action"] == ["kms:Decrypt"]]
+    assert decrypt["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.cn-north-1.amazonaws.com.cn"}
+    }
+
+
 def test_data_api_path_needs_the_seeds_grants_plus_the_decrypt_and_nothing_else(prod, dev):
     assert [s["Sid"] for s in statements(dev)] == SEED_SIDS
     assert [s["Sid"] for s in statements(prod)] == [
@@ -128,6 +149,28 @@ def test_existing_production_stack_keeps_aws_managed_keys_and_is_told(prod_exist
         "to true for a new stack (an existing cluster would be replaced; see the README, "
         "Production, Encryption keys)"
     ]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"production": "true"},
+        {"production": "true", "readers": "2"},
+        {"production": "true", "kmsKeyArn": OWN_KEY, "readers": "1"},
+        {"customerManagedKey": "true"},
+    ],
+)
+def test_performance_insights_key_only_ever_travels_with_the_clusters_key(config):
+    """AWS cannot change the Performance Insights key once it is on, so an instance gets one
+    only as part of the cluster key that replaces cluster and instances together."""
+    program_run = run("prod", **config)
+    cluster_key = program_run.one(CLUSTER).inputs.get("kmsKeyId")
+    for instance in program_run.of_type(INSTANCE):
+        sent = instance.inputs.get("performanceInsightsKmsKeyId")
+        if instance.inputs["performanceInsightsEnabled"]:
+            assert sent == cluster_key, instance.urn
+        else:
+            assert sent is None, instance.urn
 
 
 def test_dev_keeps_the_aws_managed_keys(dev):
@@ -327,6 +370,33 @@ def test_alarms_watch_capacity_memory_and_connections_for_15_minutes(backed_up):
     assert memory["threshold"] == pytest.approx(0.1 * 8 * 2 * 1024**3)
     # LEAST(16 GiB / 9531392, 5000) = 1802 connections; 80% of that.
     assert alarms["DatabaseConnections"]["threshold"] == 1442
+
+
+@pytest.mark.parametrize(("min_acu", "max_acu"), [("1", "1"), ("8", "8"), ("256", "256")])
+def test_a_fixed_capacity_gets_no_capacity_alarm_that_would_never_clear(min_acu, max_acu):
+    """With minCapacity = maxCapacity the cluster always runs at its maximum, so an alarm on
+    "capacity at the maximum" would sit in ALARM from the first evaluation onwards."""
+    pinned = run(
+        "prod",
+        production="true",
+        customerManagedKey="true",
+        minCapacity=min_acu,
+        maxCapacity=max_acu,
+        alarmTopicArn=TOPIC,
+    )
+    metrics = sorted(a.inputs["metricName"] for a in pinned.of_type(ALARM))
+    assert metrics == ["DatabaseConnections", "FreeableMemory"]
+
+
+def test_the_smallest_and_largest_ranges_keep_all_three_alarms_with_sane_thresholds():
+    for low, high, connections in (("0.5", "1", 180), ("0.5", "256", 4000)):
+        alarms = {
+            a.inputs["metricName"]: a.inputs["threshold"]
+            for a in run(minCapacity=low, maxCapacity=high, alarmTopicArn=TOPIC).of_type(ALARM)
+        }
+        assert alarms["ServerlessDatabaseCapacity"] == float(high)
+        assert alarms["FreeableMemory"] == pytest.approx(0.1 * float(high) * 2 * 1024**3)
+        assert alarms["DatabaseConnections"] == connections
 
 
 def test_password_stays_secret_and_out_of_every_new_resource(backed_up):

@@ -4,16 +4,30 @@ resource; any text ends in a value or in that one line."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pulumi
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from alex_db.config.brought_key import KeyFacts, brought_key_problem
 from alex_db.config.parameters import cluster_parameters, parameter_family
-from alex_db.config.settings import MONITORING_INTERVALS, SettingsError, load_settings
+from alex_db.config.settings import (
+    MONITORING_INTERVALS,
+    SettingsError,
+    load_settings,
+    partition_of,
+)
 from alex_db.config.versions import EngineVersion
-from alex_db.tools.offline import recording_monitor, run_program
-from tests.conftest import DEV_CONFIG, TEST_PLACEHOLDERS
+from alex_db.tools.offline import (
+    PlaceholderMocks,
+    RecordingMonitor,
+    recording_monitor,
+    run_program,
+)
+from alex_db.tools.stack_files import load_stack_config
+from tests.conftest import CLUSTER, DEV_CONFIG, TEST_PLACEHOLDERS
 
 OWN_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 KEY_ALLOWED = (
@@ -144,6 +158,56 @@ def test_each_bad_value_is_one_line_naming_key_value_and_allowed(raw, expected):
     assert str(error.value) == expected
 
 
+CHINA_KEY = "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "region"),
+    [
+        ("kmsKeyArn", CHINA_KEY.replace("arn:aws-cn:", "arn:aws:"), "cn-north-1"),
+        ("kmsKeyArn", OWN_KEY.replace("arn:aws:", "arn:aws-cn:"), "us-east-1"),
+        ("kmsKeyArn", OWN_KEY.replace("arn:aws:", "arn:aws-us-gov:"), None),
+        ("alarmTopicArn", TOPIC.replace("us-east-1", "cn-north-1"), "cn-north-1"),
+        ("alarmTopicArn", TOPIC.replace("arn:aws:", "arn:aws-cn:"), None),
+    ],
+)
+def test_an_arn_whose_partition_is_not_its_regions_is_refused(name, value, region):
+    """A China region's ARNs start arn:aws-cn and GovCloud's arn:aws-us-gov; any other pairing
+    names nothing AWS can find, so it fails later, mid-deployment, unless refused here."""
+    with pytest.raises(SettingsError) as error:
+        load_settings({name: value}, stack="dev", region=region)
+    message = str(error.value)
+    assert message.startswith(f"alex-db:{name} = {value!r} is not allowed: ") and (
+        "partition" in message
+    )
+
+
+@pytest.mark.parametrize(
+    ("region", "copy_region"),
+    [("us-east-1", "cn-north-1"), ("cn-north-1", "us-east-1"), ("us-east-1", "us-gov-west-1")],
+)
+def test_backups_are_not_copied_across_partitions(region, copy_region):
+    """AWS Backup copies between regions of one partition; no vault in another exists for it."""
+    with pytest.raises(SettingsError) as error:
+        load_settings(
+            {"backupPlan": "true", "backupCopyRegion": copy_region}, stack="dev", region=region
+        )
+    assert str(error.value).startswith(f"alex-db:backupCopyRegion = {copy_region!r} is not ")
+    assert "partition" in str(error.value)
+    china = load_settings(
+        {"backupPlan": "true", "backupCopyRegion": "cn-northwest-1"}, stack="dev", region="cn-north-1"
+    )
+    assert china.backup_copy_region == "cn-northwest-1"
+
+
+def test_arns_in_the_china_and_govcloud_partitions_are_taken():
+    china = load_settings({"kmsKeyArn": CHINA_KEY}, stack="dev", region="cn-north-1")
+    assert china.kms_key_arn == CHINA_KEY
+    gov_topic = "arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts"
+    gov = load_settings({"alarmTopicArn": gov_topic}, stack="dev", region="us-gov-west-1")
+    assert gov.alarm_topic_arn == gov_topic
+
+
 def test_backup_and_alarm_keys_when_valid():
     loaded = settings(backupPlan="true", backupCopyRegion=" us-west-2 ", alarmTopicArn=TOPIC)
     assert (loaded.backup_plan, loaded.backup_copy_region, loaded.alarm_topic_arn) == (
@@ -162,6 +226,172 @@ def test_a_bad_key_arn_stops_the_program_before_any_resource():
     assert monitor.recorded == []
 
 
+@pytest.mark.parametrize(
+    ("facts", "problem"),
+    [
+        (KeyFacts("CUSTOMER", "Enabled", "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"), None),
+        (
+            KeyFacts("AWS", "Enabled", "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"),
+            "KMS reports an AWS managed key (like aws/rds): name a customer-managed key",
+        ),
+        (
+            KeyFacts("CUSTOMER", "PendingDeletion", "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"),
+            "KMS reports the key as PendingDeletion: it must be Enabled",
+        ),
+        (
+            KeyFacts("CUSTOMER", "Disabled", "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"),
+            "KMS reports the key as Disabled: it must be Enabled",
+        ),
+        (
+            KeyFacts("CUSTOMER", "Enabled", "RSA_2048", "ENCRYPT_DECRYPT"),
+            "KMS reports a RSA_2048 key for ENCRYPT_DECRYPT: RDS and Secrets Manager need a "
+            "symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)",
+        ),
+        (
+            KeyFacts("CUSTOMER", "Enabled", "HMAC_256", "GENERATE_VERIFY_MAC"),
+            "KMS reports a HMAC_256 key for GENERATE_VERIFY_MAC: RDS and Secrets Manager need a "
+            "symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)",
+        ),
+    ],
+)
+def test_a_brought_key_must_be_an_enabled_symmetric_customer_key(facts, problem):
+    assert brought_key_problem(facts) == problem
+
+
+@pytest.mark.parametrize(
+    ("manager", "state", "expected"),
+    [
+        ("AWS", "Enabled", "KMS reports an AWS managed key (like aws/rds)"),
+        ("CUSTOMER", "PendingDeletion", "KMS reports the key as PendingDeletion"),
+    ],
+)
+def test_a_key_kms_refuses_stops_the_program_before_any_resource(manager, state, expected):
+    """The ARN of the AWS managed aws/rds key is what the console shows for an existing
+    cluster's key: given as kmsKeyArn it would silence the warning and pass the policy pack
+    while nothing is customer-managed, and Secrets Manager cannot encrypt with it."""
+    config = {**DEV_CONFIG, "alex-db:production": "true", "alex-db:kmsKeyArn": OWN_KEY}
+    placeholders = replace(TEST_PLACEHOLDERS, kms_key_manager=manager, kms_key_state=state)
+    monitor = recording_monitor(config, placeholders)
+    with pytest.raises(pulumi.RunError) as error:
+        run_program("prod", config, placeholders, monitor=monitor)
+    message = str(error.value)
+    assert message.startswith(f"alex-db:kmsKeyArn = {OWN_KEY!r} is not allowed: {expected}")
+    assert "\n" not in message
+    assert monitor.recorded == []
+
+
+class KeyNotFound(PlaceholderMocks):
+    """An account where DescribeKey fails (no such key, or no permission to describe it): the
+    engine answers the invoke with a failure, which the SDK raises from ``get_key``."""
+
+    def call(self, args):
+        if args.token == "aws:kms/getKey:getKey":
+            return {}, [("keyId", "NotFoundException: Key 'arn:...' does not exist\nmore")]
+        return super().call(args)
+
+
+def test_a_key_kms_cannot_describe_is_one_line_before_any_resource():
+    config = {**DEV_CONFIG, "alex-db:kmsKeyArn": OWN_KEY}
+    monitor = RecordingMonitor(KeyNotFound(TEST_PLACEHOLDERS, "us-east-1"))
+    with pytest.raises(pulumi.RunError) as error:
+        run_program("dev", config, TEST_PLACEHOLDERS, monitor=monitor)
+    assert str(error.value) == (
+        f"alex-db:kmsKeyArn = {OWN_KEY!r} is not allowed: KMS could not describe it: the key "
+        "must exist in the stack's region and its key policy must let this account call "
+        "kms:DescribeKey"
+    )
+    assert monitor.recorded == []
+
+
+def against_running_cluster(stack: str, key_on_cluster: str | None, **config: str):
+    """The program while the stack's cluster already exists, encrypted with ``key_on_cluster``
+    (None: the account's AWS managed aws/rds key, as every cluster made before this version)."""
+    merged = {**DEV_CONFIG, **{f"alex-db:{k}": v for k, v in config.items()}}
+    placeholders = replace(
+        TEST_PLACEHOLDERS, running_engine_version="15.12", running_kms_key_id=key_on_cluster
+    )
+    monitor = recording_monitor(merged, placeholders)
+    return monitor, lambda: run_program(stack, merged, placeholders, monitor=monitor)
+
+
+@pytest.mark.parametrize(
+    ("key_on_cluster", "config", "expected"),
+    [
+        (
+            None,
+            {"customerManagedKey": "true"},
+            "alex-db:customerManagedKey = 'true' is not allowed: the running cluster "
+            "alex-aurora-cluster-prod is encrypted with an AWS managed key, and a cluster's key "
+            "is fixed when it is created, so this would replace it (see the README, Production, "
+            "Encryption keys)",
+        ),
+        (
+            None,
+            {"kmsKeyArn": OWN_KEY},
+            f"alex-db:kmsKeyArn = {OWN_KEY!r} is not allowed: the running cluster "
+            "alex-aurora-cluster-prod is encrypted with an AWS managed key, and a cluster's key "
+            "is fixed when it is created, so this would replace it (see the README, Production, "
+            "Encryption keys)",
+        ),
+        (
+            OWN_KEY.replace("1234abcd", "99999999"),
+            {"kmsKeyArn": OWN_KEY},
+            f"alex-db:kmsKeyArn = {OWN_KEY!r} is not allowed: the running cluster "
+            f"alex-aurora-cluster-prod is encrypted with {OWN_KEY.replace('1234abcd', '99999999')},"
+            " and a cluster's key is fixed when it is created, so this would replace it (see the "
+            "README, Production, Encryption keys)",
+        ),
+        (
+            OWN_KEY,
+            {},
+            "alex-db:customerManagedKey = 'false' is not allowed: the running cluster "
+            f"alex-aurora-cluster-prod is encrypted with customer-managed key {OWN_KEY}, which "
+            "cannot change; keep alex-db:customerManagedKey or alex-db:kmsKeyArn",
+        ),
+    ],
+)
+def test_a_running_clusters_key_never_changes_as_a_side_effect(key_on_cluster, config, expected):
+    """Even with allowDeletion, which lifts the Pulumi protect that would otherwise refuse it."""
+    monitor, deploy = against_running_cluster(
+        "prod", key_on_cluster, production="true", allowDeletion="true", **config
+    )
+    with pytest.raises(pulumi.RunError) as error:
+        deploy()
+    assert str(error.value) == expected
+    assert monitor.recorded == []
+
+
+def test_the_repositorys_prod_example_is_refused_on_a_cluster_from_before_the_key():
+    """Pulumi.prod.yaml opts in to the key; a prod stack deployed before it existed must get a
+    clear refusal, not a replacement plan."""
+    config = load_stack_config("prod").values
+    placeholders = replace(TEST_PLACEHOLDERS, running_engine_version="15.12")
+    monitor = recording_monitor(config, placeholders)
+    with pytest.raises(pulumi.RunError, match="encrypted with an AWS managed key"):
+        run_program("prod", config, placeholders, monitor=monitor)
+    assert monitor.recorded == []
+
+
+@pytest.mark.parametrize(
+    ("key_on_cluster", "config"),
+    [(None, {}), (OWN_KEY, {"kmsKeyArn": OWN_KEY})],
+)
+def test_a_running_cluster_keeping_its_key_deploys(key_on_cluster, config):
+    _, deploy = against_running_cluster("prod", key_on_cluster, production="true", **config)
+    assert deploy().one(CLUSTER).inputs.get("kmsKeyId") == config.get("kmsKeyArn")
+
+
+def test_a_running_clusters_key_kms_will_not_describe_is_a_warning_not_a_failure():
+    """A least-privilege deployer without kms:DescribeKey on the aws/rds key can still deploy an
+    existing stack that changes nothing about keys; the program says what it could not check."""
+    placeholders = replace(TEST_PLACEHOLDERS, running_engine_version="15.12")
+    monitor = RecordingMonitor(KeyNotFound(placeholders, "us-east-1"))
+    program_run = run_program("dev", DEV_CONFIG, placeholders, monitor=monitor)
+    (warning,) = program_run.warnings
+    assert warning.startswith("KMS could not describe arn:aws:kms:us-east-1:123456789012:key/")
+    assert "the running cluster alex-aurora-cluster" in warning
+
+
 @pytest.mark.parametrize("name", NEW_KEYS)
 @given(text=st.text(max_size=80))
 def test_any_text_for_a_new_key_is_a_value_or_one_line_naming_it(name, text):
@@ -174,6 +404,43 @@ def test_any_text_for_a_new_key_is_a_value_or_one_line_naming_it(name, text):
     assert loaded.monitoring_interval in MONITORING_INTERVALS
     assert loaded.kms_key_arn is None or loaded.kms_key_arn.startswith("arn:aws")
     assert loaded.slow_query_ms is None or loaded.slow_query_ms >= 0
+
+
+REGIONS = ["us-east-1", "cn-north-1", "cn-northwest-1", "us-gov-west-1", "us-iso-east-1", None]
+PARTITIONS = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-eusc", "AWS"]
+
+
+@given(
+    name=st.sampled_from(["kmsKeyArn", "alarmTopicArn", "backupCopyRegion"]),
+    region=st.sampled_from(REGIONS),
+    arn_partition=st.sampled_from(PARTITIONS),
+    arn_region=st.sampled_from([r for r in REGIONS if r] + ["eusc-de-east-1", " us-east-1"]),
+)
+def test_any_partition_and_region_pairing_is_a_value_or_one_line(
+    name, region, arn_partition, arn_region
+):
+    """The ARN and region keys across partitions: whatever the pairing, a coherent value (the
+    ARN's partition is its region's, which is the stack's) or one line naming the key."""
+    service, resource = ("kms", "key/mrk-" + "a" * 32) if name == "kmsKeyArn" else ("sns", "t")
+    values = {
+        "kmsKeyArn": f"arn:{arn_partition}:{service}:{arn_region}:123456789012:{resource}",
+        "alarmTopicArn": f"arn:{arn_partition}:{service}:{arn_region}:123456789012:{resource}",
+        "backupCopyRegion": arn_region,
+    }
+    try:
+        loaded = load_settings(
+            {"backupPlan": "true", name: values[name]}, stack="dev", region=region
+        )
+    except SettingsError as error:
+        assert str(error).startswith(f"alex-db:{name} = ") and "\n" not in str(error)
+        return
+    if name == "backupCopyRegion":
+        assert region is None or partition_of(loaded.backup_copy_region) == partition_of(region)
+        return
+    arn = loaded.kms_key_arn or loaded.alarm_topic_arn
+    _, partition, _, arn_region_seen, *_ = arn.split(":")
+    assert partition == partition_of(arn_region_seen)
+    assert region is None or arn_region_seen == region
 
 
 @given(interval=st.integers(-100, 100))

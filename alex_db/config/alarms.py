@@ -41,11 +41,13 @@ def max_connections(max_acu: float) -> int:
     return min(int(max_acu * MEMORY_PER_ACU) // CONNECTION_MEMORY_DIVISOR, MAX_CONNECTIONS_CEILING)
 
 
-def alarm_rules(max_acu: float) -> list[AlarmRule]:
-    """Capacity pinned at the maximum, little memory left, connections near the limit."""
+def alarm_rules(max_acu: float, min_acu: float) -> list[AlarmRule]:
+    """Capacity pinned at the maximum, little memory left, connections near the limit. A fixed
+    capacity (``min_acu`` = ``max_acu``) always runs at its maximum, so it gets no capacity
+    alarm: that alarm would never leave the ALARM state."""
     free_memory = FREE_MEMORY_FRACTION * max_acu * MEMORY_PER_ACU
     connections = round(CONNECTIONS_FRACTION * max_connections(max_acu))
-    return [
+    capacity = [
         AlarmRule(
             "capacity-at-max",
             "ServerlessDatabaseCapacity",
@@ -54,7 +56,10 @@ def alarm_rules(max_acu: float) -> list[AlarmRule]:
             max_acu,
             f"Serverless v2 capacity at its maximum of {max_acu:g} ACU for 15 minutes: "
             f"raise maxCapacity or find the load",
-        ),
+        )
+    ]
+    return [
+        *(capacity if min_acu < max_acu else []),
         AlarmRule(
             "low-freeable-memory",
             "FreeableMemory",

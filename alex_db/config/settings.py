@@ -69,14 +69,26 @@ MAX_STACK_NAME = 30
 # Enhanced monitoring intervals RDS accepts (RDS API, CreateDBInstance MonitoringInterval).
 MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 _REGION = r"[a-z]{2}(-[a-z]+)+-\d"
+_PARTITION = r"(?P<partition>aws(-cn|-us-gov)?)"
+# Which partition a region's ARNs name, by the region's prefix (AWS General Reference, "Amazon
+# Resource Names": arn:aws-cn in the China regions, arn:aws-us-gov in GovCloud); the isolated
+# partitions are listed so their regions are refused rather than taken for the aws partition.
+REGION_PARTITIONS = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-iso-", "aws-iso"),
+    ("us-isob-", "aws-iso-b"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-isof-", "aws-iso-f"),
+)
 # A standard topic: CloudWatch alarms cannot publish to FIFO topics.
 _SNS_TOPIC_ARN = re.compile(
-    rf"^arn:aws(-cn|-us-gov)?:sns:(?P<region>{_REGION}):\d{{12}}:[A-Za-z0-9_-]{{1,256}}$"
+    rf"^arn:{_PARTITION}:sns:(?P<region>{_REGION}):\d{{12}}:[A-Za-z0-9_-]{{1,256}}$"
 )
 _REGION_NAME = re.compile(rf"^{_REGION}$")
 # A key ARN, not an alias: IAM statements (the Lambda's kms:Decrypt) name keys by key ARN.
 _KMS_KEY_ARN = re.compile(
-    rf"^arn:aws(-cn|-us-gov)?:kms:(?P<region>{_REGION}):\d{{12}}:"
+    rf"^arn:{_PARTITION}:kms:(?P<region>{_REGION}):\d{{12}}:"
     r"key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
 )
 
@@ -328,6 +340,22 @@ def _optional(raw: Mapping[str, str | None], name: str) -> str | None:
     return value if value and value.strip() else None
 
 
+def partition_of(region: str) -> str:
+    """The partition whose ARNs name resources in ``region``."""
+    return next((p for prefix, p in REGION_PARTITIONS if region.startswith(prefix)), "aws")
+
+
+def _regional_arn(name: str, raw: str, match: re.Match, region: str | None, what: str) -> str:
+    """``raw`` stripped, once its region is the stack's and its partition is its region's."""
+    arn_region = match.group("region")
+    if region is not None and arn_region != region:
+        raise reject(name, raw, f"{what} in the stack's region {region}")
+    expected = partition_of(arn_region)
+    if match.group("partition") != expected:
+        raise reject(name, raw, f"an ARN in {arn_region}'s partition, arn:{expected}:...")
+    return raw.strip()
+
+
 def _kms_key_arn(raw: str | None, region: str | None) -> str | None:
     if raw is None:
         return None
@@ -338,9 +366,7 @@ def _kms_key_arn(raw: str | None, region: str | None) -> str | None:
     )
     if match is None:
         raise reject("kmsKeyArn", raw, allowed)
-    if region is not None and match.group("region") != region:
-        raise reject("kmsKeyArn", raw, f"a key in the stack's region {region}")
-    return raw.strip()
+    return _regional_arn("kmsKeyArn", raw, match, region, "a key")
 
 
 def _monitoring_interval(raw: str | None, production: bool) -> int:
@@ -375,9 +401,7 @@ def _alarm_topic_arn(raw: str | None, region: str | None) -> str | None:
             raw,
             "a standard SNS topic ARN like arn:aws:sns:us-east-1:123456789012:alerts",
         )
-    if region is not None and match.group("region") != region:
-        raise reject("alarmTopicArn", raw, f"a topic in the stack's region {region}")
-    return raw.strip()
+    return _regional_arn("alarmTopicArn", raw, match, region, "a topic")
 
 
 def _backup_copy_region(raw: str | None, backup_plan: bool, region: str | None) -> str | None:
@@ -388,6 +412,10 @@ def _backup_copy_region(raw: str | None, backup_plan: bool, region: str | None) 
         raise reject("backupCopyRegion", raw, "a region name like eu-west-1, not the stack's own")
     if not backup_plan:
         raise reject("backupCopyRegion", raw, f"only with {key('backupPlan')} set to true")
+    if region is not None and partition_of(copy_region) != partition_of(region):
+        raise reject(
+            "backupCopyRegion", raw, f"a region in {region}'s partition, {partition_of(region)}"
+        )
     return copy_region
 
 

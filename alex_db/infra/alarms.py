@@ -19,6 +19,8 @@ class DatabaseAlarmsArgs:
     """The cluster the alarms watch (the ``DBClusterIdentifier`` dimension)."""
     max_acu: float
     """The cluster's maximum capacity; thresholds follow it."""
+    min_acu: float
+    """The cluster's minimum capacity; equal to ``max_acu``, there is no capacity alarm."""
     topic_arn: str
     """The SNS topic that receives alarm and recovery notifications."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -26,7 +28,7 @@ class DatabaseAlarmsArgs:
 
 
 class DatabaseAlarms(pulumi.ComponentResource):
-    """Three alarms from ``config.alarms``, each over 15 minutes. Missing data is not breaching:
+    """The alarms from ``config.alarms``, each over 15 minutes. Missing data is not breaching:
     a paused cluster publishes no capacity, memory or connection data."""
 
     alarm_names: pulumi.Output[list[str]]
@@ -57,7 +59,7 @@ class DatabaseAlarms(pulumi.ComponentResource):
                 tags=dict(args.tags),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            for rule in alarm_rules(args.max_acu)
+            for rule in alarm_rules(args.max_acu, args.min_acu)
         ]
         self.alarm_names = pulumi.Output.all(*(alarm.name for alarm in alarms))
         self.register_outputs({"alarm_names": self.alarm_names})

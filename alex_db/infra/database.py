@@ -299,7 +299,9 @@ class AuroraDatabase(pulumi.ComponentResource):
         )
         if self._kms_key_arn is None:
             return statements
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        return pulumi.Output.all(statements, self._kms_key_arn, region).apply(
-            lambda parts: [*parts[0], secret_key_decrypt_statement(parts[1], parts[2])]
+        lookup = pulumi.InvokeOutputOptions(parent=self)
+        region = aws.get_region_output(opts=lookup).region
+        dns_suffix = aws.get_partition_output(opts=lookup).dns_suffix
+        return pulumi.Output.all(statements, self._kms_key_arn, region, dns_suffix).apply(
+            lambda parts: [*parts[0], secret_key_decrypt_statement(*parts[1:])]
         )

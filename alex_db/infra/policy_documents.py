@@ -73,16 +73,19 @@ def backup_trust_policy() -> dict:
     return _service_trust_policy("BackupAssumeRole", BACKUP_SERVICE)
 
 
-def secret_key_decrypt_statement(key_arn: str, region: str) -> dict:
+def secret_key_decrypt_statement(key_arn: str, region: str, dns_suffix: str) -> dict:
     """Decrypting with the secret's customer-managed key, only when Secrets Manager asks on the
     caller's behalf in this region: GetSecretValue on a secret under a customer-managed key needs
     kms:Decrypt on that key ("Secret encryption and decryption in AWS Secrets Manager"), and the
     Data API reads the secret as its caller ("Authorizing access to the Amazon RDS Data API").
-    kms:ViaService: https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html"""
+    kms:ViaService names the service by its endpoint, ``secretsmanager.<region>.<dns suffix>``
+    (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html), and the suffix
+    is the partition's: ``amazonaws.com.cn`` in China, so it comes from ``aws.get_partition``
+    (its ``dns_suffix``) rather than being written here."""
     return {
         **statement("DecryptThisSecretViaSecretsManager", KMS_DECRYPT_ACTIONS, [key_arn]),
         "Condition": {
-            "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+            "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.{dns_suffix}"}
         },
     }
 

@@ -19,10 +19,22 @@ from pulumi_aws import rds
 IDENTIFIER_FILTER = "db-cluster-id"
 
 
-def running_engine_version(cluster_identifier: str) -> str | None:
-    """The engine version AWS reports for ``cluster_identifier``, or None when it does not
-    exist yet."""
+def _running(cluster_identifier: str) -> rds.GetClusterResult | None:
     found = rds.get_clusters(filters=[{"name": IDENTIFIER_FILTER, "values": [cluster_identifier]}])
     if cluster_identifier not in (found.cluster_identifiers or []):
         return None
-    return rds.get_cluster(cluster_identifier=cluster_identifier).engine_version
+    return rds.get_cluster(cluster_identifier=cluster_identifier)
+
+
+def running_engine_version(cluster_identifier: str) -> str | None:
+    """The engine version AWS reports for ``cluster_identifier``, or None when it does not
+    exist yet."""
+    cluster = _running(cluster_identifier)
+    return None if cluster is None else cluster.engine_version
+
+
+def running_kms_key_id(cluster_identifier: str) -> str | None:
+    """The ARN of the KMS key AWS reports for ``cluster_identifier`` (the AWS managed aws/rds
+    key's when none was chosen), or None when the cluster does not exist yet."""
+    cluster = _running(cluster_identifier)
+    return None if cluster is None else cluster.kms_key_id

@@ -40,12 +40,21 @@ class Placeholders:
     region: str = "region-PLACEHOLDER"
     """Used only when the stack sets no ``aws:region``."""
     partition: str = "aws"
+    dns_suffix: str = "amazonaws.com"
+    """The partition's service domain (``amazonaws.com.cn`` in the China partition)."""
     vpc_id: str = "vpc-PLACEHOLDER"
     vpc_cidr: str = "172.31.0.0/16"
     subnet_ids: tuple[str, ...] = ("subnet-PLACEHOLDER-a", "subnet-PLACEHOLDER-b")
     random_hex: str = "xxxxxxxx"
     password: str = "PLACEHOLDER-PASSWORD-never-shown"
     """What the mocked RandomPassword returns: a sentinel that must never reach any output."""
+    kms_key_manager: str = "CUSTOMER"
+    """What KMS reports as the ``kmsKeyArn`` key's KeyManager (``AWS`` for an AWS managed key)."""
+    kms_key_state: str = "Enabled"
+    """What KMS reports as that key's KeyState."""
+    running_kms_key_id: str | None = None
+    """The key AWS reports for that running cluster; None: the account's AWS managed aws/rds
+    key, as for every cluster created without a customer-managed one."""
     running_engine_version: str | None = None
     """"AWS reports version X": the stack's cluster exists and runs X (e.g. after an AWS auto
     minor upgrade). None (default): the cluster does not exist yet, as before a first deploy."""
@@ -162,10 +171,22 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
                 "userId": MARK,
             },
             "aws:index/getRegion:getRegion": {"id": self.region, "region": self.region},
+            "aws:kms/getKey:getKey": {
+                "id": args.args.get("keyId"),
+                "arn": args.args.get("keyId"),
+                "keyManager": "AWS"
+                if args.args.get("keyId") == self._aws_rds_key()
+                else p.kms_key_manager,
+                "keyState": p.kms_key_state,
+                "keySpec": "SYMMETRIC_DEFAULT",
+                "customerMasterKeySpec": "SYMMETRIC_DEFAULT",
+                "keyUsage": "ENCRYPT_DECRYPT",
+                "enabled": p.kms_key_state == "Enabled",
+            },
             "aws:index/getPartition:getPartition": {
                 "id": p.partition,
                 "partition": p.partition,
-                "dnsSuffix": "amazonaws.com",
+                "dnsSuffix": p.dns_suffix,
             },
         }
         if args.token not in answers:
@@ -195,7 +216,12 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             "arn": self._arn("rds", f"cluster:{identifier}"),
             "engine": "aurora-postgresql",
             "engineVersion": self.placeholders.running_engine_version,
+            "kmsKeyId": self.placeholders.running_kms_key_id or self._aws_rds_key(),
         }
+
+    def _aws_rds_key(self) -> str:
+        """The account's AWS managed ``aws/rds`` key, as KMS would name it."""
+        return self._arn("kms", f"key/{MARK}-aws-rds")
 
     def _arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         p = self.placeholders
