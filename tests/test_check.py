@@ -20,6 +20,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from alex_db.tools.check import (
+    LONGEST_WAIT_SECONDS,
     SMALLEST_CALL_SECONDS,
     WAIT_MARGIN_SECONDS,
     Budget,
@@ -242,13 +243,28 @@ def test_arns_come_from_dotenv_when_no_flag_is_given(aws, capsys, tmp_path):
 def test_flags_beat_the_environment_which_beats_dotenv(aws, capsys, monkeypatch, tmp_path):
     stack = create_stack()
     wrong = stack.cluster_arn.replace("alex-aurora-cluster", "from-dotenv")
-    (tmp_path / ".env").write_text(f"AURORA_CLUSTER_ARN={wrong}\n")
+    (tmp_path / ".env").write_text(
+        f"AURORA_CLUSTER_ARN={wrong}\nAURORA_SECRET_ARN={stack.secret_arn}\n"
+    )
     monkeypatch.setenv("AURORA_CLUSTER_ARN", stack.cluster_arn.replace("alex-", "from-env-"))
     monkeypatch.setenv("AURORA_SECRET_ARN", stack.secret_arn)
     _, out, _ = check(capsys)
     assert "✗ cluster from-env-aurora-cluster" in out
-    _, out, _ = check(capsys, "--cluster-arn", stack.cluster_arn.replace("alex-", "flag-"))
+    flag = stack.cluster_arn.replace("alex-", "flag-")
+    _, out, _ = check(capsys, "--cluster-arn", flag, "--secret-arn", stack.secret_arn)
     assert "✗ cluster flag-aurora-cluster" in out
+
+
+def test_one_arn_flag_is_never_paired_with_the_other_arn_from_dotenv(aws, capsys, tmp_path):
+    """A new cluster ARN with the secret of whatever .env held once ran as one target."""
+    stack = create_stack()
+    (tmp_path / ".env").write_text(
+        f"AURORA_CLUSTER_ARN={stack.cluster_arn}\nAURORA_SECRET_ARN={stack.secret_arn}\n"
+    )
+    code, out, err = check(capsys, "--cluster-arn", stack.cluster_arn)
+    assert (code, out) == (Exit.USAGE, "")
+    assert err.startswith("✗ --cluster-arn without --secret-arn: the two ARNs are one")
+    assert err.count("\n") == 1
 
 
 def test_arns_from_an_outputs_file_and_from_stdin(aws, capsys, monkeypatch, tmp_path):
@@ -343,13 +359,30 @@ def test_arn_shapes_are_checked_before_any_aws_call(aws, capsys, cluster, messag
     assert err.count("\n") == 1
 
 
-@pytest.mark.parametrize("wait", ["nan", "inf", "-1", "soon"])
+@pytest.mark.parametrize("wait", ["nan", "inf", "-1", "soon", "1e308", "3600.5"])
 def test_wait_must_be_a_finite_number_of_seconds(aws, capsys, wait):
+    """1e308 (or anything past what a socket timeout can hold) once made every call fail with
+    "cannot reach AWS"."""
     code, out, err = check(capsys, "--cluster-arn", "x", "--secret-arn", "y", f"--wait={wait}")
     assert (code, out) == (2, "")
     assert err == (
         f"✗ alex-db check: argument --wait: {wait!r} is not a number of seconds "
-        "(a finite number, 0 or more) (see alex-db check --help)\n"
+        "from 0 to 3600 (see alex-db check --help)\n"
+    )
+
+
+def test_the_longest_wait_gives_every_call_a_timeout_a_socket_accepts():
+    budget = Budget(LONGEST_WAIT_SECONDS, FakeTime().clock)
+    socket.socket().settimeout(budget.config().read_timeout)
+
+
+def test_a_database_name_longer_than_the_data_api_takes_is_a_usage_error(aws, capsys):
+    """It once reached the Data API step and failed there as "cannot reach AWS"."""
+    stack = create_stack()
+    code, out, err = check(capsys, *arn_flags(stack), "--database", "d" * 65)
+    assert (code, out) == (Exit.USAGE, "")
+    assert err == (
+        f"✗ --database {'d' * 65!r} is longer than the Data API takes (64 characters)\n"
     )
 
 
@@ -393,21 +426,38 @@ def test_dotenv_never_beats_an_outputs_file(aws, capsys, tmp_path):
     stack = create_stack()
     queue_version_row()
     stale = stack.cluster_arn.replace("alex-aurora-cluster", "stale-cluster")
-    (tmp_path / ".env").write_text(
-        f"AURORA_CLUSTER_ARN={stale}\nAURORA_SECRET_ARN={stack.secret_arn}\n"
-    )
-    (tmp_path / "outputs.json").write_text(json.dumps({"aurora_cluster_arn": stack.cluster_arn}))
+    (tmp_path / ".env").write_text(f"AURORA_CLUSTER_ARN={stale}\nAURORA_SECRET_ARN=stale\n")
+    outputs = {"aurora_cluster_arn": stack.cluster_arn, "aurora_secret_arn": stack.secret_arn}
+    (tmp_path / "outputs.json").write_text(json.dumps(outputs))
     code, out, err = check(capsys, "--outputs", "outputs.json", "--json")
     assert code == 0, out
     assert json.loads(out)["sources"] == {
         "AURORA_CLUSTER_ARN": "--outputs outputs.json",
-        "AURORA_SECRET_ARN": ".env",
+        "AURORA_SECRET_ARN": "--outputs outputs.json",
         "AURORA_DATABASE": "default",
     }
     assert err.splitlines()[0] == (
-        "using AURORA_CLUSTER_ARN from --outputs outputs.json, AURORA_SECRET_ARN from .env, "
-        f"AURORA_DATABASE from default; region {REGION} from the cluster ARN"
+        "using AURORA_CLUSTER_ARN from --outputs outputs.json, AURORA_SECRET_ARN from "
+        f"--outputs outputs.json, AURORA_DATABASE from default; region {REGION} from the "
+        "cluster ARN"
     )
+
+
+def test_an_outputs_file_without_the_arns_never_falls_back_to_dotenv(aws, capsys, tmp_path):
+    """An --outputs file of another project (or with only the cluster ARN) once let .env
+    supply what it lacked."""
+    stack = create_stack()
+    (tmp_path / ".env").write_text(
+        f"AURORA_CLUSTER_ARN={stack.cluster_arn}\nAURORA_SECRET_ARN={stack.secret_arn}\n"
+    )
+    (tmp_path / "other.json").write_text(json.dumps({"bucket": "b"}))
+    code, out, err = check(capsys, "--outputs", "other.json")
+    assert (code, out) == (Exit.USAGE, "")
+    assert err.startswith("✗ no AURORA_CLUSTER_ARN or AURORA_SECRET_ARN in --outputs other.json:")
+    (tmp_path / "half.json").write_text(json.dumps({"aurora_cluster_arn": stack.cluster_arn}))
+    code, out, err = check(capsys, "--outputs", "half.json")
+    assert (code, out) == (Exit.USAGE, "")
+    assert err.startswith("✗ --outputs half.json has AURORA_CLUSTER_ARN but no AURORA_SECRET_ARN")
 
 
 def test_an_outputs_file_that_is_missing_fails_even_when_dotenv_has_the_arns(aws, capsys, tmp_path):

@@ -203,6 +203,31 @@ def test_a_symlink_is_written_through_to_its_target_in_the_targets_folder(projec
     assert sorted(p.name for p in project.iterdir()) == [".env", "outputs.json", "shared"]
 
 
+def test_a_symlink_loop_is_refused_and_stays_a_loop(project, capsys):
+    """A loop once came back from realpath as the link itself, which was then replaced by a
+    regular file."""
+    (project / "loop-a").symlink_to("loop-b")
+    (project / "loop-b").symlink_to("loop-a")
+    untouched_after_refusal(project, capsys, ["--file", "loop-a"], "✗ loop-a: it is a symlink loop")
+    assert os.readlink(project / "loop-a") == "loop-b"
+
+
+def test_a_dangling_symlink_creates_its_target():
+    with tempfile.TemporaryDirectory() as folder:
+        link = Path(folder) / ".env"
+        link.symlink_to("real.env")
+        assert envfile.target_of(link) == Path(folder) / "real.env"
+
+
+def test_a_byte_order_mark_survives_the_update(project, capsys):
+    """python-dotenv drops a leading BOM from what it parses; the merge once dropped it from
+    the file too."""
+    (project / ".env").write_bytes(b"\xef\xbb\xbfAURORA_DATABASE=old\nA=1\n")
+    assert env(capsys)[0] == 0
+    assert (project / ".env").read_bytes().startswith(b"\xef\xbb\xbfAURORA_DATABASE=alex\nA=1\n")
+    assert envfile.merge("\ufeff", {"K": "v"}) == "\ufeffK=v\n"
+
+
 def untouched_after_refusal(project, capsys, args, message):
     listing = {p: p.read_bytes() if p.is_file() else None for p in project.rglob("*")}
     code, out, err = env(capsys, *args)

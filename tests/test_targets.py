@@ -77,6 +77,11 @@ def test_a_cluster_arn_has_every_field():
         ("arn:aws:rds:eu-west-1:1:cluster:c", "is not an Aurora cluster ARN"),
         ("arn:aws:rds:eu-west-1:123456789012:cluster:c--d", "is not an Aurora cluster ARN"),
         ("arn:aws:rds:eu-west-1:123456789012:cluster:c\n✓", "is not an Aurora cluster ARN"),
+        # Digits of other scripts are digits to `\d`, never to AWS.
+        ("arn:aws:rds:eu-west-1:١٢٣٤٥٦٧٨٩٠١٢:cluster:c", "is not an Aurora cluster ARN"),
+        ("arn:aws:rds:eu-west-١:123456789012:cluster:c", "is not an Aurora cluster ARN"),
+        ("arn:aws:rds:eu-west-1:123456789012:cluster:a:b", "is not an Aurora cluster ARN"),
+        (" arn:aws:rds:eu-west-1:123456789012:cluster:c", "is not an Aurora cluster ARN"),
         ("arn:aws:rds:eu-west-1:123456789012:db:alex-aurora-instance-1", "is a DB instance ARN"),
         (SECRET, "were the two ARNs swapped?"),
     ],
@@ -94,6 +99,22 @@ def test_a_secret_arn_and_a_swapped_one():
         arns.secret_arn("arn:aws:secretsmanager:eu-west-1:123456789012:secret:")
 
 
+def test_other_partitions_upper_case_identifiers_and_rds_managed_secrets_are_arns():
+    gov = "arn:aws-us-gov:rds:us-gov-west-1:123456789012:cluster:Alex-Cluster"
+    assert arns.cluster_arn(gov).where() == ("aws-us-gov", "us-gov-west-1", "123456789012")
+    assert arns.cluster_arn(gov).name == "Alex-Cluster"
+    china = "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:alex-AbCdEf"
+    assert arns.secret_arn(china).region == "cn-north-1"
+    # RDS names the secrets it manages rds!cluster-<id> (botocore's rds-data model, secretArn).
+    managed = (
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:"
+        "rds!cluster-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0-AbCdEf"
+    )
+    assert arns.secret_arn(managed).name.startswith("rds!cluster-")
+    with pytest.raises(arns.ArnError):
+        arns.secret_arn(managed.replace("123456789012", "١٢٣٤٥٦٧٨٩٠١٢"))
+
+
 def test_a_partial_secret_arn_matches_the_full_one_aws_returns():
     assert arns.same_secret(SECRET, SECRET)
     assert arns.same_secret(SECRET.removesuffix("-AbCdEf"), SECRET)
@@ -105,22 +126,53 @@ def source(name: str, **values: str) -> Source:
     return Source(name, lambda: values)
 
 
-def test_the_first_source_wins_and_each_value_keeps_its_source():
+def test_both_arns_and_the_database_come_from_the_first_source_that_names_an_arn():
     target = resolve(
-        {"AURORA_CLUSTER_ARN": None, "AURORA_SECRET_ARN": None, "AURORA_DATABASE": "flagdb"},
+        {"AURORA_CLUSTER_ARN": None, "AURORA_SECRET_ARN": "", "AURORA_DATABASE": None},
         [
-            source("--outputs o.json", AURORA_CLUSTER_ARN=CLUSTER),
-            source("the environment", AURORA_SECRET_ARN=SECRET, AURORA_CLUSTER_ARN="ignored"),
+            source("--outputs o.json", AURORA_DATABASE="not an ARN: does not count"),
+            source("the environment", AURORA_SECRET_ARN=SECRET, AURORA_CLUSTER_ARN=CLUSTER),
             source(".env", AURORA_SECRET_ARN="never read"),
         ],
     )
-    assert (target.cluster_arn, target.secret_arn, target.database) == (CLUSTER, SECRET, "flagdb")
+    assert (target.cluster_arn, target.secret_arn, target.database) == (CLUSTER, SECRET, "alex")
     assert target.sources == {
-        "AURORA_CLUSTER_ARN": "--outputs o.json",
+        "AURORA_CLUSTER_ARN": "the environment",
         "AURORA_SECRET_ARN": "the environment",
-        "AURORA_DATABASE": "flags",
+        "AURORA_DATABASE": "default",
     }
     assert (target.region, target.region_source) == ("eu-west-1", "the cluster ARN")
+
+
+def test_a_database_flag_goes_with_arns_from_a_source():
+    target = resolve(
+        {"AURORA_DATABASE": "flagdb"},
+        [source(".env", AURORA_CLUSTER_ARN=CLUSTER, AURORA_SECRET_ARN=SECRET, AURORA_DATABASE="x")],
+    )
+    assert (target.database, target.sources["AURORA_DATABASE"]) == ("flagdb", "flags")
+    assert target.sources["AURORA_SECRET_ARN"] == ".env"
+
+
+def test_the_two_arns_are_never_taken_from_two_places():
+    """A fresh cluster ARN paired with another deployment's secret (from .env, say) once
+    passed as one target."""
+    stale = source(".env", AURORA_CLUSTER_ARN="never read", AURORA_SECRET_ARN=SECRET)
+    with pytest.raises(TargetError) as error:
+        resolve({}, [source("--outputs o.json", AURORA_CLUSTER_ARN=CLUSTER), stale])
+    assert str(error.value) == (
+        "--outputs o.json has AURORA_CLUSTER_ARN but no AURORA_SECRET_ARN; the two ARNs are one "
+        "deployment's pair, so both must come from one place (or give both as flags)"
+    )
+    with pytest.raises(TargetError) as error:
+        resolve({"AURORA_CLUSTER_ARN": CLUSTER}, [stale])
+    assert str(error.value) == (
+        "--cluster-arn without --secret-arn: the two ARNs are one deployment's pair; give both "
+        "flags, or neither to take both from one source"
+    )
+    with pytest.raises(TargetError, match="^--secret-arn without --cluster-arn"):
+        resolve({"AURORA_SECRET_ARN": SECRET}, [stale])
+    both = {"AURORA_CLUSTER_ARN": CLUSTER, "AURORA_SECRET_ARN": SECRET}
+    assert resolve(both, [stale]).sources["AURORA_SECRET_ARN"] == "flags"
 
 
 def test_a_bad_arn_is_named_by_its_source():

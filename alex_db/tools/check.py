@@ -47,6 +47,9 @@ LONGEST_RETRY_SECONDS = 10.0
 SMALLEST_CALL_SECONDS = 2.0
 LONGEST_CONNECT_SECONDS = 5.0
 WAIT_MARGIN_SECONDS = 2 * SMALLEST_CALL_SECONDS + 1
+# The longest --wait: an hour is far more than a resume takes, and a socket timeout must fit
+# the platform's time_t (settimeout(1e10) raises OverflowError, so every call would fail).
+LONGEST_WAIT_SECONDS = 3600.0
 
 
 class Exit(IntEnum):
