@@ -8,6 +8,8 @@ import shutil
 import stat
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alex_db.tools import arns
 from alex_db.tools.targets import Source, TargetError, read_stack_outputs, resolve
@@ -115,6 +117,27 @@ def test_other_partitions_upper_case_identifiers_and_rds_managed_secrets_are_arn
         arns.secret_arn(managed.replace("123456789012", "١٢٣٤٥٦٧٨٩٠١٢"))
 
 
+def test_a_partition_that_does_not_serve_the_region_is_refused():
+    """arn:aws-cn:...:us-east-1 once passed the shape check and was looked up in us-east-1."""
+    china = {
+        "AURORA_CLUSTER_ARN": CLUSTER.replace(":aws:", ":aws-cn:"),
+        "AURORA_SECRET_ARN": SECRET.replace(":aws:", ":aws-cn:"),
+    }
+    with pytest.raises(TargetError) as error:
+        resolve(china, [])
+    assert str(error.value) == (
+        "the ARNs name partition aws-cn but region eu-west-1 is in aws (arn:aws:...); "
+        "no such cluster can exist"
+    )
+    gov = {
+        key: value.replace(":aws-cn:", ":aws-us-gov:").replace("eu-west-1", "us-gov-west-1")
+        for key, value in china.items()
+    }
+    assert resolve(gov, []).region == "us-gov-west-1"
+    unknown = {key: value.replace("eu-west-1", "zz-new-1") for key, value in china.items()}
+    assert resolve(unknown, []).region == "zz-new-1"
+
+
 def test_a_partial_secret_arn_matches_the_full_one_aws_returns():
     assert arns.same_secret(SECRET, SECRET)
     assert arns.same_secret(SECRET.removesuffix("-AbCdEf"), SECRET)
@@ -202,3 +225,29 @@ def test_pulumi_printing_no_json_object_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(TargetError, match="printed no JSON object"):
         read_stack_outputs("dev")
+
+
+values = st.one_of(st.none(), st.just(""), st.sampled_from([CLUSTER, SECRET, "x"]), st.text())
+variables = st.fixed_dictionaries(
+    {},
+    optional={"AURORA_CLUSTER_ARN": values, "AURORA_SECRET_ARN": values, "AURORA_DATABASE": values},
+)
+
+
+@settings(max_examples=80)
+@given(flags=variables, read=st.lists(variables, max_size=3))
+def test_any_sources_give_a_target_whose_arns_share_one_origin_or_a_one_line_error(flags, read):
+    sources = [source(f"source {index}", **v) for index, v in enumerate(read)]
+    try:
+        target = resolve(flags, sources)
+    except TargetError as error:
+        assert "\n" not in str(error)
+        return
+    assert target.sources["AURORA_CLUSTER_ARN"] == target.sources["AURORA_SECRET_ARN"]
+    origin = target.sources["AURORA_CLUSTER_ARN"]
+    if origin != "flags":
+        given = next(s for s in read if s.get("AURORA_CLUSTER_ARN") or s.get("AURORA_SECRET_ARN"))
+        assert (target.cluster_arn, target.secret_arn) == (
+            given["AURORA_CLUSTER_ARN"],
+            given["AURORA_SECRET_ARN"],
+        )

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from alex_db.tools import arns, envfile
@@ -195,6 +196,28 @@ def first_match(
     return merged, origin
 
 
+@cache
+def _endpoint_resolver():
+    # The resolver alone, not a Session: a session reads the AWS profile, whose errors are
+    # check's to report (exit 9), after the target is known. Loaded once: the file is large.
+    from botocore.loaders import create_loader
+    from botocore.regions import EndpointResolver
+
+    return EndpointResolver(create_loader().load_data("endpoints"))
+
+
+def partition_of(region: str) -> str | None:
+    """The partition AWS serves ``region`` in, from botocore's endpoint data (each partition's
+    ``regionRegex`` in ``botocore/data/endpoints.json``), or None for a region it does not
+    know, which is then left to AWS."""
+    from botocore.exceptions import UnknownRegionError
+
+    try:
+        return _endpoint_resolver().get_partition_for_region(region)
+    except UnknownRegionError:
+        return None
+
+
 def _named(variable: str, origin: dict[str, str]) -> str:
     """How the user gave ``variable``: its flag, or its name and source."""
     source = origin[variable]
@@ -228,6 +251,12 @@ def resolve(
         raise TargetError(
             f"the secret ARN is in {secret.partition} {secret.region} but the cluster ARN in "
             f"{cluster.partition} {cluster.region}; the Data API needs both in one region"
+        )
+    partition = partition_of(cluster.region)
+    if partition not in (None, cluster.partition):
+        raise TargetError(
+            f"the ARNs name partition {cluster.partition} but region {cluster.region} is in "
+            f"{partition} (arn:{partition}:...); no such cluster can exist"
         )
     if region is not None and region != cluster.region:
         raise TargetError(
