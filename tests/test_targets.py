@@ -12,7 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alex_db.tools import arns
-from alex_db.tools.targets import Source, TargetError, read_stack_outputs, resolve
+from alex_db.tools.targets import (
+    Source,
+    TargetError,
+    read_outputs_file,
+    read_stack_outputs,
+    resolve,
+)
 
 OUTPUTS = {"aurora_cluster_arn": "arn:aws:rds:eu-west-1:1:cluster:c", "aurora_secret_arn": "s"}
 
@@ -251,3 +257,12 @@ def test_any_sources_give_a_target_whose_arns_share_one_origin_or_a_one_line_err
             given["AURORA_CLUSTER_ARN"],
             given["AURORA_SECRET_ARN"],
         )
+
+
+def test_outputs_nested_past_pythons_recursion_limit_are_one_line(tmp_path):
+    """json.loads raises RecursionError, not ValueError, for deep nesting: it was a traceback."""
+    (tmp_path / "deep.json").write_text("[" * 100_000)
+    with pytest.raises(TargetError) as error:
+        read_outputs_file(str(tmp_path / "deep.json"))
+    assert str(error.value).startswith(f"--outputs {tmp_path / 'deep.json'}: cannot read stack")
+    assert "\n" not in str(error.value)

@@ -81,7 +81,9 @@ def read_outputs_file(location: str) -> dict[str, str]:
     try:
         text = sys.stdin.read() if location == "-" else Path(location).read_text(encoding="utf-8")
         outputs = json.loads(text)
-    except (OSError, ValueError) as error:  # ValueError: bad JSON, or bytes that are not UTF-8
+    except (OSError, ValueError, RecursionError) as error:
+        # ValueError: bad JSON, or bytes that are not UTF-8; RecursionError: JSON nested
+        # deeper than Python's recursion limit, which json raises instead of a ValueError.
         reason = " ".join(str(getattr(error, "strerror", None) or error).split())
         raise TargetError(f"--outputs {location}: cannot read stack outputs ({reason})") from None
     if not isinstance(outputs, dict):
@@ -108,7 +110,7 @@ def read_stack_outputs(stack: str) -> dict[str, str]:
         raise TargetError(f"--stack {stack}: `pulumi stack output` failed: {reason}")
     try:
         outputs = json.loads(result.stdout)
-    except ValueError:
+    except (ValueError, RecursionError):
         outputs = None
     if not isinstance(outputs, dict):
         raise TargetError(f"--stack {stack}: `pulumi stack output --json` printed no JSON object")
