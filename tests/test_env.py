@@ -150,6 +150,22 @@ def test_a_crash_while_writing_leaves_the_old_file_whole(project, capsys, monkey
     assert sorted(p.name for p in project.iterdir()) == [".env", "outputs.json"]
 
 
+@pytest.mark.parametrize("during", ["fsync", "chmod", "replace"])
+def test_ctrl_c_while_writing_is_exit_130_with_the_old_file_whole_and_no_temp(
+    project, capsys, monkeypatch, during
+):
+    (project / ".env").write_text("KEEP=1\n")
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, during, interrupt)
+    code, out, err = env(capsys)
+    assert (code, out, err) == (130, "", "✗ interrupted\n")
+    assert (project / ".env").read_text() == "KEEP=1\n"
+    assert sorted(p.name for p in project.iterdir()) == [".env", "outputs.json"]
+
+
 def test_without_any_source_it_says_how_to_give_one(project, capsys):
     code = main(["env"])
     assert code == 2
