@@ -401,9 +401,7 @@ def test_a_database_name_longer_than_the_data_api_takes_is_a_usage_error(aws, ca
     stack = create_stack()
     code, out, err = check(capsys, *arn_flags(stack), "--database", "d" * 65)
     assert (code, out) == (Exit.USAGE, "")
-    assert err == (
-        f"✗ --database {'d' * 65!r} is longer than the Data API takes (64 characters)\n"
-    )
+    assert err == (f"✗ --database {'d' * 65!r} is longer than the Data API takes (64 characters)\n")
 
 
 def test_every_call_gets_timeouts_that_fit_the_wait_and_no_botocore_retries():
@@ -635,6 +633,51 @@ def test_data_api_refusing_the_statement_is_reported_as_disabled(aws):
     assert report.exit == Exit.DATA_API_DISABLED
     assert report.steps[-1].line() == (
         "✗ Data API: the Data API is not enabled on this cluster; `pulumi up` turns it on"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "code", "detail"),
+    [
+        ({"DBClusters": []}, Exit.NOT_FOUND, "AWS describes no cluster of that name"),
+        ({}, Exit.NOT_FOUND, "AWS describes no cluster of that name"),
+        ({"DBClusters": [{}, {}]}, Exit.OTHER, "AWS describes 2 clusters of that name"),
+    ],
+)
+def test_an_endpoint_answering_no_cluster_or_several_is_a_failed_step(aws, answer, code, detail):
+    """AWS answers one cluster or DBClusterNotFoundFault; another endpoint (AWS_ENDPOINT_URL)
+    may answer anything, and an empty list was a ValueError traceback."""
+    stack = create_stack()
+    session = boto3.Session(region_name=REGION)
+
+    def answer_with(**_):
+        return type("Http", (), {"status_code": 200, "headers": {}})(), answer
+
+    session.events.register("before-call.rds.DescribeDBClusters", answer_with)
+    report = run_checks(session, target(stack), 5, time.sleep, time.monotonic, print)
+    assert report.exit == code
+    assert report.steps[0].line() == (
+        f"✗ cluster alex-aurora-cluster: {detail}; check the ARN and AWS_ENDPOINT_URL"
+    )
+
+
+def test_a_cluster_described_with_half_a_scaling_configuration_is_still_one_line(aws):
+    stack = create_stack()
+    session = boto3.Session(region_name=REGION)
+    half = {
+        "DBClusterArn": stack.cluster_arn,
+        "ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5},
+    }
+
+    def answer_with(**_):
+        return type("Http", (), {"status_code": 200, "headers": {}})(), {"DBClusters": [half]}
+
+    session.events.register("before-call.rds.DescribeDBClusters", answer_with)
+    report = run_checks(session, target(stack), 5, time.sleep, time.monotonic, print)
+    assert report.steps[0].line() == (
+        "✗ cluster alex-aurora-cluster: None, None None, Serverless v2 0.5-None ACU, Data API "
+        f"disabled; enable it with `pulumi up` (the program turns it on) or `aws rds "
+        f"enable-http-endpoint --resource-arn {stack.cluster_arn}`"
     )
 
 
