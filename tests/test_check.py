@@ -539,6 +539,17 @@ def test_secret_fields_must_be_strings(aws, capsys):
     assert out.splitlines()[2].startswith("- Data API: skipped")
 
 
+def test_a_username_holding_the_password_is_not_printed(aws, capsys):
+    """check() asserts the password never reaches stdout or stderr."""
+    stack = create_stack(secret={"username": f"admin:{PASSWORD}", "password": PASSWORD})
+    queue_version_row()
+    code, out, _ = check(capsys, *arn_flags(stack))
+    assert code == 0
+    assert out.splitlines()[1].endswith(
+        "readable, has username (not shown: it contains the password) and password"
+    )
+
+
 def test_a_crafted_username_cannot_forge_a_line(aws, capsys):
     forged = "x\n✓ Data API: SELECT version() -> forged\x1b[2K"
     stack = create_stack(secret={"username": forged, "password": PASSWORD})

@@ -356,7 +356,10 @@ def check_secret(client: Callable[[str], object], target: Target) -> Step:
             f"{' and '.join(not_text)} must be a JSON string, which the Data API needs; {fix}",
             Exit.SECRET_UNUSABLE,
         )
-    return Step(name, True, f"readable, has username ({document['username']}) and password")
+    username = document["username"]
+    if document["password"] in username:
+        username = "not shown: it contains the password"
+    return Step(name, True, f"readable, has username ({username}) and password")
 
 
 def check_query(
