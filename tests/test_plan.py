@@ -454,7 +454,9 @@ def test_documents_nested_past_pythons_recursion_limit_are_one_line(capsys, tmp_
     assert (code, out) == (2, "")
     assert err == f"--diff {tmp_path / 'deep.json'}: not a JSON plan; {NEEDS}\n"
     (tmp_path / "Pulumi.yaml").write_bytes((ROOT / "Pulumi.yaml").read_bytes())
-    (tmp_path / "Pulumi.deep.yaml").write_text("config:\n  a: " + "[" * 3000 + "]" * 3000)
+    # PyYAML's composer takes two frames a level: this overflows whatever the limit is.
+    levels = sys.getrecursionlimit() // 2 + 10
+    (tmp_path / "Pulumi.deep.yaml").write_text("config:\n  a: " + "[" * levels + "]" * levels)
     with pytest.raises(StackConfigError, match="^Pulumi.deep.yaml is nested too deeply"):
         load_stack_config("deep", project_dir=tmp_path)
 
