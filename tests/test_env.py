@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from alex_db.tools import envfile
@@ -51,6 +51,7 @@ ENV_PIECES = [
     "${A}",
     "\x00",
     "é",
+    "\ufeff",
 ]
 WRITTEN = (
     f"AURORA_CLUSTER_ARN={CLUSTER_ARN}\nAURORA_SECRET_ARN={SECRET_ARN}\nAURORA_DATABASE=alex\n"
@@ -336,6 +337,7 @@ def test_merge_sets_the_keys_keeps_the_rest_and_is_idempotent(existing):
     ),
     database=st.text(min_size=1, max_size=20),
 )
+@example(content=b"\xef\xbb\xbfA=1\n", database="alex")
 def test_any_file_and_value_either_merges_exactly_or_is_refused_untouched(content, database):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / ".env"
@@ -371,3 +373,6 @@ def test_any_file_and_value_either_merges_exactly_or_is_refused_untouched(conten
         assert {k: v for k, v in after.items() if k not in updates} == {
             k: v for k, v in before.items() if k not in updates
         }
+        if not any(key.encode() in content for key in updates):
+            # Nothing to rewrite, so nothing is lost: the keys are appended to every old byte.
+            assert path.read_bytes().startswith(content)
