@@ -62,6 +62,11 @@ ARN_PIECES = [
     "\n",
     "\x1b",
     "é",
+    "١",
+    "aws-us-gov",
+    "us-gov-west-1",
+    "cn-north-1",
+    "rds!cluster-x",
     "",
 ]
 
