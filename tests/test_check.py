@@ -12,6 +12,8 @@ import sys
 import time
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +22,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from alex_db.tools.check import (
+    LONGEST_WAIT_SECONDS,
     SMALLEST_CALL_SECONDS,
     WAIT_MARGIN_SECONDS,
     Budget,
@@ -59,8 +62,31 @@ ARN_PIECES = [
     "\n",
     "\x1b",
     "é",
+    "١",
+    "aws-us-gov",
+    "us-gov-west-1",
+    "cn-north-1",
+    "rds!cluster-x",
     "",
 ]
+
+
+class SharedModels(botocore.loaders.Loader):
+    """A loader whose cache of parsed files (service models, endpoint rules) is shared by every
+    instance. Each `check` run makes its own boto3 Session, as a command should once per
+    process; in one test process that re-read and re-parsed the rds model, megabytes of JSON,
+    for every run. The files and what they say are the same; only the parsing is shared."""
+
+    parsed: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._cache = self.parsed
+
+
+@pytest.fixture(autouse=True)
+def shared_models(monkeypatch):
+    monkeypatch.setattr(botocore.session, "create_loader", lambda _=None: SharedModels())
 
 
 @pytest.fixture
@@ -242,13 +268,28 @@ def test_arns_come_from_dotenv_when_no_flag_is_given(aws, capsys, tmp_path):
 def test_flags_beat_the_environment_which_beats_dotenv(aws, capsys, monkeypatch, tmp_path):
     stack = create_stack()
     wrong = stack.cluster_arn.replace("alex-aurora-cluster", "from-dotenv")
-    (tmp_path / ".env").write_text(f"AURORA_CLUSTER_ARN={wrong}\n")
+    (tmp_path / ".env").write_text(
+        f"AURORA_CLUSTER_ARN={wrong}\nAURORA_SECRET_ARN={stack.secret_arn}\n"
+    )
     monkeypatch.setenv("AURORA_CLUSTER_ARN", stack.cluster_arn.replace("alex-", "from-env-"))
     monkeypatch.setenv("AURORA_SECRET_ARN", stack.secret_arn)
     _, out, _ = check(capsys)
     assert "✗ cluster from-env-aurora-cluster" in out
-    _, out, _ = check(capsys, "--cluster-arn", stack.cluster_arn.replace("alex-", "flag-"))
+    flag = stack.cluster_arn.replace("alex-", "flag-")
+    _, out, _ = check(capsys, "--cluster-arn", flag, "--secret-arn", stack.secret_arn)
     assert "✗ cluster flag-aurora-cluster" in out
+
+
+def test_one_arn_flag_is_never_paired_with_the_other_arn_from_dotenv(aws, capsys, tmp_path):
+    """A new cluster ARN with the secret of whatever .env held once ran as one target."""
+    stack = create_stack()
+    (tmp_path / ".env").write_text(
+        f"AURORA_CLUSTER_ARN={stack.cluster_arn}\nAURORA_SECRET_ARN={stack.secret_arn}\n"
+    )
+    code, out, err = check(capsys, "--cluster-arn", stack.cluster_arn)
+    assert (code, out) == (Exit.USAGE, "")
+    assert err.startswith("✗ --cluster-arn without --secret-arn: the two ARNs are one")
+    assert err.count("\n") == 1
 
 
 def test_arns_from_an_outputs_file_and_from_stdin(aws, capsys, monkeypatch, tmp_path):
@@ -343,14 +384,29 @@ def test_arn_shapes_are_checked_before_any_aws_call(aws, capsys, cluster, messag
     assert err.count("\n") == 1
 
 
-@pytest.mark.parametrize("wait", ["nan", "inf", "-1", "soon"])
+@pytest.mark.parametrize("wait", ["nan", "inf", "-1", "soon", "1e308", "3600.5"])
 def test_wait_must_be_a_finite_number_of_seconds(aws, capsys, wait):
+    """1e308 (or anything past what a socket timeout can hold) once made every call fail with
+    "cannot reach AWS"."""
     code, out, err = check(capsys, "--cluster-arn", "x", "--secret-arn", "y", f"--wait={wait}")
     assert (code, out) == (2, "")
     assert err == (
         f"✗ alex-db check: argument --wait: {wait!r} is not a number of seconds "
-        "(a finite number, 0 or more) (see alex-db check --help)\n"
+        "from 0 to 3600 (see alex-db check --help)\n"
     )
+
+
+def test_the_longest_wait_gives_every_call_a_timeout_a_socket_accepts():
+    budget = Budget(LONGEST_WAIT_SECONDS, FakeTime().clock)
+    socket.socket().settimeout(budget.config().read_timeout)
+
+
+def test_a_database_name_longer_than_the_data_api_takes_is_a_usage_error(aws, capsys):
+    """It once reached the Data API step and failed there as "cannot reach AWS"."""
+    stack = create_stack()
+    code, out, err = check(capsys, *arn_flags(stack), "--database", "d" * 65)
+    assert (code, out) == (Exit.USAGE, "")
+    assert err == (f"✗ --database {'d' * 65!r} is longer than the Data API takes (64 characters)\n")
 
 
 def test_every_call_gets_timeouts_that_fit_the_wait_and_no_botocore_retries():
@@ -393,21 +449,38 @@ def test_dotenv_never_beats_an_outputs_file(aws, capsys, tmp_path):
     stack = create_stack()
     queue_version_row()
     stale = stack.cluster_arn.replace("alex-aurora-cluster", "stale-cluster")
-    (tmp_path / ".env").write_text(
-        f"AURORA_CLUSTER_ARN={stale}\nAURORA_SECRET_ARN={stack.secret_arn}\n"
-    )
-    (tmp_path / "outputs.json").write_text(json.dumps({"aurora_cluster_arn": stack.cluster_arn}))
+    (tmp_path / ".env").write_text(f"AURORA_CLUSTER_ARN={stale}\nAURORA_SECRET_ARN=stale\n")
+    outputs = {"aurora_cluster_arn": stack.cluster_arn, "aurora_secret_arn": stack.secret_arn}
+    (tmp_path / "outputs.json").write_text(json.dumps(outputs))
     code, out, err = check(capsys, "--outputs", "outputs.json", "--json")
     assert code == 0, out
     assert json.loads(out)["sources"] == {
         "AURORA_CLUSTER_ARN": "--outputs outputs.json",
-        "AURORA_SECRET_ARN": ".env",
+        "AURORA_SECRET_ARN": "--outputs outputs.json",
         "AURORA_DATABASE": "default",
     }
     assert err.splitlines()[0] == (
-        "using AURORA_CLUSTER_ARN from --outputs outputs.json, AURORA_SECRET_ARN from .env, "
-        f"AURORA_DATABASE from default; region {REGION} from the cluster ARN"
+        "using AURORA_CLUSTER_ARN from --outputs outputs.json, AURORA_SECRET_ARN from "
+        f"--outputs outputs.json, AURORA_DATABASE from default; region {REGION} from the "
+        "cluster ARN"
     )
+
+
+def test_an_outputs_file_without_the_arns_never_falls_back_to_dotenv(aws, capsys, tmp_path):
+    """An --outputs file of another project (or with only the cluster ARN) once let .env
+    supply what it lacked."""
+    stack = create_stack()
+    (tmp_path / ".env").write_text(
+        f"AURORA_CLUSTER_ARN={stack.cluster_arn}\nAURORA_SECRET_ARN={stack.secret_arn}\n"
+    )
+    (tmp_path / "other.json").write_text(json.dumps({"bucket": "b"}))
+    code, out, err = check(capsys, "--outputs", "other.json")
+    assert (code, out) == (Exit.USAGE, "")
+    assert err.startswith("✗ no AURORA_CLUSTER_ARN or AURORA_SECRET_ARN in --outputs other.json:")
+    (tmp_path / "half.json").write_text(json.dumps({"aurora_cluster_arn": stack.cluster_arn}))
+    code, out, err = check(capsys, "--outputs", "half.json")
+    assert (code, out) == (Exit.USAGE, "")
+    assert err.startswith("✗ --outputs half.json has AURORA_CLUSTER_ARN but no AURORA_SECRET_ARN")
 
 
 def test_an_outputs_file_that_is_missing_fails_even_when_dotenv_has_the_arns(aws, capsys, tmp_path):
@@ -469,6 +542,17 @@ def test_secret_fields_must_be_strings(aws, capsys):
     assert code == Exit.SECRET_UNUSABLE
     assert "username and password must be a JSON string" in out.splitlines()[1]
     assert out.splitlines()[2].startswith("- Data API: skipped")
+
+
+def test_a_username_holding_the_password_is_not_printed(aws, capsys):
+    """check() asserts the password never reaches stdout or stderr."""
+    stack = create_stack(secret={"username": f"admin:{PASSWORD}", "password": PASSWORD})
+    queue_version_row()
+    code, out, _ = check(capsys, *arn_flags(stack))
+    assert code == 0
+    assert out.splitlines()[1].endswith(
+        "readable, has username (not shown: it contains the password) and password"
+    )
 
 
 def test_a_crafted_username_cannot_forge_a_line(aws, capsys):
@@ -565,6 +649,51 @@ def test_data_api_refusing_the_statement_is_reported_as_disabled(aws):
     assert report.exit == Exit.DATA_API_DISABLED
     assert report.steps[-1].line() == (
         "✗ Data API: the Data API is not enabled on this cluster; `pulumi up` turns it on"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "code", "detail"),
+    [
+        ({"DBClusters": []}, Exit.NOT_FOUND, "AWS describes no cluster of that name"),
+        ({}, Exit.NOT_FOUND, "AWS describes no cluster of that name"),
+        ({"DBClusters": [{}, {}]}, Exit.OTHER, "AWS describes 2 clusters of that name"),
+    ],
+)
+def test_an_endpoint_answering_no_cluster_or_several_is_a_failed_step(aws, answer, code, detail):
+    """AWS answers one cluster or DBClusterNotFoundFault; another endpoint (AWS_ENDPOINT_URL)
+    may answer anything, and an empty list was a ValueError traceback."""
+    stack = create_stack()
+    session = boto3.Session(region_name=REGION)
+
+    def answer_with(**_):
+        return type("Http", (), {"status_code": 200, "headers": {}})(), answer
+
+    session.events.register("before-call.rds.DescribeDBClusters", answer_with)
+    report = run_checks(session, target(stack), 5, time.sleep, time.monotonic, print)
+    assert report.exit == code
+    assert report.steps[0].line() == (
+        f"✗ cluster alex-aurora-cluster: {detail}; check the ARN and AWS_ENDPOINT_URL"
+    )
+
+
+def test_a_cluster_described_with_half_a_scaling_configuration_is_still_one_line(aws):
+    stack = create_stack()
+    session = boto3.Session(region_name=REGION)
+    half = {
+        "DBClusterArn": stack.cluster_arn,
+        "ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5},
+    }
+
+    def answer_with(**_):
+        return type("Http", (), {"status_code": 200, "headers": {}})(), {"DBClusters": [half]}
+
+    session.events.register("before-call.rds.DescribeDBClusters", answer_with)
+    report = run_checks(session, target(stack), 5, time.sleep, time.monotonic, print)
+    assert report.steps[0].line() == (
+        "✗ cluster alex-aurora-cluster: None, None None, Serverless v2 0.5-None ACU, Data API "
+        f"disabled; enable it with `pulumi up` (the program turns it on) or `aws rds "
+        f"enable-http-endpoint --resource-arn {stack.cluster_arn}`"
     )
 
 

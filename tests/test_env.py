@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from alex_db.tools import envfile
@@ -51,6 +51,7 @@ ENV_PIECES = [
     "${A}",
     "\x00",
     "é",
+    "\ufeff",
 ]
 WRITTEN = (
     f"AURORA_CLUSTER_ARN={CLUSTER_ARN}\nAURORA_SECRET_ARN={SECRET_ARN}\nAURORA_DATABASE=alex\n"
@@ -150,6 +151,22 @@ def test_a_crash_while_writing_leaves_the_old_file_whole(project, capsys, monkey
     assert sorted(p.name for p in project.iterdir()) == [".env", "outputs.json"]
 
 
+@pytest.mark.parametrize("during", ["fsync", "chmod", "replace"])
+def test_ctrl_c_while_writing_is_exit_130_with_the_old_file_whole_and_no_temp(
+    project, capsys, monkeypatch, during
+):
+    (project / ".env").write_text("KEEP=1\n")
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, during, interrupt)
+    code, out, err = env(capsys)
+    assert (code, out, err) == (130, "", "✗ interrupted\n")
+    assert (project / ".env").read_text() == "KEEP=1\n"
+    assert sorted(p.name for p in project.iterdir()) == [".env", "outputs.json"]
+
+
 def test_without_any_source_it_says_how_to_give_one(project, capsys):
     code = main(["env"])
     assert code == 2
@@ -201,6 +218,31 @@ def test_a_symlink_is_written_through_to_its_target_in_the_targets_folder(projec
     assert real.read_text() == "KEEP=1\n" + WRITTEN
     assert sorted(p.name for p in (project / "shared").iterdir()) == ["app.env"]
     assert sorted(p.name for p in project.iterdir()) == [".env", "outputs.json", "shared"]
+
+
+def test_a_symlink_loop_is_refused_and_stays_a_loop(project, capsys):
+    """A loop once came back from realpath as the link itself, which was then replaced by a
+    regular file."""
+    (project / "loop-a").symlink_to("loop-b")
+    (project / "loop-b").symlink_to("loop-a")
+    untouched_after_refusal(project, capsys, ["--file", "loop-a"], "✗ loop-a: it is a symlink loop")
+    assert os.readlink(project / "loop-a") == "loop-b"
+
+
+def test_a_dangling_symlink_creates_its_target():
+    with tempfile.TemporaryDirectory() as folder:
+        link = Path(folder) / ".env"
+        link.symlink_to("real.env")
+        assert envfile.target_of(link) == Path(folder) / "real.env"
+
+
+def test_a_byte_order_mark_survives_the_update(project, capsys):
+    """python-dotenv drops a leading BOM from what it parses; the merge once dropped it from
+    the file too."""
+    (project / ".env").write_bytes(b"\xef\xbb\xbfAURORA_DATABASE=old\nA=1\n")
+    assert env(capsys)[0] == 0
+    assert (project / ".env").read_bytes().startswith(b"\xef\xbb\xbfAURORA_DATABASE=alex\nA=1\n")
+    assert envfile.merge("\ufeff", {"K": "v"}) == "\ufeffK=v\n"
 
 
 def untouched_after_refusal(project, capsys, args, message):
@@ -295,6 +337,7 @@ def test_merge_sets_the_keys_keeps_the_rest_and_is_idempotent(existing):
     ),
     database=st.text(min_size=1, max_size=20),
 )
+@example(content=b"\xef\xbb\xbfA=1\n", database="alex")
 def test_any_file_and_value_either_merges_exactly_or_is_refused_untouched(content, database):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / ".env"
@@ -330,3 +373,6 @@ def test_any_file_and_value_either_merges_exactly_or_is_refused_untouched(conten
         assert {k: v for k, v in after.items() if k not in updates} == {
             k: v for k, v in before.items() if k not in updates
         }
+        if not any(key.encode() in content for key in updates):
+            # Nothing to rewrite, so nothing is lost: the keys are appended to every old byte.
+            assert path.read_bytes().startswith(content)

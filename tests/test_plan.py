@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from alex_db.tools.cli import main
 from alex_db.tools.offline import Placeholders, ProgramRun, RecordedResource, run_program
-from alex_db.tools.old_plan import OldPlanError, check_plan
+from alex_db.tools.old_plan import NEEDS, OldPlanError, check_plan
 from alex_db.tools.plan_diff import diff_plans, render_changes
 from alex_db.tools.plan_network import GROUP_RULE, INGRESS_RULE, INTERNET, postgres_ingress
 from alex_db.tools.plan_text import public_access
@@ -445,6 +445,20 @@ def test_diff_of_what_is_not_a_plan_names_diff_and_what_it_needs(capsys, tmp_pat
     assert err.startswith(f"--diff {old}: not a")
     assert err.endswith("; it needs the output of `alex-db plan --json`\n")
     assert err.count("\n") == 1
+
+
+def test_documents_nested_past_pythons_recursion_limit_are_one_line(capsys, tmp_path):
+    """json and PyYAML raise RecursionError, not their own errors, for deep nesting."""
+    (tmp_path / "deep.json").write_text("[" * 100_000)
+    code, out, err = plan(capsys, "--diff", str(tmp_path / "deep.json"))
+    assert (code, out) == (2, "")
+    assert err == f"--diff {tmp_path / 'deep.json'}: not a JSON plan; {NEEDS}\n"
+    (tmp_path / "Pulumi.yaml").write_bytes((ROOT / "Pulumi.yaml").read_bytes())
+    # PyYAML's composer takes two frames a level: this overflows whatever the limit is.
+    levels = sys.getrecursionlimit() // 2 + 10
+    (tmp_path / "Pulumi.deep.yaml").write_text("config:\n  a: " + "[" * levels + "]" * levels)
+    with pytest.raises(StackConfigError, match="^Pulumi.deep.yaml is nested too deeply"):
+        load_stack_config("deep", project_dir=tmp_path)
 
 
 def test_diffing_plans_of_two_stacks_is_refused(capsys, tmp_path, dev_plan_json):

@@ -7,7 +7,10 @@ instance is ``db:NAME``) and Secrets Manager's ``arn:PARTITION:secretsmanager:RE
 secret:NAME-6RANDOM`` (docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-
 permissions.html#iam-resources). Identifier rules: the RDS API reference, CreateDBCluster
 ``DBClusterIdentifier`` (1-63 letters, digits or hyphens, starting with a letter, no hyphen at
-the end or twice in a row); secret names: CreateSecret ``Name`` (1-512 of ``A-Za-z0-9/_+=.@-``).
+the end or twice in a row); secret names: CreateSecret ``Name`` (1-512 of ``A-Za-z0-9/_+=.@-``),
+plus ``!``, which the secrets RDS manages itself carry (``rds!cluster-...``: botocore's
+``rds-data`` model, ExecuteStatement ``secretArn``). Digits are ASCII digits: Python's regex
+digit class would also take other scripts' digits, which no ARN has.
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ _ARN = re.compile(
     re.DOTALL,
 )
 _PARTITION = re.compile(r"aws(?:-[a-z]+)*")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
-_ACCOUNT = re.compile(r"\d{12}")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}")
+_ACCOUNT = re.compile(r"[0-9]{12}")
 _CLUSTER_NAME = re.compile(r"[A-Za-z](?:-?[A-Za-z0-9]){0,62}")
-_SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
+_SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@!-]{1,512}")
 CLUSTER_SHAPE = "arn:aws:rds:REGION:ACCOUNT:cluster:NAME"
 SECRET_SHAPE = "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf"
 

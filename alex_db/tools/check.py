@@ -47,6 +47,9 @@ LONGEST_RETRY_SECONDS = 10.0
 SMALLEST_CALL_SECONDS = 2.0
 LONGEST_CONNECT_SECONDS = 5.0
 WAIT_MARGIN_SECONDS = 2 * SMALLEST_CALL_SECONDS + 1
+# The longest --wait: an hour is far more than a resume takes, and a socket timeout must fit
+# the platform's time_t (settimeout(1e10) raises OverflowError, so every call would fail).
+LONGEST_WAIT_SECONDS = 3600.0
 
 
 class Exit(IntEnum):
@@ -249,8 +252,13 @@ def _scaling(cluster: dict) -> str:
     scaling = cluster.get("ServerlessV2ScalingConfiguration")
     if not scaling:
         return "no Serverless v2 scaling"
-    low, high = scaling.get("MinCapacity"), scaling.get("MaxCapacity")
-    return f"Serverless v2 {low:g}-{high:g} ACU"
+    low, high = (_acu(scaling.get(key)) for key in ("MinCapacity", "MaxCapacity"))
+    return f"Serverless v2 {low}-{high} ACU"
+
+
+def _acu(value: object) -> str:
+    """0.5 as ``0.5`` and 1.0 as ``1``; whatever else an endpoint sends, as it is."""
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
 def _mismatch(given: str, described: str) -> str:
@@ -269,11 +277,20 @@ def check_cluster(client: Callable[[str], object], target: Target) -> Step:
     identifier = arns.cluster_arn(target.cluster_arn).name
     name = f"cluster {identifier}"
     try:
-        (cluster,) = client("rds").describe_db_clusters(DBClusterIdentifier=identifier)[
-            "DBClusters"
-        ]
+        clusters = client("rds").describe_db_clusters(DBClusterIdentifier=identifier)
     except (ClientError, BotoCoreError) as error:
         return _aws_failure(name, error, "rds:DescribeDBClusters")
+    # AWS answers one cluster or DBClusterNotFoundFault; an AWS_ENDPOINT_URL may answer anything.
+    clusters = clusters.get("DBClusters") or []
+    if len(clusters) != 1:
+        many = f"{len(clusters)} clusters" if clusters else "no cluster"
+        return Step(
+            name,
+            False,
+            f"AWS describes {many} of that name; check the ARN and AWS_ENDPOINT_URL",
+            Exit.OTHER if clusters else Exit.NOT_FOUND,
+        )
+    (cluster,) = clusters
     # RDS keeps identifiers in lower case (CreateDBCluster: "stored as a lowercase string").
     described = str(cluster.get("DBClusterArn"))
     if described.lower() != target.cluster_arn.lower():
@@ -339,7 +356,10 @@ def check_secret(client: Callable[[str], object], target: Target) -> Step:
             f"{' and '.join(not_text)} must be a JSON string, which the Data API needs; {fix}",
             Exit.SECRET_UNUSABLE,
         )
-    return Step(name, True, f"readable, has username ({document['username']}) and password")
+    username = document["username"]
+    if document["password"] in username:
+        username = "not shown: it contains the password"
+    return Step(name, True, f"readable, has username ({username}) and password")
 
 
 def check_query(

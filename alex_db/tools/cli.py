@@ -25,14 +25,16 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def _seconds(text: str) -> float:
-    """A ``--wait`` value: a finite number of seconds, 0 or more (``nan`` would never end)."""
+    """A ``--wait`` value: seconds from 0 to LONGEST_WAIT_SECONDS (``nan`` would never end)."""
+    from alex_db.tools.check import LONGEST_WAIT_SECONDS
+
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value < 0:
+    if not 0 <= value <= LONGEST_WAIT_SECONDS:  # also False for nan
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number of seconds (a finite number, 0 or more)"
+            f"{text!r} is not a number of seconds from 0 to {LONGEST_WAIT_SECONDS:g}"
         )
     return value
 
@@ -168,10 +170,10 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         target = targets.resolve(
             _flags(args),
-            [
-                *targets.stack_output_sources(args.outputs, args.stack),
-                *targets.environment_sources(os.environ, Path.cwd()),
-            ],
+            # An explicit source, when given, is the only one: the environment and .env are
+            # never a silent fallback for an --outputs file that lacks the ARNs.
+            targets.stack_output_sources(args.outputs, args.stack)
+            or targets.environment_sources(os.environ, Path.cwd()),
             args.region,
         )
     except targets.TargetError as error:

@@ -13,6 +13,7 @@ done that way is refused with an ``EnvFileError`` before anything is touched.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
@@ -101,6 +102,9 @@ def merge(text: str, updates: Mapping[str, str]) -> str:
     no stale value survives further down) and the keys it lacked appended, in order. Refused
     when the result would not read back as exactly the old values plus the updates."""
     refuse_unprintable(updates)
+    # python-dotenv's parser drops a leading byte order mark (``dotenv/parser.py``, Reader);
+    # the file keeps it.
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
     newline = "\r\n" if "\r\n" in text else "\n"
     seen = set()
     parts = []
@@ -114,7 +118,7 @@ def merge(text: str, updates: Mapping[str, str]) -> str:
     missing = [key for key in updates if key not in seen]
     if missing and merged and not merged.endswith(("\n", "\r")):
         merged += newline
-    merged += "".join(f"{key}={_quoted(updates[key])}{newline}" for key in missing)
+    merged = bom + merged + "".join(f"{key}={_quoted(updates[key])}{newline}" for key in missing)
     _refuse_unless_only_updates_changed(text, merged, updates)
     return merged
 
@@ -139,8 +143,19 @@ def _writable(path: Path, mode: int) -> bool:
 
 
 def target_of(path: Path) -> Path:
-    """The file that is really written: a symlink's final target, never the link itself."""
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
+    """The file that is really written: a symlink's final target, never the link itself (a
+    dangling link's target is created). A loop has no target: non-strict ``realpath`` would
+    return the link itself, and the link would be replaced by a file."""
+    if not path.is_symlink():
+        return path
+    try:
+        return Path(os.path.realpath(path, strict=True))
+    except FileNotFoundError:
+        return Path(os.path.realpath(path))
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise EnvFileError("it is a symlink loop; point it at a file") from None
+        raise EnvFileError(f"cannot follow the symlink ({error.strerror or error})") from None
 
 
 def read_existing(path: Path) -> str | None:

@@ -46,7 +46,7 @@ def load_old_plan(path: Path, stack: str) -> dict:
         document = json.loads(path.read_bytes().decode("utf-8"))
     except OSError as error:
         raise OldPlanError(f"--diff {path}: cannot read it ({error.strerror or error})") from None
-    except ValueError:  # not UTF-8, or not JSON
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the limit
         raise OldPlanError(f"--diff {path}: not a JSON plan; {NEEDS}") from None
     plan = check_plan(document, str(path))
     if plan["stack"] != stack:

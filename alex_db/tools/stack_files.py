@@ -75,6 +75,10 @@ def _yaml_mapping(path: Path) -> dict:
         ) from None
     except yaml.YAMLError as error:
         raise StackConfigError(f"{path.name} is not valid YAML: {error}".splitlines()[0]) from None
+    except RecursionError:  # PyYAML's parser recurses once per level of nesting
+        raise StackConfigError(
+            f"{path.name} is nested too deeply to read; a stack file holds keys and values"
+        ) from None
     except OSError as error:
         raise StackConfigError(f"{path.name}: cannot read it ({error.strerror})") from None
     if not isinstance(document, dict):

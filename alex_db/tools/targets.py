@@ -1,10 +1,15 @@
 """Which deployed database the post-deploy tools talk to, and where that is written down.
 
-Sources, first match wins for each value, explicit before implicit: command-line flags;
-``--outputs FILE`` (the JSON of ``pulumi stack output --json``, ``-`` for standard input) and
-``--stack NAME`` (runs that command when the Pulumi CLI is installed), when given; then (for
-``check``) the environment; then a ``.env`` file in the current directory. Every value keeps
-the name of its source, so a run can say where its target came from.
+Sources, explicit before implicit: command-line flags; ``--outputs FILE`` (the JSON of
+``pulumi stack output --json``, ``-`` for standard input) and ``--stack NAME`` (runs that
+command when the Pulumi CLI is installed), when given, and then nothing else; otherwise (for
+``check``) the environment, then a ``.env`` file in the current directory.
+
+The two ARNs are a pair: the secret is the one that signs in to that cluster. So both come from
+one place, both flags or the first source that names either, never one from here and one from
+there (a fresh cluster ARN with last month's secret from ``.env`` proves nothing). The database
+name comes with them, unless ``--database`` says otherwise. Every value keeps the name of its
+source, so a run can say where its target came from.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from alex_db.tools import arns, envfile
@@ -36,6 +42,10 @@ FLAGS = {
     SECRET_ARN_VARIABLE: "--secret-arn",
     DATABASE_VARIABLE: "--database",
 }
+# The Data API's ``database`` parameter is at most 64 characters (botocore's rds-data model,
+# shape DbName); botocore refuses a longer one before sending, which would read as "cannot reach
+# AWS" three steps later.
+LONGEST_DATABASE = 64
 FLAGS_SOURCE = "flags"
 DEFAULT_SOURCE = "default"
 
@@ -71,7 +81,9 @@ def read_outputs_file(location: str) -> dict[str, str]:
     try:
         text = sys.stdin.read() if location == "-" else Path(location).read_text(encoding="utf-8")
         outputs = json.loads(text)
-    except (OSError, ValueError) as error:  # ValueError: bad JSON, or bytes that are not UTF-8
+    except (OSError, ValueError, RecursionError) as error:
+        # ValueError: bad JSON, or bytes that are not UTF-8; RecursionError: JSON nested
+        # deeper than Python's recursion limit, which json raises instead of a ValueError.
         reason = " ".join(str(getattr(error, "strerror", None) or error).split())
         raise TargetError(f"--outputs {location}: cannot read stack outputs ({reason})") from None
     if not isinstance(outputs, dict):
@@ -98,7 +110,7 @@ def read_stack_outputs(stack: str) -> dict[str, str]:
         raise TargetError(f"--stack {stack}: `pulumi stack output` failed: {reason}")
     try:
         outputs = json.loads(result.stdout)
-    except ValueError:
+    except (ValueError, RecursionError):
         outputs = None
     if not isinstance(outputs, dict):
         raise TargetError(f"--stack {stack}: `pulumi stack output --json` printed no JSON object")
@@ -150,29 +162,75 @@ def environment_sources(environ: Mapping[str, str], cwd: Path) -> list[Source]:
 def first_match(
     flags: Mapping[str, str | None], sources: list[Source]
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """The values and where each came from: ``flags``, then each source in turn, earlier ones
-    winning; unset (None or empty) values do not count. A source is read only while an ARN is
-    still missing, so a later one (the Pulumi CLI, say) is never needed, nor able to fail, once
-    an earlier one has answered."""
+    """The values and where each came from. Unset (None or empty) values do not count. Both
+    ARNs come from the flags or both from the first source that names either (read in turn,
+    so a later one, the Pulumi CLI say, is never needed, nor able to fail, once an earlier one
+    has answered); the database comes with them unless a flag sets it. One ARN flag without
+    the other, or a source naming only one, is a ``TargetError``."""
     merged = {key: value for key, value in flags.items() if value}
     origin = dict.fromkeys(merged, FLAGS_SOURCE)
+    flagged = [variable for variable in REQUIRED_VARIABLES if variable in merged]
+    if len(flagged) == 1:
+        (given,) = flagged
+        (other,) = (variable for variable in REQUIRED_VARIABLES if variable != given)
+        raise TargetError(
+            f"{FLAGS[given]} without {FLAGS[other]}: the two ARNs are one deployment's pair; "
+            f"give both flags, or neither to take both from one source"
+        )
+    if flagged:
+        return merged, origin
     for source in sources:
-        if all(variable in merged for variable in REQUIRED_VARIABLES):
-            break
-        for key, value in source.read().items():
-            if value and key not in merged:
+        values = {key: value for key, value in source.read().items() if key in FLAGS and value}
+        named = [variable for variable in REQUIRED_VARIABLES if variable in values]
+        if not named:
+            continue
+        if len(named) == 1:
+            (other,) = (variable for variable in REQUIRED_VARIABLES if variable not in named)
+            raise TargetError(
+                f"{source.name} has {named[0]} but no {other}; the two ARNs are one "
+                f"deployment's pair, so both must come from one place (or give both as flags)"
+            )
+        for key, value in values.items():
+            if key not in merged:
                 merged[key] = value
                 origin[key] = source.name
+        break
     return merged, origin
+
+
+@cache
+def _endpoint_resolver():
+    # The resolver alone, not a Session: a session reads the AWS profile, whose errors are
+    # check's to report (exit 9), after the target is known. Loaded once: the file is large.
+    from botocore.loaders import create_loader
+    from botocore.regions import EndpointResolver
+
+    return EndpointResolver(create_loader().load_data("endpoints"))
+
+
+def partition_of(region: str) -> str | None:
+    """The partition AWS serves ``region`` in, from botocore's endpoint data (each partition's
+    ``regionRegex`` in ``botocore/data/endpoints.json``), or None for a region it does not
+    know, which is then left to AWS."""
+    from botocore.exceptions import UnknownRegionError
+
+    try:
+        return _endpoint_resolver().get_partition_for_region(region)
+    except UnknownRegionError:
+        return None
+
+
+def _named(variable: str, origin: dict[str, str]) -> str:
+    """How the user gave ``variable``: its flag, or its name and source."""
+    source = origin[variable]
+    return FLAGS[variable] if source == FLAGS_SOURCE else f"{variable} (from {source})"
 
 
 def _parsed(variable: str, values: dict[str, str], origin: dict[str, str], parse) -> arns.Arn:
     try:
         return parse(values[variable])
     except arns.ArnError as error:
-        source = origin[variable]
-        named = FLAGS[variable] if source == FLAGS_SOURCE else f"{variable} (from {source})"
-        raise TargetError(f"{named} {values[variable]!r} {error}") from None
+        raise TargetError(f"{_named(variable, origin)} {values[variable]!r} {error}") from None
 
 
 def resolve(
@@ -184,9 +242,10 @@ def resolve(
     values, origin = first_match(flags, sources)
     missing = [v for v in REQUIRED_VARIABLES if v not in values]
     if missing:
+        looked = f" in {' or '.join(source.name for source in sources)}" if sources else ""
         raise TargetError(
-            f"no {' or '.join(missing)}: pass --cluster-arn/--secret-arn, use --outputs FILE "
-            f"or --stack NAME, or set them in the environment or .env (alex-db env writes it)"
+            f"no {' or '.join(missing)}{looked}: pass --cluster-arn/--secret-arn, use --outputs "
+            f"FILE or --stack NAME, or set them in the environment or .env (alex-db env writes it)"
         )
     cluster = _parsed(CLUSTER_ARN_VARIABLE, values, origin, arns.cluster_arn)
     secret = _parsed(SECRET_ARN_VARIABLE, values, origin, arns.secret_arn)
@@ -195,16 +254,28 @@ def resolve(
             f"the secret ARN is in {secret.partition} {secret.region} but the cluster ARN in "
             f"{cluster.partition} {cluster.region}; the Data API needs both in one region"
         )
+    partition = partition_of(cluster.region)
+    if partition not in (None, cluster.partition):
+        raise TargetError(
+            f"the ARNs name partition {cluster.partition} but region {cluster.region} is in "
+            f"{partition} (arn:{partition}:...); no such cluster can exist"
+        )
     if region is not None and region != cluster.region:
         raise TargetError(
             f"--region {region!r} differs from the cluster ARN's region {cluster.region}; "
             f"the cluster answers only there (leave --region out)"
         )
     origin.setdefault(DATABASE_VARIABLE, DEFAULT_SOURCE)
+    database = values.get(DATABASE_VARIABLE, DEFAULT_DATABASE)
+    if len(database) > LONGEST_DATABASE:
+        raise TargetError(
+            f"{_named(DATABASE_VARIABLE, origin)} {database!r} is longer than the Data API "
+            f"takes ({LONGEST_DATABASE} characters)"
+        )
     return Target(
         cluster_arn=cluster.text,
         secret_arn=secret.text,
-        database=values.get(DATABASE_VARIABLE, DEFAULT_DATABASE),
+        database=database,
         region=cluster.region,
         sources={variable: origin[variable] for variable in FLAGS},
         region_source="--region and the cluster ARN" if region else "the cluster ARN",
