@@ -97,14 +97,17 @@ def _rewritten(binding: Binding, value: str) -> str:
     )
 
 
+def _bom(text: str) -> str:
+    """The byte order mark ``text`` starts with, if any: python-dotenv's parser drops it
+    (``dotenv/parser.py``, Reader), and the file keeps it."""
+    return "\ufeff" if text.startswith("\ufeff") else ""
+
+
 def merge(text: str, updates: Mapping[str, str]) -> str:
     """``text`` with every assignment of an updated key rewritten in place (duplicates too, so
     no stale value survives further down) and the keys it lacked appended, in order. Refused
     when the result would not read back as exactly the old values plus the updates."""
     refuse_unprintable(updates)
-    # python-dotenv's parser drops a leading byte order mark (``dotenv/parser.py``, Reader);
-    # the file keeps it.
-    bom = "\ufeff" if text.startswith("\ufeff") else ""
     newline = "\r\n" if "\r\n" in text else "\n"
     seen = set()
     parts = []
@@ -118,7 +121,8 @@ def merge(text: str, updates: Mapping[str, str]) -> str:
     missing = [key for key in updates if key not in seen]
     if missing and merged and not merged.endswith(("\n", "\r")):
         merged += newline
-    merged = bom + merged + "".join(f"{key}={_quoted(updates[key])}{newline}" for key in missing)
+    appended = "".join(f"{key}={_quoted(updates[key])}{newline}" for key in missing)
+    merged = _bom(text) + merged + appended
     _refuse_unless_only_updates_changed(text, merged, updates)
     return merged
 
@@ -212,7 +216,7 @@ def _lines_before(binding: Binding) -> str:
 def remove(text: str, keys: Collection[str]) -> str:
     """``text`` without the assignments of ``keys`` (as python-dotenv parses them); every other
     line, blank ones included, stays byte for byte."""
-    return "".join(
+    return _bom(text) + "".join(
         _lines_before(binding)
         if binding.key in keys and not binding.error
         else binding.original.string
