@@ -406,6 +406,10 @@ def test_json_report(account, capsys):
             "steps of 0.5",
         ),
         (["--region", "mars"], "✗ region 'mars' is not an AWS region name like us-east-1"),
+        (
+            ["--region", "us-east-1\n"],
+            "✗ region 'us-east-1\\n' is not an AWS region name like us-east-1",
+        ),
         (["--stack", "nope"], "✗ stack 'nope' has no Pulumi.nope.yaml"),
     ],
 )
@@ -441,6 +445,91 @@ def test_any_flag_value_ends_in_a_documented_exit_and_no_traceback(
         assert lines == [] and len(err.strip().splitlines()) == 1
     else:
         assert all(entry[:2] in ("✓ ", "✗ ", "? ") for entry in lines)
+
+
+def test_an_unknown_aws_profile_is_a_credentials_failure_in_text_and_json(
+    monkeypatch, tmp_path, capsys
+):
+    # Not the `account` fixture: the real boto3.Session is what raises ProfileNotFound.
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_PROFILE", "alex-db-no-such-profile")
+    code, lines, _ = preflight(capsys, "--region", REGION)
+    assert code == Exit.CREDENTIALS
+    assert lines == [
+        "✗ credentials: the AWS profile 'alex-db-no-such-profile' is not in the AWS config "
+        "files; set AWS_PROFILE to a profile there or run `aws configure --profile "
+        "alex-db-no-such-profile`"
+    ]
+    code, lines, _ = preflight(capsys, "--region", REGION, "--json")
+    report = json.loads("\n".join(lines))
+    assert code == report["exit_code"] == Exit.CREDENTIALS
+    assert [c["name"] for c in report["checks"]] == ["credentials"]
+
+
+def test_every_call_has_a_bounded_wall_time(account, capsys):
+    """An endpoint that accepts connections and never answers must not hold preflight for
+    botocore's defaults (60 s connect, 60 s read, 5 attempts in legacy mode, per call)."""
+    configs = []
+    make_client = account.session.client
+
+    def client(*args, **kwargs):
+        configs.append(kwargs.get("config"))
+        return make_client(*args, **kwargs)
+
+    account.session.client = client
+    preflight(capsys)
+    assert configs
+    for config in configs:
+        assert config is not None, "a client with botocore's default timeouts"
+        attempts = config.retries["total_max_attempts"]
+        worst = attempts * (config.connect_timeout + config.read_timeout)
+        assert worst <= 60, f"one call may take {worst} s"
+
+
+def test_subnets_on_a_second_page_count(account, capsys):
+    """AWS may page DescribeSubnets (NextToken): both zones are on different pages here."""
+    ec2 = account.client("ec2")
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])
+    first, second = subnets["Subnets"][:2]
+    assert first["AvailabilityZone"] != second["AvailabilityZone"]
+
+    def paged(params, **_):
+        if params["body"].get("NextToken") is None:
+            return account._ok({"Subnets": [first], "NextToken": "page-2"})
+        return account._ok({"Subnets": [second]})
+
+    account.session.events.register("before-call.ec2.DescribeSubnets", paged)
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK, lines
+    assert line(lines, "subnets").startswith("✓ subnets: 2 in 2 availability zones")
+
+
+def test_a_secret_value_in_the_stack_file_is_refused_as_plan_refuses_it(
+    account, capsys, monkeypatch, tmp_path
+):
+    from functools import partial
+
+    from alex_db.tools import stack_files
+
+    (tmp_path / "Pulumi.yaml").write_text((stack_files.PROJECT_DIR / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.sec.yaml").write_text(
+        "config:\n  aws:region: us-east-1\n  alex-db:vpcId:\n    secure: v1:AAAAbm90LXJlYWw=\n"
+    )
+    monkeypatch.setattr(
+        stack_files, "load_stack_config", partial(stack_files.load_stack_config, project_dir=tmp_path)
+    )
+    code, lines, err = preflight(capsys, "--stack", "sec")
+    assert code == Exit.USAGE
+    assert err.startswith("✗ alex-db:vpcId is set as a secret (secure: value), but it is not")
+    assert "[secret]" not in err and "AAAA" not in err
+    assert account.calls == []
 
 
 def test_a_region_the_table_does_not_list_is_unknown_never_guessed():

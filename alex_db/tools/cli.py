@@ -234,7 +234,7 @@ def run_preflight(args: argparse.Namespace) -> int:
             or os.environ.get("AWS_REGION")
             or os.environ.get("AWS_DEFAULT_REGION")
         )
-        if not region or not preflight.REGION_PATTERN.match(region):
+        if not region or not preflight.REGION_PATTERN.fullmatch(region):
             raise StackConfigError(
                 f"region {region!r} is not an AWS region name like us-east-1: pass --region, "
                 f"set aws:region in the stack, or AWS_REGION"
@@ -243,12 +243,13 @@ def run_preflight(args: argparse.Namespace) -> int:
             )
         prefix = f"{NAMESPACE}:"
         raw = {k[len(prefix) :]: v for k, v in config.values.items() if k.startswith(prefix)}
-        settings = load_settings(raw, stack=args.stack, region=region)
+        secret = {k[len(prefix) :] for k in config.secret_keys if k.startswith(prefix)}
+        settings = load_settings(raw, stack=args.stack, region=region, secret_keys=secret)
     except (StackConfigError, SettingsError) as error:
         print(f"✗ {error}", file=sys.stderr)
         return Exit.USAGE
     report = preflight.run_preflight(
-        boto3.Session(),
+        boto3.Session,
         settings,
         region,
         progress=lambda line: print(line, file=sys.stderr, flush=True),

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cache
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from alex_db.config import cost
 from alex_db.config.network import NetworkSettings
@@ -38,6 +38,16 @@ from alex_db.tools.preflight_report import (
 ENGINE = "aurora-postgresql"
 # AWS region names (us-east-1, ap-southeast-5, us-gov-west-1): checked before any client exists.
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+# The services preflight reads; every client is made up front, so a bad AWS setting (profile,
+# endpoint URL, retry count) is one failed check rather than a traceback halfway.
+SERVICES = ("sts", "rds", "ec2", "iam", "logs")
+# botocore's defaults (60 s to connect, 60 s to read, 5 attempts in legacy retry mode:
+# botocore/config.py and botocore/data/_retry.json) let one endpoint that accepts and never
+# answers hold a single call for ten minutes. Preflight is meant to take seconds: each call
+# here takes at most 2 x (5 + 10) s, and an unreachable STS stops the run after the first.
+CLIENT_CONFIG = Config(
+    connect_timeout=5, read_timeout=10, retries={"total_max_attempts": 2, "mode": "standard"}
+)
 # Serverless v2 instances run in provisioned engine mode (CreateDBCluster EngineMode).
 SERVERLESS_V2_MODE = "provisioned"
 # The RDS account quotas a new stack draws on (DescribeAccountAttributes AccountQuotaName).
@@ -147,8 +157,16 @@ def check_engine(rds, settings: Settings) -> Check:
     return passed(name, f"offered; Serverless v2 {lowest:g}-{highest:g} ACU{pause}")
 
 
+def every_item(client, operation: str, result_key: str, **params) -> list[dict]:
+    """Every item a Describe call returns, across pages: AWS may page any call botocore has a
+    paginator for (NextToken), and a check that reads only the first page would count wrong."""
+    pages = client.get_paginator(operation).paginate(**params)
+    return [item for page in pages for item in page[result_key]]
+
+
 def _default_vpc(ec2) -> str | None:
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    default = [{"Name": "is-default", "Values": ["true"]}]
+    vpcs = every_item(ec2, "describe_vpcs", "Vpcs", Filters=default)
     return vpcs[0]["VpcId"] if vpcs else None
 
 
@@ -157,7 +175,7 @@ def _subnets(ec2, vpc_id: str, subnet_ids: tuple[str, ...] | None) -> list[dict]
         filters = [{"Name": "vpc-id", "Values": [vpc_id]}]
     else:
         filters = [{"Name": "subnet-id", "Values": list(subnet_ids)}]
-    return ec2.describe_subnets(Filters=filters)["Subnets"]
+    return every_item(ec2, "describe_subnets", "Subnets", Filters=filters)
 
 
 def check_network(ec2, network: NetworkSettings) -> tuple[list[Check], str | None]:
@@ -176,7 +194,8 @@ def check_network(ec2, network: NetworkSettings) -> tuple[list[Check], str | Non
                 )
             ], None
         if network.vpc_id is not None:
-            vpcs = ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"]
+            wanted = [{"Name": "vpc-id", "Values": [vpc_id]}]
+            vpcs = every_item(ec2, "describe_vpcs", "Vpcs", Filters=wanted)
             if not vpcs:
                 return [
                     failed(
@@ -219,12 +238,15 @@ def _subnet_check(ec2, vpc_id: str, subnet_ids: tuple[str, ...] | None) -> Check
 
 def _security_group_check(ec2, vpc_id: str, group_ids: tuple[str, ...]) -> Check:
     name = "allowed security groups"
-    found = ec2.describe_security_groups(
+    found = every_item(
+        ec2,
+        "describe_security_groups",
+        "SecurityGroups",
         Filters=[
             {"Name": "group-id", "Values": list(group_ids)},
             {"Name": "vpc-id", "Values": [vpc_id]},
-        ]
-    )["SecurityGroups"]
+        ],
+    )
     missing = sorted(set(group_ids) - {g["GroupId"] for g in found})
     if missing:
         return failed(
@@ -291,15 +313,45 @@ def check_cost(settings: Settings, region: str) -> Check:
     )
 
 
+def open_clients(new_session: Callable[[], object], region: str) -> tuple[dict, Check | None]:
+    """A client per service (bounded by CLIENT_CONFIG), or the check that says why there are
+    none: botocore raises ProfileNotFound for an unknown AWS_PROFILE when the session is made,
+    and ValueError for an endpoint URL or setting it cannot parse when a client is."""
+    try:
+        session = new_session()
+        clients = {
+            service: session.client(service, region_name=region, config=CLIENT_CONFIG)
+            for service in SERVICES
+        }
+    except ProfileNotFound as error:
+        profile = error.kwargs.get("profile")
+        fix = (
+            f"the AWS profile {profile!r} is not in the AWS config files; set AWS_PROFILE to a "
+            f"profile there or run `aws configure --profile {profile}`"
+        )
+        return {}, failed("credentials", fix, Exit.CREDENTIALS)
+    except (BotoCoreError, ValueError) as error:
+        fix = (
+            f"cannot set up the AWS clients ({one_line(error)}); check AWS_ENDPOINT_URL* and the "
+            f"other AWS_* settings"
+        )
+        return {}, failed("credentials", fix, Exit.OTHER)
+    return clients, None
+
+
 def run_preflight(
-    session,
+    new_session: Callable[[], object],
     settings: Settings,
     region: str,
     progress: Callable[[str], None] = lambda line: None,
 ) -> Report:
     """Every check, in the issue's order; nothing else runs when the credentials fail."""
     report = Report(settings.stack, region)
-    client = cache(lambda service: session.client(service, region_name=region))
+    clients, setup_failure = open_clients(new_session, region)
+    if setup_failure is not None:
+        report.checks.append(setup_failure)
+        return report
+    client = clients.__getitem__
     identity, report.account = check_identity(client("sts"))
     report.checks.append(identity)
     if identity.status != PASS:
