@@ -10,6 +10,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alex_db.tools.cli import main
 from alex_db.tools.offline import Placeholders
@@ -256,6 +258,67 @@ def test_unreadable_old_plan_exits_2(capsys, tmp_path):
     code, out, err = plan(capsys, "--diff", str(broken))
     assert (code, out) == (2, "")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "null",
+        "[]",
+        "{}",
+        '{"resources": "x"}',
+        '{"resources": [{}]}',
+        '{"resources": [{"urn": "a", "type": "t", "inputs": {}}]}',
+        '{"resources": [{"urn": "urn:pulumi:dev::alex-db::t::n", "type": "t", "inputs": []}]}',
+        '{"resources": [], "outputs": []}',
+        "\udcff\udcfe not UTF-8",
+    ],
+)
+def test_an_old_plan_of_the_wrong_shape_is_one_line_not_a_traceback_or_no_diff(
+    capsys, tmp_path, document
+):
+    old = tmp_path / "old.json"
+    old.write_bytes(document.encode(errors="surrogateescape"))
+    code, out, err = plan(capsys, "--diff", str(old))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"--diff {old}: ")
+    assert err.count("\n") == 1
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=12,
+)
+plan_like = st.fixed_dictionaries(
+    {
+        "resources": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "urn": st.text(max_size=30) | st.just("urn:pulumi:dev::alex-db::t::n"),
+                    "type": json_values,
+                    "inputs": json_values,
+                }
+            ),
+            max_size=3,
+        )
+    },
+    optional={"outputs": json_values},
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(document=json_values | plan_like)
+def test_any_old_plan_document_is_diffed_or_refused_in_one_line(dev_plan_json, document):
+    from alex_db.tools.plan_diff import PlanFileError, check_plan_shape
+
+    try:
+        old = check_plan_shape(document)
+    except PlanFileError as error:
+        assert "\n" not in str(error)
+        return
+    render_changes(diff_plans(old, dev_plan_json), old, dev_plan_json)
+    render_changes(diff_plans(dev_plan_json, old), dev_plan_json, old)
 
 
 @pytest.fixture(scope="module")

@@ -41,16 +41,20 @@ def run_plan(args: argparse.Namespace) -> int:
 
     from alex_db.tools.offline import run_program
     from alex_db.tools.plan import build_plan, to_json
-    from alex_db.tools.plan_diff import diff_plans, render_changes
+    from alex_db.tools.plan_diff import check_plan_shape, diff_plans, render_changes
     from alex_db.tools.plan_text import render_text
     from alex_db.tools.stack_files import StackConfigError, load_stack_config
 
     started = time.perf_counter()
     try:
         config = load_stack_config(args.stack, args.config)
-        old = json.loads(args.diff.read_text()) if args.diff else None
-    except (StackConfigError, OSError, json.JSONDecodeError) as error:
+    except StackConfigError as error:
         print(error, file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    try:
+        old = check_plan_shape(json.loads(args.diff.read_text())) if args.diff else None
+    except (OSError, ValueError) as error:  # unreadable, not UTF-8, not JSON, not a plan
+        print(f"--diff {args.diff}: {error}".splitlines()[0], file=sys.stderr)
         return EXIT_BAD_CONFIG
     try:
         run = run_program(args.stack, config.values, secret_keys=config.secret_keys)

@@ -29,6 +29,38 @@ def engine_change(was: object, now: object) -> str | None:
     return MINOR_UPGRADE if new.major == old.major else MAJOR_UPGRADE
 
 
+class PlanFileError(ValueError):
+    """An old plan that is not what ``plan --json`` writes; the message is one line."""
+
+
+def _shape_problem(document: object) -> str | None:
+    if not isinstance(document, dict) or not isinstance(document.get("resources"), list):
+        return "no list of resources"
+    if not isinstance(document.get("outputs", {}), dict):
+        return "outputs is not a mapping"
+    for number, resource in enumerate(document["resources"], start=1):
+        if not isinstance(resource, dict):
+            return f"resource {number} is not a mapping"
+        urn = resource.get("urn")
+        # urn:pulumi:<stack>::<project>::<type chain>::<name>, as Change.urn_type reads it.
+        if not isinstance(urn, str) or not urn.startswith("urn:pulumi:") or urn.count("::") < 3:
+            return f"resource {number} has no Pulumi URN"
+        if not isinstance(resource.get("type"), str) or not isinstance(
+            resource.get("inputs"), dict
+        ):
+            return f"resource {number} ({urn}) lacks a type or a mapping of inputs"
+    return None
+
+
+def check_plan_shape(document: object) -> dict:
+    """``document`` when it has what ``diff_plans`` reads (as every ``plan --json`` so far
+    writes it); else PlanFileError naming the first thing missing."""
+    problem = _shape_problem(document)
+    if problem is not None:
+        raise PlanFileError(f"not a plan written by `plan --json` ({problem})")
+    return document
+
+
 @dataclass(frozen=True)
 class Change:
     """One difference between the old plan and the new one."""
