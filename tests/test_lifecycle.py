@@ -106,6 +106,34 @@ def test_a_cluster_aws_moved_to_a_newer_major_keeps_a_group_of_that_major():
     assert kept.one(PARAMETER_GROUP).inputs["family"] == "aurora-postgresql16"
 
 
+def test_a_patch_release_of_the_configured_version_is_no_change():
+    """The provider keeps a configured ``15.12`` in state while AWS reports ``15.12.<patch>``
+    (terraform-provider-aws, compareActualEngineVersion), so sending the patch release would be
+    a needless ModifyDBCluster and a warning on every run."""
+    same = run_against("15.12.3")
+    assert same.one(CLUSTER).inputs["engineVersion"] == "15.12"
+    assert same.warnings == []
+
+
+def test_a_patch_release_still_upgrades_and_is_never_downgraded():
+    upgraded = run_against("15.12.3", engineVersion="16.4", allowMajorVersionUpgrade="true")
+    assert upgraded.one(CLUSTER).inputs["engineVersion"] == "16.4"
+    kept = run_against("15.12.3", engineVersion="15.7")
+    assert kept.one(CLUSTER).inputs["engineVersion"] == "15.12.3"
+    assert "below what the cluster runs (15.12.3" in kept.warnings[0]
+    moved = run_against("16.1.2", engineVersion="15.12")
+    assert moved.one(CLUSTER).inputs["engineVersion"] == "16.1.2"
+    assert moved.one(PARAMETER_GROUP).inputs["family"] == "aurora-postgresql16"
+
+
+def test_a_version_of_another_kind_is_kept_and_named():
+    """``16.6-limitless`` is a Limitless Database version, not one this program creates: it is
+    kept (nothing AWS would refuse is attempted) and the warning says what runs."""
+    kept = run_against("16.6-limitless", engineVersion="16.6")
+    assert kept.one(CLUSTER).inputs["engineVersion"] == "16.6-limitless"
+    assert "'16.6-limitless'" in kept.warnings[0]
+
+
 def test_allow_major_is_not_sent_unless_asked(dev):
     assert "allowMajorVersionUpgrade" not in dev.one(CLUSTER).inputs
 
