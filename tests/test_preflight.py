@@ -462,13 +462,30 @@ def test_an_unknown_aws_profile_is_a_credentials_failure_in_text_and_json(
     assert code == Exit.CREDENTIALS
     assert lines == [
         "✗ credentials: the AWS profile 'alex-db-no-such-profile' is not in the AWS config "
-        "files; set AWS_PROFILE to a profile there or run `aws configure --profile "
+        "files; fix the stack's aws:profile or AWS_PROFILE, or run `aws configure --profile "
         "alex-db-no-such-profile`"
     ]
     code, lines, _ = preflight(capsys, "--region", REGION, "--json")
     report = json.loads("\n".join(lines))
     assert code == report["exit_code"] == Exit.CREDENTIALS
     assert [c["name"] for c in report["checks"]] == ["credentials"]
+
+
+def test_the_stacks_aws_profile_is_the_account_checked(account, capsys, monkeypatch):
+    """``pulumi up`` authenticates with the stack's ``aws:profile`` when it is set (the
+    provider's ``profile`` beats AWS_PROFILE), so preflight must check that account."""
+    asked = []
+
+    def session(*args, **kwargs):
+        asked.append(kwargs.get("profile_name"))
+        return account.session
+
+    monkeypatch.setattr(boto3, "Session", session)
+    code, _, _ = preflight(capsys, "--config", "aws:profile=team-sandbox")
+    assert code == Exit.OK
+    assert asked == ["team-sandbox"]
+    preflight(capsys)
+    assert asked[-1] is None, "no aws:profile: boto3's own resolution (AWS_PROFILE, default)"
 
 
 def test_every_call_has_a_bounded_wall_time(account, capsys):

@@ -252,8 +252,12 @@ def run_preflight(args: argparse.Namespace) -> int:
     except (StackConfigError, SettingsError) as error:
         print(f"✗ {error}", file=sys.stderr)
         return Exit.USAGE
+    # The provider authenticates with the stack's aws:profile when it is set, ahead of
+    # AWS_PROFILE (pulumi_aws/config/vars.py, "profile"; terraform-provider-aws: an explicit
+    # profile overrides the environment), so preflight reads that same account.
+    profile = config.values.get("aws:profile") or None
     report = preflight.run_preflight(
-        boto3.Session,
+        lambda: boto3.Session(profile_name=profile),
         settings,
         region,
         progress=lambda line: print(line, file=sys.stderr, flush=True),

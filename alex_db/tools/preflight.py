@@ -326,8 +326,8 @@ def open_clients(new_session: Callable[[], object], region: str) -> tuple[dict, 
     except ProfileNotFound as error:
         profile = error.kwargs.get("profile")
         fix = (
-            f"the AWS profile {profile!r} is not in the AWS config files; set AWS_PROFILE to a "
-            f"profile there or run `aws configure --profile {profile}`"
+            f"the AWS profile {profile!r} is not in the AWS config files; fix the stack's "
+            f"aws:profile or AWS_PROFILE, or run `aws configure --profile {profile}`"
         )
         return {}, failed("credentials", fix, Exit.CREDENTIALS)
     except (BotoCoreError, ValueError) as error:
