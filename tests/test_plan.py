@@ -287,7 +287,9 @@ def test_an_old_plan_of_the_wrong_shape_is_one_line_not_a_traceback_or_no_diff(
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=12,
 )
 plan_like = st.fixed_dictionaries(

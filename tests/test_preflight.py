@@ -540,13 +540,34 @@ def test_a_secret_value_in_the_stack_file_is_refused_as_plan_refuses_it(
         "config:\n  aws:region: us-east-1\n  alex-db:vpcId:\n    secure: v1:AAAAbm90LXJlYWw=\n"
     )
     monkeypatch.setattr(
-        stack_files, "load_stack_config", partial(stack_files.load_stack_config, project_dir=tmp_path)
+        stack_files,
+        "load_stack_config",
+        partial(stack_files.load_stack_config, project_dir=tmp_path),
     )
     code, lines, err = preflight(capsys, "--stack", "sec")
     assert code == Exit.USAGE
     assert err.startswith("✗ alex-db:vpcId is set as a secret (secure: value), but it is not")
     assert "[secret]" not in err and "AAAA" not in err
     assert account.calls == []
+
+
+@pytest.mark.parametrize(
+    "region", ["cn-northwest-1", "us-gov-west-1", "eusc-de-east-1", "us-isob-east-1"]
+)
+def test_regions_of_every_partition_are_region_names(region):
+    """Preflight asks the region's own endpoints; a region of another partition is checked,
+    not refused as a bad flag (its Data API row is unknown unless the table lists it)."""
+    from alex_db.tools.preflight import check_region, is_region_name
+
+    assert is_region_name(region)
+    assert check_region(region).exit == Exit.OK
+
+
+@pytest.mark.parametrize("text", ["mars", "us-east-1\n", "US-EAST-1", "us-east-1 ", "us_east-1"])
+def test_what_is_not_a_region_name(text):
+    from alex_db.tools.preflight import is_region_name
+
+    assert not is_region_name(text)
 
 
 def test_a_region_the_table_does_not_list_is_unknown_never_guessed():
@@ -561,10 +582,10 @@ def test_a_region_the_table_does_not_list_is_unknown_never_guessed():
 
 def test_the_region_table_names_real_regions_once():
     from alex_db.config.regions import REGION_FILE
-    from alex_db.tools.preflight import REGION_PATTERN
+    from alex_db.tools.preflight import is_region_name
 
     table = json.loads(REGION_FILE.read_text())
     listed = table["available"] + table["not_available"]
     assert len(listed) == len(set(listed))
-    assert all(REGION_PATTERN.match(region) for region in listed)
+    assert all(is_region_name(region) for region in listed)
     assert table["source"].startswith("AWS Aurora User Guide") and table["as_of"]

@@ -238,7 +238,7 @@ def run_preflight(args: argparse.Namespace) -> int:
             or os.environ.get("AWS_REGION")
             or os.environ.get("AWS_DEFAULT_REGION")
         )
-        if not region or not preflight.REGION_PATTERN.fullmatch(region):
+        if not region or not preflight.is_region_name(region):
             raise StackConfigError(
                 f"region {region!r} is not an AWS region name like us-east-1: pass --region, "
                 f"set aws:region in the stack, or AWS_REGION"

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 
+import botocore.loaders
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
@@ -36,8 +38,10 @@ from alex_db.tools.preflight_report import (
 )
 
 ENGINE = "aurora-postgresql"
-# AWS region names (us-east-1, ap-southeast-5, us-gov-west-1): checked before any client exists.
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+# AWS region names (us-east-1, cn-north-1, eusc-de-east-1): checked before any client exists.
+# The shape, then one of the partitions botocore knows (botocore/data/partitions.json,
+# "regionRegex"; the regexes alone would take "us-east-1\n" and "us-east_x-1").
+REGION_SHAPE = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
 # The services preflight reads; every client is made up front, so a bad AWS setting (profile,
 # endpoint URL, retry count) is one failed check rather than a traceback halfway.
 SERVICES = ("sts", "rds", "ec2", "iam", "logs")
@@ -53,6 +57,19 @@ SERVERLESS_V2_MODE = "provisioned"
 # The RDS account quotas a new stack draws on (DescribeAccountAttributes AccountQuotaName).
 CLUSTER_QUOTA = "DBClusters"
 INSTANCE_QUOTA = "DBInstances"
+
+
+@cache
+def _partition_patterns() -> tuple[re.Pattern, ...]:
+    partitions = botocore.loaders.create_loader().load_data("partitions")["partitions"]
+    return tuple(re.compile(p["regionRegex"], re.ASCII) for p in partitions)
+
+
+def is_region_name(text: str) -> bool:
+    """True for a region name of any AWS partition (aws, aws-cn, aws-us-gov, aws-eusc...)."""
+    return bool(REGION_SHAPE.fullmatch(text)) and any(
+        pattern.match(text) for pattern in _partition_patterns()
+    )
 
 
 def check_identity(sts) -> tuple[Check, str | None]:
