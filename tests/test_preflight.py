@@ -382,6 +382,23 @@ def test_log_group_rds_created_without_expiry_is_in_the_way(account, capsys):
     )
 
 
+def test_earlier_final_snapshots_on_a_later_page_are_listed(account, capsys):
+    """DescribeDBClusterSnapshots pages at 100 records (Marker)."""
+
+    def paged(params, **_):
+        if params["body"].get("Marker") is None:
+            manual = {"DBClusterSnapshotIdentifier": "alex-aurora-cluster-prod-manual-1"}
+            return account._ok({"DBClusterSnapshots": [manual], "Marker": "page-2"})
+        final = {"DBClusterSnapshotIdentifier": "alex-aurora-cluster-prod-final-0a1b2c3d"}
+        return account._ok({"DBClusterSnapshots": [final]})
+
+    account.session.events.register("before-call.rds.DescribeDBClusterSnapshots", paged)
+    code, lines, _ = preflight(capsys, "--stack", "prod")
+    assert line(lines, "final snapshot name").endswith(
+        "earlier final snapshots kept: alex-aurora-cluster-prod-final-0a1b2c3d"
+    )
+
+
 def test_json_report(account, capsys):
     account.quotas = [{"AccountQuotaName": "DBClusters", "Used": 40, "Max": 40}]
     code, lines, _ = preflight(capsys, "--json")

@@ -32,6 +32,7 @@ from alex_db.tools.preflight_report import (
     Report,
     cannot_tell,
     error_code,
+    every_item,
     failed,
     one_line,
     passed,
@@ -172,13 +173,6 @@ def check_engine(rds, settings: Settings) -> Check:
         return failed(name, "; ".join(problems), Exit.ENGINE)
     pause = ", auto-pause" if lowest == 0 else ""
     return passed(name, f"offered; Serverless v2 {lowest:g}-{highest:g} ACU{pause}")
-
-
-def every_item(client, operation: str, result_key: str, **params) -> list[dict]:
-    """Every item a Describe call returns, across pages: AWS may page any call botocore has a
-    paginator for (NextToken), and a check that reads only the first page would count wrong."""
-    pages = client.get_paginator(operation).paginate(**params)
-    return [item for page in pages for item in page[result_key]]
 
 
 def _default_vpc(ec2) -> str | None:
