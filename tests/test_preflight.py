@@ -292,6 +292,47 @@ def test_version_without_auto_pause_or_capacity_fails_for_what_it_lacks(account,
     )
 
 
+def our_cluster_running(account, version: str) -> None:
+    account.client("rds").create_db_cluster(
+        DBClusterIdentifier="alex-aurora-cluster",
+        Engine="aurora-postgresql",
+        EngineVersion=version,
+        MasterUsername="alex_admin",
+        MasterUserPassword="Ours-1234-not-shown",
+        Tags=[{"Key": "alex-db:stack", "Value": "dev"}],
+    )
+    account.calls.clear()
+
+
+def test_an_existing_cluster_is_checked_at_the_version_pulumi_up_sends(account, capsys):
+    """AWS moved the cluster to 15.13 and then retired 15.12: ``pulumi up`` sends 15.13 (the
+    program never sends less than runs), so 15.12 being gone is no failure."""
+    our_cluster_running(account, "15.13")
+    account.engine_versions = [{**ENGINE_15_12, "EngineVersion": "15.13"}]
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK, lines
+    assert line(lines, "engine") == (
+        "✓ engine aurora-postgresql 15.13: offered; Serverless v2 0-256 ACU, auto-pause "
+        "(the cluster runs 15.13, not alex-db:engineVersion = 15.12: pulumi up keeps 15.13)"
+    )
+
+
+def test_a_major_upgrade_pulumi_up_would_refuse_fails_the_engine_check(account, capsys):
+    our_cluster_running(account, "15.13")
+    account.engine_versions = [{**ENGINE_15_12, "EngineVersion": "16.4"}]
+    code, lines, _ = preflight(capsys, "--config", "engineVersion=16.4")
+    assert code == Exit.ENGINE
+    assert line(lines, "engine") == (
+        "✗ engine aurora-postgresql 16.4: alex-db:engineVersion = '16.4' is a major upgrade "
+        "from the running 15.13: set alex-db:allowMajorVersionUpgrade to true to allow it "
+        "(test it on a copy first)"
+    )
+    code, lines, _ = preflight(
+        capsys, "--config", "engineVersion=16.4", "--config", "allowMajorVersionUpgrade=true"
+    )
+    assert code == Exit.OK, lines
+
+
 def test_engine_check_says_cannot_tell_when_aws_does_not_answer(account, capsys):
     account.session.events.unregister(
         "before-call.rds.DescribeDBEngineVersions", account._engine_versions

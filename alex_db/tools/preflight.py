@@ -18,10 +18,12 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from alex_db.config import cost
+from alex_db.config.lifecycle import REFUSED_DOWNGRADE, decide_engine_version, release_of
 from alex_db.config.network import NetworkSettings
 from alex_db.config.regions import data_api_available, data_api_source
 from alex_db.config.settings import Settings
-from alex_db.config.values import key
+from alex_db.config.values import SettingsError, key
+from alex_db.infra.naming import PhysicalNames
 from alex_db.tools.preflight_names import check_names
 from alex_db.tools.preflight_report import (
     PASS,
@@ -124,22 +126,47 @@ def _offered_versions(rds, major: int) -> list[str]:
     )
 
 
-def check_engine(rds, settings: Settings) -> Check:
-    """3. The engine version exists here, runs Serverless v2, pauses if asked, scales that far."""
-    version = settings.engine_version
-    name = f"engine {ENGINE} {version}"
+def running_version(rds, cluster: str) -> str | None:
+    """The version the stack's cluster runs, as the program reads it before ``pulumi up``
+    (``infra/running_cluster.py``); None when it does not exist or cannot be read (the names
+    check says which)."""
     try:
-        found = rds.describe_db_engine_versions(Engine=ENGINE, EngineVersion=str(version))
+        (found,) = rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"]
+    except READ_ERRORS:
+        return None
+    return found.get("EngineVersion")
+
+
+def check_engine(rds, settings: Settings, running: str | None = None) -> Check:
+    """3. The version ``pulumi up`` sends (the configured one, or what the cluster runs when AWS
+    has moved it higher: ``config.lifecycle``) exists here, runs Serverless v2, pauses if
+    asked, scales that far; a major upgrade the program would refuse fails here already."""
+    configured = settings.engine_version
+    try:
+        decision = decide_engine_version(configured, running, settings.allow_major_version_upgrade)
+    except SettingsError as error:
+        return failed(f"engine {ENGINE} {configured}", str(error), Exit.ENGINE)
+    version = decision.send
+    name = f"engine {ENGINE} {version}"
+    kept = ""
+    if decision.change == REFUSED_DOWNGRADE:
+        kept = (
+            f" (the cluster runs {running}, not {key('engineVersion')} = {configured}: "
+            f"pulumi up keeps {running})"
+        )
+    try:
+        found = rds.describe_db_engine_versions(Engine=ENGINE, EngineVersion=version)
     except READ_ERRORS as error:
         return cannot_tell(name, error, "rds:DescribeDBEngineVersions")
     if not found["DBEngineVersions"]:
+        major = (release_of(version) or configured).major
         try:
-            offered = ", ".join(_offered_versions(rds, version.major)) or "none"
+            offered = ", ".join(_offered_versions(rds, major)) or "none"
         except READ_ERRORS:
             offered = "(could not list them)"
         return failed(
             name,
-            f"not offered in this region; {version.major}.x offered: {offered}. Set "
+            f"not offered in this region; {major}.x offered: {offered}. Set "
             f"{key('engineVersion')} to one of them",
             Exit.ENGINE,
         )
@@ -172,7 +199,7 @@ def check_engine(rds, settings: Settings) -> Check:
     if problems:
         return failed(name, "; ".join(problems), Exit.ENGINE)
     pause = ", auto-pause" if lowest == 0 else ""
-    return passed(name, f"offered; Serverless v2 {lowest:g}-{highest:g} ACU{pause}")
+    return passed(name, f"offered; Serverless v2 {lowest:g}-{highest:g} ACU{pause}{kept}")
 
 
 def _default_vpc(ec2) -> str | None:
@@ -369,7 +396,8 @@ def run_preflight(
         return report
     progress("… reading the engine, network and names")
     report.checks.append(check_region(region))
-    report.checks.append(check_engine(client("rds"), settings))
+    running = running_version(client("rds"), PhysicalNames.for_stack(settings.stack).cluster)
+    report.checks.append(check_engine(client("rds"), settings, running))
     network_checks, vpc_id = check_network(client("ec2"), settings.network)
     report.checks += network_checks
     names, cluster_exists = check_names(client, settings, vpc_id)
