@@ -235,6 +235,34 @@ def test_the_readme_import_command_adopts_the_group_the_program_registers():
     assert parent_name and "--protect=false" in words
 
 
+LOG_GROUP_NOTE = (
+    "creates — RDS made this group already (the cluster exported to it): pulumi up fails on it "
+    "until you delete or `pulumi import` it (README, Lifecycle settings)"
+)
+
+
+def test_diff_flags_a_log_group_rds_already_made_for_an_existing_stack():
+    """A stack deployed before the program made the groups exported logs to one RDS created;
+    creating it now fails, which the diff says before ``pulumi up`` does."""
+    from alex_db.tools.plan_diff import diff_plans
+
+    new = plan_of(run_against(None, stack="prod", production="true"), "prod")
+    old = {**new, "resources": [r for r in new["resources"] if r["type"] != LOG_GROUP]}
+    (added,) = [change for change in diff_plans(old, new) if change.kind == "added"]
+    assert added.urn_type == LOG_GROUP
+    assert added.verdict == LOG_GROUP_NOTE
+
+
+def test_a_log_group_for_a_newly_exported_type_is_a_plain_create():
+    from alex_db.tools.plan_diff import diff_plans
+
+    old = plan_of(run_against(None, logExports=""))
+    new = plan_of(run_against(None, logExports="postgresql"))
+    (added,) = [change for change in diff_plans(old, new) if change.kind == "added"]
+    assert added.urn_type == LOG_GROUP
+    assert added.verdict == "creates"
+
+
 def test_dev_default_retention_is_seven_days():
     assert load_settings({"logExports": "postgresql"}, stack="dev").log_retention_days == 7
     assert load_settings({"production": "true"}, stack="prod").log_retention_days == 30

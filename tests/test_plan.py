@@ -298,7 +298,10 @@ plan_like = st.fixed_dictionaries(
             st.fixed_dictionaries(
                 {
                     "urn": st.text(max_size=30) | st.just("urn:pulumi:dev::alex-db::t::n"),
-                    "type": json_values,
+                    "type": json_values
+                    | st.sampled_from(
+                        ["aws:rds/cluster:Cluster", "aws:cloudwatch/logGroup:LogGroup"]
+                    ),
                     "inputs": json_values,
                 }
             ),
