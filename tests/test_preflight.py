@@ -353,6 +353,32 @@ def test_missing_security_group(account, capsys):
     assert found.endswith(": sg-0123456789abcdef0; fix alex-db:allowedSecurityGroupIds")
 
 
+def test_a_security_group_of_another_vpc_is_not_in_ours(account, capsys):
+    ec2 = account.client("ec2")
+    other_vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    elsewhere = ec2.create_security_group(
+        GroupName="lambdas", Description="in another VPC", VpcId=other_vpc
+    )["GroupId"]
+    account.calls.clear()
+    code, lines, _ = preflight(capsys, "--config", f'allowedSecurityGroupIds=["{elsewhere}"]')
+    assert code == Exit.NETWORK
+    assert line(lines, "allowed security groups").endswith(
+        f": {elsewhere}; fix alex-db:allowedSecurityGroupIds"
+    )
+
+
+def test_a_role_of_that_name_under_another_path_is_still_taken(account, capsys):
+    """IAM role names are unique per account whatever the path (IAM user guide, "IAM
+    identifiers"), so CreateRole would fail on it."""
+    account.client("iam").create_role(
+        RoleName="alex-lambda-aurora-role", Path="/teams/other/", AssumeRolePolicyDocument=TRUST
+    )
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.NAME_TAKEN
+    assert line(lines, "IAM role").startswith("✗ IAM role alex-lambda-aurora-role: taken by")
+
+
 def test_full_cluster_quota(account, capsys):
     account.quotas = [{"AccountQuotaName": "DBClusters", "Used": 40, "Max": 40}]
     code, lines, _ = preflight(capsys)
