@@ -17,12 +17,13 @@ import botocore.loaders
 import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
 from alex_db.tools.cli import main
+from alex_db.tools.preflight import CLIENT_CONFIG
 from alex_db.tools.preflight_report import Exit
 from tests.aws_fakes import REGION
 
@@ -590,6 +591,24 @@ def test_every_call_has_a_bounded_wall_time(account, capsys):
         attempts = config.retries["total_max_attempts"]
         worst = attempts * (config.connect_timeout + config.read_timeout)
         assert worst <= 60, f"one call may take {worst} s"
+
+
+def test_a_service_that_timed_out_is_not_waited_for_again(account, capsys):
+    """STS answers but the RDS endpoint never does: after its first call has used up its
+    bounded attempts, the other RDS checks say "cannot tell" at once instead of each waiting."""
+    sent = []
+
+    def never_answers(request, **_):
+        sent.append(request.url)
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+    account.session.events.register("before-send.rds", never_answers)
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK, "unknowns do not fail the run"
+    assert len(sent) == CLIENT_CONFIG.retries["total_max_attempts"], sent
+    for check in ("cluster", "instance", "DB subnet group"):
+        assert line(lines, check).startswith(f"? {check} "), line(lines, check)
+        assert "cannot tell: AWS unreachable (Read timeout on endpoint URL" in line(lines, check)
 
 
 def test_subnets_on_a_second_page_count(account, capsys):

@@ -15,7 +15,14 @@ from functools import cache
 
 import botocore.loaders
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 from alex_db.config import cost
 from alex_db.config.lifecycle import REFUSED_DOWNGRADE, decide_engine_version, release_of
@@ -51,7 +58,8 @@ SERVICES = ("sts", "rds", "ec2", "iam", "logs")
 # botocore's defaults (60 s to connect, 60 s to read, 5 attempts in legacy retry mode:
 # botocore/config.py and botocore/data/_retry.json) let one endpoint that accepts and never
 # answers hold a single call for ten minutes. Preflight is meant to take seconds: each call
-# here takes at most 2 x (5 + 10) s, and an unreachable STS stops the run after the first.
+# here takes at most 2 x (5 + 10) s, an unreachable STS stops the run after the first, and
+# any other service is given up after its first unanswered call (_give_up_after_a_timeout).
 CLIENT_CONFIG = Config(
     connect_timeout=5, read_timeout=10, retries={"total_max_attempts": 2, "mode": "standard"}
 )
@@ -351,6 +359,26 @@ def check_cost(settings: Settings, region: str) -> Check:
     )
 
 
+def _give_up_after_a_timeout(client) -> None:
+    """Once the service's endpoint has not answered within CLIENT_CONFIG's bounds, its later
+    calls fail at once with the same error (each check then says "cannot tell") instead of
+    waiting again: the wall time stays one bounded call per service, not one per check.
+    botocore emits ``after-call-error`` when a request fails after its retries and lets a
+    ``before-call`` handler stop a call (botocore/client.py, ``_make_api_call``)."""
+    unreachable: list[Exception] = []
+
+    def remember(exception: Exception, **_) -> None:
+        if isinstance(exception, (EndpointUnreachable, ReadTimeoutError)):
+            unreachable[:] = [exception]
+
+    def refuse(**_) -> None:
+        if unreachable:
+            raise unreachable[0]
+
+    client.meta.events.register("after-call-error", remember)
+    client.meta.events.register("before-call", refuse)
+
+
 def open_clients(new_session: Callable[[], object], region: str) -> tuple[dict, Check | None]:
     """A client per service (bounded by CLIENT_CONFIG), or the check that says why there are
     none: botocore raises ProfileNotFound for an unknown AWS_PROFILE when the session is made,
@@ -361,6 +389,8 @@ def open_clients(new_session: Callable[[], object], region: str) -> tuple[dict, 
             service: session.client(service, region_name=region, config=CLIENT_CONFIG)
             for service in SERVICES
         }
+        for client in clients.values():
+            _give_up_after_a_timeout(client)
     except ProfileNotFound as error:
         profile = error.kwargs.get("profile")
         fix = (
