@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from alex_db.tools.cli import main
-from alex_db.tools.preflight import CLIENT_CONFIG
+from alex_db.tools.preflight_clients import CLIENT_CONFIG
 from alex_db.tools.preflight_report import Exit
 from tests.aws_fakes import REGION
 
@@ -660,7 +660,8 @@ def test_a_secret_value_in_the_stack_file_is_refused_as_plan_refuses_it(
 def test_regions_of_every_partition_are_region_names(region):
     """Preflight asks the region's own endpoints; a region of another partition is checked,
     not refused as a bad flag (its Data API row is unknown unless the table lists it)."""
-    from alex_db.tools.preflight import check_region, is_region_name
+    from alex_db.tools.preflight import check_region
+    from alex_db.tools.preflight_clients import is_region_name
 
     assert is_region_name(region)
     assert check_region(region).exit == Exit.OK
@@ -668,7 +669,7 @@ def test_regions_of_every_partition_are_region_names(region):
 
 @pytest.mark.parametrize("text", ["mars", "us-east-1\n", "US-EAST-1", "us-east-1 ", "us_east-1"])
 def test_what_is_not_a_region_name(text):
-    from alex_db.tools.preflight import is_region_name
+    from alex_db.tools.preflight_clients import is_region_name
 
     assert not is_region_name(text)
 
@@ -685,7 +686,7 @@ def test_a_region_the_table_does_not_list_is_unknown_never_guessed():
 
 def test_the_region_table_names_real_regions_once():
     from alex_db.config.regions import REGION_FILE
-    from alex_db.tools.preflight import is_region_name
+    from alex_db.tools.preflight_clients import is_region_name
 
     table = json.loads(REGION_FILE.read_text())
     listed = table["available"] + table["not_available"]

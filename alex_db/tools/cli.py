@@ -227,6 +227,7 @@ def run_preflight(args: argparse.Namespace) -> int:
     from alex_db.config.settings import load_settings
     from alex_db.config.values import NAMESPACE, SettingsError
     from alex_db.tools import preflight
+    from alex_db.tools.preflight_clients import is_region_name
     from alex_db.tools.preflight_report import Exit
     from alex_db.tools.stack_files import StackConfigError, load_stack_config
 
@@ -238,7 +239,7 @@ def run_preflight(args: argparse.Namespace) -> int:
             or os.environ.get("AWS_REGION")
             or os.environ.get("AWS_DEFAULT_REGION")
         )
-        if not region or not preflight.is_region_name(region):
+        if not region or not is_region_name(region):
             raise StackConfigError(
                 f"region {region!r} is not an AWS region name like us-east-1: pass --region, "
                 f"set aws:region in the stack, or AWS_REGION"
