@@ -8,8 +8,11 @@ import io
 import json
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -183,6 +186,41 @@ def test_merge_order_is_project_then_stack_then_override(tmp_path):
     assert config.values["alex-db:tags"] == '{"team": "data"}'  # objects reach programs as JSON
     assert config.values["alex-db:note"] == "[secret]"
     assert config.secret_keys == {"alex-db:note"}
+
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=6) | st.integers(), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(document=yaml_values | st.fixed_dictionaries({"config": yaml_values}))
+def test_any_stack_file_loads_or_is_refused_in_one_line(document):
+    """Whatever YAML a stack file holds, plan and preflight get values or one line."""
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+        (project / "Pulumi.odd.yaml").write_text(yaml.safe_dump(document))
+        try:
+            config = load_stack_config("odd", project_dir=project)
+        except StackConfigError as error:
+            assert str(error).startswith("Pulumi.odd.yaml") and "\n" not in str(error)
+            return
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in config.values.items())
+
+
+@pytest.mark.parametrize("text", ["- a\n", "config: [1, 2]\n", "config: x\n", "text\n"])
+def test_a_stack_file_that_is_not_a_mapping_exits_2_in_one_line(capsys, tmp_path, text):
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.odd.yaml").write_text(text)
+    with pytest.raises(StackConfigError) as error:
+        load_stack_config("odd", project_dir=tmp_path)
+    assert str(error.value).startswith("Pulumi.odd.yaml: ")
 
 
 def test_missing_stack_lists_the_stacks_there_are(capsys):

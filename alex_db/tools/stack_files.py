@@ -52,9 +52,17 @@ def existing_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
 def _yaml_mapping(path: Path) -> dict:
     try:
         document = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise StackConfigError(f"{path.name} is not valid YAML: {error}".splitlines()[0]) from None
-    return document.get("config") or {}
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(document, dict) or not isinstance(config or {}, dict):
+        raise StackConfigError(
+            f"{path.name}: expected a mapping whose `config:` maps key names to values (as "
+            f"`pulumi config set` writes it)"
+        )
+    if not all(isinstance(name, str) for name in config or {}):
+        raise StackConfigError(f"{path.name}: every key under `config:` must be a name")
+    return config or {}
 
 
 def project_defaults(project_dir: Path = PROJECT_DIR) -> dict[str, str]:
