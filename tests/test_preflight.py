@@ -515,9 +515,9 @@ CONFIG_KEYS = ["minCapacity", "maxCapacity", "engineVersion", "readers", "logRet
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    key=st.sampled_from(CONFIG_KEYS),
+    key=st.sampled_from(CONFIG_KEYS) | st.text(max_size=12),
     value=st.text(max_size=16),
-    region=st.one_of(st.none(), st.text(max_size=14), st.just("eu-west-1")),
+    region=st.one_of(st.none(), st.text(max_size=14), st.sampled_from(["eu-west-1", "cn-north-1"])),
 )
 def test_any_flag_value_ends_in_a_documented_exit_and_no_traceback(
     account, capsys, key, value, region
