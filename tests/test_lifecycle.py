@@ -225,6 +225,7 @@ def test_the_readme_import_command_adopts_the_group_the_program_registers():
     sdk/go/common/resource/urn.go, NewURN: ``parentType != RootStackType``); the mock monitor
     keeps it, so it is dropped here before comparing."""
     command = README.read_text().split("pulumi import ", 1)[1].split("\n  pulumi up", 1)[0]
+    # The whole command, stack included: run in another selected stack it would not adopt.
     words = shlex.split(command.replace("\\\n", " "))
     type_token, name, resource_id = words[:3]
     parent_name, parent_urn = words[words.index("--parent") + 1].split("=", 1)
@@ -233,6 +234,8 @@ def test_the_readme_import_command_adopts_the_group_the_program_registers():
     assert (type_token, name, resource_id) == (group.type, group.name, group.inputs["name"])
     assert parent_urn == group.parent_urn.replace("pulumi:pulumi:Stack$", "")
     assert parent_name and "--protect=false" in words
+    stack = words[words.index("--stack") + 1]
+    assert parent_urn.startswith(f"urn:pulumi:{stack}::") and f"-{stack}/" in resource_id
 
 
 LOG_GROUP_NOTE = (
