@@ -507,6 +507,16 @@ def test_bad_input_is_one_line_before_any_aws_call(account, capsys, args, messag
     assert account.calls == []
 
 
+def test_bad_input_with_json_is_a_json_report_too(account, capsys):
+    code, lines, err = preflight(capsys, "--json", "--config", "minCapacity=abc")
+    report = json.loads("\n".join(lines))
+    assert code == report["exit_code"] == Exit.USAGE
+    (check,) = report["checks"]
+    assert (check["name"], check["status"], check["exit_code"]) == ("configuration", "fail", 2)
+    assert err == f"✗ {check['detail']}\n"
+    assert account.calls == []
+
+
 CONFIG_KEYS = ["minCapacity", "maxCapacity", "engineVersion", "readers", "logRetentionDays",
                "extendedSupport", "allowedSecurityGroupIds", "vpcId", "tags"]  # fmt: skip
 

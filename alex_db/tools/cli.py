@@ -228,7 +228,7 @@ def run_preflight(args: argparse.Namespace) -> int:
     from alex_db.config.values import NAMESPACE, SettingsError
     from alex_db.tools import preflight
     from alex_db.tools.preflight_clients import is_region_name
-    from alex_db.tools.preflight_report import Exit
+    from alex_db.tools.preflight_report import Exit, Report, failed
     from alex_db.tools.stack_files import StackConfigError, load_stack_config
 
     try:
@@ -252,6 +252,10 @@ def run_preflight(args: argparse.Namespace) -> int:
         settings = load_settings(raw, stack=args.stack, region=region, secret_keys=secret)
     except (StackConfigError, SettingsError) as error:
         print(f"✗ {error}", file=sys.stderr)
+        if args.json:  # the same fact for a machine, in the report's shape
+            refused = Report(args.stack, region=None)
+            refused.checks.append(failed("configuration", str(error), Exit.USAGE))
+            print(refused.as_json())
         return Exit.USAGE
     # The provider authenticates with the stack's aws:profile when it is set, ahead of
     # AWS_PROFILE (pulumi_aws/config/vars.py, "profile"; terraform-provider-aws: an explicit

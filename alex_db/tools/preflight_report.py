@@ -90,7 +90,8 @@ class Report:
     """All checks, in order; the exit code is the first failure's."""
 
     stack: str
-    region: str
+    region: str | None
+    """None when the configuration was refused before a region was settled."""
     account: str | None = None
     checks: list[Check] = field(default_factory=list)
 
