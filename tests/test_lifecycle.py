@@ -220,10 +220,8 @@ def test_every_exported_log_type_gets_its_group_with_the_configured_retention():
 
 def test_the_readme_import_command_adopts_the_group_the_program_registers():
     """A user who follows the README's ``pulumi import`` must end with the URN the program
-    registers, or ``pulumi up`` would create a second group (and fail on the name). The real
-    engine leaves the root stack's type out of a top-level resource's URN (pulumi/pulumi
-    sdk/go/common/resource/urn.go, NewURN: ``parentType != RootStackType``); the mock monitor
-    keeps it, so it is dropped here before comparing."""
+    registers, or ``pulumi up`` would create a second group (and fail on the name). The
+    offline runner gives URNs as the engine does (no root stack type in a top-level one)."""
     command = README.read_text().split("pulumi import ", 1)[1].split("\n  pulumi up", 1)[0]
     # The whole command, stack included: run in another selected stack it would not adopt.
     words = shlex.split(command.replace("\\\n", " "))
@@ -232,7 +230,7 @@ def test_the_readme_import_command_adopts_the_group_the_program_registers():
     prod = run_against(None, stack="prod", production="true")
     group = prod.one(LOG_GROUP)
     assert (type_token, name, resource_id) == (group.type, group.name, group.inputs["name"])
-    assert parent_urn == group.parent_urn.replace("pulumi:pulumi:Stack$", "")
+    assert parent_urn == group.parent_urn
     assert parent_name and "--protect=false" in words
     stack = words[words.index("--stack") + 1]
     assert parent_urn.startswith(f"urn:pulumi:{stack}::") and f"-{stack}/" in resource_id

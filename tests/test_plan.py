@@ -290,6 +290,21 @@ def test_diff_flags_a_secret_rename_and_a_removed_cluster(dev_plan_json):
     }
 
 
+def test_a_plan_with_the_mock_monitors_top_level_urns_diffs_as_the_same_resources(
+    dev_plan_json,
+):
+    """Plans made before the runner followed the engine wrote ``pulumi:pulumi:Stack$`` into
+    top-level URNs; they name the same resources, so nothing is created or deleted."""
+    old = copy.deepcopy(dev_plan_json)
+    top_level = [r for r in old["resources"] if r["urn"].count("$") == 0]
+    assert top_level, "the components are top-level"
+    for resource in top_level:
+        stack, project, type_token, name = resource["urn"].split("::")
+        resource["urn"] = f"{stack}::{project}::pulumi:pulumi:Stack${type_token}::{name}"
+    assert diff_plans(old, dev_plan_json) == []
+    assert render_changes(diff_plans(old, dev_plan_json), old, dev_plan_json) == "No changes.\n"
+
+
 def test_unreadable_old_plan_exits_2(capsys, tmp_path):
     broken = tmp_path / "old.json"
     broken.write_text("{not json")

@@ -12,6 +12,7 @@ from alex_db.config.lifecycle import MAJOR_UPGRADE, MINOR_UPGRADE, REFUSED_DOWNG
 from alex_db.config.replacements import forces_replacement
 from alex_db.config.versions import parse_engine_version
 from alex_db.infra.naming import exported_log_group_name
+from alex_db.tools.offline import ROOT_STACK_TYPE
 
 # Replacing these loses what they hold.
 HOLDS_DATA = frozenset({"aws:rds/cluster:Cluster", "aws:secretsmanager/secret:Secret"})
@@ -114,6 +115,13 @@ def _changed_keys(old: dict, new: dict) -> tuple[str, ...]:
     return tuple(sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key)))
 
 
+def engine_urn(urn: str) -> str:
+    """``urn`` as the engine writes it. Plans made before the offline runner followed the
+    engine carry the mock monitor's form for top-level resources
+    (``::pulumi:pulumi:Stack$alexdb:index:Network::``), which names the same resource."""
+    return urn.replace(f"::{ROOT_STACK_TYPE}$", "::", 1)
+
+
 def _groups_rds_made(plan: dict) -> set[str]:
     """The log groups RDS has created for the plan's clusters: one per exported log type."""
     made = set()
@@ -127,8 +135,8 @@ def _groups_rds_made(plan: dict) -> set[str]:
 
 def diff_plans(old: dict, new: dict) -> list[Change]:
     """What changes from ``old`` to ``new``, resource by resource, in URN order."""
-    before = {r["urn"]: r for r in old["resources"]}
-    after = {r["urn"]: r for r in new["resources"]}
+    before = {engine_urn(r["urn"]): r for r in old["resources"]}
+    after = {engine_urn(r["urn"]): r for r in new["resources"]}
     made_by_rds = _groups_rds_made(old)
     changes = []
     for urn in sorted(before.keys() | after.keys()):
@@ -170,8 +178,8 @@ def render_changes(changes: list[Change], old: dict, new: dict) -> str:
     """The changes for a reader, one resource a line plus its changed properties."""
     if not changes:
         return "No changes.\n"
-    inputs_before = {r["urn"]: r["inputs"] for r in old["resources"]}
-    inputs_after = {r["urn"]: r["inputs"] for r in new["resources"]}
+    inputs_before = {engine_urn(r["urn"]): r["inputs"] for r in old["resources"]}
+    inputs_after = {engine_urn(r["urn"]): r["inputs"] for r in new["resources"]}
     inputs_before[OUTPUTS], inputs_after[OUTPUTS] = old.get("outputs", {}), new.get("outputs", {})
     lines = []
     for change in changes:
