@@ -11,11 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    NoCredentialsError,
-)
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from alex_db.config import cost
 from alex_db.config.lifecycle import REFUSED_DOWNGRADE, decide_engine_version, release_of
