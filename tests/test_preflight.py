@@ -17,7 +17,11 @@ import botocore.loaders
 import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import (
+    EndpointConnectionError,
+    ReadTimeoutError,
+    UnauthorizedSSOTokenError,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -423,6 +427,20 @@ def test_unreachable_aws_is_its_own_exit_code(account, capsys):
         "✗ credentials: cannot reach AWS (Could not connect to the endpoint URL: "
         '"https://sts.us-east-1.amazonaws.com/"); check the network and the region'
     ]
+
+
+def test_an_expired_sso_login_is_a_credentials_failure_not_the_network(account, capsys):
+    def expired(**_):
+        raise UnauthorizedSSOTokenError()
+
+    account.session.events.register("before-call.sts.GetCallerIdentity", expired)
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.CREDENTIALS
+    (only,) = lines
+    assert only.startswith("✗ credentials: AWS credentials could not be loaded (The SSO session")
+    assert only.endswith(
+        "; set AWS_PROFILE or run `aws configure` (or `aws sso login`), then try again"
+    )
 
 
 def test_engine_without_serverless_limits_is_unknown(account, capsys):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError
+from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 from alex_db.config import cost
 from alex_db.config.lifecycle import REFUSED_DOWNGRADE, decide_engine_version, release_of
@@ -63,9 +64,17 @@ def check_identity(sts) -> tuple[Check, str | None]:
             ),
             None,
         )
-    except (BotoCoreError, NotImplementedError) as error:
+    except (EndpointUnreachable, HTTPClientError, NotImplementedError) as error:
         detail = f"cannot reach AWS ({one_line(error)}); check the network and the region"
         return failed(name, detail, Exit.OTHER), None
+    except BotoCoreError as error:
+        # Every other botocore error here is about loading credentials: an expired SSO login,
+        # a failing credential_process, half a key pair, a missing source_profile.
+        fix = (
+            f"AWS credentials could not be loaded ({one_line(error)}); set AWS_PROFILE or run "
+            f"`aws configure` (or `aws sso login`), then try again"
+        )
+        return failed(name, fix, Exit.CREDENTIALS), None
     account = identity["Account"]
     return passed(name, f"account {account} as {identity['Arn']}"), account
 
