@@ -6,6 +6,7 @@ reports version X"): the program reads it through the ``getClusters``/``getClust
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import shlex
 
@@ -189,6 +190,27 @@ def test_final_snapshot_name_is_unique_per_cluster_incarnation():
     assert set_forcing <= keepers.keys()
     for name in set_forcing:
         assert str(cluster.inputs[name]).lower() == str(keepers[name]).lower(), name
+
+
+def test_a_stack_from_before_the_suffix_switches_in_place():
+    """A stack deployed with the fixed ``<cluster>-final`` (and without the lifecycle settings)
+    gets the suffix on its next ``pulumi up`` as an update: nothing is replaced."""
+    from alex_db.tools.plan_diff import diff_plans
+
+    new = plan_of(run_against(None, stack="prod", production="true"), "prod")
+    old = copy.deepcopy(new)
+    old["resources"] = [r for r in old["resources"] if r["type"] not in (RANDOM_ID, LOG_GROUP)]
+    cluster = next(r for r in old["resources"] if r["type"] == CLUSTER)
+    cluster["inputs"]["finalSnapshotIdentifier"] = "alex-aurora-cluster-prod-final"
+    del cluster["inputs"]["engineLifecycleSupport"]
+    changes = {change.urn_type: change for change in diff_plans(old, new)}
+    assert changes[CLUSTER].verdict == "updates in place"
+    assert set(changes[CLUSTER].properties) == {
+        "finalSnapshotIdentifier",
+        "engineLifecycleSupport",
+    }
+    assert changes[RANDOM_ID].verdict == "creates"
+    assert not [c for c in changes.values() if c.replaces or c.kind == "removed"]
 
 
 def test_dev_takes_no_final_snapshot_and_needs_no_suffix(dev):
