@@ -275,6 +275,22 @@ def test_taken_cluster_identifier(account, capsys):
     assert line(lines, "RDS quota").startswith("✓ RDS quota: 3 of 40 DB clusters used")
 
 
+def test_a_cluster_named_in_other_case_is_the_same_name(account, capsys):
+    """RDS identifiers are case-insensitive and stored lowercase (moto does the same), so
+    ``Alex-Aurora-Cluster`` takes ``alex-aurora-cluster``."""
+    account.client("rds").create_db_cluster(
+        DBClusterIdentifier="Alex-Aurora-Cluster",
+        Engine="aurora-postgresql",
+        EngineVersion="15.12",
+        MasterUsername="someone",
+        MasterUserPassword="Someone-else-1234",
+    )
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.NAME_TAKEN
+    assert line(lines, "cluster").startswith("✗ cluster alex-aurora-cluster: taken by something")
+
+
 def test_unknown_engine_version_lists_what_the_region_offers(account, capsys):
     account.engine_versions = []
     code, lines, _ = preflight(capsys)
