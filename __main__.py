@@ -12,11 +12,15 @@ from pulumi.runtime import config as runtime_config
 from alex_db.config import cost
 from alex_db.config.brought_key import CUSTOMER_MANAGED, brought_key_problem, cluster_key_change
 from alex_db.config.keys import REGION_KEY, check_namespaces, not_a_secret
-from alex_db.config.lifecycle import EngineDecision, decide_engine_version, engine_lifecycle_support
+from alex_db.config.lifecycle import (
+    EngineDecision,
+    decide_engine_version,
+    engine_lifecycle_support,
+    release_of,
+)
 from alex_db.config.parameters import cluster_parameters, parameter_family
 from alex_db.config.settings import CONFIG_KEYS, Settings, load_settings
 from alex_db.config.values import NAMESPACE, SettingsError, reject
-from alex_db.config.versions import parse_engine_version
 from alex_db.infra.alarms import DatabaseAlarms, DatabaseAlarmsArgs
 from alex_db.infra.backup import BackupPlan, BackupPlanArgs
 from alex_db.infra.brought_key import describe_key
@@ -169,7 +173,7 @@ if settings.monitoring_interval:
     ).role_arn
 
 # The family follows the major actually sent, so a major upgrade moves to a new group with it.
-family = parameter_family(parse_engine_version(engine.send) or settings.engine_version)
+family = parameter_family(release_of(engine.send) or settings.engine_version)
 
 credentials = Credentials(
     "alex-credentials",

@@ -6,7 +6,9 @@ reports version X"): the program reads it through the ``getClusters``/``getClust
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import shlex
 
 import pulumi
 import pytest
@@ -24,9 +26,10 @@ from alex_db.config.replacements import forces_replacement
 from alex_db.config.settings import SettingsError, load_settings
 from alex_db.config.versions import EngineVersion
 from alex_db.tools.offline import run_program
-from tests.conftest import CLUSTER, DEV_CONFIG, INSTANCE, RANDOM_ID, TEST_PLACEHOLDERS
+from tests.conftest import CLUSTER, DEV_CONFIG, INSTANCE, RANDOM_ID, ROOT, TEST_PLACEHOLDERS
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+README = ROOT / "README.md"
 
 PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 
@@ -106,6 +109,34 @@ def test_a_cluster_aws_moved_to_a_newer_major_keeps_a_group_of_that_major():
     assert kept.one(PARAMETER_GROUP).inputs["family"] == "aurora-postgresql16"
 
 
+def test_a_patch_release_of_the_configured_version_is_no_change():
+    """The provider keeps a configured ``15.12`` in state while AWS reports ``15.12.<patch>``
+    (terraform-provider-aws, compareActualEngineVersion), so sending the patch release would be
+    a needless ModifyDBCluster and a warning on every run."""
+    same = run_against("15.12.3")
+    assert same.one(CLUSTER).inputs["engineVersion"] == "15.12"
+    assert same.warnings == []
+
+
+def test_a_patch_release_still_upgrades_and_is_never_downgraded():
+    upgraded = run_against("15.12.3", engineVersion="16.4", allowMajorVersionUpgrade="true")
+    assert upgraded.one(CLUSTER).inputs["engineVersion"] == "16.4"
+    kept = run_against("15.12.3", engineVersion="15.7")
+    assert kept.one(CLUSTER).inputs["engineVersion"] == "15.12.3"
+    assert "below what the cluster runs (15.12.3" in kept.warnings[0]
+    moved = run_against("16.1.2", engineVersion="15.12")
+    assert moved.one(CLUSTER).inputs["engineVersion"] == "16.1.2"
+    assert moved.one(PARAMETER_GROUP).inputs["family"] == "aurora-postgresql16"
+
+
+def test_a_version_of_another_kind_is_kept_and_named():
+    """``16.6-limitless`` is a Limitless Database version, not one this program creates: it is
+    kept (nothing AWS would refuse is attempted) and the warning says what runs."""
+    kept = run_against("16.6-limitless", engineVersion="16.6")
+    assert kept.one(CLUSTER).inputs["engineVersion"] == "16.6-limitless"
+    assert "'16.6-limitless'" in kept.warnings[0]
+
+
 def test_allow_major_is_not_sent_unless_asked(dev):
     assert "allowMajorVersionUpgrade" not in dev.one(CLUSTER).inputs
 
@@ -161,6 +192,27 @@ def test_final_snapshot_name_is_unique_per_cluster_incarnation():
         assert str(cluster.inputs[name]).lower() == str(keepers[name]).lower(), name
 
 
+def test_a_stack_from_before_the_suffix_switches_in_place():
+    """A stack deployed with the fixed ``<cluster>-final`` (and without the lifecycle settings)
+    gets the suffix on its next ``pulumi up`` as an update: nothing is replaced."""
+    from alex_db.tools.plan_diff import diff_plans
+
+    new = plan_of(run_against(None, stack="prod", production="true"), "prod")
+    old = copy.deepcopy(new)
+    old["resources"] = [r for r in old["resources"] if r["type"] not in (RANDOM_ID, LOG_GROUP)]
+    cluster = next(r for r in old["resources"] if r["type"] == CLUSTER)
+    cluster["inputs"]["finalSnapshotIdentifier"] = "alex-aurora-cluster-prod-final"
+    del cluster["inputs"]["engineLifecycleSupport"]
+    changes = {change.urn_type: change for change in diff_plans(old, new)}
+    assert changes[CLUSTER].verdict == "updates in place"
+    assert set(changes[CLUSTER].properties) == {
+        "finalSnapshotIdentifier",
+        "engineLifecycleSupport",
+    }
+    assert changes[RANDOM_ID].verdict == "creates"
+    assert not [c for c in changes.values() if c.replaces or c.kind == "removed"]
+
+
 def test_dev_takes_no_final_snapshot_and_needs_no_suffix(dev):
     assert "finalSnapshotIdentifier" not in dev.one(CLUSTER).inputs
     assert not [r for r in dev.of_type(RANDOM_ID) if "final-snapshot" in r.name]
@@ -186,6 +238,52 @@ def test_every_exported_log_type_gets_its_group_with_the_configured_retention():
         "/aws/rds/cluster/alex-aurora-cluster/postgresql": 14,
         "/aws/rds/cluster/alex-aurora-cluster/instance": 14,
     }
+
+
+def test_the_readme_import_command_adopts_the_group_the_program_registers():
+    """A user who follows the README's ``pulumi import`` must end with the URN the program
+    registers, or ``pulumi up`` would create a second group (and fail on the name). The
+    offline runner gives URNs as the engine does (no root stack type in a top-level one)."""
+    command = README.read_text().split("pulumi import ", 1)[1].split("\n  pulumi up", 1)[0]
+    # The whole command, stack included: run in another selected stack it would not adopt.
+    words = shlex.split(command.replace("\\\n", " "))
+    type_token, name, resource_id = words[:3]
+    parent_name, parent_urn = words[words.index("--parent") + 1].split("=", 1)
+    prod = run_against(None, stack="prod", production="true")
+    group = prod.one(LOG_GROUP)
+    assert (type_token, name, resource_id) == (group.type, group.name, group.inputs["name"])
+    assert parent_urn == group.parent_urn
+    assert parent_name and "--protect=false" in words
+    stack = words[words.index("--stack") + 1]
+    assert parent_urn.startswith(f"urn:pulumi:{stack}::") and f"-{stack}/" in resource_id
+
+
+LOG_GROUP_NOTE = (
+    "creates — RDS made this group already (the cluster exported to it): pulumi up fails on it "
+    "until you delete or `pulumi import` it (README, Lifecycle settings)"
+)
+
+
+def test_diff_flags_a_log_group_rds_already_made_for_an_existing_stack():
+    """A stack deployed before the program made the groups exported logs to one RDS created;
+    creating it now fails, which the diff says before ``pulumi up`` does."""
+    from alex_db.tools.plan_diff import diff_plans
+
+    new = plan_of(run_against(None, stack="prod", production="true"), "prod")
+    old = {**new, "resources": [r for r in new["resources"] if r["type"] != LOG_GROUP]}
+    (added,) = [change for change in diff_plans(old, new) if change.kind == "added"]
+    assert added.urn_type == LOG_GROUP
+    assert added.verdict == LOG_GROUP_NOTE
+
+
+def test_a_log_group_for_a_newly_exported_type_is_a_plain_create():
+    from alex_db.tools.plan_diff import diff_plans
+
+    old = plan_of(run_against(None, logExports=""))
+    new = plan_of(run_against(None, logExports="postgresql"))
+    (added,) = [change for change in diff_plans(old, new) if change.kind == "added"]
+    assert added.urn_type == LOG_GROUP
+    assert added.verdict == "creates"
 
 
 def test_dev_default_retention_is_seven_days():

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from hypothesis import given
+import yaml
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alex_db.tools.cli import main
@@ -305,6 +306,41 @@ def test_merge_order_is_project_then_stack_then_override(tmp_path):
     assert config.secret_keys == {"alex-db:note"}
 
 
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=6) | st.integers(), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(document=yaml_values | st.fixed_dictionaries({"config": yaml_values}))
+def test_any_stack_file_loads_or_is_refused_in_one_line(document):
+    """Whatever YAML a stack file holds, plan and preflight get values or one line."""
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+        (project / "Pulumi.odd.yaml").write_text(yaml.safe_dump(document))
+        try:
+            config = load_stack_config("odd", project_dir=project)
+        except StackConfigError as error:
+            assert str(error).startswith("Pulumi.odd.yaml") and "\n" not in str(error)
+            return
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in config.values.items())
+
+
+@pytest.mark.parametrize("text", ["- a\n", "config: [1, 2]\n", "config: x\n", "text\n"])
+def test_a_stack_file_that_is_not_a_mapping_exits_2_in_one_line(capsys, tmp_path, text):
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.odd.yaml").write_text(text)
+    with pytest.raises(StackConfigError) as error:
+        load_stack_config("odd", project_dir=tmp_path)
+    assert str(error.value).startswith("Pulumi.odd.yaml") and "\n" not in str(error.value)
+
+
 def test_missing_stack_lists_the_stacks_there_are(capsys):
     code, out, err = plan(capsys, "--stack", "nosuchstack")
     assert code == 2
@@ -372,12 +408,92 @@ def test_diff_flags_a_secret_rename_and_a_removed_cluster(dev_plan_json):
     }
 
 
+def test_a_plan_with_the_mock_monitors_top_level_urns_diffs_as_the_same_resources(
+    dev_plan_json,
+):
+    """Plans made before the runner followed the engine wrote ``pulumi:pulumi:Stack$`` into
+    top-level URNs; they name the same resources, so nothing is created or deleted."""
+    old = copy.deepcopy(dev_plan_json)
+    top_level = [r for r in old["resources"] if r["urn"].count("$") == 0]
+    assert top_level, "the components are top-level"
+    for resource in top_level:
+        stack, project, type_token, name = resource["urn"].split("::")
+        resource["urn"] = f"{stack}::{project}::pulumi:pulumi:Stack${type_token}::{name}"
+    assert diff_plans(old, dev_plan_json) == []
+    assert render_changes(diff_plans(old, dev_plan_json), old, dev_plan_json) == "No changes.\n"
+
+
 def test_unreadable_old_plan_exits_2(capsys, tmp_path):
     broken = tmp_path / "old.json"
     broken.write_text("{not json")
     code, out, err = plan(capsys, "--diff", str(broken))
     assert (code, out) == (2, "")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "null",
+        "[]",
+        "{}",
+        '{"resources": "x"}',
+        '{"resources": [{}]}',
+        '{"resources": [{"urn": "a", "type": "t", "inputs": {}}]}',
+        '{"resources": [{"urn": "urn:pulumi:dev::alex-db::t::n", "type": "t", "inputs": []}]}',
+        '{"resources": [], "outputs": []}',
+        "\udcff\udcfe not UTF-8",
+    ],
+)
+def test_an_old_plan_of_the_wrong_shape_is_one_line_not_a_traceback_or_no_diff(
+    capsys, tmp_path, document
+):
+    old = tmp_path / "old.json"
+    old.write_bytes(document.encode(errors="surrogateescape"))
+    code, out, err = plan(capsys, "--diff", str(old))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"--diff {old}: ")
+    assert err.count("\n") == 1
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+plan_like = st.fixed_dictionaries(
+    {
+        "stack": st.just("dev"),
+        "resources": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "urn": st.text(max_size=30) | st.just("urn:pulumi:dev::alex-db::t::n"),
+                    "type": json_values
+                    | st.sampled_from(
+                        ["aws:rds/cluster:Cluster", "aws:cloudwatch/logGroup:LogGroup"]
+                    ),
+                    "inputs": json_values,
+                }
+            ),
+            max_size=3,
+        )
+    },
+    optional={"outputs": json_values},
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(document=json_values | plan_like)
+def test_any_old_plan_document_is_diffed_or_refused_in_one_line(dev_plan_json, document):
+    try:
+        old = check_plan(document, "old.json")
+    except OldPlanError as error:
+        assert "\n" not in str(error)
+        return
+    render_changes(diff_plans(old, dev_plan_json), old, dev_plan_json)
+    render_changes(diff_plans(dev_plan_json, old), dev_plan_json, old)
 
 
 @pytest.fixture(scope="module")
@@ -491,15 +607,6 @@ def test_a_stack_file_that_is_not_a_mapping_or_not_utf8_is_one_line(tmp_path, co
         load_stack_config("bad", project_dir=tmp_path)
     assert str(error.value).startswith(message)
     assert "\n" not in str(error.value)
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
 
 
 @given(

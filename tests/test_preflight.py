@@ -17,12 +17,17 @@ import botocore.loaders
 import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import (
+    EndpointConnectionError,
+    ReadTimeoutError,
+    UnauthorizedSSOTokenError,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
 from alex_db.tools.cli import main
+from alex_db.tools.preflight_clients import CLIENT_CONFIG
 from alex_db.tools.preflight_report import Exit
 from tests.aws_fakes import REGION
 
@@ -270,6 +275,22 @@ def test_taken_cluster_identifier(account, capsys):
     assert line(lines, "RDS quota").startswith("✓ RDS quota: 3 of 40 DB clusters used")
 
 
+def test_a_cluster_named_in_other_case_is_the_same_name(account, capsys):
+    """RDS identifiers are case-insensitive and stored lowercase (moto does the same), so
+    ``Alex-Aurora-Cluster`` takes ``alex-aurora-cluster``."""
+    account.client("rds").create_db_cluster(
+        DBClusterIdentifier="Alex-Aurora-Cluster",
+        Engine="aurora-postgresql",
+        EngineVersion="15.12",
+        MasterUsername="someone",
+        MasterUserPassword="Someone-else-1234",
+    )
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.NAME_TAKEN
+    assert line(lines, "cluster").startswith("✗ cluster alex-aurora-cluster: taken by something")
+
+
 def test_unknown_engine_version_lists_what_the_region_offers(account, capsys):
     account.engine_versions = []
     code, lines, _ = preflight(capsys)
@@ -292,6 +313,47 @@ def test_version_without_auto_pause_or_capacity_fails_for_what_it_lacks(account,
     )
 
 
+def our_cluster_running(account, version: str) -> None:
+    account.client("rds").create_db_cluster(
+        DBClusterIdentifier="alex-aurora-cluster",
+        Engine="aurora-postgresql",
+        EngineVersion=version,
+        MasterUsername="alex_admin",
+        MasterUserPassword="Ours-1234-not-shown",
+        Tags=[{"Key": "alex-db:stack", "Value": "dev"}],
+    )
+    account.calls.clear()
+
+
+def test_an_existing_cluster_is_checked_at_the_version_pulumi_up_sends(account, capsys):
+    """AWS moved the cluster to 15.13 and then retired 15.12: ``pulumi up`` sends 15.13 (the
+    program never sends less than runs), so 15.12 being gone is no failure."""
+    our_cluster_running(account, "15.13")
+    account.engine_versions = [{**ENGINE_15_12, "EngineVersion": "15.13"}]
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK, lines
+    assert line(lines, "engine") == (
+        "✓ engine aurora-postgresql 15.13: offered; Serverless v2 0-256 ACU, auto-pause "
+        "(the cluster runs 15.13, not alex-db:engineVersion = 15.12: pulumi up keeps 15.13)"
+    )
+
+
+def test_a_major_upgrade_pulumi_up_would_refuse_fails_the_engine_check(account, capsys):
+    our_cluster_running(account, "15.13")
+    account.engine_versions = [{**ENGINE_15_12, "EngineVersion": "16.4"}]
+    code, lines, _ = preflight(capsys, "--config", "engineVersion=16.4")
+    assert code == Exit.ENGINE
+    assert line(lines, "engine") == (
+        "✗ engine aurora-postgresql 16.4: alex-db:engineVersion = '16.4' is a major upgrade "
+        "from the running 15.13: set alex-db:allowMajorVersionUpgrade to true to allow it "
+        "(test it on a copy first)"
+    )
+    code, lines, _ = preflight(
+        capsys, "--config", "engineVersion=16.4", "--config", "allowMajorVersionUpgrade=true"
+    )
+    assert code == Exit.OK, lines
+
+
 def test_engine_check_says_cannot_tell_when_aws_does_not_answer(account, capsys):
     account.session.events.unregister(
         "before-call.rds.DescribeDBEngineVersions", account._engine_versions
@@ -310,6 +372,32 @@ def test_missing_security_group(account, capsys):
     found = line(lines, "allowed security groups")
     assert found.startswith("✗ allowed security groups: not found in vpc-")
     assert found.endswith(": sg-0123456789abcdef0; fix alex-db:allowedSecurityGroupIds")
+
+
+def test_a_security_group_of_another_vpc_is_not_in_ours(account, capsys):
+    ec2 = account.client("ec2")
+    other_vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    elsewhere = ec2.create_security_group(
+        GroupName="lambdas", Description="in another VPC", VpcId=other_vpc
+    )["GroupId"]
+    account.calls.clear()
+    code, lines, _ = preflight(capsys, "--config", f'allowedSecurityGroupIds=["{elsewhere}"]')
+    assert code == Exit.NETWORK
+    assert line(lines, "allowed security groups").endswith(
+        f": {elsewhere}; fix alex-db:allowedSecurityGroupIds"
+    )
+
+
+def test_a_role_of_that_name_under_another_path_is_still_taken(account, capsys):
+    """IAM role names are unique per account whatever the path (IAM user guide, "IAM
+    identifiers"), so CreateRole would fail on it."""
+    account.client("iam").create_role(
+        RoleName="alex-lambda-aurora-role", Path="/teams/other/", AssumeRolePolicyDocument=TRUST
+    )
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.NAME_TAKEN
+    assert line(lines, "IAM role").startswith("✗ IAM role alex-lambda-aurora-role: taken by")
 
 
 def test_full_cluster_quota(account, capsys):
@@ -357,6 +445,20 @@ def test_unreachable_aws_is_its_own_exit_code(account, capsys):
     ]
 
 
+def test_an_expired_sso_login_is_a_credentials_failure_not_the_network(account, capsys):
+    def expired(**_):
+        raise UnauthorizedSSOTokenError()
+
+    account.session.events.register("before-call.sts.GetCallerIdentity", expired)
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.CREDENTIALS
+    (only,) = lines
+    assert only.startswith("✗ credentials: AWS credentials could not be loaded (The SSO session")
+    assert only.endswith(
+        "; set AWS_PROFILE or run `aws configure` (or `aws sso login`), then try again"
+    )
+
+
 def test_engine_without_serverless_limits_is_unknown(account, capsys):
     account.engine_versions = [
         {**ENGINE_15_12, "ServerlessV2FeaturesSupport": {"MaxCapacity": 256.0}}
@@ -379,6 +481,23 @@ def test_log_group_rds_created_without_expiry_is_in_the_way(account, capsys):
     assert line(lines, "final snapshot name") == (
         "✓ final snapshot name: alex-aurora-cluster-prod-final-<8 hex, new per cluster> cannot "
         "clash with an earlier one"
+    )
+
+
+def test_earlier_final_snapshots_on_a_later_page_are_listed(account, capsys):
+    """DescribeDBClusterSnapshots pages at 100 records (Marker)."""
+
+    def paged(params, **_):
+        if params["body"].get("Marker") is None:
+            manual = {"DBClusterSnapshotIdentifier": "alex-aurora-cluster-prod-manual-1"}
+            return account._ok({"DBClusterSnapshots": [manual], "Marker": "page-2"})
+        final = {"DBClusterSnapshotIdentifier": "alex-aurora-cluster-prod-final-0a1b2c3d"}
+        return account._ok({"DBClusterSnapshots": [final]})
+
+    account.session.events.register("before-call.rds.DescribeDBClusterSnapshots", paged)
+    code, lines, _ = preflight(capsys, "--stack", "prod")
+    assert line(lines, "final snapshot name").endswith(
+        "earlier final snapshots kept: alex-aurora-cluster-prod-final-0a1b2c3d"
     )
 
 
@@ -406,6 +525,10 @@ def test_json_report(account, capsys):
             "steps of 0.5",
         ),
         (["--region", "mars"], "✗ region 'mars' is not an AWS region name like us-east-1"),
+        (
+            ["--region", "us-east-1\n"],
+            "✗ region 'us-east-1\\n' is not an AWS region name like us-east-1",
+        ),
         (["--stack", "nope"], "✗ stack 'nope' has no Pulumi.nope.yaml"),
     ],
 )
@@ -418,6 +541,16 @@ def test_bad_input_is_one_line_before_any_aws_call(account, capsys, args, messag
     assert account.calls == []
 
 
+def test_bad_input_with_json_is_a_json_report_too(account, capsys):
+    code, lines, err = preflight(capsys, "--json", "--config", "minCapacity=abc")
+    report = json.loads("\n".join(lines))
+    assert code == report["exit_code"] == Exit.USAGE
+    (check,) = report["checks"]
+    assert (check["name"], check["status"], check["exit_code"]) == ("configuration", "fail", 2)
+    assert err == f"✗ {check['detail']}\n"
+    assert account.calls == []
+
+
 CONFIG_KEYS = ["minCapacity", "maxCapacity", "engineVersion", "readers", "logRetentionDays",
                "extendedSupport", "allowedSecurityGroupIds", "vpcId", "tags"]  # fmt: skip
 
@@ -426,9 +559,9 @@ CONFIG_KEYS = ["minCapacity", "maxCapacity", "engineVersion", "readers", "logRet
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    key=st.sampled_from(CONFIG_KEYS),
+    key=st.sampled_from(CONFIG_KEYS) | st.text(max_size=12),
     value=st.text(max_size=16),
-    region=st.one_of(st.none(), st.text(max_size=14), st.just("eu-west-1")),
+    region=st.one_of(st.none(), st.text(max_size=14), st.sampled_from(["eu-west-1", "cn-north-1"])),
 )
 def test_any_flag_value_ends_in_a_documented_exit_and_no_traceback(
     account, capsys, key, value, region
@@ -443,6 +576,148 @@ def test_any_flag_value_ends_in_a_documented_exit_and_no_traceback(
         assert all(entry[:2] in ("✓ ", "✗ ", "? ") for entry in lines)
 
 
+def test_an_unknown_aws_profile_is_a_credentials_failure_in_text_and_json(
+    monkeypatch, tmp_path, capsys
+):
+    # Not the `account` fixture: the real boto3.Session is what raises ProfileNotFound.
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_PROFILE", "alex-db-no-such-profile")
+    code, lines, _ = preflight(capsys, "--region", REGION)
+    assert code == Exit.CREDENTIALS
+    assert lines == [
+        "✗ credentials: the AWS profile 'alex-db-no-such-profile' is not in the AWS config "
+        "files; fix the stack's aws:profile or AWS_PROFILE, or run `aws configure --profile "
+        "alex-db-no-such-profile`"
+    ]
+    code, lines, _ = preflight(capsys, "--region", REGION, "--json")
+    report = json.loads("\n".join(lines))
+    assert code == report["exit_code"] == Exit.CREDENTIALS
+    assert [c["name"] for c in report["checks"]] == ["credentials"]
+
+
+def test_the_stacks_aws_profile_is_the_account_checked(account, capsys, monkeypatch):
+    """``pulumi up`` authenticates with the stack's ``aws:profile`` when it is set (the
+    provider's ``profile`` beats AWS_PROFILE), so preflight must check that account."""
+    asked = []
+
+    def session(*args, **kwargs):
+        asked.append(kwargs.get("profile_name"))
+        return account.session
+
+    monkeypatch.setattr(boto3, "Session", session)
+    code, _, _ = preflight(capsys, "--config", "aws:profile=team-sandbox")
+    assert code == Exit.OK
+    assert asked == ["team-sandbox"]
+    preflight(capsys)
+    assert asked[-1] is None, "no aws:profile: boto3's own resolution (AWS_PROFILE, default)"
+
+
+def test_every_call_has_a_bounded_wall_time(account, capsys):
+    """An endpoint that accepts connections and never answers must not hold preflight for
+    botocore's defaults (60 s connect, 60 s read, 5 attempts in legacy mode, per call)."""
+    configs = []
+    make_client = account.session.client
+
+    def client(*args, **kwargs):
+        configs.append(kwargs.get("config"))
+        return make_client(*args, **kwargs)
+
+    account.session.client = client
+    preflight(capsys)
+    assert configs
+    for config in configs:
+        assert config is not None, "a client with botocore's default timeouts"
+        attempts = config.retries["total_max_attempts"]
+        worst = attempts * (config.connect_timeout + config.read_timeout)
+        assert worst <= 60, f"one call may take {worst} s"
+
+
+def test_a_service_that_timed_out_is_not_waited_for_again(account, capsys):
+    """STS answers but the RDS endpoint never does: after its first call has used up its
+    bounded attempts, the other RDS checks say "cannot tell" at once instead of each waiting."""
+    sent = []
+
+    def never_answers(request, **_):
+        sent.append(request.url)
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+    account.session.events.register("before-send.rds", never_answers)
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK, "unknowns do not fail the run"
+    assert len(sent) == CLIENT_CONFIG.retries["total_max_attempts"], sent
+    for check in ("cluster", "instance", "DB subnet group"):
+        assert line(lines, check).startswith(f"? {check} "), line(lines, check)
+        assert "cannot tell: AWS unreachable (Read timeout on endpoint URL" in line(lines, check)
+
+
+def test_subnets_on_a_second_page_count(account, capsys):
+    """AWS may page DescribeSubnets (NextToken): both zones are on different pages here."""
+    ec2 = account.client("ec2")
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])
+    first, second = subnets["Subnets"][:2]
+    assert first["AvailabilityZone"] != second["AvailabilityZone"]
+
+    def paged(params, **_):
+        if params["body"].get("NextToken") is None:
+            return account._ok({"Subnets": [first], "NextToken": "page-2"})
+        return account._ok({"Subnets": [second]})
+
+    account.session.events.register("before-call.ec2.DescribeSubnets", paged)
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK, lines
+    assert line(lines, "subnets").startswith("✓ subnets: 2 in 2 availability zones")
+
+
+def test_a_secret_value_in_the_stack_file_is_refused_as_plan_refuses_it(
+    account, capsys, monkeypatch, tmp_path
+):
+    from functools import partial
+
+    from alex_db.tools import stack_files
+
+    (tmp_path / "Pulumi.yaml").write_text((stack_files.PROJECT_DIR / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.sec.yaml").write_text(
+        "config:\n  aws:region: us-east-1\n  alex-db:vpcId:\n    secure: v1:AAAAbm90LXJlYWw=\n"
+    )
+    monkeypatch.setattr(
+        stack_files,
+        "load_stack_config",
+        partial(stack_files.load_stack_config, project_dir=tmp_path),
+    )
+    code, lines, err = preflight(capsys, "--stack", "sec")
+    assert code == Exit.USAGE
+    assert err.startswith("✗ alex-db:vpcId is set as a secret (secure: value), but it is not")
+    assert "[secret]" not in err and "AAAA" not in err
+    assert account.calls == []
+
+
+@pytest.mark.parametrize(
+    "region", ["cn-northwest-1", "us-gov-west-1", "eusc-de-east-1", "us-isob-east-1"]
+)
+def test_regions_of_every_partition_are_region_names(region):
+    """Preflight asks the region's own endpoints; a region of another partition is checked,
+    not refused as a bad flag (its Data API row is unknown unless the table lists it)."""
+    from alex_db.tools.preflight import check_region
+    from alex_db.tools.preflight_clients import is_region_name
+
+    assert is_region_name(region)
+    assert check_region(region).exit == Exit.OK
+
+
+@pytest.mark.parametrize("text", ["mars", "us-east-1\n", "US-EAST-1", "us-east-1 ", "us_east-1"])
+def test_what_is_not_a_region_name(text):
+    from alex_db.tools.preflight_clients import is_region_name
+
+    assert not is_region_name(text)
+
+
 def test_a_region_the_table_does_not_list_is_unknown_never_guessed():
     from alex_db.tools.preflight import check_region
 
@@ -455,10 +730,10 @@ def test_a_region_the_table_does_not_list_is_unknown_never_guessed():
 
 def test_the_region_table_names_real_regions_once():
     from alex_db.config.regions import REGION_FILE
-    from alex_db.tools.preflight import REGION_PATTERN
+    from alex_db.tools.preflight_clients import is_region_name
 
     table = json.loads(REGION_FILE.read_text())
     listed = table["available"] + table["not_available"]
     assert len(listed) == len(set(listed))
-    assert all(REGION_PATTERN.match(region) for region in listed)
+    assert all(is_region_name(region) for region in listed)
     assert table["source"].startswith("AWS Aurora User Guide") and table["as_of"]

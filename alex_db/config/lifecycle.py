@@ -6,6 +6,7 @@ decision and its messages are tested here directly, for every pair of versions.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from alex_db.config.values import SettingsError, key
@@ -23,6 +24,12 @@ LOG_RETENTION_DAYS = (
 # hashicorp/terraform-provider-aws internal/service/rds/cluster.go validates the same two).
 EXTENDED_SUPPORT = "open-source-rds-extended-support"
 NO_EXTENDED_SUPPORT = "open-source-rds-extended-support-disabled"
+
+# AWS may report a patch release (``15.12.3``) of a configured ``15.12``; the provider then keeps
+# ``15.12`` in state (hashicorp/terraform-provider-aws internal/service/rds,
+# compareActualEngineVersion: a configured "1.3" is not replaced by a reported "1.3.27"), so it
+# counts as 15.12 here. Any other suffix (``16.6-limitless``) is a different version.
+_PATCH_RELEASE = re.compile(r"^(\d+\.\d+)\.\d+$")
 
 UNCHANGED = "unchanged"
 CREATE = "create"
@@ -51,6 +58,13 @@ class EngineDecision:
     """A warning for the user, when the configured version is not what is sent."""
 
 
+def release_of(version: str) -> EngineVersion | None:
+    """The ``MAJOR.MINOR`` of a version AWS reports (a patch release counts as its minor), or
+    None for any other form."""
+    patch_release = _PATCH_RELEASE.match(version.strip())
+    return parse_engine_version(patch_release.group(1) if patch_release else version)
+
+
 def decide_engine_version(
     configured: EngineVersion, running: str | None, allow_major: bool
 ) -> EngineDecision:
@@ -65,9 +79,9 @@ def decide_engine_version(
     wanted = str(configured)
     if running is None:
         return EngineDecision(wanted, CREATE)
-    current = parse_engine_version(running)
+    current = release_of(running)
     if current is None:
-        # A form this program does not write (e.g. a three-part version): send what runs, so
+        # A form this program does not write (e.g. ``16.6-limitless``): send what runs, so
         # nothing is attempted that the reader cannot predict.
         return EngineDecision(
             running,

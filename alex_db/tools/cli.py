@@ -283,7 +283,8 @@ def run_preflight(args: argparse.Namespace) -> int:
     from alex_db.config.settings import load_settings
     from alex_db.config.values import NAMESPACE, SettingsError
     from alex_db.tools import preflight
-    from alex_db.tools.preflight_report import Exit
+    from alex_db.tools.preflight_clients import is_region_name
+    from alex_db.tools.preflight_report import Exit, Report, failed
     from alex_db.tools.stack_files import StackConfigError, load_stack_config
 
     try:
@@ -294,7 +295,7 @@ def run_preflight(args: argparse.Namespace) -> int:
             or os.environ.get("AWS_REGION")
             or os.environ.get("AWS_DEFAULT_REGION")
         )
-        if not region or not preflight.REGION_PATTERN.match(region):
+        if not region or not is_region_name(region):
             raise StackConfigError(
                 f"region {region!r} is not an AWS region name like us-east-1: pass --region, "
                 f"set aws:region in the stack, or AWS_REGION"
@@ -303,12 +304,21 @@ def run_preflight(args: argparse.Namespace) -> int:
             )
         prefix = f"{NAMESPACE}:"
         raw = {k[len(prefix) :]: v for k, v in config.values.items() if k.startswith(prefix)}
-        settings = load_settings(raw, stack=args.stack, region=region)
+        secret = {k[len(prefix) :] for k in config.secret_keys if k.startswith(prefix)}
+        settings = load_settings(raw, stack=args.stack, region=region, secret_keys=secret)
     except (StackConfigError, SettingsError) as error:
         print(f"✗ {error}", file=sys.stderr)
+        if args.json:  # the same fact for a machine, in the report's shape
+            refused = Report(args.stack, region=None)
+            refused.checks.append(failed("configuration", str(error), Exit.USAGE))
+            print(refused.as_json())
         return Exit.USAGE
+    # The provider authenticates with the stack's aws:profile when it is set, ahead of
+    # AWS_PROFILE (pulumi_aws/config/vars.py, "profile"; terraform-provider-aws: an explicit
+    # profile overrides the environment), so preflight reads that same account.
+    profile = config.values.get("aws:profile") or None
     report = preflight.run_preflight(
-        boto3.Session(),
+        lambda: boto3.Session(profile_name=profile),
         settings,
         region,
         progress=lambda line: print(line, file=sys.stderr, flush=True),

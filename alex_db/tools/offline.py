@@ -30,6 +30,7 @@ PROJECT = "alex-db"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROGRAM = PROJECT_DIR / "__main__.py"
 MARK = "PLACEHOLDER"
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass(frozen=True)
@@ -305,6 +306,15 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: PlaceholderMocks) -> None:
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives: a top-level resource's type leaves out the root stack's
+        (pulumi/pulumi sdk/go/common/resource/urn.go, NewURN: ``parentType != RootStackType``),
+        which the mock monitor keeps, so plans show the URNs ``pulumi import`` and
+        ``pulumi state`` take."""
+        if parent and parent.split("::")[2] == ROOT_STACK_TYPE:
+            parent = ""
+        return super().make_urn(parent, type_, name)
 
     def RegisterResourceOutputs(self, request):  # noqa: N802 (gRPC method name)
         """A component's ``register_outputs``: kept as that component's outputs."""

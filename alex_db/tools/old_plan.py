@@ -17,26 +17,33 @@ class OldPlanError(ValueError):
     """The ``--diff`` file cannot be compared; one line for the user."""
 
 
-def _is_resource(entry: object) -> bool:
-    return (
-        isinstance(entry, dict)
-        and isinstance(entry.get("urn"), str)
-        and entry["urn"].count("::") >= 3
-        and isinstance(entry.get("type"), str)
-        and isinstance(entry.get("inputs"), dict)
-    )
+def _shape_problem(document: object) -> str | None:
+    if not isinstance(document, dict) or not isinstance(document.get("stack"), str):
+        return "no stack name"
+    if not isinstance(document.get("resources"), list):
+        return "no list of resources"
+    if not isinstance(document.get("outputs", {}), dict):
+        return "outputs is not a mapping"
+    for number, resource in enumerate(document["resources"], start=1):
+        if not isinstance(resource, dict):
+            return f"resource {number} is not a mapping"
+        urn = resource.get("urn")
+        # urn:pulumi:<stack>::<project>::<type chain>::<name>, as Change.urn_type reads it.
+        if not isinstance(urn, str) or not urn.startswith("urn:pulumi:") or urn.count("::") < 3:
+            return f"resource {number} has no Pulumi URN"
+        if not isinstance(resource.get("type"), str) or not isinstance(
+            resource.get("inputs"), dict
+        ):
+            return f"resource {number} ({urn}) lacks a type or a mapping of inputs"
+    return None
 
 
 def check_plan(document: object, name: str) -> dict:
-    """``document`` if it has the shape of a plan, else an ``OldPlanError``."""
-    if not (
-        isinstance(document, dict)
-        and isinstance(document.get("stack"), str)
-        and isinstance(document.get("resources"), list)
-        and all(_is_resource(entry) for entry in document["resources"])
-        and isinstance(document.get("outputs", {}), dict)
-    ):
-        raise OldPlanError(f"--diff {name}: not a plan; {NEEDS}")
+    """``document`` when it has what ``diff_plans`` reads (as every ``plan --json`` so far
+    writes it); else an ``OldPlanError`` naming the first thing missing."""
+    problem = _shape_problem(document)
+    if problem is not None:
+        raise OldPlanError(f"--diff {name}: not a plan ({problem}); {NEEDS}")
     return document
 
 

@@ -11,11 +11,21 @@ from dataclasses import dataclass
 from alex_db.config.lifecycle import MAJOR_UPGRADE, MINOR_UPGRADE, REFUSED_DOWNGRADE
 from alex_db.config.replacements import forces_replacement
 from alex_db.config.versions import parse_engine_version
+from alex_db.infra.naming import exported_log_group_name
+from alex_db.tools.offline import ROOT_STACK_TYPE
 
 # Replacing these loses what they hold.
 HOLDS_DATA = frozenset({"aws:rds/cluster:Cluster", "aws:secretsmanager/secret:Secret"})
 CLUSTER = "aws:rds/cluster:Cluster"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 OUTPUTS = "stack outputs"
+# RDS creates an exported log's group itself when none exists, so a stack that exported logs
+# before the program made the groups has one Pulumi does not know, and creating it fails
+# (ResourceAlreadyExistsException) until it is deleted or imported (README, Lifecycle settings).
+MADE_BY_RDS = (
+    "RDS made this group already (the cluster exported to it): pulumi up fails on it until you "
+    "delete or `pulumi import` it (README, Lifecycle settings)"
+)
 
 
 def engine_change(was: object, now: object) -> str | None:
@@ -41,10 +51,18 @@ class Change:
     data_loss: bool = False
     engine: str | None = None
     """For the cluster's engine version: minor upgrade, major upgrade or refused downgrade."""
+    note: str | None = None
+    """What the reader must do first, when the change cannot go through as it stands."""
 
     @property
     def verdict(self) -> str:
         """How a reader should take it."""
+        if self.note:
+            return f"{self._plain_verdict} — {self.note}"
+        return self._plain_verdict
+
+    @property
+    def _plain_verdict(self) -> str:
         if self.urn == OUTPUTS:
             return "outputs change"
         if self.kind == "removed" and self.urn_type in HOLDS_DATA:
@@ -65,14 +83,36 @@ def _changed_keys(old: dict, new: dict) -> tuple[str, ...]:
     return tuple(sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key)))
 
 
+def engine_urn(urn: str) -> str:
+    """``urn`` as the engine writes it. Plans made before the offline runner followed the
+    engine carry the mock monitor's form for top-level resources
+    (``::pulumi:pulumi:Stack$alexdb:index:Network::``), which names the same resource."""
+    return urn.replace(f"::{ROOT_STACK_TYPE}$", "::", 1)
+
+
+def _groups_rds_made(plan: dict) -> set[str]:
+    """The log groups RDS has created for the plan's clusters: one per exported log type."""
+    made = set()
+    for cluster in (r["inputs"] for r in plan["resources"] if r["type"] == CLUSTER):
+        identifier = cluster.get("clusterIdentifier")
+        exports = cluster.get("enabledCloudwatchLogsExports")
+        if isinstance(identifier, str) and isinstance(exports, list):
+            made |= {exported_log_group_name(identifier, str(log_type)) for log_type in exports}
+    return made
+
+
 def diff_plans(old: dict, new: dict) -> list[Change]:
     """What changes from ``old`` to ``new``, resource by resource, in URN order."""
-    before = {r["urn"]: r for r in old["resources"]}
-    after = {r["urn"]: r for r in new["resources"]}
+    before = {engine_urn(r["urn"]): r for r in old["resources"]}
+    after = {engine_urn(r["urn"]): r for r in new["resources"]}
+    made_by_rds = _groups_rds_made(old)
     changes = []
     for urn in sorted(before.keys() | after.keys()):
         if urn not in before:
-            changes.append(Change(urn, "added"))
+            added = after[urn]
+            name = added["inputs"].get("name")
+            taken = added["type"] == LOG_GROUP and isinstance(name, str) and name in made_by_rds
+            changes.append(Change(urn, "added", note=MADE_BY_RDS if taken else None))
         elif urn not in after:
             changes.append(Change(urn, "removed"))
         else:
@@ -106,8 +146,8 @@ def render_changes(changes: list[Change], old: dict, new: dict) -> str:
     """The changes for a reader, one resource a line plus its changed properties."""
     if not changes:
         return "No changes.\n"
-    inputs_before = {r["urn"]: r["inputs"] for r in old["resources"]}
-    inputs_after = {r["urn"]: r["inputs"] for r in new["resources"]}
+    inputs_before = {engine_urn(r["urn"]): r["inputs"] for r in old["resources"]}
+    inputs_after = {engine_urn(r["urn"]): r["inputs"] for r in new["resources"]}
     inputs_before[OUTPUTS], inputs_after[OUTPUTS] = old.get("outputs", {}), new.get("outputs", {})
     lines = []
     for change in changes:

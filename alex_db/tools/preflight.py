@@ -9,17 +9,19 @@ check's; unknowns do not fail the run.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from functools import cache
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError
+from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 from alex_db.config import cost
+from alex_db.config.lifecycle import REFUSED_DOWNGRADE, decide_engine_version, release_of
 from alex_db.config.network import NetworkSettings
 from alex_db.config.regions import data_api_available, data_api_source
 from alex_db.config.settings import Settings
-from alex_db.config.values import key
+from alex_db.config.values import SettingsError, key
+from alex_db.infra.naming import PhysicalNames
+from alex_db.tools.preflight_clients import open_clients
 from alex_db.tools.preflight_names import check_names
 from alex_db.tools.preflight_report import (
     PASS,
@@ -30,14 +32,13 @@ from alex_db.tools.preflight_report import (
     Report,
     cannot_tell,
     error_code,
+    every_item,
     failed,
     one_line,
     passed,
 )
 
 ENGINE = "aurora-postgresql"
-# AWS region names (us-east-1, ap-southeast-5, us-gov-west-1): checked before any client exists.
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 # Serverless v2 instances run in provisioned engine mode (CreateDBCluster EngineMode).
 SERVERLESS_V2_MODE = "provisioned"
 # The RDS account quotas a new stack draws on (DescribeAccountAttributes AccountQuotaName).
@@ -63,9 +64,17 @@ def check_identity(sts) -> tuple[Check, str | None]:
             ),
             None,
         )
-    except (BotoCoreError, NotImplementedError) as error:
+    except (EndpointUnreachable, HTTPClientError, NotImplementedError) as error:
         detail = f"cannot reach AWS ({one_line(error)}); check the network and the region"
         return failed(name, detail, Exit.OTHER), None
+    except BotoCoreError as error:
+        # Every other botocore error here is about loading credentials: an expired SSO login,
+        # a failing credential_process, half a key pair, a missing source_profile.
+        fix = (
+            f"AWS credentials could not be loaded ({one_line(error)}); set AWS_PROFILE or run "
+            f"`aws configure` (or `aws sso login`), then try again"
+        )
+        return failed(name, fix, Exit.CREDENTIALS), None
     account = identity["Account"]
     return passed(name, f"account {account} as {identity['Arn']}"), account
 
@@ -96,22 +105,47 @@ def _offered_versions(rds, major: int) -> list[str]:
     )
 
 
-def check_engine(rds, settings: Settings) -> Check:
-    """3. The engine version exists here, runs Serverless v2, pauses if asked, scales that far."""
-    version = settings.engine_version
-    name = f"engine {ENGINE} {version}"
+def running_version(rds, cluster: str) -> str | None:
+    """The version the stack's cluster runs, as the program reads it before ``pulumi up``
+    (``infra/running_cluster.py``); None when it does not exist or cannot be read (the names
+    check says which)."""
     try:
-        found = rds.describe_db_engine_versions(Engine=ENGINE, EngineVersion=str(version))
+        (found,) = rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"]
+    except READ_ERRORS:
+        return None
+    return found.get("EngineVersion")
+
+
+def check_engine(rds, settings: Settings, running: str | None = None) -> Check:
+    """3. The version ``pulumi up`` sends (the configured one, or what the cluster runs when AWS
+    has moved it higher: ``config.lifecycle``) exists here, runs Serverless v2, pauses if
+    asked, scales that far; a major upgrade the program would refuse fails here already."""
+    configured = settings.engine_version
+    try:
+        decision = decide_engine_version(configured, running, settings.allow_major_version_upgrade)
+    except SettingsError as error:
+        return failed(f"engine {ENGINE} {configured}", str(error), Exit.ENGINE)
+    version = decision.send
+    name = f"engine {ENGINE} {version}"
+    kept = ""
+    if decision.change == REFUSED_DOWNGRADE:
+        kept = (
+            f" (the cluster runs {running}, not {key('engineVersion')} = {configured}: "
+            f"pulumi up keeps {running})"
+        )
+    try:
+        found = rds.describe_db_engine_versions(Engine=ENGINE, EngineVersion=version)
     except READ_ERRORS as error:
         return cannot_tell(name, error, "rds:DescribeDBEngineVersions")
     if not found["DBEngineVersions"]:
+        major = (release_of(version) or configured).major
         try:
-            offered = ", ".join(_offered_versions(rds, version.major)) or "none"
+            offered = ", ".join(_offered_versions(rds, major)) or "none"
         except READ_ERRORS:
             offered = "(could not list them)"
         return failed(
             name,
-            f"not offered in this region; {version.major}.x offered: {offered}. Set "
+            f"not offered in this region; {major}.x offered: {offered}. Set "
             f"{key('engineVersion')} to one of them",
             Exit.ENGINE,
         )
@@ -144,11 +178,12 @@ def check_engine(rds, settings: Settings) -> Check:
     if problems:
         return failed(name, "; ".join(problems), Exit.ENGINE)
     pause = ", auto-pause" if lowest == 0 else ""
-    return passed(name, f"offered; Serverless v2 {lowest:g}-{highest:g} ACU{pause}")
+    return passed(name, f"offered; Serverless v2 {lowest:g}-{highest:g} ACU{pause}{kept}")
 
 
 def _default_vpc(ec2) -> str | None:
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    default = [{"Name": "is-default", "Values": ["true"]}]
+    vpcs = every_item(ec2, "describe_vpcs", "Vpcs", Filters=default)
     return vpcs[0]["VpcId"] if vpcs else None
 
 
@@ -157,7 +192,7 @@ def _subnets(ec2, vpc_id: str, subnet_ids: tuple[str, ...] | None) -> list[dict]
         filters = [{"Name": "vpc-id", "Values": [vpc_id]}]
     else:
         filters = [{"Name": "subnet-id", "Values": list(subnet_ids)}]
-    return ec2.describe_subnets(Filters=filters)["Subnets"]
+    return every_item(ec2, "describe_subnets", "Subnets", Filters=filters)
 
 
 def check_network(ec2, network: NetworkSettings) -> tuple[list[Check], str | None]:
@@ -176,7 +211,8 @@ def check_network(ec2, network: NetworkSettings) -> tuple[list[Check], str | Non
                 )
             ], None
         if network.vpc_id is not None:
-            vpcs = ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"]
+            wanted = [{"Name": "vpc-id", "Values": [vpc_id]}]
+            vpcs = every_item(ec2, "describe_vpcs", "Vpcs", Filters=wanted)
             if not vpcs:
                 return [
                     failed(
@@ -219,12 +255,15 @@ def _subnet_check(ec2, vpc_id: str, subnet_ids: tuple[str, ...] | None) -> Check
 
 def _security_group_check(ec2, vpc_id: str, group_ids: tuple[str, ...]) -> Check:
     name = "allowed security groups"
-    found = ec2.describe_security_groups(
+    found = every_item(
+        ec2,
+        "describe_security_groups",
+        "SecurityGroups",
         Filters=[
             {"Name": "group-id", "Values": list(group_ids)},
             {"Name": "vpc-id", "Values": [vpc_id]},
-        ]
-    )["SecurityGroups"]
+        ],
+    )
     missing = sorted(set(group_ids) - {g["GroupId"] for g in found})
     if missing:
         return failed(
@@ -292,21 +331,26 @@ def check_cost(settings: Settings, region: str) -> Check:
 
 
 def run_preflight(
-    session,
+    new_session: Callable[[], object],
     settings: Settings,
     region: str,
     progress: Callable[[str], None] = lambda line: None,
 ) -> Report:
     """Every check, in the issue's order; nothing else runs when the credentials fail."""
     report = Report(settings.stack, region)
-    client = cache(lambda service: session.client(service, region_name=region))
+    clients, setup_failure = open_clients(new_session, region)
+    if setup_failure is not None:
+        report.checks.append(setup_failure)
+        return report
+    client = clients.__getitem__
     identity, report.account = check_identity(client("sts"))
     report.checks.append(identity)
     if identity.status != PASS:
         return report
     progress("… reading the engine, network and names")
     report.checks.append(check_region(region))
-    report.checks.append(check_engine(client("rds"), settings))
+    running = running_version(client("rds"), PhysicalNames.for_stack(settings.stack).cluster)
+    report.checks.append(check_engine(client("rds"), settings, running))
     network_checks, vpc_id = check_network(client("ec2"), settings.network)
     report.checks += network_checks
     names, cluster_exists = check_names(client, settings, vpc_id)

@@ -18,6 +18,7 @@ from alex_db.tools.preflight_report import (
     Exit,
     cannot_tell,
     error_code,
+    every_item,
     failed,
     passed,
 )
@@ -171,9 +172,13 @@ def _final_snapshot(rds, cluster: str) -> Check:
     label = "final snapshot name"
     pattern = f"{cluster}-final-<8 hex, new per cluster>"
     try:
-        snapshots = rds.describe_db_cluster_snapshots(
-            DBClusterIdentifier=cluster, SnapshotType="manual"
-        )["DBClusterSnapshots"]
+        snapshots = every_item(
+            rds,
+            "describe_db_cluster_snapshots",
+            "DBClusterSnapshots",
+            DBClusterIdentifier=cluster,
+            SnapshotType="manual",
+        )
     except READ_ERRORS as error:
         return cannot_tell(label, error, "rds:DescribeDBClusterSnapshots")
     earlier = sorted(

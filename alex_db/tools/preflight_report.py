@@ -71,6 +71,13 @@ def cannot_tell(name: str, error: Exception, permission: str) -> Check:
     return Check(name, UNKNOWN, f"cannot tell: {reason}; the check needs {permission}")
 
 
+def every_item(client, operation: str, result_key: str, **params) -> list[dict]:
+    """Every item a Describe call returns, across pages: AWS may page any call botocore has a
+    paginator for (NextToken, Marker), and a check that reads only the first page counts wrong."""
+    pages = client.get_paginator(operation).paginate(**params)
+    return [item for page in pages for item in page[result_key]]
+
+
 def error_code(error: Exception) -> str:
     """The AWS error code of a ClientError, else empty."""
     if isinstance(error, ClientError):
@@ -83,7 +90,8 @@ class Report:
     """All checks, in order; the exit code is the first failure's."""
 
     stack: str
-    region: str
+    region: str | None
+    """None when the configuration was refused before a region was settled."""
     account: str | None = None
     checks: list[Check] = field(default_factory=list)
 
