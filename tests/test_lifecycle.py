@@ -12,6 +12,7 @@ import shlex
 
 import pulumi
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -135,6 +136,12 @@ def test_a_version_of_another_kind_is_kept_and_named():
     kept = run_against("16.6-limitless", engineVersion="16.6")
     assert kept.one(CLUSTER).inputs["engineVersion"] == "16.6-limitless"
     assert "'16.6-limitless'" in kept.warnings[0]
+
+
+def test_every_pulumi_operation_refreshes_the_state_first():
+    """What AWS upgraded on its own reaches the state before Pulumi diffs against it."""
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["options"] == {"refresh": "always"}
 
 
 def test_allow_major_is_not_sent_unless_asked(dev):

@@ -187,7 +187,7 @@ def test_text_view_shows_where_it_runs_what_reaches_it_and_each_values_origin(ca
     assert rows["alex-db:tags"] == ["-", "default (the program's)"]
 
 
-def testpublic_access_is_never_off_while_5432_is_open_to_the_internet(capsys):
+def test_public_access_is_never_off_while_5432_is_open_to_the_internet(capsys):
     code, out, _ = plan(
         capsys,
         "--config",
@@ -253,7 +253,7 @@ ingress_entries = st.lists(
 
 
 @given(publicly_accessible=st.booleans(), ingress=ingress_entries)
-def testpublic_access_says_off_only_when_nothing_is_public(publicly_accessible, ingress):
+def test_public_access_says_off_only_when_nothing_is_public(publicly_accessible, ingress):
     shown = public_access({"publicly_accessible": publicly_accessible}, ingress)
     exposed = publicly_accessible or any(entry["public"] for entry in ingress)
     assert (shown == "off") == (not exposed)
