@@ -39,21 +39,26 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _plan_parser(commands: argparse._SubParsersAction) -> None:
-    plan = commands.add_parser(
-        "plan",
-        help="show what a stack would deploy and cost, offline (no AWS account, no Pulumi CLI)",
-    )
-    plan.add_argument(
+def _stack_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--stack`` and ``--config``: which stack's merged configuration a command reads."""
+    parser.add_argument(
         "--stack", default="dev", help="stack name (Pulumi.<stack>.yaml); default dev"
     )
-    plan.add_argument(
+    parser.add_argument(
         "--config",
         action="append",
         default=[],
         metavar="KEY=VALUE",
         help="override a config value, e.g. minCapacity=0 or aws:region=us-east-1 (repeatable)",
     )
+
+
+def _plan_parser(commands: argparse._SubParsersAction) -> None:
+    plan = commands.add_parser(
+        "plan",
+        help="show what a stack would deploy and cost, offline (no AWS account, no Pulumi CLI)",
+    )
+    _stack_arguments(plan)
     plan.add_argument("--json", action="store_true", help="print the plan as one JSON document")
     plan.add_argument(
         "--diff", type=Path, metavar="OLD.json", help="compare with an earlier plan --json"
@@ -258,16 +263,7 @@ def _preflight_parser(commands: argparse._SubParsersAction) -> None:
         "preflight",
         help="before `pulumi up`: read-only checks of the account against the stack's config",
     )
-    preflight.add_argument(
-        "--stack", default="dev", help="stack name (Pulumi.<stack>.yaml); default dev"
-    )
-    preflight.add_argument(
-        "--config",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, as for plan (repeatable)",
-    )
+    _stack_arguments(preflight)
     preflight.add_argument(
         "--region", help="AWS region (default: the stack's aws:region, then AWS_REGION)"
     )
