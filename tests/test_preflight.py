@@ -758,6 +758,19 @@ def test_a_region_the_table_marks_not_available_fails(region):
     assert refused.exit == Exit.REGION
 
 
+def test_cost_check_prices_a_region_from_its_own_row():
+    from alex_db.config.settings import load_settings
+    from alex_db.tools.preflight import check_cost
+
+    settings = load_settings({}, stack="dev", region="ap-northeast-2")
+    priced = check_cost(settings, "ap-northeast-2")
+    assert priced.line().startswith("✓ monthly compute: $73.00-$146.00 for 1 instance(s)")
+    assert "AmazonRDS/current/ap-northeast-2" in priced.line()
+    assert check_cost(settings, "eu-west-1").line().startswith(
+        "? monthly compute: cannot tell: no ACU price for eu-west-1"
+    )
+
+
 def test_the_region_table_covers_every_region_botocore_knows():
     """AWS's table has a row for every commercial, China and GovCloud region; a region missing
     from the data file means a new region whose row nobody has read yet."""
