@@ -9,11 +9,30 @@ from hypothesis import strategies as st
 from alex_db.config import cost
 
 
-def test_price_table_names_its_source_and_date():
-    table = cost.price_table()
-    assert table["source"].startswith("https://aws.amazon.com/")
-    assert table["as_of"]
-    assert table["usd_per_acu_hour"]["us-east-1"] == 0.12
+def test_every_price_names_its_own_source_and_date():
+    from alex_db.tools.preflight_clients import is_region_name
+
+    regions = cost.price_table()["regions"]
+    assert regions["us-east-1"]["usd_per_acu_hour"] == 0.12
+    for region, entry in regions.items():
+        assert is_region_name(region), region
+        assert set(entry) == {"usd_per_acu_hour", "source", "as_of"}, region
+        assert 0 < entry["usd_per_acu_hour"] < 1, region
+        assert entry["source"] and entry["as_of"], region
+
+
+@pytest.mark.parametrize(
+    ("region", "at_half_an_acu", "usage_type_or_page"),
+    [
+        ("us-east-1", 43.80, "https://aws.amazon.com/rds/aurora/pricing/"),
+        ("eu-west-2", 51.10, "EUW2-Aurora:ServerlessV2Usage"),
+        ("ap-northeast-2", 73.00, "AmazonRDS/current/ap-northeast-2/index.json"),
+    ],
+)
+def test_each_region_is_priced_from_its_own_source(region, at_half_an_acu, usage_type_or_page):
+    estimate = cost.estimate(region, 0.5, 0.5)
+    assert estimate.at_min == at_half_an_acu
+    assert usage_type_or_page in estimate.source
 
 
 def test_us_east_1_estimate_for_the_seed_range():

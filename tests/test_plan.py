@@ -270,6 +270,15 @@ def test_overrides_win_over_stack_and_project_values(capsys):
     assert document["cost"]["auto_pause_configured"] is True
 
 
+def test_a_region_with_its_own_price_is_estimated_from_it(capsys):
+    code, out, _ = plan(capsys, "--config", "aws:region=eu-west-2")
+    assert code == 0
+    estimate = out.split("Estimated compute cost per month:")[1]
+    assert "eu-west-2, $0.14/ACU-hour" in estimate
+    assert "EUW2-Aurora:ServerlessV2Usage" in estimate
+    assert "at minimum capacity all month:  $51.10" in estimate
+
+
 def test_unknown_region_says_so_instead_of_guessing(capsys):
     code, out, _ = plan(capsys, "--config", "aws:region=eu-west-1")
     assert code == 0

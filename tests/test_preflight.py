@@ -699,16 +699,23 @@ def test_a_secret_value_in_the_stack_file_is_refused_as_plan_refuses_it(
 
 
 @pytest.mark.parametrize(
-    "region", ["cn-northwest-1", "us-gov-west-1", "eusc-de-east-1", "us-isob-east-1"]
+    ("region", "exit_code"),
+    [
+        ("cn-northwest-1", Exit.REGION),
+        ("us-gov-west-1", Exit.REGION),
+        ("eusc-de-east-1", Exit.OK),
+        ("us-isob-east-1", Exit.OK),
+    ],
 )
-def test_regions_of_every_partition_are_region_names(region):
+def test_regions_of_every_partition_are_region_names(region, exit_code):
     """Preflight asks the region's own endpoints; a region of another partition is checked,
-    not refused as a bad flag (its Data API row is unknown unless the table lists it)."""
+    not refused as a bad flag: AWS's table says China and GovCloud lack the Data API, and a
+    region the table does not list is unknown."""
     from alex_db.tools.preflight import check_region
     from alex_db.tools.preflight_clients import is_region_name
 
     assert is_region_name(region)
-    assert check_region(region).exit == Exit.OK
+    assert check_region(region).exit == exit_code
 
 
 @pytest.mark.parametrize("text", ["mars", "us-east-1\n", "US-EAST-1", "us-east-1 ", "us_east-1"])
@@ -721,11 +728,66 @@ def test_what_is_not_a_region_name(text):
 def test_a_region_the_table_does_not_list_is_unknown_never_guessed():
     from alex_db.tools.preflight import check_region
 
-    unlisted = check_region("eu-west-1")
+    unlisted = check_region("eusc-de-east-1")
     assert unlisted.line().startswith(
-        "? Data API in eu-west-1: cannot tell: not in the data file; check AWS Aurora User Guide"
+        "? Data API in eusc-de-east-1: cannot tell: not in the data file; check AWS Aurora User "
+        "Guide"
     )
     assert unlisted.exit == Exit.OK
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "eu-central-1", "ap-northeast-1", "sa-east-1"])
+def test_a_region_the_table_lists_with_versions_offers_the_data_api(region):
+    from alex_db.tools.preflight import check_region
+
+    offered = check_region(region)
+    assert offered.line() == f"✓ Data API in {region}: offered for Aurora PostgreSQL Serverless v2"
+    assert offered.exit == Exit.OK
+
+
+@pytest.mark.parametrize(
+    "region", ["eu-central-2", "ap-east-2", "mx-central-1", "il-central-1", "ca-west-1"]
+)
+def test_a_region_the_table_marks_not_available_fails(region):
+    from alex_db.tools.preflight import check_region
+
+    refused = check_region(region)
+    assert refused.line().startswith(
+        f"✗ Data API in {region}: AWS does not offer the RDS Data API for Aurora PostgreSQL here"
+    )
+    assert refused.exit == Exit.REGION
+
+
+def test_cost_check_prices_a_region_from_its_own_row():
+    from alex_db.config.settings import load_settings
+    from alex_db.tools.preflight import check_cost
+
+    settings = load_settings({}, stack="dev", region="ap-northeast-2")
+    priced = check_cost(settings, "ap-northeast-2")
+    assert priced.line().startswith("✓ monthly compute: $73.00-$146.00 for 1 instance(s)")
+    assert "AmazonRDS/current/ap-northeast-2" in priced.line()
+    assert check_cost(settings, "eu-west-1").line().startswith(
+        "? monthly compute: cannot tell: no ACU price for eu-west-1"
+    )
+
+
+def test_the_region_table_covers_every_region_botocore_knows():
+    """AWS's table has a row for every commercial, China and GovCloud region; a region missing
+    from the data file means a new region whose row nobody has read yet."""
+    from botocore.loaders import create_loader
+
+    from alex_db.config.regions import REGION_FILE
+
+    endpoints = create_loader().load_data("endpoints")
+    known = {
+        region
+        for partition in endpoints["partitions"]
+        if partition["partition"] in ("aws", "aws-cn", "aws-us-gov")
+        for region in partition["regions"]
+    }
+    table = json.loads(REGION_FILE.read_text())
+    unread = known - set(table["available"]) - set(table["not_available"])
+    assert not unread, f"read these regions' rows on {table['source']} and add them: {unread}"
 
 
 def test_the_region_table_names_real_regions_once():

@@ -39,12 +39,8 @@ class CostEstimate:
     """An idle month when the cluster never pauses (the minimum, at least 0.5 ACU)."""
     idle_with_pause: float
     """An idle month with auto-pause: no compute is billed while paused."""
-
-    @property
-    def source(self) -> str:
-        """Where the price comes from and when, for the reader of an estimate."""
-        table = price_table()
-        return f"{table['source']} ({table['as_of']})"
+    source: str
+    """Where this region's price comes from and when, for the reader of an estimate."""
 
 
 def estimate(
@@ -53,9 +49,11 @@ def estimate(
     """The estimate for ``instances`` Serverless v2 instances in ``region`` (each bills its own
     ACUs), or None when the table has no price for the region."""
     table = price_table()
-    price = table["usd_per_acu_hour"].get(region or "")
-    if price is None:
+    # Prices differ by region and so do their sources: each region carries its own.
+    entry = table["regions"].get(region or "")
+    if entry is None:
         return None
+    price = entry["usd_per_acu_hour"]
     hours = table["hours_per_month"]
 
     def monthly(acu: float) -> float:
@@ -70,6 +68,7 @@ def estimate(
         at_max=monthly(max_acu),
         idle_without_pause=monthly(max(min_acu, SMALLEST_RUNNING_ACU)),
         idle_with_pause=0.0,
+        source=f"{entry['source']} ({entry['as_of']})",
     )
 
 
