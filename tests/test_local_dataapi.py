@@ -438,3 +438,113 @@ def test_the_password_never_appears_in_a_response(rds, local_postgres):
     assert result["records"] == [[{"stringValue": "alexadmin"}, {"stringValue": "scram-sha-256"}]]
     _, message = error_of(lambda: rds.execute_statement(sql="SELECT 1", **TARGET, database="nope"))
     assert local_postgres.password not in json.dumps(result, default=str) + message
+
+
+# -- fidelity to AWS's documented Serverless v2 / provisioned behaviour --------------------------
+# Aurora User Guide, "Comparing Amazon RDS Data API behaviors for Aurora Serverless v2 and
+# provisioned clusters with Aurora Serverless v1 clusters" and "Processing Amazon RDS Data API
+# query results in JSON format".
+
+
+@pytest.mark.parametrize(
+    "sql", ["SELECT 1; SELECT 2", "CREATE TABLE {t} (n int); INSERT INTO {t} VALUES (1)"]
+)
+def test_multistatements_are_refused_and_nothing_runs(rds, sql):
+    name = table("multi")
+    assert error_of(lambda: run(rds, sql.format(t=name))) == (
+        "ValidationException",
+        "Multistatements aren't supported.",
+    )
+    code, _ = error_of(lambda: run(rds, f"SELECT * FROM {name}"))
+    assert code == "DatabaseErrorException"  # the first statement did not run either
+
+
+def test_one_statement_with_a_trailing_semicolon_or_a_function_body_is_one_statement(rds):
+    assert run(rds, "SELECT 1;")["records"] == [[{"longValue": 1}]]
+    name = table("atomic_fn")
+    run(rds, f"CREATE FUNCTION {name}() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 41 + 1; END")
+    assert run(rds, f"SELECT {name}()")["records"] == [[{"longValue": 42}]]
+
+
+def test_the_schema_parameter_is_refused(rds):
+    assert error_of(lambda: run(rds, "SELECT 1", schema="public")) == (
+        "ValidationException",
+        "The schema parameter isn't supported",
+    )
+
+
+def test_a_second_call_on_a_busy_transaction_fails_at_once(rds, local_postgres):
+    import threading
+
+    transaction = begin(rds)
+    started = threading.Event()
+    sleeper = threading.Thread(
+        target=lambda: (started.set(), run(rds, "SELECT pg_sleep(1)", transactionId=transaction))
+    )
+    sleeper.start()
+    started.wait()
+    waited_for = _wait_until_sleeping(local_postgres)
+    calls = {
+        "execute": lambda: run(rds, "SELECT 1", transactionId=transaction),
+        "commit": lambda: rds.commit_transaction(**TARGET, transactionId=transaction),
+    }
+    for call in calls.values():
+        assert error_of(call) == ("DatabaseErrorException", "Transaction is still running a query")
+    sleeper.join()
+    assert waited_for
+    # The refused commit did not end the transaction.
+    assert rds.commit_transaction(**TARGET, transactionId=transaction)["transactionStatus"]
+
+
+def _wait_until_sleeping(postgres) -> bool:
+    import time
+
+    import psycopg
+
+    with psycopg.connect(**postgres.conninfo("alex"), autocommit=True) as watcher:
+        for _ in range(200):
+            busy = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(1)'"
+                " AND state = 'active'"
+            ).fetchone()[0]
+            if busy:
+                return True
+            time.sleep(0.005)
+    return False
+
+
+def test_json_format_leaves_out_column_metadata(rds):
+    result = run(rds, "SELECT 1 AS n", formatRecordsAs="JSON", includeResultMetadata=True)
+    assert json.loads(result["formattedRecords"]) == [{"n": 1}]
+    assert "columnMetadata" not in result
+
+
+def test_json_format_refuses_duplicate_column_labels(rds):
+    code, message = error_of(lambda: run(rds, "SELECT 1 AS n, 2 AS n", formatRecordsAs="JSON"))
+    assert code == "BadRequestException"
+    assert "n" in message and "unique" in message
+
+
+def test_json_format_has_its_own_10_mb_limit(rds):
+    two_mib = "SELECT repeat('x', 2 * 1024 * 1024) AS x"
+    assert len(json.loads(run(rds, two_mib, formatRecordsAs="JSON")["formattedRecords"])[0]["x"]) \
+        == 2 * 1024 * 1024
+    assert error_of(lambda: run(rds, "SELECT repeat('x', 10000000) AS x", formatRecordsAs="JSON")) \
+        == ("BadRequestException", "Database returned more than the allowed response size limit")
+
+
+@pytest.mark.parametrize(
+    ("sql", "type_name"),
+    [
+        ("SELECT 1.50::money", "money"),
+        ("SELECT point(1, 2)", "point"),
+        ("SELECT circle(point(0, 0), 1)", "circle"),
+        ("SELECT ARRAY[1.5::money]", "_money"),
+    ],
+)
+def test_monetary_and_geometric_types_are_unsupported_results(rds, sql, type_name):
+    assert error_of(lambda: run(rds, sql)) == (
+        "UnsupportedResultException",
+        f"The result contains the unsupported data type {type_name}",
+    )
+    assert run(rds, sql.replace("SELECT ", "SELECT (") + ")::text")["records"][0][0]["stringValue"]

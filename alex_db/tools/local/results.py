@@ -6,7 +6,12 @@ reference", supported types): ``bool`` -> ``booleanValue``; ``int2``/``int4``/``
 ``uuid``, ``json``/``jsonb``, dates, times, timestamps and every other type -> ``stringValue`` in
 PostgreSQL's own text form (timestamps ``YYYY-MM-DD HH:MM:SS[.ffffff]``, the session being UTC);
 one-dimensional arrays -> ``arrayValue``; NULL -> ``isNull``. A multidimensional array is the
-model's ``UnsupportedResultException``.
+model's ``UnsupportedResultException``, and so are monetary and geometric types and arrays of
+them or of ``bytea`` ("It also doesn't support certain PostgreSQL data types, including geometric
+and monetary types ... ``UnsupportedResultException: The result contains the unsupported data
+type data_type``": Aurora User Guide, "Comparing Amazon RDS Data API behaviors for Aurora
+Serverless v2 and provisioned clusters with Aurora Serverless v1 clusters"; ``bytea[]`` is not in
+its list of supported array types).
 
 So psycopg is told to parse only the types that have a typed ``Field`` member and to hand over
 everything else as the text PostgreSQL sent, which keeps ``numeric`` scale, JSON spelling and
@@ -35,6 +40,10 @@ ARRAY_MEMBERS = {
     "float4": "doubleValues",
     "float8": "doubleValues",
 }
+MONETARY_AND_GEOMETRIC = frozenset(
+    {"money", "point", "line", "lseg", "box", "path", "polygon", "circle"}
+)
+UNSUPPORTED_ELEMENTS = MONETARY_AND_GEOMETRIC | {"bytea"}
 # timestamptz in a UTC session ends in "+00"; the Data API's timestamp format has no offset.
 _UTC_OFFSET = re.compile(r"\+00$")
 
@@ -83,8 +92,17 @@ class Column:
 
 
 def columns_of(cursor: psycopg.Cursor) -> list[Column]:
-    """The conversion facts of each column of the cursor's result."""
-    return [Column.of(column.type_code) for column in cursor.description]
+    """The conversion facts of each column of the cursor's result, or the
+    ``UnsupportedResultException`` AWS gives for a type it cannot return."""
+    columns = [Column.of(column.type_code) for column in cursor.description]
+    for column in columns:
+        unsupported = column.element_name in UNSUPPORTED_ELEMENTS
+        if unsupported or column.type_name in MONETARY_AND_GEOMETRIC:
+            raise DataApiError(
+                "UnsupportedResultException",
+                f"The result contains the unsupported data type {column.type_name}",
+            )
+    return columns
 
 
 def field(value: object, column: Column, options: Options) -> dict:
@@ -150,11 +168,6 @@ def _array(items: list, column: Column) -> dict:
             "The result contains a multidimensional array, which the Data API does not support",
         )
     element = column.element_name or "text"
-    if element == "bytea":
-        raise DataApiError(
-            "UnsupportedResultException",
-            "The result contains an array of bytea, which the Data API does not support",
-        )
     member = ARRAY_MEMBERS.get(element, "stringValues")
     if member == "stringValues":
         items = [None if item is None else _text(str(item), element) for item in items]
