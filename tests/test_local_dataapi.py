@@ -548,3 +548,24 @@ def test_monetary_and_geometric_types_are_unsupported_results(rds, sql, type_nam
         f"The result contains the unsupported data type {type_name}",
     )
     assert run(rds, sql.replace("SELECT ", "SELECT (") + ")::text")["records"][0][0]["stringValue"]
+
+
+def test_a_transaction_whose_session_was_terminated_is_gone_not_a_server_error(rds):
+    transaction = begin(rds)
+    code, message = error_of(
+        lambda: run(rds, "SELECT pg_terminate_backend(pg_backend_pid())", transactionId=transaction)
+    )
+    assert (code, message) == (
+        "DatabaseErrorException",
+        "ERROR: terminating connection due to administrator command; SQLState: 57P01",
+    )
+    calls = [
+        lambda: run(rds, "SELECT 1", transactionId=transaction),
+        lambda: rds.commit_transaction(**TARGET, transactionId=transaction),
+        lambda: rds.rollback_transaction(**TARGET, transactionId=transaction),
+    ]
+    for call in calls:
+        assert error_of(call) == (
+            "TransactionNotFoundException", f"Transaction {transaction} is not found"
+        )
+    assert run(rds, "SELECT 1")["records"] == [[{"longValue": 1}]]  # the pool recovered too

@@ -15,7 +15,12 @@ own limit, 10 MB on ``formattedRecords``, also a ``BadRequestException`` (the mo
 results in JSON format": "The JSON response is limited to 10 megabytes").
 
 The standard library's threading HTTP server is enough: one local developer, keep-alive
-connections, no TLS. It binds 127.0.0.1 and nothing else.
+connections, no TLS. It binds 127.0.0.1 and nothing else. Each connection has its own thread, so a
+stalled client blocks nobody else, and a connection idle (or stalled mid-request) for
+``idle_seconds`` is closed, so stalled clients do not pile up threads; boto3 reopens a closed
+keep-alive connection by itself. A client that hangs up early just loses its answer: nothing is
+printed. Bodies come with ``Content-Length``, as every AWS SDK sends them; a chunked body is
+refused (and the connection closed, so its chunks are never read as a request).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ MAX_RESPONSE_BYTES = 1024 * 1024
 # "10 MB": read as 10**7, the stricter reading, so nothing passes here that AWS could refuse.
 MAX_JSON_RESPONSE_BYTES = 10 * 1000 * 1000
 RESPONSE_TOO_LARGE = "Database returned more than the allowed response size limit"
+IDLE_CONNECTION_SECONDS = 60.0
 
 
 def operation_paths() -> dict[str, str]:
@@ -49,9 +55,12 @@ class DataApiEndpoint(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, api: DataApi, port: int) -> None:
+    def __init__(
+        self, api: DataApi, port: int, idle_seconds: float = IDLE_CONNECTION_SECONDS
+    ) -> None:
         self.api = api
         self.paths = operation_paths()
+        self.idle_seconds = idle_seconds
         super().__init__((HOST, port), _Handler)
 
     @property
@@ -63,6 +72,17 @@ class DataApiEndpoint(ThreadingHTTPServer):
         """Between requests: roll back transactions past AWS's time limits."""
         self.api.expire_transactions()
 
+    def handle_error(self, request, client_address) -> None:
+        """A connection's thread failed outside a request: a socket error means the client is
+        gone and there is nothing to say; anything else is one line, not socketserver's
+        traceback."""
+        failure = sys.exc_info()[1]
+        if not isinstance(failure, OSError):
+            print(f"alex-db local: connection error: {failure!r}", file=sys.stderr)
+
+
+class _HungUpError(Exception):
+    """The client stopped sending (idle time out) or went away mid-request."""
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -71,9 +91,17 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: DataApiEndpoint
 
+    def setup(self) -> None:
+        """``StreamRequestHandler`` applies ``timeout`` to the socket; ours is the server's."""
+        self.timeout = self.server.idle_seconds
+        super().setup()
+
     def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
         try:
             status, body, error = 200, self._answer(), None
+        except _HungUpError:
+            self.close_connection = True
+            return
         except DataApiError as failure:
             status, body, error = failure.status, _error_body(failure), failure.code
         except Exception as failure:  # a bug here must not take the endpoint down
@@ -98,14 +126,25 @@ class _Handler(BaseHTTPRequestHandler):
         return body
 
     def _request_body(self) -> dict:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            raise bad_request("send the request body with Content-Length, not chunked")
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            raise bad_request("Content-Length is not a number") from None
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            raise bad_request("Content-Length is not a whole number of bytes")
         if length > MAX_REQUEST_BYTES:
             self.close_connection = True
             raise bad_request(f"the request is {length} bytes; the Data API accepts up to 4 MiB")
-        raw = self.rfile.read(length) if length > 0 else b"{}"
+        try:
+            raw = self.rfile.read(length) if length > 0 else b"{}"
+        except OSError:  # TimeoutError included
+            raise _HungUpError from None
+        if len(raw) < length:
+            raise _HungUpError
         try:
             request = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -121,8 +160,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
         if error:
             self.send_header("x-amzn-ErrorType", error)
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:  # the client hung up before its answer
+            self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         """Quiet: a request log would drown the one line that says where we listen."""

@@ -272,6 +272,8 @@ class DataApi:
                 yield transaction.connection
             finally:
                 transaction.last_used = self._clock()
+                if transaction.connection.closed:  # its session died (terminated, crashed)
+                    self._forget(key, transaction)
                 transaction.lock.release()
             return
         database = request.get("database")
@@ -287,6 +289,12 @@ class DataApi:
         if transaction is None:
             raise _not_found(key)
         return transaction
+
+    def _forget(self, key: str, transaction: _Transaction) -> None:
+        """Drop a transaction whose connection is gone: later calls find no such transaction."""
+        with self._lock:
+            if self._transactions.get(key) is transaction:
+                del self._transactions[key]
 
     def _end(self, request: dict) -> _Transaction:
         """Take the transaction out of the table, its lock held (the caller releases it)."""
