@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,7 +19,7 @@ import pytest
 from alex_db.tools import envfile
 from alex_db.tools.cli import main
 from alex_db.tools.local.identity import CLUSTER_ARN, SECRET_ARN
-from alex_db.tools.local.postgres import LocalPostgresError, find_bin_dir
+from alex_db.tools.local.postgres import LocalPostgres, LocalPostgresError, find_bin_dir
 from tests.conftest import ROOT
 from tests.local_support import rds_data_client
 
@@ -187,7 +188,62 @@ def test_a_restart_keeps_the_data_and_a_dying_server_ends_local(local):
     assert "\n" not in err.strip()
 
 
+def test_a_closed_terminal_and_a_second_ctrl_c_still_stop_everything_cleanly(local):
+    """SIGHUP (the terminal closed) stops it as Ctrl-C does, and a second signal while it stops
+    neither interrupts the stop nor prints a traceback."""
+    process, line = start(local.project, local.root / "data")
+    assert "Data API on" in line, line
+    process.send_signal(signal.SIGHUP)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert err.strip().endswith("alex-db local: stopping") and "Traceback" not in err
+    assert not (local.root / "data" / "pgdata" / "postmaster.pid").exists()
+
+
+def test_a_server_left_behind_by_a_killed_local_is_named_not_joined(local):
+    process, line = start(local.project, local.root / "data")
+    assert "Data API on" in line, line
+    postmaster = local.root / "data" / "pgdata" / "postmaster.pid"
+    orphan = int(postmaster.read_text().split()[0])
+    process.kill()  # no chance to stop PostgreSQL, which runs in its own session
+    process.communicate(timeout=60)
+    try:
+        second, line = start(local.project, local.root / "data")
+        second.communicate(timeout=60)
+        assert second.returncode == 3
+        assert f"a PostgreSQL server (pid {orphan}) still runs on it" in line
+        assert f"kill -INT {orphan}" in line
+    finally:
+        os.kill(orphan, signal.SIGINT)
+        for _ in range(600):
+            if not postmaster.exists():
+                break
+            time.sleep(0.05)
+    assert not postmaster.exists()
+
+
 # -- refusals before anything starts -------------------------------------------------------------
+
+
+def test_an_interrupted_first_start_leaves_no_half_made_cluster(local):
+    """initdb killed half-way (Ctrl-C) must not leave a cluster that looks made: the next start
+    would run PostgreSQL on it and wait for a server that never comes."""
+    fake_bin = local.root / "interrupted-bin"
+    fake_bin.mkdir()
+    initdb = fake_bin / "initdb"
+    # What a killed initdb leaves: PG_VERSION is among the first files it writes.
+    initdb.write_text('#!/bin/sh\nmkdir -p "$2" && echo 15 > "$2/PG_VERSION" && kill -9 $$\n')
+    initdb.chmod(0o755)
+    (fake_bin / "postgres").symlink_to(find_bin_dir() / "postgres")
+    data = local.root / "interrupted-data"
+    with pytest.raises(LocalPostgresError, match="initdb failed"):
+        LocalPostgres(data, fake_bin, durable=False).start()
+    assert not (data / "pgdata").exists()
+    assert sorted(path.name for path in data.iterdir()) == [
+        "alex-db-local.lock", "password", "run"
+    ]
+
 
 
 def local_refusal(capsys, data_dir: Path, *flags: str) -> tuple[int, str]:
