@@ -260,6 +260,29 @@ def test_a_data_dir_that_is_a_file_is_refused(tmp_path, capsys):
     )
 
 
+@pytest.mark.skipif(not Path("/proc/1").is_dir(), reason="needs Linux's /proc")
+def test_a_data_dir_nobody_can_write_in_is_refused_in_one_line(capsys):
+    """/proc/1 is a folder in which not even root can create a file: the same refusal a user
+    gets for a read-only folder or mount."""
+    code, err = local_refusal(capsys, Path("/proc/1"))
+    assert code == 2
+    assert err.startswith("✗ --data-dir /proc/1: cannot use it (") and "\n" not in err
+
+
+def test_a_server_binary_that_cannot_run_is_one_line_and_exit_1(local, monkeypatch, capsys):
+    broken = local.root / "broken-bin"
+    broken.mkdir()
+    for name, mode in (("postgres", 0o755), ("initdb", 0o644)):  # initdb not executable
+        (broken / name).write_text("#!/bin/sh\nexit 0\n")
+        (broken / name).chmod(mode)
+    monkeypatch.setenv("PATH", f"{broken}:{os.environ['PATH']}")
+    code = main(["local", "--port", "0", "--data-dir", str(local.root / "broken-data"),
+                 "--file", "-"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert err.startswith("✗ cannot start PostgreSQL: Permission denied") and "\n" not in err
+
+
 def test_a_data_dir_too_long_for_a_unix_socket_is_refused(tmp_path, capsys):
     code, err = local_refusal(capsys, tmp_path / ("d" * 120))
     assert code == 2

@@ -116,6 +116,10 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
     except LocalPostgresError as error:
         print(f"✗ {error}", file=sys.stderr)
         return EXIT_USAGE if error.usage else EXIT_POSTGRES
+    except OSError as error:  # e.g. a server binary that cannot be run, a full disk
+        where = f": {shown(error.filename)}" if error.filename else ""
+        print(f"✗ cannot start PostgreSQL: {_reason(error)}{where}", file=sys.stderr)
+        return EXIT_POSTGRES
     try:
         wrote = write_env(args.file, env_updates(endpoint.url))
     except envfile.EnvFileError as error:

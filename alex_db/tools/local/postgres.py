@@ -126,6 +126,12 @@ def find_bin_dir(path_lookup=shutil.which) -> Path:
     )
 
 
+def _reason(error: OSError) -> str:
+    """An OSError in one line: what went wrong, and where when it was not the data directory."""
+    where = f": {shown(error.filename)}" if error.filename else ""
+    return f"{error.strerror or error}{where}"
+
+
 def _major_version(bin_dir: Path) -> int:
     version = bin_dir.parent.name
     return int(version) if version.isdigit() else 0
@@ -213,7 +219,13 @@ class LocalPostgres:
         until database ``alex`` answers. Returns True when the cluster was created now."""
         self.bin_dir = self.bin_dir or find_bin_dir()
         self.prepare_data_dir()
-        self._take_lock()
+        try:
+            self._take_lock()
+        except OSError as error:  # a read-only folder or mount, or one we may not write in
+            raise LocalPostgresError(
+                f"--data-dir {shown(self.data.root)}: cannot use it ({_reason(error)})",
+                usage=True,
+            ) from None
         try:
             created = self._initialise_once()
             self._refuse_a_left_behind_server()
@@ -270,7 +282,7 @@ class LocalPostgres:
                 _check_searchable(root, root, self._account)
         except OSError as error:
             raise LocalPostgresError(
-                f"--data-dir {shown(root)}: cannot use it ({error.strerror or error})", usage=True
+                f"--data-dir {shown(root)}: cannot use it ({_reason(error)})", usage=True
             ) from None
 
     def _take_lock(self) -> None:
