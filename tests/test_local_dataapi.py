@@ -476,40 +476,45 @@ def test_the_schema_parameter_is_refused(rds):
 def test_a_second_call_on_a_busy_transaction_fails_at_once(rds, local_postgres):
     import threading
 
+    import psycopg
+
     transaction = begin(rds)
-    started = threading.Event()
-    sleeper = threading.Thread(
-        target=lambda: (started.set(), run(rds, "SELECT pg_sleep(1)", transactionId=transaction))
-    )
-    sleeper.start()
-    started.wait()
-    waited_for = _wait_until_sleeping(local_postgres)
-    calls = {
-        "execute": lambda: run(rds, "SELECT 1", transactionId=transaction),
-        "commit": lambda: rds.commit_transaction(**TARGET, transactionId=transaction),
-    }
-    for call in calls.values():
-        assert error_of(call) == ("DatabaseErrorException", "Transaction is still running a query")
-    sleeper.join()
-    assert waited_for
-    # The refused commit did not end the transaction.
+    # The transaction's call waits on an advisory lock we hold, so it is running for as long as
+    # the test needs, with no sleep.
+    with psycopg.connect(**local_postgres.conninfo("alex"), autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(4242)")
+        waiting = threading.Thread(
+            target=run, args=(rds, "SELECT pg_advisory_lock(4242)"), kwargs={
+                "transactionId": transaction
+            }
+        )
+        waiting.start()
+        assert _until_waiting_on_the_lock(holder)
+        calls = {
+            "execute": lambda: run(rds, "SELECT 1", transactionId=transaction),
+            "commit": lambda: rds.commit_transaction(**TARGET, transactionId=transaction),
+            "rollback": lambda: rds.rollback_transaction(**TARGET, transactionId=transaction),
+        }
+        for call in calls.values():
+            assert error_of(call) == (
+                "DatabaseErrorException", "Transaction is still running a query"
+            )
+        holder.execute("SELECT pg_advisory_unlock(4242)")
+        waiting.join()
+    # The refused commit and rollback did not end the transaction.
     assert rds.commit_transaction(**TARGET, transactionId=transaction)["transactionStatus"]
 
 
-def _wait_until_sleeping(postgres) -> bool:
+def _until_waiting_on_the_lock(holder) -> bool:
     import time
 
-    import psycopg
-
-    with psycopg.connect(**postgres.conninfo("alex"), autocommit=True) as watcher:
-        for _ in range(200):
-            busy = watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(1)'"
-                " AND state = 'active'"
-            ).fetchone()[0]
-            if busy:
-                return True
-            time.sleep(0.005)
+    for _ in range(1000):
+        waiting = holder.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ).fetchone()[0]
+        if waiting:
+            return True
+        time.sleep(0.005)
     return False
 
 
