@@ -177,9 +177,9 @@ class DataApi:
             try:
                 for statement in bound:
                     _run(cursor, statement.sql, statement.values)
-                    row = cursor.fetchone() if cursor.description is not None else None
-                    generated = fields(row, columns_of(cursor), Options()) if row else []
-                    results.append({"generatedFields": generated})
+                    # "For Aurora PostgreSQL, the generated fields object is empty", RETURNING
+                    # or not (AWS's comparison of Serverless v2 and v1 Data API behaviours).
+                    results.append({"generatedFields": []})
             except BaseException:
                 if own_transaction:
                     connection.execute("ROLLBACK")
