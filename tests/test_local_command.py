@@ -341,3 +341,49 @@ def test_an_unreadable_env_file_is_refused_before_anything_starts(tmp_path, caps
     assert "\n" not in err
     assert not (tmp_path / "d").exists()
     assert (tmp_path / ".env").read_bytes() == b"KEY=\xff\xfe\n"
+
+
+# -- check against a local endpoint that is missing or misconfigured -----------------------------
+
+
+@pytest.fixture
+def local_target(tmp_path, monkeypatch):
+    """A project folder whose environment names the local cluster, as `local` writes it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AURORA_CLUSTER_ARN", CLUSTER_ARN)
+    monkeypatch.setenv("AURORA_SECRET_ARN", SECRET_ARN)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_RDS_DATA", raising=False)
+    return tmp_path
+
+
+def test_check_names_an_unreadable_env_file_instead_of_a_traceback(local_target, capsys):
+    (local_target / ".env").write_bytes(b"X=\xff\n")
+    code = main(["check", "--wait", "1"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 2
+    assert err.startswith("✗ .env: not UTF-8 text")
+
+
+def test_check_refuses_an_endpoint_variable_that_is_not_a_url(local_target, monkeypatch, capsys):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_RDS_DATA", "not a url")
+    code = main(["check", "--wait", "1"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 9
+    assert err == (
+        "✗ AWS_ENDPOINT_URL_RDS_DATA 'not a url' is not a URL; alex-db local writes "
+        "http://127.0.0.1:PORT there"
+    )
+
+
+def test_check_says_when_nothing_listens_at_the_local_endpoint(local_target, monkeypatch, capsys):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_RDS_DATA", f"http://127.0.0.1:{port}")
+    code = main(["check", "--wait", "1"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.strip() == (
+        f"✗ Data API: nothing answers at http://127.0.0.1:{port}; start it with `alex-db local` "
+        f"(its first line gives the address)"
+    )
