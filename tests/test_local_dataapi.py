@@ -577,3 +577,33 @@ def test_a_transaction_whose_session_was_terminated_is_gone_not_a_server_error(r
             "TransactionNotFoundException", f"Transaction {transaction} is not found"
         )
     assert run(rds, "SELECT 1")["records"] == [[{"longValue": 1}]]  # the pool recovered too
+
+
+def test_an_oversized_result_is_refused_once_it_passes_the_limit_not_after_converting_it_all(
+    local_postgres, monkeypatch
+):
+    """A careless SELECT over a big table must not make the local process convert (and hold)
+    every row first: conversion stops once the records pass AWS's 1 MiB."""
+    from alex_db.tools.local import service
+    from alex_db.tools.local.errors import DataApiError
+    from alex_db.tools.local.identity import CLUSTER_ARN, SECRET_ARN
+
+    converted = []
+
+    def counting_fields(row, columns, options):
+        converted.append(1)
+        return service_fields(row, columns, options)
+
+    service_fields = service.fields
+    monkeypatch.setattr(service, "fields", counting_fields)
+    api = service.DataApi(local_postgres.conninfo, CLUSTER_ARN, SECRET_ARN)
+    try:
+        with pytest.raises(DataApiError) as refused:
+            api.handle("ExecuteStatement", {**IN_ALEX, "sql": "SELECT generate_series(1, 400000)"})
+    finally:
+        api.close()
+    assert (refused.value.code, refused.value.message) == (
+        "BadRequestException", "Database returned more than the allowed response size limit"
+    )
+    # Each record is [{"longValue": n}], at least 18 bytes: 1 MiB is passed within 60,000 rows.
+    assert len(converted) < 60000

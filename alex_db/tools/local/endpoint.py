@@ -6,13 +6,8 @@ success is HTTP 200 with the output shape as JSON; an error is the shape's statu
 ``x-amzn-ErrorType`` header, which botocore's REST-JSON parser reads for the error code
 (``botocore/parsers.py``, ``RestJSONParser._inject_error_code``), and ``{"message": ...}``.
 
-Limits from the model's documentation: requests up to 4 MiB ("the maximum size of the HTTP
-request submitted through the Data API is 4 MiB"), responses up to 1 MiB ("If the call returns
-more than 1 MiB of response data, the call is terminated"), refused with the message AWS gives,
-"Database returned more than the allowed response size limit". ``formatRecordsAs: JSON`` has its
-own limit, 10 MB on ``formattedRecords``, also a ``BadRequestException`` (the model's
-``ExecuteStatementResponse.formattedRecords``; AWS's "Processing Amazon RDS Data API query
-results in JSON format": "The JSON response is limited to 10 megabytes").
+Requests are limited to 4 MiB, as the model documents ("the maximum size of the HTTP request
+submitted through the Data API is 4 MiB"); the response limits are the service's (``service``).
 
 The standard library's threading HTTP server is enough: one local developer, keep-alive
 connections, no TLS. It binds 127.0.0.1 and nothing else. Each connection has its own thread, so a
@@ -37,10 +32,6 @@ from alex_db.tools.local.service import OPERATIONS, DataApi
 
 HOST = "127.0.0.1"
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
-MAX_RESPONSE_BYTES = 1024 * 1024
-# "10 MB": read as 10**7, the stricter reading, so nothing passes here that AWS could refuse.
-MAX_JSON_RESPONSE_BYTES = 10 * 1000 * 1000
-RESPONSE_TOO_LARGE = "Database returned more than the allowed response size limit"
 IDLE_CONNECTION_SECONDS = 60.0
 
 
@@ -118,12 +109,7 @@ class _Handler(BaseHTTPRequestHandler):
         if operation is None:
             raise bad_request(f"unknown operation path {self.path}")
         request = self._request_body()
-        answer = self.server.api.handle(operation, request)
-        body = json.dumps(answer).encode()
-        limit = MAX_JSON_RESPONSE_BYTES if "formattedRecords" in answer else MAX_RESPONSE_BYTES
-        if len(body) > limit:
-            raise bad_request(RESPONSE_TOO_LARGE)
-        return body
+        return json.dumps(self.server.api.handle(operation, request)).encode()
 
     def _request_body(self) -> dict:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -15,6 +15,14 @@ Semantics follow botocore's ``rds-data`` model (``service-2.json``) and AWS's do
   runs); the ``schema`` parameter is ``ValidationException: The schema parameter isn't
   supported``; a call on a transaction that is still running one is refused at once with
   ``DatabaseErrorException: Transaction is still running a query``.
+- Results are limited as the model documents: "If the call returns more than 1 MiB of response
+  data, the call is terminated", refused with AWS's message "Database returned more than the
+  allowed response size limit"; ``formatRecordsAs: JSON`` has its own limit, 10 MB on
+  ``formattedRecords`` ("The JSON response is limited to 10 megabytes", AWS's "Processing
+  Amazon RDS Data API query results in JSON format"). Rows are converted one at a time and the
+  call is refused as soon as the limit is passed, so a careless ``SELECT`` over a big table does
+  not make this process build the whole answer first (libpq still receives the whole result:
+  about 40 bytes a row).
 - SQL errors are ``DatabaseErrorException`` with PostgreSQL's message and SQLSTATE, in the form
   AWS uses (``ERROR: database "x" does not exist; SQLState: 3D000``, aws/aws-cli#8577).
 - Without ``database`` PostgreSQL connects to the database named after the user, which does not
@@ -54,6 +62,10 @@ LONGEST_TRANSACTION_SECONDS = 24 * 3600.0
 RESUME_SECONDS = 5.0
 # SqlStatement's max length in the model.
 MAX_SQL_LENGTH = 65536
+MAX_RESULT_BYTES = 1024 * 1024
+# "10 MB", read as 10**7 (the stricter reading): nothing passes here that AWS could refuse.
+MAX_JSON_RESULT_BYTES = 10 * 1000 * 1000
+RESPONSE_TOO_LARGE = "Database returned more than the allowed response size limit"
 COUNTED_COMMANDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE"})
 # PostgreSQL's refusal of a multi-command string in the extended protocol (syntax_error).
 MULTIPLE_COMMANDS = "cannot insert multiple commands into a prepared statement"
@@ -152,14 +164,13 @@ class DataApi:
             if cursor.description is None:
                 return response
             columns = columns_of(cursor)
-            rows = cursor.fetchall()
             if as_json:  # columnMetadata is "blank if formatRecordsAs is JSON" (the model)
                 labels = _unique_labels(cursor)
-                response["formattedRecords"] = json.dumps(
-                    [plain_row(labels, row, columns, options) for row in rows]
-                )
+                objects = (plain_row(labels, row, columns, options) for row in cursor)
+                response["formattedRecords"] = json.dumps(_within(MAX_JSON_RESULT_BYTES, objects))
                 return response
-            response["records"] = [fields(row, columns, options) for row in rows]
+            records = (fields(row, columns, options) for row in cursor)
+            response["records"] = _within(MAX_RESULT_BYTES, records)
             if request.get("includeResultMetadata"):
                 response["columnMetadata"] = column_metadata(connection, cursor, columns)
             return response
@@ -362,6 +373,17 @@ def _claim(transaction: _Transaction) -> None:
     """Hold the transaction for one call, or refuse at once as AWS does when one is running."""
     if not transaction.lock.acquire(blocking=False):
         raise DataApiError("DatabaseErrorException", "Transaction is still running a query")
+
+
+def _within(limit: int, items: Iterator[object]) -> list[object]:
+    """The items, or AWS's response-size refusal as soon as their JSON passes ``limit`` bytes."""
+    kept, size = [], 0
+    for item in items:
+        size += len(json.dumps(item))  # ASCII (json's default), so characters are bytes
+        if size > limit:
+            raise bad_request(RESPONSE_TOO_LARGE)
+        kept.append(item)
+    return kept
 
 
 def _unique_labels(cursor: psycopg.Cursor) -> list[str]:
