@@ -607,3 +607,13 @@ def test_an_oversized_result_is_refused_once_it_passes_the_limit_not_after_conve
     )
     # Each record is [{"longValue": n}], at least 18 bytes: 1 MiB is passed within 60,000 rows.
     assert len(converted) < 60000
+
+
+def test_bit_values_are_booleans_as_jdbc_bit_maps_to_boolean(rds):
+    """AWS's type table: JDBC "BOOLEAN, BIT" -> BOOLEAN, and its supported arrays put BIT[] with
+    BOOL[]; pgjdbc reports PostgreSQL's bit as java.sql.Types.BIT (TypeInfoCache)."""
+    result = run(rds, "SELECT B'1', B'0'::bit(1), ARRAY[B'1', B'0', NULL]::bit(1)[]")
+    assert result["records"] == [
+        [{"booleanValue": True}, {"booleanValue": False},
+         {"arrayValue": {"booleanValues": [True, False, None]}}]
+    ]
