@@ -316,6 +316,8 @@ def test_a_transaction_sees_its_own_writes_and_others_only_after_commit(rds):
     status = rds.commit_transaction(**TARGET, transactionId=transaction)["transactionStatus"]
     assert status == "Transaction Committed"
     assert run(rds, count)["records"] == [[{"longValue": 1}]]
+    code, _ = error_of(lambda: run(rds, count, transactionId=transaction))  # not reusable
+    assert code == "TransactionNotFoundException"
 
 
 def test_rollback_discards_and_the_id_is_then_unknown(rds):
@@ -617,3 +619,17 @@ def test_bit_values_are_booleans_as_jdbc_bit_maps_to_boolean(rds):
         [{"booleanValue": True}, {"booleanValue": False},
          {"arrayValue": {"booleanValues": [True, False, None]}}]
     ]
+
+
+def test_every_error_status_is_the_one_botocore_s_model_gives_the_shape():
+    import botocore.session
+
+    from alex_db.tools.local.errors import STATUS
+
+    model = botocore.session.get_session().get_service_model("rds-data")
+    declared = {shape.name: shape.metadata["error"]["httpStatusCode"] for shape in model.error_shapes}
+    documented_only = {"ValidationException"}  # AWS's docs quote it; the model lacks it
+    assert set(STATUS) - set(declared) == documented_only
+    assert {code: STATUS[code] for code in set(STATUS) - documented_only} == {
+        code: declared[code] for code in set(STATUS) - documented_only
+    }
