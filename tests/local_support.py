@@ -31,10 +31,11 @@ class FakeClock:
 
 
 @contextmanager
-def serving(postgres, **options) -> Iterator[tuple[DataApi, str]]:
-    """A DataApi over ``postgres`` on 127.0.0.1 (a free port) until the block ends."""
+def serving(postgres, idle_seconds: float = 60.0, **options) -> Iterator[tuple[DataApi, str]]:
+    """A DataApi over ``postgres`` on 127.0.0.1 (a free port) until the block ends; connections
+    idle for ``idle_seconds`` are closed."""
     api = DataApi(postgres.conninfo, CLUSTER_ARN, SECRET_ARN, **options)
-    endpoint = DataApiEndpoint(api, 0)
+    endpoint = DataApiEndpoint(api, 0, idle_seconds=idle_seconds)
     thread = threading.Thread(target=endpoint.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,7 +19,7 @@ import pytest
 from alex_db.tools import envfile
 from alex_db.tools.cli import main
 from alex_db.tools.local.identity import CLUSTER_ARN, SECRET_ARN
-from alex_db.tools.local.postgres import LocalPostgresError, find_bin_dir
+from alex_db.tools.local.postgres import LocalPostgres, LocalPostgresError, find_bin_dir
 from tests.conftest import ROOT
 from tests.local_support import rds_data_client
 
@@ -187,7 +188,62 @@ def test_a_restart_keeps_the_data_and_a_dying_server_ends_local(local):
     assert "\n" not in err.strip()
 
 
+def test_a_closed_terminal_and_a_second_ctrl_c_still_stop_everything_cleanly(local):
+    """SIGHUP (the terminal closed) stops it as Ctrl-C does, and a second signal while it stops
+    neither interrupts the stop nor prints a traceback."""
+    process, line = start(local.project, local.root / "data")
+    assert "Data API on" in line, line
+    process.send_signal(signal.SIGHUP)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert err.strip().endswith("alex-db local: stopping") and "Traceback" not in err
+    assert not (local.root / "data" / "pgdata" / "postmaster.pid").exists()
+
+
+def test_a_server_left_behind_by_a_killed_local_is_named_not_joined(local):
+    process, line = start(local.project, local.root / "data")
+    assert "Data API on" in line, line
+    postmaster = local.root / "data" / "pgdata" / "postmaster.pid"
+    orphan = int(postmaster.read_text().split()[0])
+    process.kill()  # no chance to stop PostgreSQL, which runs in its own session
+    process.communicate(timeout=60)
+    try:
+        second, line = start(local.project, local.root / "data")
+        second.communicate(timeout=60)
+        assert second.returncode == 3
+        assert f"a PostgreSQL server (pid {orphan}) still runs on it" in line
+        assert f"kill -INT {orphan}" in line
+    finally:
+        os.kill(orphan, signal.SIGINT)
+        for _ in range(600):
+            if not postmaster.exists():
+                break
+            time.sleep(0.05)
+    assert not postmaster.exists()
+
+
 # -- refusals before anything starts -------------------------------------------------------------
+
+
+def test_an_interrupted_first_start_leaves_no_half_made_cluster(local):
+    """initdb killed half-way (Ctrl-C) must not leave a cluster that looks made: the next start
+    would run PostgreSQL on it and wait for a server that never comes."""
+    fake_bin = local.root / "interrupted-bin"
+    fake_bin.mkdir()
+    initdb = fake_bin / "initdb"
+    # What a killed initdb leaves: PG_VERSION is among the first files it writes.
+    initdb.write_text('#!/bin/sh\nmkdir -p "$2" && echo 15 > "$2/PG_VERSION" && kill -9 $$\n')
+    initdb.chmod(0o755)
+    (fake_bin / "postgres").symlink_to(find_bin_dir() / "postgres")
+    data = local.root / "interrupted-data"
+    with pytest.raises(LocalPostgresError, match="initdb failed"):
+        LocalPostgres(data, fake_bin, durable=False).start()
+    assert not (data / "pgdata").exists()
+    assert sorted(path.name for path in data.iterdir()) == [
+        "alex-db-local.lock", "password", "run"
+    ]
+
 
 
 def local_refusal(capsys, data_dir: Path, *flags: str) -> tuple[int, str]:
@@ -202,6 +258,29 @@ def test_a_data_dir_that_is_a_file_is_refused(tmp_path, capsys):
     assert local_refusal(capsys, tmp_path / "file") == (
         2, f"✗ --data-dir {tmp_path / 'file'}: exists and is not a directory"
     )
+
+
+@pytest.mark.skipif(not Path("/proc/1").is_dir(), reason="needs Linux's /proc")
+def test_a_data_dir_nobody_can_write_in_is_refused_in_one_line(capsys):
+    """/proc/1 is a folder in which not even root can create a file: the same refusal a user
+    gets for a read-only folder or mount."""
+    code, err = local_refusal(capsys, Path("/proc/1"))
+    assert code == 2
+    assert err.startswith("✗ --data-dir /proc/1: cannot use it (") and "\n" not in err
+
+
+def test_a_server_binary_that_cannot_run_is_one_line_and_exit_1(local, monkeypatch, capsys):
+    broken = local.root / "broken-bin"
+    broken.mkdir()
+    for name, mode in (("postgres", 0o755), ("initdb", 0o644)):  # initdb not executable
+        (broken / name).write_text("#!/bin/sh\nexit 0\n")
+        (broken / name).chmod(mode)
+    monkeypatch.setenv("PATH", f"{broken}:{os.environ['PATH']}")
+    code = main(["local", "--port", "0", "--data-dir", str(local.root / "broken-data"),
+                 "--file", "-"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1
+    assert err.startswith("✗ cannot start PostgreSQL: Permission denied") and "\n" not in err
 
 
 def test_a_data_dir_too_long_for_a_unix_socket_is_refused(tmp_path, capsys):
@@ -262,3 +341,49 @@ def test_an_unreadable_env_file_is_refused_before_anything_starts(tmp_path, caps
     assert "\n" not in err
     assert not (tmp_path / "d").exists()
     assert (tmp_path / ".env").read_bytes() == b"KEY=\xff\xfe\n"
+
+
+# -- check against a local endpoint that is missing or misconfigured -----------------------------
+
+
+@pytest.fixture
+def local_target(tmp_path, monkeypatch):
+    """A project folder whose environment names the local cluster, as `local` writes it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AURORA_CLUSTER_ARN", CLUSTER_ARN)
+    monkeypatch.setenv("AURORA_SECRET_ARN", SECRET_ARN)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_RDS_DATA", raising=False)
+    return tmp_path
+
+
+def test_check_names_an_unreadable_env_file_instead_of_a_traceback(local_target, capsys):
+    (local_target / ".env").write_bytes(b"X=\xff\n")
+    code = main(["check", "--wait", "1"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 2
+    assert err.startswith("✗ .env: not UTF-8 text")
+
+
+def test_check_refuses_an_endpoint_variable_that_is_not_a_url(local_target, monkeypatch, capsys):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_RDS_DATA", "not a url")
+    code = main(["check", "--wait", "1"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 9
+    assert err == (
+        "✗ AWS_ENDPOINT_URL_RDS_DATA 'not a url' is not a URL; alex-db local writes "
+        "http://127.0.0.1:PORT there"
+    )
+
+
+def test_check_says_when_nothing_listens_at_the_local_endpoint(local_target, monkeypatch, capsys):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_RDS_DATA", f"http://127.0.0.1:{port}")
+    code = main(["check", "--wait", "1"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.strip() == (
+        f"✗ Data API: nothing answers at http://127.0.0.1:{port}; start it with `alex-db local` "
+        f"(its first line gives the address)"
+    )

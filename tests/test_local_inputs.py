@@ -209,3 +209,23 @@ def test_any_data_dir_is_prepared_or_refused_in_one_line(open_folder, parts):
         assert str(error).startswith("--data-dir ")
     else:
         assert open_folder.joinpath(*parts).is_dir()
+
+
+@given(st.text(max_size=40) | st.sampled_from(
+    ["http://127.0.0.1:99999", "http://[::1", "http://x:abc", "ftp://x", "http://[::1]:8432",
+     "https://h:0", "http://127.0.0.1:8432/p?q"]
+))
+def test_any_local_endpoint_variable_is_a_connectable_url_or_one_config_error(tmp_path_factory, text):
+    from urllib.parse import urlsplit
+
+    from alex_db.tools.check import AwsConfigError
+    from alex_db.tools.cli import _local_endpoint
+
+    try:
+        url = _local_endpoint({"AWS_ENDPOINT_URL_RDS_DATA": text}, tmp_path_factory.getbasetemp())
+    except AwsConfigError as error:
+        assert "\n" not in str(error) and str(error).startswith("AWS_ENDPOINT_URL_RDS_DATA ")
+    else:
+        address = urlsplit(url)  # what check then connects to: no ValueError here
+        assert address.hostname and address.scheme in ("http", "https")
+        assert address.port is None or 0 <= address.port <= 65535

@@ -20,9 +20,11 @@ connect plus read timeouts that fit in what is left of ``--wait``, never less th
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from urllib.parse import urlsplit
 
 from botocore.config import Config
 from botocore.exceptions import (
@@ -454,6 +456,20 @@ def run_checks(
     return report
 
 
+def _answers(endpoint_url: str, budget: Budget) -> bool:
+    """Whether something accepts a TCP connection at the endpoint (else botocore's error would
+    say "cannot reach AWS ... check credentials", which is not the problem here)."""
+    address = urlsplit(endpoint_url)
+    port = address.port or (443 if address.scheme == "https" else 80)
+    # The budget's rule for every call: at least SMALLEST_CALL_SECONDS, at most a connect's.
+    timeout = min(max(budget.remaining(), SMALLEST_CALL_SECONDS), LONGEST_CONNECT_SECONDS)
+    try:
+        socket.create_connection((address.hostname, port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
 def run_local_checks(
     session,
     target: Target,
@@ -471,6 +487,17 @@ def run_local_checks(
     )
     budget = Budget(wait_seconds, clock)
     report = Report(target)
+    if not _answers(endpoint_url, budget):
+        report.steps.append(
+            Step(
+                "Data API",
+                False,
+                f"nothing answers at {endpoint_url}; start it with `alex-db local` (its first "
+                f"line gives the address)",
+                Exit.OTHER,
+            )
+        )
+        return report
 
     def client(service: str):
         # The local endpoint checks no signature, but botocore will not send an unsigned call:

@@ -162,7 +162,7 @@ def run_check(args: argparse.Namespace) -> int:
 
     import boto3
 
-    from alex_db.tools import targets
+    from alex_db.tools import envfile, targets
     from alex_db.tools.check import (
         AwsConfigError,
         Exit,
@@ -192,7 +192,15 @@ def run_check(args: argparse.Namespace) -> int:
         return Exit.AWS_CONFIG
     steps = run_checks
     if target.cluster_arn == local.CLUSTER_ARN:
-        steps = partial(run_local_checks, endpoint_url=_local_endpoint(os.environ, Path.cwd()))
+        try:
+            endpoint_url = _local_endpoint(os.environ, Path.cwd())
+        except (envfile.EnvFileError, OSError) as error:
+            print(f"✗ .env: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
+            return Exit.USAGE
+        except AwsConfigError as error:
+            print(f"✗ {error}", file=sys.stderr)
+            return Exit.AWS_CONFIG
+        steps = partial(run_local_checks, endpoint_url=endpoint_url)
     report = steps(
         session,
         target,
@@ -210,15 +218,45 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _local_endpoint(environ, cwd: Path) -> str:
-    """Where ``alex-db local`` listens: the endpoint variable it wrote, else its default port."""
+    """Where ``alex-db local`` listens: the endpoint variable it wrote, else its default port.
+    Raises ``EnvFileError``/``OSError`` for an unreadable ``.env``, ``AwsConfigError`` for a
+    value botocore would refuse (``botocore.utils.is_valid_endpoint_url``, which raises
+    "Invalid endpoint" when the client is made)."""
     from alex_db.tools import envfile
+    from alex_db.tools.check import AwsConfigError
     from alex_db.tools.local.flags import DEFAULT_PORT
     from alex_db.tools.local.identity import ENDPOINT_VARIABLE
 
     env_file = cwd / ".env"
     written = envfile.read(env_file) if env_file.is_file() else {}
     default = f"http://127.0.0.1:{DEFAULT_PORT}"
-    return environ.get(ENDPOINT_VARIABLE) or written.get(ENDPOINT_VARIABLE) or default
+    url = environ.get(ENDPOINT_VARIABLE) or written.get(ENDPOINT_VARIABLE) or default
+    if not _usable_endpoint(url):
+        raise AwsConfigError(
+            f"{ENDPOINT_VARIABLE} {url!r} is not a URL; alex-db local writes "
+            f"http://127.0.0.1:PORT there"
+        )
+    return url
+
+
+def _usable_endpoint(url: str) -> bool:
+    """An http(s) URL with a host and, if any, a port 0-65535 that botocore accepts too (its
+    own test lets ``http://x:99999`` through and raises on ``http://[::1``)."""
+    from urllib.parse import urlsplit
+
+    from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
+
+    try:
+        address = urlsplit(url)
+        port_ok = address.port is None or address.port >= 0  # .port raises when out of range
+    except ValueError:  # a bad IPv6 literal, or a port that is not a number 0-65535
+        return False
+    return (
+        port_ok
+        and address.scheme in ("http", "https")
+        and bool(address.hostname)
+        and (is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url))
+    )
 
 
 def run_env(args: argparse.Namespace) -> int:

@@ -3,7 +3,7 @@ until Ctrl-C, then stop both.
 
 Exit codes: 0 stopped cleanly; 1 PostgreSQL could not be set up or started, or stopped on its
 own (the message quotes its log); 2 a bad flag or an unusable data directory or port; 3 another
-``alex-db local`` already runs on the data directory.
+``alex-db local``, or a PostgreSQL server one left behind, already runs on the data directory.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ from alex_db.tools.local.postgres import (
 from alex_db.tools.local.service import DataApi
 
 EXIT_OK, EXIT_POSTGRES, EXIT_USAGE, EXIT_IN_USE = 0, 1, 2, 3
+# Ctrl-C, kill, a closed terminal. Set explicitly: a shell starting us in the background leaves
+# SIGINT ignored, and SIGHUP's default would end us without stopping PostgreSQL (its own session).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # How often the main thread looks whether PostgreSQL is still up (Ctrl-C interrupts the wait).
 WATCH_SECONDS = 0.5
 # The three variables the deployed stack's `env` writes, plus the endpoint that points boto3 here.
@@ -60,8 +63,18 @@ def write_env(location: str, updates: dict[str, str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until Ctrl-C (or SIGTERM); returns the exit code."""
-    signal.signal(signal.SIGTERM, _interrupt)
+    """Serve until Ctrl-C (or SIGTERM, or SIGHUP when the terminal closes); returns the exit
+    code."""
+    stop = _StopOnFirstSignal()
+    previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
+    try:
+        return _run(args)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         check_env_file(args.file)
     except envfile.EnvFileError as error:
@@ -103,6 +116,10 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
     except LocalPostgresError as error:
         print(f"✗ {error}", file=sys.stderr)
         return EXIT_USAGE if error.usage else EXIT_POSTGRES
+    except OSError as error:  # e.g. a server binary that cannot be run, a full disk
+        where = f": {shown(error.filename)}" if error.filename else ""
+        print(f"✗ cannot start PostgreSQL: {_reason(error)}{where}", file=sys.stderr)
+        return EXIT_POSTGRES
     try:
         wrote = write_env(args.file, env_updates(endpoint.url))
     except envfile.EnvFileError as error:
@@ -112,23 +129,26 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
         print(f"✗ --file {shown(args.file)}: cannot write it ({_reason(error)})", file=sys.stderr)
         return EXIT_USAGE
     pause = f"; auto-pause after {args.pause_after:g} s idle" if args.pause_after else ""
-    print(
-        f"alex-db local: Data API on {endpoint.url} for {identity.CLUSTER_ARN}, database "
-        f"{DATABASE}, PostgreSQL in {postgres.data.root} ({'created' if created else 'reused'})"
-        f"{pause}; {wrote}. Ctrl-C stops.",
-        file=sys.stderr,
-        flush=True,
-    )
     serving = threading.Thread(target=endpoint.serve_forever, args=(0.1,), daemon=True)
-    serving.start()
+    # Everything from here on is inside the try: a Ctrl-C the moment the line below appears
+    # still stops the endpoint's thread before its socket is closed.
     try:
+        serving.start()
+        print(
+            f"alex-db local: Data API on {endpoint.url} for {identity.CLUSTER_ARN}, database "
+            f"{DATABASE}, PostgreSQL in {postgres.data.root} "
+            f"({'created' if created else 'reused'}){pause}; {wrote}. Ctrl-C stops.",
+            file=sys.stderr,
+            flush=True,
+        )
         while postgres.running():
             time.sleep(WATCH_SECONDS)
     except KeyboardInterrupt:
         print("alex-db local: stopping", file=sys.stderr, flush=True)
         return EXIT_OK
     finally:
-        endpoint.shutdown()
+        if serving.ident is not None:  # started (shutdown() would wait forever otherwise)
+            endpoint.shutdown()
     print(
         f"✗ PostgreSQL stopped unexpectedly: {postgres.last_log_line()} "
         f"(log: {shown(postgres.data.log_file)})",
@@ -141,5 +161,16 @@ def _reason(error: Exception) -> str:
     return getattr(error, "strerror", None) or " ".join(str(error).split())
 
 
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
+class _StopOnFirstSignal:
+    """The first stop signal stops everything (as Ctrl-C's KeyboardInterrupt); later ones are
+    ignored, so that a second Ctrl-C cannot cut the stop short and leave PostgreSQL running with
+    nobody to stop it. (Changing the signals' disposition from inside a handler can itself fail,
+    "Signal 2 ignored due to race condition", hence a flag.)"""
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def __call__(self, signum, frame) -> None:
+        if not self.received:
+            self.received = True
+            raise KeyboardInterrupt

@@ -6,13 +6,16 @@ success is HTTP 200 with the output shape as JSON; an error is the shape's statu
 ``x-amzn-ErrorType`` header, which botocore's REST-JSON parser reads for the error code
 (``botocore/parsers.py``, ``RestJSONParser._inject_error_code``), and ``{"message": ...}``.
 
-Limits from the model's documentation: requests up to 4 MiB ("the maximum size of the HTTP
-request submitted through the Data API is 4 MiB"), responses up to 1 MiB ("If the call returns
-more than 1 MiB of response data, the call is terminated"), refused with the message AWS gives,
-"Database returned more than the allowed response size limit".
+Requests are limited to 4 MiB, as the model documents ("the maximum size of the HTTP request
+submitted through the Data API is 4 MiB"); the response limits are the service's (``service``).
 
 The standard library's threading HTTP server is enough: one local developer, keep-alive
-connections, no TLS. It binds 127.0.0.1 and nothing else.
+connections, no TLS. It binds 127.0.0.1 and nothing else. Each connection has its own thread, so a
+stalled client blocks nobody else, and a connection idle (or stalled mid-request) for
+``idle_seconds`` is closed, so stalled clients do not pile up threads; boto3 reopens a closed
+keep-alive connection by itself. A client that hangs up early just loses its answer: nothing is
+printed. Bodies come with ``Content-Length``, as every AWS SDK sends them; a chunked body is
+refused (and the connection closed, so its chunks are never read as a request).
 """
 
 from __future__ import annotations
@@ -29,8 +32,7 @@ from alex_db.tools.local.service import OPERATIONS, DataApi
 
 HOST = "127.0.0.1"
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
-MAX_RESPONSE_BYTES = 1024 * 1024
-RESPONSE_TOO_LARGE = "Database returned more than the allowed response size limit"
+IDLE_CONNECTION_SECONDS = 60.0
 
 
 def operation_paths() -> dict[str, str]:
@@ -44,9 +46,12 @@ class DataApiEndpoint(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, api: DataApi, port: int) -> None:
+    def __init__(
+        self, api: DataApi, port: int, idle_seconds: float = IDLE_CONNECTION_SECONDS
+    ) -> None:
         self.api = api
         self.paths = operation_paths()
+        self.idle_seconds = idle_seconds
         super().__init__((HOST, port), _Handler)
 
     @property
@@ -58,6 +63,17 @@ class DataApiEndpoint(ThreadingHTTPServer):
         """Between requests: roll back transactions past AWS's time limits."""
         self.api.expire_transactions()
 
+    def handle_error(self, request, client_address) -> None:
+        """A connection's thread failed outside a request: a socket error means the client is
+        gone and there is nothing to say; anything else is one line, not socketserver's
+        traceback."""
+        failure = sys.exc_info()[1]
+        if not isinstance(failure, OSError):
+            print(f"alex-db local: connection error: {failure!r}", file=sys.stderr)
+
+
+class _HungUpError(Exception):
+    """The client stopped sending (idle time out) or went away mid-request."""
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -66,9 +82,17 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: DataApiEndpoint
 
+    def setup(self) -> None:
+        """``StreamRequestHandler`` applies ``timeout`` to the socket; ours is the server's."""
+        self.timeout = self.server.idle_seconds
+        super().setup()
+
     def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
         try:
             status, body, error = 200, self._answer(), None
+        except _HungUpError:
+            self.close_connection = True
+            return
         except DataApiError as failure:
             status, body, error = failure.status, _error_body(failure), failure.code
         except Exception as failure:  # a bug here must not take the endpoint down
@@ -85,20 +109,28 @@ class _Handler(BaseHTTPRequestHandler):
         if operation is None:
             raise bad_request(f"unknown operation path {self.path}")
         request = self._request_body()
-        body = json.dumps(self.server.api.handle(operation, request)).encode()
-        if len(body) > MAX_RESPONSE_BYTES:
-            raise bad_request(RESPONSE_TOO_LARGE)
-        return body
+        return json.dumps(self.server.api.handle(operation, request)).encode()
 
     def _request_body(self) -> dict:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            raise bad_request("send the request body with Content-Length, not chunked")
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            raise bad_request("Content-Length is not a number") from None
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            raise bad_request("Content-Length is not a whole number of bytes")
         if length > MAX_REQUEST_BYTES:
             self.close_connection = True
             raise bad_request(f"the request is {length} bytes; the Data API accepts up to 4 MiB")
-        raw = self.rfile.read(length) if length > 0 else b"{}"
+        try:
+            raw = self.rfile.read(length) if length > 0 else b"{}"
+        except OSError:  # TimeoutError included
+            raise _HungUpError from None
+        if len(raw) < length:
+            raise _HungUpError
         try:
             request = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -114,8 +146,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
         if error:
             self.send_header("x-amzn-ErrorType", error)
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:  # the client hung up before its answer
+            self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         """Quiet: a request log would drown the one line that says where we listen."""

@@ -3,7 +3,11 @@
 Every failure the endpoint reports is one of these: an HTTP status, the shape's name (which
 botocore reads from the ``x-amzn-ErrorType`` header to raise the matching exception class) and a
 message. Statuses are the model's ``error.httpStatusCode``
-(``botocore/data/rds-data/2018-08-01/service-2.json``).
+(``botocore/data/rds-data/2018-08-01/service-2.json``). ``ValidationException`` is not in the
+model, but it is what AWS documents for Serverless v2 and provisioned clusters when a call holds
+several statements or the ``schema`` parameter (Aurora User Guide, "Comparing Amazon RDS Data API
+behaviors for Aurora Serverless v2 and provisioned clusters with Aurora Serverless v1 clusters");
+botocore raises it as a plain ``ClientError`` with that code.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ STATUS = {
     "SecretsErrorException": 400,
     "TransactionNotFoundException": 404,
     "UnsupportedResultException": 400,
+    "ValidationException": 400,
 }
 
 

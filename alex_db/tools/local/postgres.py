@@ -87,6 +87,16 @@ class DataDirectory:
         return self.root / "alex-db-local.lock"
 
     @property
+    def partial_cluster(self) -> Path:
+        """Where ``initdb`` builds the cluster before it is renamed to ``cluster``."""
+        return self.root / "pgdata.partial"
+
+    @property
+    def postmaster_pid(self) -> Path:
+        """PostgreSQL's own lock file; its first line is the server's process id."""
+        return self.cluster / "postmaster.pid"
+
+    @property
     def log_file(self) -> Path:
         """The server's log."""
         return self.root / "postgres.log"
@@ -114,6 +124,12 @@ def find_bin_dir(path_lookup=shutil.which) -> Path:
         "/usr/lib/postgresql/*/bin); install it, e.g. `sudo apt-get install postgresql` or "
         "`brew install postgresql@15`"
     )
+
+
+def _reason(error: OSError) -> str:
+    """An OSError in one line: what went wrong, and where when it was not the data directory."""
+    where = f": {shown(error.filename)}" if error.filename else ""
+    return f"{error.strerror or error}{where}"
 
 
 def _major_version(bin_dir: Path) -> int:
@@ -203,9 +219,16 @@ class LocalPostgres:
         until database ``alex`` answers. Returns True when the cluster was created now."""
         self.bin_dir = self.bin_dir or find_bin_dir()
         self.prepare_data_dir()
-        self._take_lock()
+        try:
+            self._take_lock()
+        except OSError as error:  # a read-only folder or mount, or one we may not write in
+            raise LocalPostgresError(
+                f"--data-dir {shown(self.data.root)}: cannot use it ({_reason(error)})",
+                usage=True,
+            ) from None
         try:
             created = self._initialise_once()
+            self._refuse_a_left_behind_server()
             self._launch()
             self._wait_until_ready()
             self._create_database()
@@ -259,7 +282,7 @@ class LocalPostgres:
                 _check_searchable(root, root, self._account)
         except OSError as error:
             raise LocalPostgresError(
-                f"--data-dir {shown(root)}: cannot use it ({error.strerror or error})", usage=True
+                f"--data-dir {shown(root)}: cannot use it ({_reason(error)})", usage=True
             ) from None
 
     def _take_lock(self) -> None:
@@ -277,9 +300,28 @@ class LocalPostgres:
         os.write(handle, str(os.getpid()).encode())
         self._lock = handle
 
+    def _refuse_a_left_behind_server(self) -> None:
+        """We hold the data directory's lock, so a live ``postmaster.pid`` belongs to a server
+        an ``alex-db local`` started and never stopped (it was killed). Joining that server
+        would serve from a process nobody stops; PostgreSQL would refuse to start a second one
+        anyway (``src/backend/utils/init/miscinit.c``, ``CreateLockFile``, checks the pid the
+        same way), so say which process it is and how to stop it."""
+        try:
+            pid = int(self.data.postmaster_pid.read_text().split("\n", 1)[0])
+            os.kill(pid, 0)
+        except (OSError, ValueError):  # no file, no such process, or not ours to signal
+            return
+        raise DataDirectoryInUseError(
+            f"--data-dir {shown(self.data.root)}: a PostgreSQL server (pid {pid}) still runs on "
+            f"it, left behind by an alex-db local that was killed before it could stop it; stop "
+            f"it with `kill -INT {pid}` and start again"
+        )
+
     def _initialise_once(self) -> bool:
         cluster = self.data.cluster
         _private_directory(self.data.sockets, self._account)
+        # An initdb cut short (Ctrl-C, a crash) leaves only this; the lock makes it ours.
+        shutil.rmtree(self.data.partial_cluster, ignore_errors=True)
         if (cluster / "PG_VERSION").exists():
             return False
         if cluster.exists() and any(cluster.iterdir()):
@@ -289,7 +331,10 @@ class LocalPostgres:
                 usage=True,
             )
         self._write_password_once()
-        _private_directory(cluster, self._account)
+        # initdb writes a partial cluster, which is renamed into place only once complete: a
+        # half-made one must never look made (PG_VERSION is among the first files written).
+        partial = self.data.partial_cluster
+        _private_directory(partial, self._account)
         # initdb reads the password from a file the server's user can read; it lives only while
         # initdb runs, in the socket directory that only that user can enter.
         password_copy = self.data.sockets / "initdb-password"
@@ -301,7 +346,7 @@ class LocalPostgres:
                 [
                     str(self.bin_dir / "initdb"),
                     "--pgdata",
-                    str(cluster),
+                    str(partial),
                     "--username",
                     MASTER_USER,
                     f"--pwfile={password_copy}",
@@ -311,8 +356,14 @@ class LocalPostgres:
                     *([] if self.durable else ["--no-sync"]),
                 ]
             )
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
         finally:
             password_copy.unlink(missing_ok=True)
+        if cluster.exists():  # and empty, as checked above
+            cluster.rmdir()
+        partial.rename(cluster)
         return True
 
     def _write_password_once(self) -> None:

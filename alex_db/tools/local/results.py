@@ -1,12 +1,17 @@
 """Rows out: PostgreSQL values as the Data API returns them.
 
-AWS's mapping for Aurora PostgreSQL (Aurora User Guide, "Amazon RDS Data API operations
-reference", supported types): ``bool`` -> ``booleanValue``; ``int2``/``int4``/``int8`` ->
+AWS's mapping for Aurora PostgreSQL (Aurora User Guide, "Amazon RDS Data API operations reference",
+supported types): ``bool`` and one-bit ``bit`` -> ``booleanValue``; ``int2``/``int4``/``int8`` ->
 ``longValue``; ``float4``/``float8`` -> ``doubleValue``; ``bytea`` -> ``blobValue``; ``numeric``,
 ``uuid``, ``json``/``jsonb``, dates, times, timestamps and every other type -> ``stringValue`` in
 PostgreSQL's own text form (timestamps ``YYYY-MM-DD HH:MM:SS[.ffffff]``, the session being UTC);
 one-dimensional arrays -> ``arrayValue``; NULL -> ``isNull``. A multidimensional array is the
-model's ``UnsupportedResultException``.
+model's ``UnsupportedResultException``, and so are monetary and geometric types and arrays of them
+or of ``bytea`` ("It also doesn't support certain PostgreSQL data types, including geometric and
+monetary types ... ``UnsupportedResultException: The result contains the unsupported data type
+data_type``": Aurora User Guide, "Comparing Amazon RDS Data API behaviors for Aurora Serverless v2
+and provisioned clusters with Aurora Serverless v1 clusters"; ``bytea[]`` is not in its list of
+supported array types).
 
 So psycopg is told to parse only the types that have a typed ``Field`` member and to hand over
 everything else as the text PostgreSQL sent, which keeps ``numeric`` scale, JSON spelling and
@@ -35,6 +40,14 @@ ARRAY_MEMBERS = {
     "float4": "doubleValues",
     "float8": "doubleValues",
 }
+MONETARY_AND_GEOMETRIC = frozenset(
+    {"money", "point", "line", "lseg", "box", "path", "polygon", "circle"}
+)
+UNSUPPORTED_ELEMENTS = MONETARY_AND_GEOMETRIC | {"bytea"}
+# A one-bit value is a boolean: AWS maps JDBC "BOOLEAN, BIT" to BOOLEAN and lists BIT[] with
+# BOOL[] (Aurora User Guide, "Amazon RDS Data API operations reference"); pgjdbc calls PostgreSQL's
+# bit java.sql.Types.BIT. Longer bit strings stay strings.
+BITS = {"1": True, "0": False}
 # timestamptz in a UTC session ends in "+00"; the Data API's timestamp format has no offset.
 _UTC_OFFSET = re.compile(r"\+00$")
 
@@ -83,8 +96,17 @@ class Column:
 
 
 def columns_of(cursor: psycopg.Cursor) -> list[Column]:
-    """The conversion facts of each column of the cursor's result."""
-    return [Column.of(column.type_code) for column in cursor.description]
+    """The conversion facts of each column of the cursor's result, or the
+    ``UnsupportedResultException`` AWS gives for a type it cannot return."""
+    columns = [Column.of(column.type_code) for column in cursor.description]
+    for column in columns:
+        unsupported = column.element_name in UNSUPPORTED_ELEMENTS
+        if unsupported or column.type_name in MONETARY_AND_GEOMETRIC:
+            raise DataApiError(
+                "UnsupportedResultException",
+                f"The result contains the unsupported data type {column.type_name}",
+            )
+    return columns
 
 
 def field(value: object, column: Column, options: Options) -> dict:
@@ -102,6 +124,8 @@ def field(value: object, column: Column, options: Options) -> dict:
     if isinstance(value, bytes):
         return {"blobValue": base64.b64encode(value).decode()}
     text = _text(str(value), column.type_name)
+    if column.type_name == "bit" and text in BITS:
+        return {"booleanValue": BITS[text]}
     if column.type_name == "numeric" and options.decimal_as_number:
         return _decimal_as_number(text)
     return {"stringValue": text}
@@ -150,11 +174,8 @@ def _array(items: list, column: Column) -> dict:
             "The result contains a multidimensional array, which the Data API does not support",
         )
     element = column.element_name or "text"
-    if element == "bytea":
-        raise DataApiError(
-            "UnsupportedResultException",
-            "The result contains an array of bytea, which the Data API does not support",
-        )
+    if element == "bit" and all(item is None or item in BITS for item in items):
+        return {"booleanValues": [None if item is None else BITS[item] for item in items]}
     member = ARRAY_MEMBERS.get(element, "stringValues")
     if member == "stringValues":
         items = [None if item is None else _text(str(item), element) for item in items]

@@ -8,6 +8,21 @@ Semantics follow botocore's ``rds-data`` model (``service-2.json``) and AWS's do
 - "A transaction can run for a maximum of 24 hours ... A transaction times out if no calls use
   its transaction ID in three minutes ... it's rolled back automatically." (``BeginTransaction``
   in the model): both limits are applied, and expired transactions are rolled back.
+- On Serverless v2 and provisioned clusters (Aurora User Guide, "Comparing Amazon RDS Data API
+  behaviors for Aurora Serverless v2 and provisioned clusters with Aurora Serverless v1
+  clusters"): several statements in one call are ``ValidationException: Multistatements aren't
+  supported.`` (PostgreSQL's extended protocol, which we always use, refuses them before any
+  runs); the ``schema`` parameter is ``ValidationException: The schema parameter isn't
+  supported``; a call on a transaction that is still running one is refused at once with
+  ``DatabaseErrorException: Transaction is still running a query``.
+- Results are limited as the model documents: "If the call returns more than 1 MiB of response
+  data, the call is terminated", refused with AWS's message "Database returned more than the
+  allowed response size limit"; ``formatRecordsAs: JSON`` has its own limit, 10 MB on
+  ``formattedRecords`` ("The JSON response is limited to 10 megabytes", AWS's "Processing
+  Amazon RDS Data API query results in JSON format"). Rows are converted one at a time and the
+  call is refused as soon as the limit is passed, so a careless ``SELECT`` over a big table does
+  not make this process build the whole answer first (libpq still receives the whole result:
+  about 40 bytes a row).
 - SQL errors are ``DatabaseErrorException`` with PostgreSQL's message and SQLSTATE, in the form
   AWS uses (``ERROR: database "x" does not exist; SQLState: 3D000``, aws/aws-cli#8577).
 - Without ``database`` PostgreSQL connects to the database named after the user, which does not
@@ -47,7 +62,13 @@ LONGEST_TRANSACTION_SECONDS = 24 * 3600.0
 RESUME_SECONDS = 5.0
 # SqlStatement's max length in the model.
 MAX_SQL_LENGTH = 65536
+MAX_RESULT_BYTES = 1024 * 1024
+# "10 MB", read as 10**7 (the stricter reading): nothing passes here that AWS could refuse.
+MAX_JSON_RESULT_BYTES = 10 * 1000 * 1000
+RESPONSE_TOO_LARGE = "Database returned more than the allowed response size limit"
 COUNTED_COMMANDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE"})
+# PostgreSQL's refusal of a multi-command string in the extended protocol (syntax_error).
+MULTIPLE_COMMANDS = "cannot insert multiple commands into a prepared statement"
 IDLE_CONNECTIONS_KEPT = 8
 _FATAL = re.compile(r"FATAL:\s+(?P<message>.*)")
 
@@ -96,6 +117,8 @@ class DataApi:
         method = OPERATIONS.get(operation)
         if method is None:
             raise bad_request(f"unknown operation {operation}")
+        if "schema" in request:
+            raise DataApiError("ValidationException", "The schema parameter isn't supported")
         self._check_identity(request)
         self.expire_transactions()
         self._wake()
@@ -116,12 +139,17 @@ class DataApi:
             expired = [
                 key
                 for key, t in self._transactions.items()
-                if not t.lock.locked()
-                and (now - t.last_used > self._idle_limit or now - t.started > self._total_limit)
+                if now - t.last_used > self._idle_limit or now - t.started > self._total_limit
             ]
-            ended = [self._transactions.pop(key) for key in expired]
+            # A transaction busy with a call is left to that call; the next look ends it.
+            ended = [
+                self._transactions.pop(key)
+                for key in expired
+                if self._transactions[key].lock.acquire(blocking=False)
+            ]
         for transaction in ended:
             transaction.connection.close()
+            transaction.lock.release()
 
     # -- the operations -------------------------------------------------------------------
 
@@ -136,14 +164,13 @@ class DataApi:
             if cursor.description is None:
                 return response
             columns = columns_of(cursor)
-            rows = cursor.fetchall()
-            if as_json:
-                labels = [column.name for column in cursor.description]
-                response["formattedRecords"] = json.dumps(
-                    [plain_row(labels, row, columns, options) for row in rows]
-                )
-            else:
-                response["records"] = [fields(row, columns, options) for row in rows]
+            if as_json:  # columnMetadata is "blank if formatRecordsAs is JSON" (the model)
+                labels = _unique_labels(cursor)
+                objects = (plain_row(labels, row, columns, options) for row in cursor)
+                response["formattedRecords"] = json.dumps(_within(MAX_JSON_RESULT_BYTES, objects))
+                return response
+            records = (fields(row, columns, options) for row in cursor)
+            response["records"] = _within(MAX_RESULT_BYTES, records)
             if request.get("includeResultMetadata"):
                 response["columnMetadata"] = column_metadata(connection, cursor, columns)
             return response
@@ -161,9 +188,9 @@ class DataApi:
             try:
                 for statement in bound:
                     _run(cursor, statement.sql, statement.values)
-                    row = cursor.fetchone() if cursor.description is not None else None
-                    generated = fields(row, columns_of(cursor), Options()) if row else []
-                    results.append({"generatedFields": generated})
+                    # "For Aurora PostgreSQL, the generated fields object is empty", RETURNING
+                    # or not (AWS's comparison of Serverless v2 and v1 Data API behaviours).
+                    results.append({"generatedFields": []})
             except BaseException:
                 if own_transaction:
                     connection.execute("ROLLBACK")
@@ -187,9 +214,11 @@ class DataApi:
 
     def commit_transaction(self, request: dict) -> dict:
         transaction = self._end(request)
-        with transaction.lock:
+        try:
             failed = transaction.connection.info.transaction_status == pq.TransactionStatus.INERROR
             self._finish(transaction, "ROLLBACK" if failed else "COMMIT")
+        finally:
+            transaction.lock.release()
         if failed:
             raise DataApiError(
                 "DatabaseErrorException",
@@ -200,8 +229,10 @@ class DataApi:
 
     def rollback_transaction(self, request: dict) -> dict:
         transaction = self._end(request)
-        with transaction.lock:
+        try:
             self._finish(transaction, "ROLLBACK")
+        finally:
+            transaction.lock.release()
         return {"transactionStatus": "Rollback Complete"}
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -245,13 +276,16 @@ class DataApi:
         key = request.get("transactionId")
         if key is not None:
             transaction = self._transaction(key)
-            with transaction.lock:
+            _claim(transaction)
+            try:
                 if self._transactions.get(key) is not transaction:  # ended meanwhile
                     raise _not_found(key)
-                try:
-                    yield transaction.connection
-                finally:
-                    transaction.last_used = self._clock()
+                yield transaction.connection
+            finally:
+                transaction.last_used = self._clock()
+                if transaction.connection.closed:  # its session died (terminated, crashed)
+                    self._forget(key, transaction)
+                transaction.lock.release()
             return
         database = request.get("database")
         connection = self._take(database)
@@ -267,13 +301,22 @@ class DataApi:
             raise _not_found(key)
         return transaction
 
-    def _end(self, request: dict) -> _Transaction:
-        key = request.get("transactionId")
+    def _forget(self, key: str, transaction: _Transaction) -> None:
+        """Drop a transaction whose connection is gone: later calls find no such transaction."""
         with self._lock:
-            transaction = self._transactions.pop(key, None) if isinstance(key, str) else None
-        if transaction is None:
-            raise _not_found(key)
-        return transaction
+            if self._transactions.get(key) is transaction:
+                del self._transactions[key]
+
+    def _end(self, request: dict) -> _Transaction:
+        """Take the transaction out of the table, its lock held (the caller releases it)."""
+        key = request.get("transactionId")
+        transaction = self._transaction(key)
+        _claim(transaction)
+        with self._lock:
+            if self._transactions.get(key) is transaction:
+                return self._transactions.pop(key)
+        transaction.lock.release()
+        raise _not_found(key)
 
     def _finish(self, transaction: _Transaction, command: str) -> None:
         try:
@@ -295,7 +338,7 @@ class DataApi:
                 **self._conninfo(database),
                 autocommit=True,
                 prepare_threshold=None,
-                cursor_factory=psycopg.RawCursor,
+                cursor_factory=_ExtendedProtocolCursor,
             )
         except psycopg.OperationalError as error:
             raise _connection_error(error) from None
@@ -313,6 +356,47 @@ class DataApi:
                 idle.append(connection)
                 return
         connection.close()
+
+
+class _ExtendedProtocolCursor(psycopg.RawCursor):
+    """Always PostgreSQL's extended query protocol, which runs exactly one statement (a trailing
+    semicolon and ``BEGIN ATOMIC`` bodies included) and refuses a string of several before any
+    runs. psycopg uses the simple protocol, which runs them all, for a call without parameters
+    (``psycopg/_cursor_base.py``, ``_execute_send``: "let's use simple query protocol, as it can
+    execute more than one statement"); ``force_extended`` is its own switch for this."""
+
+    def _execute_send(self, query, *, force_extended: bool = False, binary=None) -> None:
+        super()._execute_send(query, force_extended=True, binary=binary)
+
+
+def _claim(transaction: _Transaction) -> None:
+    """Hold the transaction for one call, or refuse at once as AWS does when one is running."""
+    if not transaction.lock.acquire(blocking=False):
+        raise DataApiError("DatabaseErrorException", "Transaction is still running a query")
+
+
+def _within(limit: int, items: Iterator[object]) -> list[object]:
+    """The items, or AWS's response-size refusal as soon as their JSON passes ``limit`` bytes."""
+    kept, size = [], 0
+    for item in items:
+        size += len(json.dumps(item))  # ASCII (json's default), so characters are bytes
+        if size > limit:
+            raise bad_request(RESPONSE_TOO_LARGE)
+        kept.append(item)
+    return kept
+
+
+def _unique_labels(cursor: psycopg.Cursor) -> list[str]:
+    """The column labels, the keys of ``formattedRecords``; JSON cannot hold one twice, and the
+    Data API "returns an error if ... more than one column has the same name" (AWS's JSON page)."""
+    labels = [column.name for column in cursor.description]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise bad_request(
+            f"formatRecordsAs JSON needs unique column labels; {', '.join(repeated)} appears "
+            f"more than once (give each column its own alias with AS)"
+        )
+    return labels
 
 
 def _not_found(key: object) -> DataApiError:
@@ -333,6 +417,8 @@ def _updated(cursor: psycopg.Cursor) -> int:
 
 def _database_error(error: psycopg.Error) -> DataApiError:
     message = error.diag.message_primary or str(error).strip()
+    if message == MULTIPLE_COMMANDS:
+        return DataApiError("ValidationException", "Multistatements aren't supported.")
     detail = f"\n  Detail: {error.diag.message_detail}" if error.diag.message_detail else ""
     return DataApiError(
         "DatabaseErrorException", f"ERROR: {message}{detail}; SQLState: {error.sqlstate}"
