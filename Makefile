@@ -27,8 +27,10 @@ $(DEV): $(RUNTIME) requirements-dev.txt policy/requirements.txt
 plan: $(RUNTIME)
 	$(BIN)/alex-db plan --stack $(STACK)
 
+# One worker per core; --dist loadscope keeps each module's shared fixtures (a mocked program
+# run, a PostgreSQL server) in one worker instead of building them twice.
 test: $(DEV)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadscope
 
 lint: $(DEV)
 	$(BIN)/ruff check .
