@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from alex_db.tools.offline import Placeholders, ProgramRun, run_program
+
+# moto fills every new EC2 backend (one per account and region, again after each `mock_aws` reset)
+# with ~75,000 objects for its bundled AMIs and their snapshots: 0.14 s of CPU each time, most of
+# test_preflight's cost. No code here reads an image; moto's documented switch skips them
+# (moto/settings.py `ec2_load_default_amis`, read by moto/ec2/models/amis.py `_load_amis` at
+# backend creation, so setting it before any backend exists covers every test and moto server).
+os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
 
 # Distinct, searchable values: if one of them shows up where it must not, a test says so.
 PASSWORD_SENTINEL = "Sentinel-Pw-7f3a!c0ffee#only-in-secrets"
