@@ -74,6 +74,13 @@ def dev() -> ProgramRun:
     return run("dev")
 
 
+@pytest.fixture(scope="session")
+def production() -> ProgramRun:
+    """One run of the program for stack ``prod`` with ``production=true`` and nothing else: a
+    new production stack that has not opted in to the customer-managed key."""
+    return run("prod", production="true")
+
+
 # -- alex-db local: one real PostgreSQL for the whole session -----------------------------------
 
 
