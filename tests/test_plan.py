@@ -135,18 +135,27 @@ def test_iam_statements_are_listed_with_their_resources(dev_plan_json):
     ]
 
 
-def test_secret_inputs_are_masked_and_the_password_never_printed(capsys, dev_plan_json):
+@pytest.fixture(scope="module")
+def dev_plan_text() -> tuple[int, str, str]:
+    """``plan`` of the dev stack in text, run once: exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["plan"])
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_secret_inputs_are_masked_and_the_password_never_printed(dev_plan_json, dev_plan_text):
     resources = {r["name"]: r for r in dev_plan_json["resources"]}
     assert resources["alex-aurora-cluster"]["inputs"]["masterPassword"] == "[secret]"
     assert resources["alex-aurora-credentials"]["inputs"]["secretString"] == "[secret]"
     assert PLACEHOLDER_PASSWORD not in json.dumps(dev_plan_json)
-    code, out, err = plan(capsys)
+    code, out, err = dev_plan_text
     assert code == 0
     assert PLACEHOLDER_PASSWORD not in out + err
 
 
-def test_human_output_shows_tree_settings_statements_outputs_and_cost(capsys):
-    code, out, err = plan(capsys)
+def test_human_output_shows_tree_settings_statements_outputs_and_cost(dev_plan_text):
+    code, out, err = dev_plan_text
     assert code == 0
     assert "ran the program for stack dev under mocks" in err
     assert "  alexdb:index:AuroraDatabase  alex-aurora\n" in out
