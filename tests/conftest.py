@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+import gc
+import os
 from pathlib import Path
 
 import pytest
 
 from alex_db.tools.offline import Placeholders, ProgramRun, run_program
+
+# moto fills every new EC2 backend (one per account and region, again after each `mock_aws` reset)
+# with ~75,000 objects for its bundled AMIs and their snapshots: 0.14 s of CPU each time, most of
+# test_preflight's cost. No code here reads an image; moto's documented switch skips them
+# (moto/settings.py `ec2_load_default_amis`, read by moto/ec2/models/amis.py `_load_amis` at
+# backend creation, so setting it before any backend exists covers every test and moto server).
+os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+
+# The cyclic garbage collector cost about 6 s of the suite's 30 s of CPU: moto backends, botocore
+# clients (one method object per operation) and Pulumi's SDK make hundreds of thousands of
+# long-lived objects, and CPython's default thresholds (700, 10, 10) re-traverse them in a full
+# collection every few hundred thousand allocations. Collecting less often changes when cyclic
+# garbage is freed, never whether: tests that need it freed (test_plan's event-loop check) call
+# gc.collect() themselves. https://docs.python.org/3/library/gc.html#gc.set_threshold
+gc.set_threshold(50_000, 20, 20)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What every test module imported is alive for the whole session: move it out of the
+    collector's generations so no later collection walks it again (gc.freeze, Python docs:
+    "ignore them for any future collections"). Collect first so no garbage is frozen with it;
+    gc.get_objects() no longer lists these, and nothing a test creates is among them."""
+    gc.collect()
+    gc.freeze()
 
 # Distinct, searchable values: if one of them shows up where it must not, a test says so.
 PASSWORD_SENTINEL = "Sentinel-Pw-7f3a!c0ffee#only-in-secrets"
@@ -46,6 +72,13 @@ def run(stack: str = "dev", **config: str) -> ProgramRun:
 def dev() -> ProgramRun:
     """One run of the program for stack ``dev`` with the repository's dev config."""
     return run("dev")
+
+
+@pytest.fixture(scope="session")
+def production() -> ProgramRun:
+    """One run of the program for stack ``prod`` with ``production=true`` and nothing else: a
+    new production stack that has not opted in to the customer-managed key."""
+    return run("prod", production="true")
 
 
 # -- alex-db local: one real PostgreSQL for the whole session -----------------------------------

@@ -45,10 +45,9 @@ def run_against(running: str | None, stack: str = "dev", **config: str):
 # 1. Minor-version drift -------------------------------------------------------------------
 
 
-def test_first_deploy_sends_the_configured_version():
-    first = run_against(None)
-    assert first.one(CLUSTER).inputs["engineVersion"] == "15.12"
-    assert first.warnings == []
+def test_first_deploy_sends_the_configured_version(dev):
+    assert dev.one(CLUSTER).inputs["engineVersion"] == "15.12"
+    assert dev.warnings == []
 
 
 def test_unchanged_config_after_an_aws_minor_upgrade_never_downgrades():
@@ -182,10 +181,9 @@ def test_any_running_version_string_ends_in_a_decision_or_one_line(running):
 # 2. Final snapshot names --------------------------------------------------------------------
 
 
-def test_final_snapshot_name_is_unique_per_cluster_incarnation():
-    prod = run_against(None, stack="prod", production="true")
-    cluster = prod.one(CLUSTER)
-    suffix = [r for r in prod.of_type(RANDOM_ID) if "final-snapshot" in r.name]
+def test_final_snapshot_name_is_unique_per_cluster_incarnation(production):
+    cluster = production.one(CLUSTER)
+    suffix = [r for r in production.of_type(RANDOM_ID) if "final-snapshot" in r.name]
     assert len(suffix) == 1
     assert cluster.inputs["finalSnapshotIdentifier"] == (
         f"alex-aurora-cluster-prod-final-{TEST_PLACEHOLDERS.random_hex}"
@@ -199,12 +197,12 @@ def test_final_snapshot_name_is_unique_per_cluster_incarnation():
         assert str(cluster.inputs[name]).lower() == str(keepers[name]).lower(), name
 
 
-def test_a_stack_from_before_the_suffix_switches_in_place():
+def test_a_stack_from_before_the_suffix_switches_in_place(production):
     """A stack deployed with the fixed ``<cluster>-final`` (and without the lifecycle settings)
     gets the suffix on its next ``pulumi up`` as an update: nothing is replaced."""
     from alex_db.tools.plan_diff import diff_plans
 
-    new = plan_of(run_against(None, stack="prod", production="true"), "prod")
+    new = plan_of(production, "prod")
     old = copy.deepcopy(new)
     old["resources"] = [r for r in old["resources"] if r["type"] not in (RANDOM_ID, LOG_GROUP)]
     cluster = next(r for r in old["resources"] if r["type"] == CLUSTER)
@@ -228,10 +226,9 @@ def test_dev_takes_no_final_snapshot_and_needs_no_suffix(dev):
 # 3. Exported logs expire --------------------------------------------------------------------
 
 
-def test_production_log_group_exists_before_the_cluster_with_retention_and_tags():
-    prod = run_against(None, stack="prod", production="true")
-    group = prod.one(LOG_GROUP)
-    cluster = prod.one(CLUSTER)
+def test_production_log_group_exists_before_the_cluster_with_retention_and_tags(production):
+    group = production.one(LOG_GROUP)
+    cluster = production.one(CLUSTER)
     assert group.inputs["name"] == "/aws/rds/cluster/alex-aurora-cluster-prod/postgresql"
     assert group.inputs["retentionInDays"] == 30
     assert group.inputs["tags"] == cluster.inputs["tags"]
@@ -247,7 +244,7 @@ def test_every_exported_log_type_gets_its_group_with_the_configured_retention():
     }
 
 
-def test_the_readme_import_command_adopts_the_group_the_program_registers():
+def test_the_readme_import_command_adopts_the_group_the_program_registers(production):
     """A user who follows the README's ``pulumi import`` must end with the URN the program
     registers, or ``pulumi up`` would create a second group (and fail on the name). The
     offline runner gives URNs as the engine does (no root stack type in a top-level one)."""
@@ -256,8 +253,7 @@ def test_the_readme_import_command_adopts_the_group_the_program_registers():
     words = shlex.split(command.replace("\\\n", " "))
     type_token, name, resource_id = words[:3]
     parent_name, parent_urn = words[words.index("--parent") + 1].split("=", 1)
-    prod = run_against(None, stack="prod", production="true")
-    group = prod.one(LOG_GROUP)
+    group = production.one(LOG_GROUP)
     assert (type_token, name, resource_id) == (group.type, group.name, group.inputs["name"])
     assert parent_urn == group.parent_urn
     assert parent_name and "--protect=false" in words
@@ -271,12 +267,12 @@ LOG_GROUP_NOTE = (
 )
 
 
-def test_diff_flags_a_log_group_rds_already_made_for_an_existing_stack():
+def test_diff_flags_a_log_group_rds_already_made_for_an_existing_stack(production):
     """A stack deployed before the program made the groups exported logs to one RDS created;
     creating it now fails, which the diff says before ``pulumi up`` does."""
     from alex_db.tools.plan_diff import diff_plans
 
-    new = plan_of(run_against(None, stack="prod", production="true"), "prod")
+    new = plan_of(production, "prod")
     old = {**new, "resources": [r for r in new["resources"] if r["type"] != LOG_GROUP]}
     (added,) = [change for change in diff_plans(old, new) if change.kind == "added"]
     assert added.urn_type == LOG_GROUP
@@ -439,10 +435,10 @@ def test_diff_covers_the_stack_outputs(dev):
     assert "outputs change: stack outputs" in render_changes(changes, before, after)
 
 
-def test_plan_shows_the_lifecycle_settings():
+def test_plan_shows_the_lifecycle_settings(production):
     from alex_db.tools.plan_text import render_text
 
-    text = render_text(plan_of(run_against(None, stack="prod", production="true"), "prod"))
+    text = render_text(plan_of(production, "prod"))
     assert "auto minor upgrade:   on" in text
     assert "extended support:     off" in text
     assert "/aws/rds/cluster/alex-aurora-cluster-prod/postgresql: 30 days" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import functools
 import gc
 import io
 import json
@@ -19,6 +20,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alex_db.tools import stack_files
 from alex_db.tools.cli import main
 from alex_db.tools.offline import Placeholders, ProgramRun, RecordedResource, run_program
 from alex_db.tools.old_plan import NEEDS, OldPlanError, check_plan
@@ -133,18 +135,27 @@ def test_iam_statements_are_listed_with_their_resources(dev_plan_json):
     ]
 
 
-def test_secret_inputs_are_masked_and_the_password_never_printed(capsys, dev_plan_json):
+@pytest.fixture(scope="module")
+def dev_plan_text() -> tuple[int, str, str]:
+    """``plan`` of the dev stack in text, run once: exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["plan"])
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_secret_inputs_are_masked_and_the_password_never_printed(dev_plan_json, dev_plan_text):
     resources = {r["name"]: r for r in dev_plan_json["resources"]}
     assert resources["alex-aurora-cluster"]["inputs"]["masterPassword"] == "[secret]"
     assert resources["alex-aurora-credentials"]["inputs"]["secretString"] == "[secret]"
     assert PLACEHOLDER_PASSWORD not in json.dumps(dev_plan_json)
-    code, out, err = plan(capsys)
+    code, out, err = dev_plan_text
     assert code == 0
     assert PLACEHOLDER_PASSWORD not in out + err
 
 
-def test_human_output_shows_tree_settings_statements_outputs_and_cost(capsys):
-    code, out, err = plan(capsys)
+def test_human_output_shows_tree_settings_statements_outputs_and_cost(dev_plan_text):
+    code, out, err = dev_plan_text
     assert code == 0
     assert "ran the program for stack dev under mocks" in err
     assert "  alexdb:index:AuroraDatabase  alex-aurora\n" in out
@@ -315,6 +326,33 @@ def test_merge_order_is_project_then_stack_then_override(tmp_path):
     assert config.secret_keys == {"alex-db:note"}
 
 
+@functools.cache
+def repository_project_defaults() -> tuple[bytes, dict[str, str]]:
+    return (ROOT / "Pulumi.yaml").read_bytes(), stack_files.project_defaults(ROOT)
+
+
+@contextlib.contextmanager
+def project_file_parsed_once():
+    """For the stack-file properties below: every example copies the repository's Pulumi.yaml
+    beside the generated stack file, and PyYAML's pure-Python parser re-read those same bytes for
+    each one (most of those tests' time). ``project_defaults`` reads nothing but that file, so
+    for the same bytes it answers from one real parse; a different file is still parsed. The
+    stack file, the input under test, is always loaded for real."""
+    real = stack_files.project_defaults
+    copied, parsed = repository_project_defaults()
+
+    def read_once(project_dir: Path = stack_files.PROJECT_DIR) -> dict[str, str]:
+        if (project_dir / "Pulumi.yaml").read_bytes() != copied:
+            return real(project_dir)
+        return dict(parsed)  # load_stack_config adds to what it gets
+
+    stack_files.project_defaults = read_once
+    try:
+        yield
+    finally:
+        stack_files.project_defaults = real
+
+
 yaml_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=6),
     lambda inner: (
@@ -329,7 +367,7 @@ yaml_values = st.recursive(
 @given(document=yaml_values | st.fixed_dictionaries({"config": yaml_values}))
 def test_any_stack_file_loads_or_is_refused_in_one_line(document):
     """Whatever YAML a stack file holds, plan and preflight get values or one line."""
-    with tempfile.TemporaryDirectory() as folder:
+    with project_file_parsed_once(), tempfile.TemporaryDirectory() as folder:
         project = Path(folder)
         (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
         (project / "Pulumi.odd.yaml").write_text(yaml.safe_dump(document))
@@ -626,7 +664,7 @@ def test_a_stack_file_that_is_not_a_mapping_or_not_utf8_is_one_line(tmp_path, co
     content=st.binary(max_size=120) | json_values.map(lambda v: json.dumps({"config": v}).encode())
 )
 def test_any_bytes_as_a_stack_file_load_or_are_one_line(content):
-    with tempfile.TemporaryDirectory() as folder:
+    with project_file_parsed_once(), tempfile.TemporaryDirectory() as folder:
         project = Path(folder)
         (project / "Pulumi.yaml").write_bytes((ROOT / "Pulumi.yaml").read_bytes())
         (project / "Pulumi.any.yaml").write_bytes(content)

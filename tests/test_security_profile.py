@@ -47,9 +47,9 @@ def prod_own_key():
 
 
 @pytest.fixture(scope="module")
-def prod_existing():
+def prod_existing(production):
     """A production stack as deployed before this version: no key setting."""
-    return run("prod", production="true")
+    return production
 
 
 def statements(program_run) -> list[dict]:
