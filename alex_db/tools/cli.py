@@ -209,11 +209,17 @@ def run_check(args: argparse.Namespace) -> int:
         clock=time.monotonic,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
-    if args.json:
+    return _print_report(report, report.steps, args.json)
+
+
+def _print_report(report, lines, as_json: bool) -> int:
+    """``check`` and ``preflight`` alike: the JSON document, or one line per step for people;
+    returns the report's exit code."""
+    if as_json:
         print(report.as_json())
     else:
-        for step in report.steps:
-            print(step.line(), flush=True)
+        for line in lines:
+            print(line.line(), flush=True)
     return int(report.exit)
 
 
@@ -357,12 +363,7 @@ def run_preflight(args: argparse.Namespace) -> int:
         region,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
-    if args.json:
-        print(report.as_json())
-    else:
-        for check in report.checks:
-            print(check.line(), flush=True)
-    return int(report.exit)
+    return _print_report(report, report.checks, args.json)
 
 
 def _local_parser(commands: argparse._SubParsersAction) -> None:
