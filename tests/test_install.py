@@ -110,3 +110,64 @@ def test_the_readme_examples_use_the_alex_db_command():
             commands.append(line)
     assert any(line.startswith("alex-db ") for line in commands)
     assert not [line for line in commands if "python -m alex_db" in line]
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, backticks and punctuation gone, spaces to -."""
+    return re.sub(r"[^\w\- ]", "", heading.replace("`", "").strip().lower()).replace(" ", "-")
+
+
+def _table_after(marker: str) -> list[list[str]]:
+    """The body rows of the first Markdown table after ``marker``, cells stripped."""
+    lines = README.split(marker, 1)[1].splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("|---")) + 1
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def _codes(rows: list[list[str]]) -> set[int]:
+    return {int(row[0]) for row in rows}
+
+
+def test_every_link_inside_the_readme_reaches_a_heading():
+    anchors = {_slug(line.lstrip("#")) for line in README.splitlines() if line.startswith("#")}
+    for target in re.findall(r"\]\(#([^)]+)\)", README):
+        assert target in anchors, f"README links to #{target}, which no heading has"
+
+
+def test_the_configuration_table_lists_exactly_the_keys_the_program_reads():
+    from alex_db.config.settings import CONFIG_KEYS
+
+    documented = {
+        key
+        for row in _table_after("| key | default | meaning |")
+        for key in re.findall(r"`([\w:]+)`", row[0])
+    }
+    assert documented == {"aws:region", *CONFIG_KEYS}
+
+
+def test_the_exit_code_tables_match_the_commands_exit_codes():
+    from alex_db.tools import check, preflight_report
+    from alex_db.tools.local import command
+
+    preflight_table = _table_after("Exit codes (the first failing check's):")
+    check_table = _table_after("Exit codes (one line on stderr for 2, 9 and 130):")
+    local_table = _table_after("| exit code | meaning |")
+    assert _codes(preflight_table) == {int(code) for code in preflight_report.Exit}
+    assert _codes(check_table) == {int(code) for code in check.Exit}
+    local_codes = {command.EXIT_OK, command.EXIT_POSTGRES, command.EXIT_USAGE, command.EXIT_IN_USE}
+    assert {int(row[0]) for row in local_table} == local_codes
+
+
+def test_the_outputs_and_policy_tables_match_the_program_and_the_pack():
+    from policy.alex_rules import POLICIES
+
+    exported = re.findall(r'pulumi\.export\(\s*"(\w+)"', (ROOT / "__main__.py").read_text())
+    outputs = {row[0].strip("`") for row in _table_after("| output | value |")}
+    assert outputs == set(exported)
+    policies = {row[0].strip("`") for row in _table_after("| policy | refuses |")}
+    assert policies == {policy.name for policy in POLICIES}
