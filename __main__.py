@@ -291,6 +291,7 @@ pulumi.export(
                     settings.capacity.seconds_until_auto_pause,
                     instances=settings.readers + 1,
                 ),
+                stack=settings.stack,
             )
         )
     ),

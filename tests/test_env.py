@@ -132,6 +132,19 @@ def test_stdout_and_another_file(project, capsys):
     assert (project / "config" / "app.env").read_text() == WRITTEN
 
 
+def test_without_a_source_env_points_only_at_sources_it_reads(project, capsys, monkeypatch):
+    """env writes .env and never reads it or the environment, so it must not send users there."""
+    monkeypatch.setenv("AURORA_CLUSTER_ARN", OUTPUTS["aurora_cluster_arn"])
+    code = main(["env"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (
+        "✗ no AURORA_CLUSTER_ARN or AURORA_SECRET_ARN: pass --cluster-arn/--secret-arn, use "
+        "--outputs FILE or --stack NAME\n"
+    )
+    assert not (project / ".env").exists()
+
+
 def test_flags_override_outputs(project, capsys):
     env(capsys, "--database", "alex_test")
     assert envfile.parse((project / ".env").read_text())["AURORA_DATABASE"] == "alex_test"

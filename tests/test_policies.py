@@ -47,10 +47,13 @@ def test_instructions_hold_the_env_lines_and_the_test_command():
             min_acu=0,
             max_acu=2,
             cost_floor="about $0.00/month",
+            stack="prod-eu",
         )
     )
     lines = text.splitlines()
     assert f"AURORA_CLUSTER_ARN={CLUSTER_ARN}" in lines
     assert f"AURORA_SECRET_ARN={SECRET_ARN}" in lines
     assert "  --database alex \\" in lines
+    # The commands it offers work as printed: env needs the stack to read the outputs from.
+    assert "Add these lines to .env (or run: alex-db env --stack prod-eu):" in lines
     assert "Capacity:  0-2 ACU; about $0.00/month" in lines

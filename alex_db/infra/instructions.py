@@ -20,6 +20,7 @@ class DeployedDatabase:
     min_acu: float
     max_acu: float
     cost_floor: str
+    stack: str
 
 
 def render(db: DeployedDatabase) -> str:
@@ -31,11 +32,11 @@ Database:  {db.database_name}
 Data API:  {db.data_api_status}
 Capacity:  {db.min_acu:g}-{db.max_acu:g} ACU; {db.cost_floor}
 
-Add these lines to .env (or run: python -m alex_db env):
+Add these lines to .env (or run: alex-db env --stack {db.stack}):
 AURORA_CLUSTER_ARN={db.cluster_arn}
 AURORA_SECRET_ARN={db.secret_arn}
 
-Test the Data API (or run: python -m alex_db check):
+Test the Data API (or run: alex-db check, which reads .env):
 aws rds-data execute-statement \\
   --resource-arn "{db.cluster_arn}" \\
   --secret-arn "{db.secret_arn}" \\

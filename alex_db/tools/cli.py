@@ -309,7 +309,8 @@ def _preflight_parser(commands: argparse._SubParsersAction) -> None:
     )
     _stack_arguments(preflight)
     preflight.add_argument(
-        "--region", help="AWS region (default: the stack's aws:region, then AWS_REGION)"
+        "--region",
+        help="AWS region (default: the stack's aws:region, then AWS_REGION, AWS_DEFAULT_REGION)",
     )
     preflight.add_argument("--json", action="store_true", help="print a machine-readable report")
 

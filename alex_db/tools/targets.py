@@ -48,6 +48,7 @@ FLAGS = {
 LONGEST_DATABASE = 64
 FLAGS_SOURCE = "flags"
 DEFAULT_SOURCE = "default"
+DOTENV_SOURCE = ".env"
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ def environment_sources(environ: Mapping[str, str], cwd: Path) -> list[Source]:
 
     return [
         Source("the environment", lambda: {k: environ[k] for k in FLAGS if k in environ}),
-        Source(".env", dotenv),
+        Source(DOTENV_SOURCE, dotenv),
     ]
 
 
@@ -243,9 +244,12 @@ def resolve(
     missing = [v for v in REQUIRED_VARIABLES if v not in values]
     if missing:
         looked = f" in {' or '.join(source.name for source in sources)}" if sources else ""
+        # `env` reads neither the environment nor .env (it writes .env): offer only what was read.
+        reads_dotenv = any(source.name == DOTENV_SOURCE for source in sources)
+        elsewhere = ", or set them in the environment or .env (alex-db env writes it)"
         raise TargetError(
             f"no {' or '.join(missing)}{looked}: pass --cluster-arn/--secret-arn, use --outputs "
-            f"FILE or --stack NAME, or set them in the environment or .env (alex-db env writes it)"
+            f"FILE or --stack NAME{elsewhere if reads_dotenv else ''}"
         )
     cluster = _parsed(CLUSTER_ARN_VARIABLE, values, origin, arns.cluster_arn)
     secret = _parsed(SECRET_ARN_VARIABLE, values, origin, arns.secret_arn)
