@@ -81,15 +81,19 @@ REGION_PARTITIONS = (
     ("eu-isoe-", "aws-iso-e"),
     ("us-isof-", "aws-iso-f"),
 )
+# Patterns that hold regions and account ids are ASCII-only: in a str pattern \d matches any
+# Unicode digit (Python docs, re: "Matches any Unicode decimal digit ... unless the ASCII flag is
+# used"), and an ARN or region with look-alike digits passes through to AWS as is.
 # A standard topic: CloudWatch alarms cannot publish to FIFO topics.
 _SNS_TOPIC_ARN = re.compile(
-    rf"^arn:{_PARTITION}:sns:(?P<region>{_REGION}):\d{{12}}:[A-Za-z0-9_-]{{1,256}}$"
+    rf"^arn:{_PARTITION}:sns:(?P<region>{_REGION}):\d{{12}}:[A-Za-z0-9_-]{{1,256}}$", re.ASCII
 )
-_REGION_NAME = re.compile(rf"^{_REGION}$")
+_REGION_NAME = re.compile(rf"^{_REGION}$", re.ASCII)
 # A key ARN, not an alias: IAM statements (the Lambda's kms:Decrypt) name keys by key ARN.
 _KMS_KEY_ARN = re.compile(
     rf"^arn:{_PARTITION}:kms:(?P<region>{_REGION}):\d{{12}}:"
-    r"key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
+    r"key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$",
+    re.ASCII,
 )
 
 # The program's defaults; Pulumi.yaml declares the same ones (a test compares them).

@@ -43,6 +43,17 @@ def parse_int(name: str, raw: str, low: int, high: int, unit: str = "") -> int:
     return value
 
 
+def _json(text: str) -> object | None:
+    """``text`` parsed as JSON, or None when it is not JSON. json.loads raises JSONDecodeError
+    for malformed text but a plain ValueError for an integer of more than 4300 digits (Python
+    docs, "Integer string conversion length limitation", stdtypes.html#int-max-str-digits);
+    either is a value that is not allowed, never a traceback."""
+    try:
+        return json.loads(text)
+    except ValueError:  # JSONDecodeError is a ValueError too
+        return None
+
+
 def parse_list(name: str, raw: str, what: str, *, comma_separated: bool = True) -> list[str]:
     """A YAML list (JSON on the way in) of strings, or, when ``comma_separated``, a
     comma-separated string. Keys ``Pulumi.yaml`` declares as ``array`` pass False: the CLI
@@ -53,10 +64,7 @@ def parse_list(name: str, raw: str, what: str, *, comma_separated: bool = True) 
         if not comma_separated:
             raise reject(name, raw, f"a YAML list of {what} (not a comma-separated string)")
         return [item.strip() for item in text.split(",") if item.strip()]
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError:
-        items = None
+    items = _json(text)
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
         raise reject(name, raw, f"a list of {what}")
     return [item.strip() for item in items]
@@ -64,10 +72,7 @@ def parse_list(name: str, raw: str, what: str, *, comma_separated: bool = True) 
 
 def parse_map(name: str, raw: str, what: str) -> dict[str, str]:
     """A YAML map (JSON on the way in) of strings to strings."""
-    try:
-        mapping = json.loads(raw)
-    except json.JSONDecodeError:
-        mapping = None
+    mapping = _json(raw)
     if not isinstance(mapping, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
     ):
