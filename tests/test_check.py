@@ -180,8 +180,13 @@ def test_secret_without_password_is_unusable_and_nothing_of_it_is_printed(aws, c
     assert "JSON has no password, which the Data API needs" in out
 
 
-def test_secret_that_is_not_json_is_unusable(aws, capsys):
-    stack = create_stack(secret=PASSWORD)
+@pytest.mark.parametrize(
+    "secret",
+    [PASSWORD, '{"username": "alexadmin", "password": ' + "9" * 5000 + "}", "[" * 100_000],
+    ids=["plain-text", "number-too-long-to-convert", "nested-past-the-limit"],
+)
+def test_secret_that_is_not_json_is_unusable(aws, capsys, secret):
+    stack = create_stack(secret=secret)
     code, out, _ = check(capsys, *arn_flags(stack))
     assert code == Exit.SECRET_UNUSABLE
     assert "value is not JSON" in out

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 from botocore.exceptions import ClientError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from alex_db.tools.local.endpoint import operation_paths
@@ -118,6 +118,8 @@ BODIES = (
 
 
 @FAST
+@example(path="/Execute", body=b'{"sql": ' + b"9" * 5000 + b"}")
+@example(path="/Execute", body=b"[" * 100_000)
 @given(path=st.sampled_from(sorted(operation_paths()) + ["/Nope"]), body=BODIES)
 def test_any_request_body_gets_a_model_error_or_an_answer_never_a_crash(served, path, body):
     address = urlparse(served)

@@ -338,7 +338,8 @@ def check_secret(client: Callable[[str], object], target: Target) -> Step:
     fix = "`pulumi up` writes it again in the RDS format"
     try:
         document = json.loads(response.get("SecretString") or "")
-    except json.JSONDecodeError:
+    # ValueError covers bad JSON and numbers too long to convert; json recurses once per level.
+    except (ValueError, RecursionError):
         return Step(name, False, f"value is not JSON; {fix}", Exit.SECRET_UNUSABLE)
     if not isinstance(document, dict):
         return Step(name, False, f"value is not a JSON object; {fix}", Exit.SECRET_UNUSABLE)

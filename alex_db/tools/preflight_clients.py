@@ -17,7 +17,7 @@ from alex_db.tools.preflight_report import Check, Exit, failed, one_line
 # AWS region names (us-east-1, cn-north-1, eusc-de-east-1): checked before any client exists.
 # The shape, then one of the partitions botocore knows (botocore/data/partitions.json,
 # "regionRegex"; the regexes alone would take "us-east-1\n" and "us-east_x-1").
-REGION_SHAPE = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
+REGION_SHAPE = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}", re.ASCII)
 # The services preflight reads; every client is made up front, so a bad AWS setting (profile,
 # endpoint URL, retry count) is one failed check rather than a traceback halfway.
 SERVICES = ("sts", "rds", "ec2", "iam", "logs")

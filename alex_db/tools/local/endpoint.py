@@ -133,7 +133,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise _HungUpError
         try:
             request = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        # ValueError: not UTF-8, not JSON, or a number too long to convert; json recurses once
+        # per level of nesting.
+        except (ValueError, RecursionError):
             raise bad_request("the request body is not JSON") from None
         if not isinstance(request, dict):
             raise bad_request("the request body must be a JSON object")
