@@ -321,6 +321,7 @@ def run_preflight(args: argparse.Namespace) -> int:
 
     import boto3
 
+    from alex_db.config.keys import REGION_KEY
     from alex_db.config.settings import load_settings
     from alex_db.config.values import SettingsError, key, short_names
     from alex_db.tools import preflight
@@ -332,7 +333,7 @@ def run_preflight(args: argparse.Namespace) -> int:
         config = load_stack_config(args.stack, args.config)
         region = (
             args.region
-            or config.values.get("aws:region")
+            or config.values.get(REGION_KEY)
             or os.environ.get("AWS_REGION")
             or os.environ.get("AWS_DEFAULT_REGION")
         )
