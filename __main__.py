@@ -20,7 +20,7 @@ from alex_db.config.lifecycle import (
 )
 from alex_db.config.parameters import cluster_parameters, parameter_family
 from alex_db.config.settings import CONFIG_KEYS, Settings, load_settings
-from alex_db.config.values import NAMESPACE, SettingsError, reject
+from alex_db.config.values import SettingsError, key, reject, short_names
 from alex_db.infra.alarms import DatabaseAlarms, DatabaseAlarmsArgs
 from alex_db.infra.backup import BackupPlan, BackupPlanArgs
 from alex_db.infra.brought_key import describe_key
@@ -58,15 +58,14 @@ def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
     """
     everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     check_namespaces(everything, CONFIG_KEYS)
-    prefix = f"{NAMESPACE}:"
-    names = {full[len(prefix) :] for full in everything if full.startswith(prefix)}
-    answers = {name: runtime_config.get_config(prefix + name) for name in {*names, *CONFIG_KEYS}}
+    names = short_names(everything)
+    answers = {name: runtime_config.get_config(key(name)) for name in {*names, *CONFIG_KEYS}}
     values = {
         name: value if isinstance(value, str) else json.dumps(value)
         for name, value in answers.items()
         if value is not None
     }
-    return values, frozenset(name for name in values if is_secret(prefix + name))
+    return values, frozenset(name for name in values if is_secret(key(name)))
 
 
 def read_settings() -> Settings:

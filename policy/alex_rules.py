@@ -505,6 +505,11 @@ def _each(violations: list[str], report: ReportViolation) -> None:
         report(violation, None)
 
 
+def _resources(args: StackValidationArgs) -> list[tuple[str, str, Mapping]]:
+    """The stack's resources as the stack rules take them: (type, URN, properties)."""
+    return [(r.resource_type, r.urn, r.props) for r in args.resources]
+
+
 def _validate_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type in (CLUSTER, DB_INSTANCE, GLOBAL_CLUSTER):
         _each(storage_encrypted(args.props), report)
@@ -542,8 +547,7 @@ def _validate_production(args: ResourceValidationArgs, report: ReportViolation) 
 
 
 def _validate_secrets(args: StackValidationArgs, report: ReportViolation) -> None:
-    resources = [(r.resource_type, r.urn, r.props) for r in args.resources]
-    _each(password_only_in_secrets_manager(resources), report)
+    _each(password_only_in_secrets_manager(_resources(args)), report)
 
 
 STORAGE_ENCRYPTED = ResourceValidationPolicy(
@@ -592,8 +596,7 @@ def _validate_production_security(args: ResourceValidationArgs, report: ReportVi
 
 
 def _validate_force_ssl(args: StackValidationArgs, report: ReportViolation) -> None:
-    resources = [(r.resource_type, r.urn, r.props) for r in args.resources]
-    _each(production_force_ssl(resources), report)
+    _each(production_force_ssl(_resources(args)), report)
 
 
 PRODUCTION_KEY_AND_IAM_AUTH = ResourceValidationPolicy(

@@ -5,6 +5,7 @@ allowed (pure). Pulumi hands every value to the program as a string: booleans as
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 NAMESPACE = "alex-db"
 
@@ -16,6 +17,13 @@ class SettingsError(ValueError):
 def key(name: str) -> str:
     """The full config key as users type it: ``alex-db:minCapacity``."""
     return f"{NAMESPACE}:{name}"
+
+
+def short_names(full_keys: Iterable[str]) -> frozenset[str]:
+    """The short names of the keys in our namespace (``alex-db:minCapacity`` -> ``minCapacity``);
+    keys of other namespaces (``aws:region``) are left out."""
+    prefix = key("")
+    return frozenset(full[len(prefix) :] for full in full_keys if full.startswith(prefix))
 
 
 def reject(name: str, value: str, allowed: str) -> SettingsError:

@@ -37,6 +37,7 @@ from botocore.exceptions import (
 )
 
 from alex_db.tools import arns
+from alex_db.tools.aws_errors import error_code, one_line
 from alex_db.tools.targets import Target
 
 VERSION_SQL = "SELECT version()"
@@ -191,21 +192,12 @@ def aws_session(session_factory: Callable[[], object], region: str):
         raise AwsConfigError(f"region {region!r} is not a valid AWS region name") from None
     except ValueError as error:  # botocore: "Invalid endpoint: ..."
         raise AwsConfigError(
-            f"{_one_line(error)}: check AWS_ENDPOINT_URL (or the profile's endpoint_url); "
+            f"{one_line(error)}: check AWS_ENDPOINT_URL (or the profile's endpoint_url); "
             f"it must be a URL such as https://rds.us-east-1.amazonaws.com"
         ) from None
     except BotoCoreError as error:
-        raise AwsConfigError(f"the AWS configuration is unusable: {_one_line(error)}") from None
+        raise AwsConfigError(f"the AWS configuration is unusable: {one_line(error)}") from None
     return session
-
-
-def _error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
-
-
-def _one_line(text: object) -> str:
-    """AWS and botocore messages can span lines; a step is one."""
-    return " ".join(str(text).split())
 
 
 def _aws_failure(name: str, error: Exception, what: str) -> Step:
@@ -214,7 +206,7 @@ def _aws_failure(name: str, error: Exception, what: str) -> Step:
         return Step(
             name,
             False,
-            f"no answer from AWS in time ({_one_line(error)}); check the network and "
+            f"no answer from AWS in time ({one_line(error)}); check the network and "
             f"AWS_ENDPOINT_URL, or allow longer with --wait SECONDS",
             Exit.OTHER,
         )
@@ -222,10 +214,10 @@ def _aws_failure(name: str, error: Exception, what: str) -> Step:
         return Step(
             name,
             False,
-            f"cannot reach AWS ({_one_line(error)}); check credentials and network",
+            f"cannot reach AWS ({one_line(error)}); check credentials and network",
             Exit.OTHER,
         )
-    code = _error_code(error)
+    code = error_code(error)
     message = error.response.get("Error", {}).get("Message", "")
     if code in ACCESS_DENIED_CODES:
         return Step(
@@ -247,7 +239,7 @@ def _aws_failure(name: str, error: Exception, what: str) -> Step:
             f"account, or take both ARNs from the stack with `alex-db env --stack NAME`",
             Exit.NOT_FOUND,
         )
-    return Step(name, False, f"{code or 'error'}: {_one_line(message)}", Exit.OTHER)
+    return Step(name, False, f"{code or 'error'}: {one_line(message)}", Exit.OTHER)
 
 
 def _scaling(cluster: dict) -> str:
@@ -385,7 +377,7 @@ def check_query(
             )
             break
         except ClientError as error:
-            if _error_code(error) != RESUMING:
+            if error_code(error) != RESUMING:
                 return _query_failure(name, error), None
             remaining = budget.remaining()
             if remaining <= 0:
@@ -415,7 +407,7 @@ def check_query(
 def _query_failure(name: str, error: ClientError) -> Step:
     message = error.response.get("Error", {}).get("Message", "")
     flattened = message.replace(" ", "").lower()
-    if _error_code(error) == "BadRequestException" and (
+    if error_code(error) == "BadRequestException" and (
         "httpendpoint" in flattened or "dataapi" in flattened
     ):
         return Step(

@@ -321,8 +321,9 @@ def run_preflight(args: argparse.Namespace) -> int:
 
     import boto3
 
+    from alex_db.config.keys import REGION_KEY
     from alex_db.config.settings import load_settings
-    from alex_db.config.values import NAMESPACE, SettingsError
+    from alex_db.config.values import SettingsError, key, short_names
     from alex_db.tools import preflight
     from alex_db.tools.preflight_clients import is_region_name
     from alex_db.tools.preflight_report import Exit, Report, failed
@@ -332,7 +333,7 @@ def run_preflight(args: argparse.Namespace) -> int:
         config = load_stack_config(args.stack, args.config)
         region = (
             args.region
-            or config.values.get("aws:region")
+            or config.values.get(REGION_KEY)
             or os.environ.get("AWS_REGION")
             or os.environ.get("AWS_DEFAULT_REGION")
         )
@@ -343,9 +344,8 @@ def run_preflight(args: argparse.Namespace) -> int:
                 if region
                 else "no region: pass --region, set aws:region in the stack, or AWS_REGION"
             )
-        prefix = f"{NAMESPACE}:"
-        raw = {k[len(prefix) :]: v for k, v in config.values.items() if k.startswith(prefix)}
-        secret = {k[len(prefix) :] for k in config.secret_keys if k.startswith(prefix)}
+        raw = {name: config.values[key(name)] for name in short_names(config.values)}
+        secret = short_names(config.secret_keys)
         settings = load_settings(raw, stack=args.stack, region=region, secret_keys=secret)
     except (StackConfigError, SettingsError) as error:
         print(f"✗ {error}", file=sys.stderr)

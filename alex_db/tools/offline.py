@@ -26,6 +26,8 @@ from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from alex_db.config.keys import REGION_KEY
+
 PROJECT = "alex-db"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROGRAM = PROJECT_DIR / "__main__.py"
@@ -378,7 +380,7 @@ def _resolve(value: Any) -> StackOutput:
 
 def recording_monitor(config: Mapping[str, str], placeholders: Placeholders) -> RecordingMonitor:
     """A monitor whose mocks answer for the stack's region (or the placeholder region)."""
-    region = config.get("aws:region") or placeholders.region
+    region = config.get(REGION_KEY) or placeholders.region
     return RecordingMonitor(PlaceholderMocks(placeholders, region))
 
 

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from alex_db.config import cost
+from alex_db.config.keys import REGION_KEY
 from alex_db.config.settings import OPTIONAL_KEYS
 from alex_db.tools.offline import MARK, ProgramRun, RecordedResource
 from alex_db.tools.plan_network import network
@@ -189,7 +190,7 @@ def build_plan(stack: str, config: StackConfig, run: ProgramRun) -> dict:
             **{full_key(name): PROGRAM_DEFAULT for name in OPTIONAL_KEYS},
             **config.origins,
         },
-        "network": network(run, config.values.get("aws:region") or run.placeholders.region),
+        "network": network(run, config.values.get(REGION_KEY) or run.placeholders.region),
         "resources": sorted(
             (_resource_entry(resource, password) for resource in run.resources),
             key=lambda entry: entry["urn"],
@@ -202,7 +203,7 @@ def build_plan(stack: str, config: StackConfig, run: ProgramRun) -> dict:
             name: _masked(output.value, output.secret, password)
             for name, output in sorted(run.outputs.items())
         },
-        "cost": _cost(config.values.get("aws:region"), settings),
+        "cost": _cost(config.values.get(REGION_KEY), settings),
     }
 
 

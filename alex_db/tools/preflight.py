@@ -21,6 +21,7 @@ from alex_db.config.regions import data_api_available, data_api_source
 from alex_db.config.settings import Settings
 from alex_db.config.values import SettingsError, key
 from alex_db.infra.naming import PhysicalNames
+from alex_db.tools.aws_errors import error_code, one_line
 from alex_db.tools.preflight_clients import open_clients
 from alex_db.tools.preflight_names import check_names
 from alex_db.tools.preflight_report import (
@@ -31,10 +32,8 @@ from alex_db.tools.preflight_report import (
     Exit,
     Report,
     cannot_tell,
-    error_code,
     every_item,
     failed,
-    one_line,
     passed,
 )
 

@@ -12,7 +12,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ProfileNotFound, ReadTimeoutError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 
-from alex_db.tools.preflight_report import Check, Exit, failed, one_line
+from alex_db.tools.aws_errors import one_line
+from alex_db.tools.preflight_report import Check, Exit, failed
 
 # AWS region names (us-east-1, cn-north-1, eusc-de-east-1): checked before any client exists.
 # The shape, then one of the partitions botocore knows (botocore/data/partitions.json,

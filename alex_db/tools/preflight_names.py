@@ -11,13 +11,13 @@ from collections.abc import Callable, Mapping
 
 from alex_db.config.settings import BASE_TAGS, OWNER_TAG, Settings
 from alex_db.infra.naming import PhysicalNames
+from alex_db.tools.aws_errors import error_code
 from alex_db.tools.preflight_report import (
     READ_ERRORS,
     UNKNOWN,
     Check,
     Exit,
     cannot_tell,
-    error_code,
     every_item,
     failed,
     passed,

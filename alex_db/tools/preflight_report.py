@@ -8,6 +8,8 @@ from enum import IntEnum
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from alex_db.tools.aws_errors import one_line
+
 # Calls that AWS may refuse or the emulator may not implement: each becomes "cannot tell".
 READ_ERRORS = (ClientError, BotoCoreError, NotImplementedError)
 
@@ -54,11 +56,6 @@ def failed(name: str, detail: str, exit_code: Exit) -> Check:
     return Check(name, FAIL, detail, exit_code)
 
 
-def one_line(text: object) -> str:
-    """AWS messages can span lines; a check is one."""
-    return " ".join(str(text).split())
-
-
 def cannot_tell(name: str, error: Exception, permission: str) -> Check:
     """A read that AWS refused or the endpoint does not implement."""
     if isinstance(error, ClientError):
@@ -76,13 +73,6 @@ def every_item(client, operation: str, result_key: str, **params) -> list[dict]:
     paginator for (NextToken, Marker), and a check that reads only the first page counts wrong."""
     pages = client.get_paginator(operation).paginate(**params)
     return [item for page in pages for item in page[result_key]]
-
-
-def error_code(error: Exception) -> str:
-    """The AWS error code of a ClientError, else empty."""
-    if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code", "")
-    return ""
 
 
 @dataclass

@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from alex_db.tools import envfile
+from alex_db.tools import envfile, targets
 from alex_db.tools.local import identity
 from alex_db.tools.local.endpoint import DataApiEndpoint
 from alex_db.tools.local.postgres import (
@@ -34,8 +34,11 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # How often the main thread looks whether PostgreSQL is still up (Ctrl-C interrupts the wait).
 WATCH_SECONDS = 0.5
 # The three variables the deployed stack's `env` writes, plus the endpoint that points boto3 here.
-DATABASE_VARIABLE = "AURORA_DATABASE"
-ENV_VARIABLES = ("AURORA_CLUSTER_ARN", "AURORA_SECRET_ARN", DATABASE_VARIABLE)
+ENV_VARIABLES = (
+    targets.CLUSTER_ARN_VARIABLE,
+    targets.SECRET_ARN_VARIABLE,
+    targets.DATABASE_VARIABLE,
+)
 
 
 def env_updates(endpoint_url: str) -> dict[str, str]:
