@@ -53,6 +53,7 @@ def test_instructions_hold_the_env_lines_and_the_test_command():
     lines = text.splitlines()
     assert f"AURORA_CLUSTER_ARN={CLUSTER_ARN}" in lines
     assert f"AURORA_SECRET_ARN={SECRET_ARN}" in lines
+    assert "AURORA_DATABASE=alex" in lines, "the same three variables `alex-db env` writes"
     assert "  --database alex \\" in lines
     # The commands it offers work as printed: env needs the stack to read the outputs from.
     assert "Add these lines to .env (or run: alex-db env --stack prod-eu):" in lines

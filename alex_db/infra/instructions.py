@@ -35,6 +35,7 @@ Capacity:  {db.min_acu:g}-{db.max_acu:g} ACU; {db.cost_floor}
 Add these lines to .env (or run: alex-db env --stack {db.stack}):
 AURORA_CLUSTER_ARN={db.cluster_arn}
 AURORA_SECRET_ARN={db.secret_arn}
+AURORA_DATABASE={db.database_name}
 
 Test the Data API (or run: alex-db check, which reads .env):
 aws rds-data execute-statement \\

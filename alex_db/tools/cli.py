@@ -1,5 +1,5 @@
 """Command line of the alex_db tools: ``plan`` (offline), ``preflight`` (before the first deploy),
-and the post-deploy ``check``/``env``."""
+the post-deploy ``check``/``env``, and ``local`` (a Data API on this machine)."""
 
 from __future__ import annotations
 
