@@ -80,12 +80,8 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     try:
         check_env_file(args.file)
-    except envfile.EnvFileError as error:
-        print(f"✗ --file {shown(args.file)}: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as error:
-        print(f"✗ --file {shown(args.file)}: cannot read it ({_reason(error)})", file=sys.stderr)
-        return EXIT_USAGE
+    except (envfile.EnvFileError, OSError) as error:
+        return _refuse_file(args.file, error, "read")
     postgres = LocalPostgres(args.data_dir)
     api = DataApi(
         postgres.conninfo, identity.CLUSTER_ARN, identity.SECRET_ARN, pause_after=args.pause_after
@@ -125,12 +121,8 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
         return EXIT_POSTGRES
     try:
         wrote = write_env(args.file, env_updates(endpoint.url))
-    except envfile.EnvFileError as error:
-        print(f"✗ --file {shown(args.file)}: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as error:
-        print(f"✗ --file {shown(args.file)}: cannot write it ({_reason(error)})", file=sys.stderr)
-        return EXIT_USAGE
+    except (envfile.EnvFileError, OSError) as error:
+        return _refuse_file(args.file, error, "write")
     pause = f"; auto-pause after {args.pause_after:g} s idle" if args.pause_after else ""
     serving = threading.Thread(target=endpoint.serve_forever, args=(0.1,), daemon=True)
     # Everything from here on is inside the try: a Ctrl-C the moment the line below appears
@@ -158,6 +150,17 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
         file=sys.stderr,
     )
     return EXIT_POSTGRES
+
+
+def _refuse_file(location: str, error: Exception, doing: str) -> int:
+    """One line for a ``--file`` that cannot be read or written (an EnvFileError says why
+    itself, as ``env`` shows it); the usage exit code."""
+    if isinstance(error, envfile.EnvFileError):
+        why = str(error)
+    else:
+        why = f"cannot {doing} it ({_reason(error)})"
+    print(f"✗ --file {shown(location)}: {why}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _reason(error: Exception) -> str:
