@@ -7,10 +7,11 @@ the outputs. Every rule and resource lives in the ``alex_db`` package.
 import json
 
 import pulumi
-from pulumi.runtime import config as runtime_config
 
+from alex_db import pulumi_internals
 from alex_db.config import cost
 from alex_db.config.brought_key import CUSTOMER_MANAGED, brought_key_problem, cluster_key_change
+from alex_db.config.instructions import DeployedDatabase, render
 from alex_db.config.keys import REGION_KEY, check_namespaces, not_a_secret
 from alex_db.config.lifecycle import (
     EngineDecision,
@@ -18,62 +19,61 @@ from alex_db.config.lifecycle import (
     engine_lifecycle_support,
     release_of,
 )
+from alex_db.config.naming import PhysicalNames
 from alex_db.config.parameters import cluster_parameters, parameter_family
 from alex_db.config.settings import CONFIG_KEYS, Settings, load_settings
-from alex_db.config.values import SettingsError, key, reject, short_names
+from alex_db.config.values import NAMESPACE, SettingsError, reject, short_names
 from alex_db.infra.alarms import DatabaseAlarms, DatabaseAlarmsArgs
 from alex_db.infra.backup import BackupPlan, BackupPlanArgs
 from alex_db.infra.brought_key import describe_key
 from alex_db.infra.credentials import Credentials, CredentialsArgs
 from alex_db.infra.database import AuroraDatabase, DatabaseArgs
 from alex_db.infra.encryption import EncryptionKey, EncryptionKeyArgs
-from alex_db.infra.instructions import DeployedDatabase, render
 from alex_db.infra.lambda_access import LambdaAccess, LambdaAccessArgs
 from alex_db.infra.monitoring import MonitoringRole, MonitoringRoleArgs
-from alex_db.infra.naming import PhysicalNames
 from alex_db.infra.network import Network, NetworkArgs
 from alex_db.infra.parameter_group import ParameterGroupArgs
 from alex_db.infra.running_cluster import running_engine_version, running_kms_key_id
 
 
-def is_secret(full_key: str) -> bool:
-    """Whether the stack sets ``full_key`` as a ``secure:`` value (mocks or the language host)."""
-    secret_keys = runtime_config.get_config_secret_keys_env()
-    return runtime_config.is_config_secret(full_key) or full_key in secret_keys
-
-
 def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
-    """Every ``alex-db:*`` key the stack sets (short name -> value), and which are secret.
+    """Every ``alex-db:*`` key the stack sets (short name -> value), and which full keys are
+    secret (``alex-db:*`` and ``aws:region`` alike).
 
-    ``pulumi.Config.get`` answers only for keys the program asks about, so a misspelt key would go
-    unseen. Under the CLI the language host passes the whole configuration as ``PULUMI_CONFIG``
-    and the secret keys as ``PULUMI_CONFIG_SECRET_KEYS``, and ``pulumi-language-python-exec``
-    loads both with ``set_all_config`` (pulumi/pulumi ``sdk/python/cmd/
-    pulumi-language-python-exec``); mocks and Automation API inline programs call
-    ``set_all_config`` themselves. ``CONFIG`` holds the result either way and ``get_config_env``
-    covers a host that only set the variable (``pulumi/runtime/config.py``). A key in a namespace
-    spelt like ours is refused here, since nothing would ever read it. Values are what
-    ``pulumi.Config.get`` answers (``get_config``), so a ``PULUMI_CONFIG_<KEY>`` variable still
-    sets a key the stack leaves unset.
+    The full list comes from Pulumi internals (``alex_db.pulumi_internals``); a key in a
+    namespace spelt like ours is refused here, since nothing would ever read it. Values are what
+    ``pulumi.Config.get`` answers, so a ``PULUMI_CONFIG_<KEY>`` variable still sets a key the
+    stack leaves unset. Should a Pulumi release remove those internals, the program warns that
+    unknown keys and secret values go unchecked and reads the keys it knows: a deploy never
+    fails on them.
     """
-    everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    try:
+        everything, secret_full_keys = pulumi_internals.full_configuration()
+    except pulumi_internals.ConfigInternalsError as missing:
+        pulumi.log.warn(
+            f"unknown-key checking is off: this Pulumi SDK does not expose the whole stack "
+            f"configuration ({missing}), so a misspelt alex-db:* key or a secure: value of a "
+            f"plain key goes unnoticed; the keys alex-db knows are read as usual"
+        )
+        everything, secret_full_keys = {}, frozenset()
     check_namespaces(everything, CONFIG_KEYS)
     names = short_names(everything)
-    answers = {name: runtime_config.get_config(key(name)) for name in {*names, *CONFIG_KEYS}}
+    ours = pulumi.Config(NAMESPACE)
+    answers = {name: ours.get(name) for name in {*names, *CONFIG_KEYS}}
     values = {
         name: value if isinstance(value, str) else json.dumps(value)
         for name, value in answers.items()
         if value is not None
     }
-    return values, frozenset(name for name in values if is_secret(key(name)))
+    return values, secret_full_keys
 
 
 def read_settings() -> Settings:
     """The stack's settings; an unknown key or a bad value ends the run with its one-line message,
     no traceback, before any resource is registered."""
     try:
-        values, secret_keys = configured_keys()
-        if is_secret(REGION_KEY):
+        values, secret_full_keys = configured_keys()
+        if REGION_KEY in secret_full_keys:
             raise not_a_secret(
                 REGION_KEY,
                 "the region is part of every ARN and endpoint the stack stores and exports in "
@@ -83,7 +83,7 @@ def read_settings() -> Settings:
             values,
             stack=pulumi.get_stack(),
             region=pulumi.Config("aws").get("region"),
-            secret_keys=secret_keys,
+            secret_keys=short_names(secret_full_keys),
         )
     except SettingsError as error:
         raise pulumi.RunError(str(error)) from None

@@ -21,7 +21,7 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alex_db.tools.local.identity import CLUSTER_ARN, SECRET_ARN  # noqa: E402
+from alex_db.tools.shared.local_identity import CLUSTER_ARN, SECRET_ARN  # noqa: E402
 
 WARM_STARTS = 3
 ROUND_TRIPS = 300

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alex_db.tools.offline import Placeholders, ProgramRun, run_program
+from alex_db.tools.plan.runner import Placeholders, ProgramRun, run_program
 
 # moto fills every new EC2 backend (one per account and region, again after each `mock_aws` reset)
 # with ~75,000 objects for its bundled AMIs and their snapshots: 0.14 s of CPU each time, most of

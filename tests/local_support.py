@@ -10,8 +10,8 @@ import boto3
 from botocore.config import Config
 
 from alex_db.tools.local.endpoint import DataApiEndpoint
-from alex_db.tools.local.identity import CLUSTER_ARN, SECRET_ARN
 from alex_db.tools.local.service import DataApi
+from alex_db.tools.shared.local_identity import CLUSTER_ARN, SECRET_ARN
 
 TARGET = {"resourceArn": CLUSTER_ARN, "secretArn": SECRET_ARN}
 IN_ALEX = {**TARGET, "database": "alex"}

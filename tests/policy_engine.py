@@ -25,7 +25,7 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from alex_db.tools.offline import ProgramRun, RecordedResource
+from alex_db.tools.plan.runner import ProgramRun, RecordedResource
 from policy.alex_rules import POLICIES
 
 PACK = _PolicyAnalyzerServicer("alex-db-guardrails", "0.0.1", POLICIES, EnforcementLevel.MANDATORY)

@@ -21,16 +21,16 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from alex_db.tools.check import (
+from alex_db.tools.cli import main
+from alex_db.tools.deployed.check import (
     LONGEST_WAIT_SECONDS,
     SMALLEST_CALL_SECONDS,
     WAIT_MARGIN_SECONDS,
     Budget,
-    Exit,
     run_checks,
 )
-from alex_db.tools.cli import main
-from alex_db.tools.targets import Target
+from alex_db.tools.deployed.locate import Target
+from alex_db.tools.shared.exits import Exit
 from tests.aws_fakes import ACCOUNT, PASSWORD, REGION, VERSION, create_stack, queue_version_row
 from tests.conftest import ROOT
 
@@ -157,7 +157,7 @@ def test_missing_cluster_is_not_found(aws, capsys):
     stack = create_stack()
     missing = stack.cluster_arn.replace("alex-aurora-cluster", "gone-cluster")
     code, out, _ = check(capsys, "--cluster-arn", missing, "--secret-arn", stack.secret_arn)
-    assert code == Exit.NOT_FOUND == 3
+    assert code == Exit.NOT_FOUND == 7
     first, _, third = out.splitlines()
     assert first.startswith("✗ cluster gone-cluster: not found (DBClusterNotFoundFault)")
     assert "alex-db env --stack NAME" in first
@@ -167,7 +167,7 @@ def test_missing_cluster_is_not_found(aws, capsys):
 def test_data_api_off_says_how_to_enable_it(aws, capsys):
     stack = create_stack(data_api=False)
     code, out, _ = check(capsys, *arn_flags(stack))
-    assert code == Exit.DATA_API_DISABLED == 4
+    assert code == Exit.DATA_API_DISABLED == 9
     assert "Data API disabled" in out
     assert f"aws rds enable-http-endpoint --resource-arn {stack.cluster_arn}" in out
     assert "✓ secret" in out
@@ -176,7 +176,7 @@ def test_data_api_off_says_how_to_enable_it(aws, capsys):
 def test_secret_without_password_is_unusable_and_nothing_of_it_is_printed(aws, capsys):
     stack = create_stack(secret={"username": "alexadmin", "note": PASSWORD})
     code, out, _ = check(capsys, *arn_flags(stack))
-    assert code == Exit.SECRET_UNUSABLE == 5
+    assert code == Exit.SECRET_UNUSABLE == 10
     assert "JSON has no password, which the Data API needs" in out
 
 
@@ -234,7 +234,7 @@ def test_resuming_cluster_is_retried_with_backoff_until_it_answers(aws):
     fake, said = FakeTime(), []
     report = run_checks(session, target(stack), 60, fake.sleep, fake.clock, said.append)
     assert report.exit == Exit.OK
-    assert report.version == VERSION
+    assert report.facts["version"] == VERSION
     assert len(calls) == 4
     assert fake.sleeps == [1, 2, 4]
     assert said[0] == "… the cluster is resuming from auto-pause; retrying in 1 s"
@@ -246,7 +246,7 @@ def test_resuming_past_the_wait_gives_up_with_its_own_code(aws):
     fail_first(session, "rds-data.ExecuteStatement", "DatabaseResumingException", times=100)
     fake = FakeTime()
     report = run_checks(session, target(stack), 15, fake.sleep, fake.clock, lambda _: None)
-    assert report.exit == Exit.STILL_RESUMING == 7
+    assert report.exit == Exit.STILL_RESUMING == 11
     assert sum(fake.sleeps) == 15
     assert "still resuming from auto-pause after 15 s" in report.steps[-1].line()
 
@@ -256,7 +256,7 @@ def test_access_denied_has_its_own_code(aws):
     session = boto3.Session(region_name=REGION)
     fail_first(session, "secretsmanager.GetSecretValue", "AccessDeniedException")
     report = run_checks(session, target(stack), 5, time.sleep, time.monotonic, print)
-    assert report.exit == Exit.ACCESS_DENIED == 6
+    assert report.exit == Exit.ACCESS_DENIED == 5
     assert "secretsmanager:GetSecretValue" in report.steps[1].detail
 
 
@@ -445,7 +445,7 @@ def test_an_endpoint_that_never_answers_ends_within_the_wait_plus_the_margin(
     finally:
         silent.close()
     assert time.monotonic() - started <= 1 + WAIT_MARGIN_SECONDS
-    assert code == Exit.OTHER
+    assert code == Exit.UNREACHABLE
     assert out.splitlines()[0].startswith("✗ cluster c: no answer from AWS in time")
 
 
@@ -528,7 +528,7 @@ def test_ctrl_c_is_one_line_and_exit_130(aws, capsys, monkeypatch):
     def interrupt(*_, **__):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("alex_db.tools.check.run_checks", interrupt)
+    monkeypatch.setattr("alex_db.tools.deployed.check.run_checks", interrupt)
     code, out, err = check(capsys, *arn_flags(stack))
     assert (code, out) == (130, "")
     assert err.splitlines()[-1] == "✗ interrupted"
@@ -586,7 +586,7 @@ def test_a_crafted_username_cannot_forge_a_line(aws, capsys):
 def test_any_text_as_a_cluster_arn_ends_in_a_documented_exit(aws, capsys, cluster):
     code = main(["check", f"--cluster-arn={cluster}", "--secret-arn", UNDEPLOYED[3], "--wait", "0"])
     captured = capsys.readouterr()
-    assert code in {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+    assert code in set(Exit)
     assert "Traceback" not in captured.err
     if code == Exit.USAGE:
         assert captured.out == "" and captured.err.count("\n") == 1
@@ -598,7 +598,7 @@ def test_unreachable_endpoint_is_one_line_not_a_traceback(capsys, monkeypatch, t
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     code, out, _ = check(capsys, *UNDEPLOYED)
-    assert code == Exit.OTHER == 1
+    assert code == Exit.UNREACHABLE == 6
     assert out.splitlines()[0].startswith("✗ cluster c: cannot reach AWS")
 
 
@@ -662,7 +662,7 @@ def test_data_api_refusing_the_statement_is_reported_as_disabled(aws):
     [
         ({"DBClusters": []}, Exit.NOT_FOUND, "AWS describes no cluster of that name"),
         ({}, Exit.NOT_FOUND, "AWS describes no cluster of that name"),
-        ({"DBClusters": [{}, {}]}, Exit.OTHER, "AWS describes 2 clusters of that name"),
+        ({"DBClusters": [{}, {}]}, Exit.FAILED, "AWS describes 2 clusters of that name"),
     ],
 )
 def test_an_endpoint_answering_no_cluster_or_several_is_a_failed_step(aws, answer, code, detail):
@@ -707,7 +707,7 @@ def test_any_other_aws_error_is_one_line_with_its_code(aws):
     session = boto3.Session(region_name=REGION)
     fail_first(session, "rds.DescribeDBClusters", "Throttling")
     report = run_checks(session, target(stack), 5, time.sleep, time.monotonic, print)
-    assert report.exit == Exit.OTHER
+    assert report.exit == Exit.FAILED
     assert report.steps[0].line() == "✗ cluster alex-aurora-cluster: Throttling: stubbed"
 
 

@@ -15,16 +15,16 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from alex_db.config.replacements import known_types
-from alex_db.config.settings import CONFIG_KEYS
-from alex_db.config.values import NAMESPACE
-from alex_db.infra.policy_documents import (
+from alex_db.config.policy_documents import (
     DATA_API_ACTIONS,
     KMS_DECRYPT_ACTIONS,
     LOG_WRITE_ACTIONS,
     SECRET_READ_ACTIONS,
 )
-from alex_db.tools.offline import ProgramRun, recording_monitor, run_program
+from alex_db.config.replacements import known_types
+from alex_db.config.settings import CONFIG_KEYS
+from alex_db.config.values import NAMESPACE
+from alex_db.tools.plan.runner import ProgramRun, recording_monitor, run_program
 from tests.conftest import (
     CLUSTER,
     INSTANCE,

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from alex_db.config.keys import closest_key
 from alex_db.config.settings import CONFIG_KEYS, DEFAULTS, SettingsError, load_settings
 from alex_db.tools.cli import main
-from alex_db.tools.offline import recording_monitor, run_program
-from alex_db.tools.stack_files import is_secure, load_stack_config
+from alex_db.tools.plan.runner import recording_monitor, run_program
+from alex_db.tools.shared.stack_files import is_secure, load_stack_config
 from tests.conftest import DEV_CONFIG, ROOT, TEST_PLACEHOLDERS
 
 SECRET_VALUE = "s3cr3t-Value-9f1e"

@@ -10,7 +10,7 @@ from alex_db.config import cost
 
 
 def test_every_price_names_its_own_source_and_date():
-    from alex_db.tools.preflight_clients import is_region_name
+    from alex_db.config.partitions import is_region_name
 
     regions = cost.price_table()["regions"]
     assert regions["us-east-1"]["usd_per_acu_hour"] == 0.12

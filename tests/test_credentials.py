@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from alex_db.tools.offline import run_program
+from alex_db.tools.plan.runner import run_program
 from tests.conftest import (
     CLUSTER,
     PASSWORD,

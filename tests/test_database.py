@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from alex_db.config.policy_documents import DATA_API_ACTIONS
 from alex_db.config.settings import Capacity
 from alex_db.infra.database import scaling_configuration
-from alex_db.infra.policy_documents import DATA_API_ACTIONS
 from tests.conftest import CLUSTER, INSTANCE, PASSWORD_SENTINEL, ROLE_POLICY, SECRET, run
 
 EXPECTED_CLUSTER = {

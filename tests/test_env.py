@@ -15,8 +15,8 @@ from dotenv import dotenv_values
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from alex_db.tools import envfile
 from alex_db.tools.cli import main
+from alex_db.tools.shared import envfile
 
 CLUSTER_ARN = "arn:aws:rds:us-east-1:123456789012:cluster:alex-aurora-cluster"
 SECRET_ARN = (

@@ -150,17 +150,13 @@ def test_the_configuration_table_lists_exactly_the_keys_the_program_reads():
     assert documented == {"aws:region", *CONFIG_KEYS}
 
 
-def test_the_exit_code_tables_match_the_commands_exit_codes():
-    from alex_db.tools import check, preflight_report
-    from alex_db.tools.local import command
+def test_the_exit_code_table_is_the_commands_one_table():
+    from alex_db.tools.shared.exits import Exit
 
-    preflight_table = _table_after("Exit codes (the first failing check's):")
-    check_table = _table_after("Exit codes (one line on stderr for 2, 9 and 130):")
-    local_table = _table_after("| exit code | meaning |")
-    assert _codes(preflight_table) == {int(code) for code in preflight_report.Exit}
-    assert _codes(check_table) == {int(code) for code in check.Exit}
-    local_codes = {command.EXIT_OK, command.EXIT_POSTGRES, command.EXIT_USAGE, command.EXIT_IN_USE}
-    assert {int(row[0]) for row in local_table} == local_codes
+    rows = _table_after("| exit code | name | meaning | commands |")
+    assert {(int(row[0]), row[1].strip("`")) for row in rows} == {
+        (int(code), code.name) for code in Exit
+    }
 
 
 def test_the_outputs_and_policy_tables_match_the_program_and_the_pack():

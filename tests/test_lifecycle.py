@@ -26,7 +26,7 @@ from alex_db.config.lifecycle import (
 from alex_db.config.replacements import forces_replacement
 from alex_db.config.settings import SettingsError, load_settings
 from alex_db.config.versions import EngineVersion
-from alex_db.tools.offline import run_program
+from alex_db.tools.plan.runner import run_program
 from tests.conftest import CLUSTER, DEV_CONFIG, INSTANCE, RANDOM_ID, ROOT, TEST_PLACEHOLDERS
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -200,7 +200,7 @@ def test_final_snapshot_name_is_unique_per_cluster_incarnation(production):
 def test_a_stack_from_before_the_suffix_switches_in_place(production):
     """A stack deployed with the fixed ``<cluster>-final`` (and without the lifecycle settings)
     gets the suffix on its next ``pulumi up`` as an update: nothing is replaced."""
-    from alex_db.tools.plan_diff import diff_plans
+    from alex_db.tools.plan.diff import diff_plans
 
     new = plan_of(production, "prod")
     old = copy.deepcopy(new)
@@ -270,7 +270,7 @@ LOG_GROUP_NOTE = (
 def test_diff_flags_a_log_group_rds_already_made_for_an_existing_stack(production):
     """A stack deployed before the program made the groups exported logs to one RDS created;
     creating it now fails, which the diff says before ``pulumi up`` does."""
-    from alex_db.tools.plan_diff import diff_plans
+    from alex_db.tools.plan.diff import diff_plans
 
     new = plan_of(production, "prod")
     old = {**new, "resources": [r for r in new["resources"] if r["type"] != LOG_GROUP]}
@@ -280,7 +280,7 @@ def test_diff_flags_a_log_group_rds_already_made_for_an_existing_stack(productio
 
 
 def test_a_log_group_for_a_newly_exported_type_is_a_plain_create():
-    from alex_db.tools.plan_diff import diff_plans
+    from alex_db.tools.plan.diff import diff_plans
 
     old = plan_of(run_against(None, logExports=""))
     new = plan_of(run_against(None, logExports="postgresql"))
@@ -346,7 +346,7 @@ def test_lifecycle_switches_are_booleans(key):
 
 
 def test_offline_runner_fails_loudly_on_a_resource_type_without_placeholders():
-    from alex_db.tools.offline import PlaceholderMocks
+    from alex_db.tools.plan.runner import PlaceholderMocks
 
     mocks = PlaceholderMocks(TEST_PLACEHOLDERS, "us-east-1")
     unplanned = pulumi.runtime.MockResourceArgs(
@@ -365,8 +365,8 @@ def test_offline_runner_fails_loudly_on_a_resource_type_without_placeholders():
 
 
 def plan_of(run, stack: str = "dev") -> dict:
-    from alex_db.tools.plan import build_plan
-    from alex_db.tools.stack_files import StackConfig
+    from alex_db.tools.plan.document import build_plan
+    from alex_db.tools.shared.stack_files import StackConfig
 
     return build_plan(stack, StackConfig(values=dict(DEV_CONFIG), secret_keys=frozenset()), run)
 
@@ -412,7 +412,7 @@ def test_secret_version_and_role_policy_changes_are_replacements():
     ],
 )
 def test_diff_labels_engine_changes(old, new, label):
-    from alex_db.tools.plan_diff import diff_plans, render_changes
+    from alex_db.tools.plan.diff import diff_plans, render_changes
 
     before = plan_of(run_against(old.pop("running"), **old))
     after = plan_of(run_against(new.pop("running"), **new))
@@ -425,7 +425,7 @@ def test_diff_labels_engine_changes(old, new, label):
 
 
 def test_diff_covers_the_stack_outputs(dev):
-    from alex_db.tools.plan_diff import OUTPUTS, diff_plans, render_changes
+    from alex_db.tools.plan.diff import OUTPUTS, diff_plans, render_changes
 
     before = plan_of(dev)
     after = plan_of(run_against(None, minCapacity="0", maxCapacity="2"))
@@ -436,7 +436,7 @@ def test_diff_covers_the_stack_outputs(dev):
 
 
 def test_plan_shows_the_lifecycle_settings(production):
-    from alex_db.tools.plan_text import render_text
+    from alex_db.tools.plan.text import render_text
 
     text = render_text(plan_of(production, "prod"))
     assert "auto minor upgrade:   on" in text

@@ -16,10 +16,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from alex_db.tools import envfile
 from alex_db.tools.cli import main
-from alex_db.tools.local.identity import CLUSTER_ARN, SECRET_ARN
 from alex_db.tools.local.postgres import LocalPostgres, LocalPostgresError, find_bin_dir
+from alex_db.tools.shared import envfile
+from alex_db.tools.shared.exits import Exit
+from alex_db.tools.shared.local_identity import CLUSTER_ARN, SECRET_ARN
 from tests.conftest import ROOT
 from tests.local_support import rds_data_client
 
@@ -126,7 +127,7 @@ def test_a_second_start_on_the_same_data_dir_is_refused(local):
     before = (local.project / ".env").read_text()
     second, line = start(local.project, local.root / "data")
     second.communicate(timeout=60)
-    assert second.returncode == 3
+    assert second.returncode == Exit.IN_USE
     assert f"another alex-db local (pid {local.process.pid}) is already running" in line
     assert (local.project / ".env").read_text() == before
 
@@ -183,7 +184,7 @@ def test_a_restart_keeps_the_data_and_a_dying_server_ends_local(local):
     finally:
         if process.poll() is None:
             stop(process)
-    assert process.returncode == 1
+    assert process.returncode == Exit.POSTGRES
     assert err.strip().startswith("✗ PostgreSQL stopped unexpectedly: ")
     assert "\n" not in err.strip()
 
@@ -211,7 +212,7 @@ def test_a_server_left_behind_by_a_killed_local_is_named_not_joined(local):
     try:
         second, line = start(local.project, local.root / "data")
         second.communicate(timeout=60)
-        assert second.returncode == 3
+        assert second.returncode == Exit.IN_USE
         assert f"a PostgreSQL server (pid {orphan}) still runs on it" in line
         assert f"kill -INT {orphan}" in line
     finally:
@@ -279,7 +280,7 @@ def test_a_server_binary_that_cannot_run_is_one_line_and_exit_1(local, monkeypat
     code = main(["local", "--port", "0", "--data-dir", str(local.root / "broken-data"),
                  "--file", "-"])
     err = capsys.readouterr().err.strip()
-    assert code == 1
+    assert code == Exit.POSTGRES
     assert err.startswith("✗ cannot start PostgreSQL: Permission denied") and "\n" not in err
 
 
@@ -368,21 +369,21 @@ def test_check_refuses_an_endpoint_variable_that_is_not_a_url(local_target, monk
     monkeypatch.setenv("AWS_ENDPOINT_URL_RDS_DATA", "not a url")
     code = main(["check", "--wait", "1"])
     err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert code == 9
+    assert code == Exit.AWS_CONFIG
     assert err == (
         "✗ AWS_ENDPOINT_URL_RDS_DATA 'not a url' is not a URL; alex-db local writes "
         "http://127.0.0.1:PORT there"
     )
 
 
-def test_check_says_when_nothing_listens_at_the_local_endpoint(local_target, monkeypatch, capsys):
+def test_check_says_when_nothing_listens_at_thelocal_endpoint(local_target, monkeypatch, capsys):
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
     monkeypatch.setenv("AWS_ENDPOINT_URL_RDS_DATA", f"http://127.0.0.1:{port}")
     code = main(["check", "--wait", "1"])
     out = capsys.readouterr().out
-    assert code == 1
+    assert code == Exit.UNREACHABLE
     assert out.strip() == (
         f"✗ Data API: nothing answers at http://127.0.0.1:{port}; start it with `alex-db local` "
         f"(its first line gives the address)"

@@ -588,7 +588,7 @@ def test_an_oversized_result_is_refused_once_it_passes_the_limit_not_after_conve
     every row first: conversion stops once the records pass AWS's 1 MiB."""
     from alex_db.tools.local import service
     from alex_db.tools.local.errors import DataApiError
-    from alex_db.tools.local.identity import CLUSTER_ARN, SECRET_ARN
+    from alex_db.tools.shared.local_identity import CLUSTER_ARN, SECRET_ARN
 
     converted = []
 

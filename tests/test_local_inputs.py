@@ -159,7 +159,7 @@ def test_any_string_value_round_trips_or_fails_as_one_database_error(served, tex
     st.sampled_from(["", "\ufeff"]),
 )
 def test_removing_the_endpoint_keeps_every_other_line_byte_for_byte(lines, ending, bom):
-    from alex_db.tools import envfile
+    from alex_db.tools.shared import envfile
 
     text = bom + "".join(line + ending for line in lines)
     kept = envfile.remove(text, ["AWS_ENDPOINT_URL_RDS_DATA"])
@@ -220,11 +220,11 @@ def test_any_data_dir_is_prepared_or_refused_in_one_line(open_folder, parts):
 def test_any_local_endpoint_variable_is_a_connectable_url_or_one_config_error(tmp_path_factory, text):
     from urllib.parse import urlsplit
 
-    from alex_db.tools.check import AwsConfigError
-    from alex_db.tools.cli import _local_endpoint
+    from alex_db.tools.deployed.check import AwsConfigError
+    from alex_db.tools.deployed.command import local_endpoint
 
     try:
-        url = _local_endpoint({"AWS_ENDPOINT_URL_RDS_DATA": text}, tmp_path_factory.getbasetemp())
+        url = local_endpoint({"AWS_ENDPOINT_URL_RDS_DATA": text}, tmp_path_factory.getbasetemp())
     except AwsConfigError as error:
         assert "\n" not in str(error) and str(error).startswith("AWS_ENDPOINT_URL_RDS_DATA ")
     else:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from alex_db.tools.check import Exit, run_local_checks
-from alex_db.tools.local.identity import CLUSTER_ARN, SECRET_ARN
+from alex_db.tools.deployed.check import run_local_checks
+from alex_db.tools.deployed.locate import Target
 from alex_db.tools.local.service import RESUME_SECONDS
-from alex_db.tools.targets import Target
+from alex_db.tools.shared.exits import Exit
+from alex_db.tools.shared.local_identity import CLUSTER_ARN, SECRET_ARN
 from tests.local_support import IN_ALEX, TARGET, FakeClock, rds_data_client, serving
 
 PAUSE_AFTER = 300.0
@@ -65,7 +66,7 @@ def test_without_pause_after_the_database_never_pauses(local_postgres):
         assert rds.execute_statement(sql="SELECT 1", **IN_ALEX)["records"]
 
 
-def test_check_waits_out_the_resume_against_the_local_endpoint(paused_setup):
+def test_check_waits_out_the_resume_against_thelocal_endpoint(paused_setup):
     import boto3
 
     clock, _, url = paused_setup
@@ -82,6 +83,6 @@ def test_check_waits_out_the_resume_against_the_local_endpoint(paused_setup):
     )
     assert report.exit == Exit.OK
     assert [step.name for step in report.steps] == ["Data API"]
-    assert report.version.startswith("PostgreSQL ")
+    assert report.facts["version"].startswith("PostgreSQL ")
     assert any("resuming from auto-pause" in line for line in lines)
     assert "the cluster and secret steps are skipped" in lines[0]

@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 # in a child process of its own.
 RUN = """
 from pathlib import Path
-from alex_db.tools.offline import run_program
+from alex_db.tools.plan.runner import run_program
 from tests.conftest import DEV_CONFIG, TEST_PLACEHOLDERS
 run_program("dev", DEV_CONFIG, TEST_PLACEHOLDERS, program=Path(r"{program}"))
 """

@@ -20,14 +20,19 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alex_db.tools import stack_files
 from alex_db.tools.cli import main
-from alex_db.tools.offline import Placeholders, ProgramRun, RecordedResource, run_program
-from alex_db.tools.old_plan import NEEDS, OldPlanError, check_plan
-from alex_db.tools.plan_diff import diff_plans, render_changes
-from alex_db.tools.plan_network import GROUP_RULE, INGRESS_RULE, INTERNET, postgres_ingress
-from alex_db.tools.plan_text import public_access
-from alex_db.tools.stack_files import StackConfigError, load_stack_config
+from alex_db.tools.plan.diff import diff_plans, render_changes
+from alex_db.tools.plan.earlier_plan import NEEDS, EarlierPlanError, check_plan
+from alex_db.tools.plan.network import GROUP_RULE, INGRESS_RULE, INTERNET, postgres_ingress
+from alex_db.tools.plan.runner import (
+    Placeholders,
+    ProgramRun,
+    RecordedResource,
+    run_program,
+)
+from alex_db.tools.plan.text import public_access
+from alex_db.tools.shared import stack_files
+from alex_db.tools.shared.stack_files import StackConfigError, load_stack_config
 from tests.conftest import DEV_CONFIG, ROOT, TEST_PLACEHOLDERS
 
 PLACEHOLDER_PASSWORD = Placeholders().password
@@ -540,7 +545,7 @@ plan_like = st.fixed_dictionaries(
 def test_any_old_plan_document_is_diffed_or_refused_in_one_line(dev_plan_json, document):
     try:
         old = check_plan(document, "old.json")
-    except OldPlanError as error:
+    except EarlierPlanError as error:
         assert "\n" not in str(error)
         return
     render_changes(diff_plans(old, dev_plan_json), old, dev_plan_json)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from alex_db.infra import policy_documents
-from alex_db.infra.instructions import DeployedDatabase, render
+from alex_db.config import policy_documents
+from alex_db.config.instructions import DeployedDatabase, render
 
 CLUSTER_ARN = "arn:aws:rds:us-east-1:123456789012:cluster:c"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf"

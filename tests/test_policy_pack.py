@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from alex_db.config.network import load_network
 from alex_db.config.values import SettingsError
-from alex_db.tools.offline import ProgramRun, run_program
-from alex_db.tools.stack_files import load_stack_config
+from alex_db.tools.plan.runner import ProgramRun, run_program
+from alex_db.tools.shared.stack_files import load_stack_config
 from policy.alex_rules import SECURITY_GROUP as SG_TYPE
 from policy.alex_rules import no_ingress_from_public_addresses, password_only_in_secrets_manager
 from tests.conftest import (

@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from alex_db.tools.cli import main
-from alex_db.tools.preflight_clients import CLIENT_CONFIG
-from alex_db.tools.preflight_report import Exit
+from alex_db.tools.preflight.clients import CLIENT_CONFIG
+from alex_db.tools.shared.exits import Exit
 from tests.aws_fakes import REGION
 
 READ_ONLY_PREFIXES = ("Describe", "Get", "List")
@@ -438,7 +438,7 @@ def test_unreachable_aws_is_its_own_exit_code(account, capsys):
 
     account.session.events.register("before-call.sts.GetCallerIdentity", unreachable)
     code, lines, _ = preflight(capsys)
-    assert code == Exit.OTHER
+    assert code == Exit.FAILED
     assert lines == [
         "✗ credentials: cannot reach AWS (Could not connect to the endpoint URL: "
         '"https://sts.us-east-1.amazonaws.com/"); check the network and the region'
@@ -512,7 +512,7 @@ def test_json_report(account, capsys):
         "us-east-1",
         "123456789012",
     )
-    quota = [c for c in report["checks"] if c["name"] == "RDS quota"][0]
+    quota = [c for c in report["steps"] if c["name"] == "RDS quota"][0]
     assert (quota["status"], quota["exit_code"]) == ("fail", Exit.QUOTA)
 
 
@@ -545,7 +545,7 @@ def test_bad_input_with_json_is_a_json_report_too(account, capsys):
     code, lines, err = preflight(capsys, "--json", "--config", "minCapacity=abc")
     report = json.loads("\n".join(lines))
     assert code == report["exit_code"] == Exit.USAGE
-    (check,) = report["checks"]
+    (check,) = report["steps"]
     assert (check["name"], check["status"], check["exit_code"]) == ("configuration", "fail", 2)
     assert err == f"✗ {check['detail']}\n"
     assert account.calls == []
@@ -597,7 +597,7 @@ def test_an_unknown_aws_profile_is_a_credentials_failure_in_text_and_json(
     code, lines, _ = preflight(capsys, "--region", REGION, "--json")
     report = json.loads("\n".join(lines))
     assert code == report["exit_code"] == Exit.CREDENTIALS
-    assert [c["name"] for c in report["checks"]] == ["credentials"]
+    assert [c["name"] for c in report["steps"]] == ["credentials"]
 
 
 def test_the_stacks_aws_profile_is_the_account_checked(account, capsys, monkeypatch):
@@ -680,7 +680,7 @@ def test_a_secret_value_in_the_stack_file_is_refused_as_plan_refuses_it(
 ):
     from functools import partial
 
-    from alex_db.tools import stack_files
+    from alex_db.tools.shared import stack_files
 
     (tmp_path / "Pulumi.yaml").write_text((stack_files.PROJECT_DIR / "Pulumi.yaml").read_text())
     (tmp_path / "Pulumi.sec.yaml").write_text(
@@ -711,8 +711,8 @@ def test_regions_of_every_partition_are_region_names(region, exit_code):
     """Preflight asks the region's own endpoints; a region of another partition is checked,
     not refused as a bad flag: AWS's table says China and GovCloud lack the Data API, and a
     region the table does not list is unknown."""
-    from alex_db.tools.preflight import check_region
-    from alex_db.tools.preflight_clients import is_region_name
+    from alex_db.config.partitions import is_region_name
+    from alex_db.tools.preflight.checks import check_region
 
     assert is_region_name(region)
     assert check_region(region).exit == exit_code
@@ -720,13 +720,13 @@ def test_regions_of_every_partition_are_region_names(region, exit_code):
 
 @pytest.mark.parametrize("text", ["mars", "us-east-1\n", "US-EAST-1", "us-east-1 ", "us_east-1"])
 def test_what_is_not_a_region_name(text):
-    from alex_db.tools.preflight_clients import is_region_name
+    from alex_db.config.partitions import is_region_name
 
     assert not is_region_name(text)
 
 
 def test_a_region_the_table_does_not_list_is_unknown_never_guessed():
-    from alex_db.tools.preflight import check_region
+    from alex_db.tools.preflight.checks import check_region
 
     unlisted = check_region("eusc-de-east-1")
     assert unlisted.line().startswith(
@@ -738,7 +738,7 @@ def test_a_region_the_table_does_not_list_is_unknown_never_guessed():
 
 @pytest.mark.parametrize("region", ["eu-west-1", "eu-central-1", "ap-northeast-1", "sa-east-1"])
 def test_a_region_the_table_lists_with_versions_offers_the_data_api(region):
-    from alex_db.tools.preflight import check_region
+    from alex_db.tools.preflight.checks import check_region
 
     offered = check_region(region)
     assert offered.line() == f"✓ Data API in {region}: offered for Aurora PostgreSQL Serverless v2"
@@ -749,7 +749,7 @@ def test_a_region_the_table_lists_with_versions_offers_the_data_api(region):
     "region", ["eu-central-2", "ap-east-2", "mx-central-1", "il-central-1", "ca-west-1"]
 )
 def test_a_region_the_table_marks_not_available_fails(region):
-    from alex_db.tools.preflight import check_region
+    from alex_db.tools.preflight.checks import check_region
 
     refused = check_region(region)
     assert refused.line().startswith(
@@ -760,7 +760,7 @@ def test_a_region_the_table_marks_not_available_fails(region):
 
 def test_cost_check_prices_a_region_from_its_own_row():
     from alex_db.config.settings import load_settings
-    from alex_db.tools.preflight import check_cost
+    from alex_db.tools.preflight.checks import check_cost
 
     settings = load_settings({}, stack="dev", region="ap-northeast-2")
     priced = check_cost(settings, "ap-northeast-2")
@@ -791,8 +791,8 @@ def test_the_region_table_covers_every_region_botocore_knows():
 
 
 def test_the_region_table_names_real_regions_once():
+    from alex_db.config.partitions import is_region_name
     from alex_db.config.regions import REGION_FILE
-    from alex_db.tools.preflight_clients import is_region_name
 
     table = json.loads(REGION_FILE.read_text())
     listed = table["available"] + table["not_available"]

@@ -9,7 +9,7 @@ import pytest
 
 from alex_db.config.profile import DEV, PRODUCTION
 from alex_db.config.settings import SettingsError, load_settings
-from alex_db.tools.offline import recording_monitor, run_program
+from alex_db.tools.plan.runner import recording_monitor, run_program
 from tests.conftest import (
     CLUSTER,
     DEV_CONFIG,

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from alex_db.config.settings import DEFAULTS
-from alex_db.tools.offline import recording_monitor, run_program
-from alex_db.tools.plan import physical_name
-from alex_db.tools.stack_files import as_config_string
+from alex_db.tools.plan.document import physical_name
+from alex_db.tools.plan.runner import recording_monitor, run_program
+from alex_db.tools.shared.stack_files import as_config_string
 from tests.conftest import (
     CLUSTER,
     DEV_CONFIG,

@@ -13,7 +13,7 @@ from alex_db.config.profile import PRODUCTION
 from alex_db.config.settings import Capacity
 from alex_db.infra.database import AuroraDatabase, DatabaseArgs
 from alex_db.infra.parameter_group import ParameterGroupArgs
-from alex_db.tools.offline import run_program
+from alex_db.tools.plan.runner import run_program
 from tests.conftest import (
     ATTACHMENT,
     CLUSTER,

@@ -11,22 +11,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from alex_db.config import partitions
 from alex_db.config.brought_key import KeyFacts, brought_key_problem
 from alex_db.config.parameters import cluster_parameters, parameter_family
 from alex_db.config.settings import (
     MONITORING_INTERVALS,
     SettingsError,
     load_settings,
-    partition_of,
 )
 from alex_db.config.versions import EngineVersion
-from alex_db.tools.offline import (
+from alex_db.tools.plan.runner import (
     PlaceholderMocks,
     RecordingMonitor,
     recording_monitor,
     run_program,
 )
-from alex_db.tools.stack_files import load_stack_config
+from alex_db.tools.shared.stack_files import load_stack_config
 from tests.conftest import CLUSTER, DEV_CONFIG, TEST_PLACEHOLDERS
 
 OWN_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -435,11 +435,11 @@ def test_any_partition_and_region_pairing_is_a_value_or_one_line(
         assert str(error).startswith(f"alex-db:{name} = ") and "\n" not in str(error)
         return
     if name == "backupCopyRegion":
-        assert region is None or partition_of(loaded.backup_copy_region) == partition_of(region)
+        assert region is None or partitions.arn_partition(loaded.backup_copy_region) == partitions.arn_partition(region)
         return
     arn = loaded.kms_key_arn or loaded.alarm_topic_arn
     _, partition, _, arn_region_seen, *_ = arn.split(":")
-    assert partition == partition_of(arn_region_seen)
+    assert partition == partitions.arn_partition(arn_region_seen)
     assert region is None or arn_region_seen == region
 
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alex_db.tools import arns
-from alex_db.tools.targets import (
+from alex_db.tools.deployed import arns
+from alex_db.tools.deployed.locate import (
     Source,
     TargetError,
     read_outputs_file,

@@ -18,6 +18,12 @@ from alex_db.config.keys import check_keys
 from alex_db.config.lifecycle import LOG_RETENTION_DAYS
 from alex_db.config.network import NetworkSettings, load_network
 from alex_db.config.parameters import DEFAULT_SLOW_QUERY_MS, SLOW_QUERY_MS_RANGE
+from alex_db.config.partitions import (
+    REGION_NAME,
+    arn_partition,
+    arn_partition_pattern,
+    is_region_name,
+)
 from alex_db.config.profile import Profile, profile_for
 from alex_db.config.values import (
     SettingsError,
@@ -68,19 +74,10 @@ _STACK_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 MAX_STACK_NAME = 30
 # Enhanced monitoring intervals RDS accepts (RDS API, CreateDBInstance MonitoringInterval).
 MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
-_REGION = r"[a-z]{2}(-[a-z]+)+-\d"
-_PARTITION = r"(?P<partition>aws(-cn|-us-gov)?)"
-# Which partition a region's ARNs name, by the region's prefix (AWS General Reference, "Amazon
-# Resource Names": arn:aws-cn in the China regions, arn:aws-us-gov in GovCloud); the isolated
-# partitions are listed so their regions are refused rather than taken for the aws partition.
-REGION_PARTITIONS = (
-    ("cn-", "aws-cn"),
-    ("us-gov-", "aws-us-gov"),
-    ("us-iso-", "aws-iso"),
-    ("us-isob-", "aws-iso-b"),
-    ("eu-isoe-", "aws-iso-e"),
-    ("us-isof-", "aws-iso-f"),
-)
+_REGION = REGION_NAME
+# Every partition's ARN name (aws, aws-cn, aws-us-gov, aws-eusc, ...): partitions.py decides
+# which partition a region is in, and an ARN must carry its region's.
+_PARTITION = rf"(?P<partition>{arn_partition_pattern()})"
 # Patterns that hold regions and account ids are ASCII-only: in a str pattern \d matches any
 # Unicode digit (Python docs, re: "Matches any Unicode decimal digit ... unless the ASCII flag is
 # used"), and an ARN or region with look-alike digits passes through to AWS as is.
@@ -88,7 +85,6 @@ REGION_PARTITIONS = (
 _SNS_TOPIC_ARN = re.compile(
     rf"^arn:{_PARTITION}:sns:(?P<region>{_REGION}):\d{{12}}:[A-Za-z0-9_-]{{1,256}}$", re.ASCII
 )
-_REGION_NAME = re.compile(rf"^{_REGION}$", re.ASCII)
 # A key ARN, not an alias: IAM statements (the Lambda's kms:Decrypt) name keys by key ARN.
 _KMS_KEY_ARN = re.compile(
     rf"^arn:{_PARTITION}:kms:(?P<region>{_REGION}):\d{{12}}:"
@@ -317,8 +313,10 @@ def _tags(raw: str | None, stack: str) -> dict[str, str]:
     for name in merged:
         if name.lower() in seen:
             raise reject(
-                "tags", raw, f"{name!r} and {seen[name.lower()]!r} differ only in case: IAM "
-                f"treats tag names case-insensitively, so keep one"
+                "tags",
+                raw,
+                f"{name!r} and {seen[name.lower()]!r} differ only in case: IAM "
+                f"treats tag names case-insensitively, so keep one",
             )
         seen[name.lower()] = name
     return merged
@@ -344,17 +342,12 @@ def _optional(raw: Mapping[str, str | None], name: str) -> str | None:
     return value if value and value.strip() else None
 
 
-def partition_of(region: str) -> str:
-    """The partition whose ARNs name resources in ``region``."""
-    return next((p for prefix, p in REGION_PARTITIONS if region.startswith(prefix)), "aws")
-
-
 def _regional_arn(name: str, raw: str, match: re.Match, region: str | None, what: str) -> str:
     """``raw`` stripped, once its region is the stack's and its partition is its region's."""
     arn_region = match.group("region")
     if region is not None and arn_region != region:
         raise reject(name, raw, f"{what} in the stack's region {region}")
-    expected = partition_of(arn_region)
+    expected = arn_partition(arn_region)
     if match.group("partition") != expected:
         raise reject(name, raw, f"an ARN in {arn_region}'s partition, arn:{expected}:...")
     return raw.strip()
@@ -412,13 +405,13 @@ def _backup_copy_region(raw: str | None, backup_plan: bool, region: str | None) 
     if raw is None:
         return None
     copy_region = raw.strip()
-    if not _REGION_NAME.match(copy_region) or copy_region == region:
+    if not is_region_name(copy_region) or copy_region == region:
         raise reject("backupCopyRegion", raw, "a region name like eu-west-1, not the stack's own")
     if not backup_plan:
         raise reject("backupCopyRegion", raw, f"only with {key('backupPlan')} set to true")
-    if region is not None and partition_of(copy_region) != partition_of(region):
+    if region is not None and arn_partition(copy_region) != arn_partition(region):
         raise reject(
-            "backupCopyRegion", raw, f"a region in {region}'s partition, {partition_of(region)}"
+            "backupCopyRegion", raw, f"a region in {region}'s partition, {arn_partition(region)}"
         )
     return copy_region
 

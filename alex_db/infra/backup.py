@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import backup, iam
 
-from alex_db.infra.policy_documents import (
+from alex_db.config.policy_documents import (
     backup_service_policy_arn,
     backup_trust_policy,
     to_json,

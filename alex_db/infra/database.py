@@ -12,11 +12,11 @@ import pulumi_random as random
 from pulumi_aws import rds, secretsmanager
 
 from alex_db.config.lifecycle import NO_EXTENDED_SUPPORT
+from alex_db.config.policy_documents import data_api_statements, secret_key_decrypt_statement
 from alex_db.config.profile import PERFORMANCE_INSIGHTS_FREE_DAYS, Profile
 from alex_db.config.settings import Capacity
 from alex_db.infra.log_groups import create_log_groups
 from alex_db.infra.parameter_group import ParameterGroupArgs, create_parameter_group
-from alex_db.infra.policy_documents import data_api_statements, secret_key_decrypt_statement
 
 ENGINE = "aurora-postgresql"
 # The RDS secret format names the engine family, not the Aurora flavour.

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 from pulumi_aws import cloudwatch
 
-from alex_db.infra.naming import exported_log_group_name
+from alex_db.config.naming import exported_log_group_name
 
 
 def create_log_groups(

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import iam
 
-from alex_db.infra.policy_documents import (
+from alex_db.config.policy_documents import (
     enhanced_monitoring_policy_arn,
     monitoring_trust_policy,
     to_json,

@@ -1,9 +1,10 @@
 """``alex-db local``: start PostgreSQL and the Data API endpoint, write ``.env``, serve
 until Ctrl-C, then stop both.
 
-Exit codes: 0 stopped cleanly; 1 PostgreSQL could not be set up or started, or stopped on its
-own (the message quotes its log); 2 a bad flag or an unusable data directory or port; 3 another
-``alex-db local``, or a PostgreSQL server one left behind, already runs on the data directory.
+Exit codes (``shared.exits``): 0 stopped cleanly; 20 PostgreSQL could not be set up or started,
+or stopped on its own (the message quotes its log); 2 a bad flag or an unusable data directory or
+port; 21 another ``alex-db local``, or a PostgreSQL server one left behind, already runs on the
+data directory.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import threading
 import time
 from pathlib import Path
 
-from alex_db.tools import envfile, targets
-from alex_db.tools.local import identity
 from alex_db.tools.local.endpoint import DataApiEndpoint
 from alex_db.tools.local.postgres import (
     DATABASE,
@@ -26,8 +25,10 @@ from alex_db.tools.local.postgres import (
     shown,
 )
 from alex_db.tools.local.service import DataApi
+from alex_db.tools.shared import envfile, variables
+from alex_db.tools.shared import local_identity as identity
+from alex_db.tools.shared.exits import Exit
 
-EXIT_OK, EXIT_POSTGRES, EXIT_USAGE, EXIT_IN_USE = 0, 1, 2, 3
 # Ctrl-C, kill, a closed terminal. Set explicitly: a shell starting us in the background leaves
 # SIGINT ignored, and SIGHUP's default would end us without stopping PostgreSQL (its own session).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -35,9 +36,9 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 WATCH_SECONDS = 0.5
 # The three variables the deployed stack's `env` writes, plus the endpoint that points boto3 here.
 ENV_VARIABLES = (
-    targets.CLUSTER_ARN_VARIABLE,
-    targets.SECRET_ARN_VARIABLE,
-    targets.DATABASE_VARIABLE,
+    variables.CLUSTER_ARN_VARIABLE,
+    variables.SECRET_ARN_VARIABLE,
+    variables.DATABASE_VARIABLE,
 )
 
 
@@ -45,7 +46,7 @@ def env_updates(endpoint_url: str) -> dict[str, str]:
     """What ``.env`` gets: the local ARNs, the database, and the endpoint for boto3."""
     return dict(
         zip(ENV_VARIABLES, (identity.CLUSTER_ARN, identity.SECRET_ARN, DATABASE), strict=True)
-    ) | {identity.ENDPOINT_VARIABLE: endpoint_url}
+    ) | {variables.ENDPOINT_VARIABLE: endpoint_url}
 
 
 def check_env_file(location: str) -> None:
@@ -94,12 +95,12 @@ def _run(args: argparse.Namespace) -> int:
             f"choose another with --port",
             file=sys.stderr,
         )
-        return EXIT_USAGE
+        return Exit.USAGE
     try:
         return _serve(postgres, endpoint, args)
     except KeyboardInterrupt:
         print("alex-db local: interrupted while starting; stopped", file=sys.stderr)
-        return EXIT_OK
+        return Exit.OK
     finally:
         endpoint.server_close()
         api.close()
@@ -111,14 +112,14 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
         created = postgres.start()
     except DataDirectoryInUseError as error:
         print(f"✗ {error}", file=sys.stderr)
-        return EXIT_IN_USE
+        return Exit.IN_USE
     except LocalPostgresError as error:
         print(f"✗ {error}", file=sys.stderr)
-        return EXIT_USAGE if error.usage else EXIT_POSTGRES
+        return Exit.USAGE if error.usage else Exit.POSTGRES
     except OSError as error:  # e.g. a server binary that cannot be run, a full disk
         where = f": {shown(error.filename)}" if error.filename else ""
         print(f"✗ cannot start PostgreSQL: {_reason(error)}{where}", file=sys.stderr)
-        return EXIT_POSTGRES
+        return Exit.POSTGRES
     try:
         wrote = write_env(args.file, env_updates(endpoint.url))
     except (envfile.EnvFileError, OSError) as error:
@@ -140,7 +141,7 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
             time.sleep(WATCH_SECONDS)
     except KeyboardInterrupt:
         print("alex-db local: stopping", file=sys.stderr, flush=True)
-        return EXIT_OK
+        return Exit.OK
     finally:
         if serving.ident is not None:  # started (shutdown() would wait forever otherwise)
             endpoint.shutdown()
@@ -149,7 +150,7 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
         f"(log: {shown(postgres.data.log_file)})",
         file=sys.stderr,
     )
-    return EXIT_POSTGRES
+    return Exit.POSTGRES
 
 
 def _refuse_file(location: str, error: Exception, doing: str) -> int:
@@ -160,7 +161,7 @@ def _refuse_file(location: str, error: Exception, doing: str) -> int:
     else:
         why = f"cannot {doing} it ({_reason(error)})"
     print(f"✗ --file {shown(location)}: {why}", file=sys.stderr)
-    return EXIT_USAGE
+    return Exit.USAGE
 
 
 def _reason(error: Exception) -> str:

@@ -75,6 +75,7 @@ class DataApiEndpoint(ThreadingHTTPServer):
 class _HungUpError(Exception):
     """The client stopped sending (idle time out) or went away mid-request."""
 
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out as two writes; without TCP_NODELAY the second waits for the

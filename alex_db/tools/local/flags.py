@@ -7,7 +7,8 @@ import argparse
 import re
 from pathlib import Path
 
-DEFAULT_PORT = 8432
+from alex_db.tools.shared.local_identity import DEFAULT_PORT
+
 DEFAULT_DATA_DIR = ".alex-db/local"
 
 

@@ -63,8 +63,24 @@ UNBOUNDED = 2147483647
 SEQUENCE_NAMES = {"int4": "serial", "int8": "bigserial"}
 # TypeInfoCache.isCaseSensitive: false for these, true for every other type.
 CASE_INSENSITIVE = frozenset(
-    {"oid", "int2", "int4", "int8", "float4", "float8", "numeric", "bool", "bit", "varbit",
-     "date", "time", "timetz", "timestamp", "timestamptz", "interval"}
+    {
+        "oid",
+        "int2",
+        "int4",
+        "int8",
+        "float4",
+        "float8",
+        "numeric",
+        "bool",
+        "bit",
+        "varbit",
+        "date",
+        "time",
+        "timetz",
+        "timestamp",
+        "timestamptz",
+        "interval",
+    }
 )
 ENUM_CATEGORY = "E"
 

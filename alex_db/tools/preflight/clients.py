@@ -1,24 +1,22 @@
-"""How preflight talks to AWS: region names of every partition, and one client per service,
-bounded in time, made before any check so that a bad AWS setting is one failed check."""
+"""How preflight talks to AWS: one client per service (bounded
+in time, made before any check so that a bad AWS setting is one failed check), and what a read
+that AWS refused becomes ("cannot tell")."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from functools import cache
 
-import botocore.loaders
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ProfileNotFound, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound, ReadTimeoutError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 
-from alex_db.tools.aws_errors import one_line
-from alex_db.tools.preflight_report import Check, Exit, failed
+from alex_db.tools.shared.aws_errors import one_line
+from alex_db.tools.shared.exits import Exit
+from alex_db.tools.shared.report import Step, failed, unknown
 
-# AWS region names (us-east-1, cn-north-1, eusc-de-east-1): checked before any client exists.
-# The shape, then one of the partitions botocore knows (botocore/data/partitions.json,
-# "regionRegex"; the regexes alone would take "us-east-1\n" and "us-east_x-1").
-REGION_SHAPE = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}", re.ASCII)
+# Calls that AWS may refuse or the emulator may not implement: each becomes "cannot tell".
+READ_ERRORS = (ClientError, BotoCoreError, NotImplementedError)
+
 # The services preflight reads; every client is made up front, so a bad AWS setting (profile,
 # endpoint URL, retry count) is one failed check rather than a traceback halfway.
 SERVICES = ("sts", "rds", "ec2", "iam", "logs")
@@ -30,19 +28,6 @@ SERVICES = ("sts", "rds", "ec2", "iam", "logs")
 CLIENT_CONFIG = Config(
     connect_timeout=5, read_timeout=10, retries={"total_max_attempts": 2, "mode": "standard"}
 )
-
-
-@cache
-def _partition_patterns() -> tuple[re.Pattern, ...]:
-    partitions = botocore.loaders.create_loader().load_data("partitions")["partitions"]
-    return tuple(re.compile(p["regionRegex"], re.ASCII) for p in partitions)
-
-
-def is_region_name(text: str) -> bool:
-    """True for a region name of any AWS partition (aws, aws-cn, aws-us-gov, aws-eusc...)."""
-    return bool(REGION_SHAPE.fullmatch(text)) and any(
-        pattern.match(text) for pattern in _partition_patterns()
-    )
 
 
 def _give_up_after_a_timeout(client) -> None:
@@ -65,7 +50,7 @@ def _give_up_after_a_timeout(client) -> None:
     client.meta.events.register("before-call", refuse)
 
 
-def open_clients(new_session: Callable[[], object], region: str) -> tuple[dict, Check | None]:
+def open_clients(new_session: Callable[[], object], region: str) -> tuple[dict, Step | None]:
     """A client per service (bounded by CLIENT_CONFIG), or the check that says why there are
     none: botocore raises ProfileNotFound for an unknown AWS_PROFILE when the session is made,
     and ValueError for an endpoint URL or setting it cannot parse when a client is."""
@@ -89,5 +74,24 @@ def open_clients(new_session: Callable[[], object], region: str) -> tuple[dict, 
             f"cannot set up the AWS clients ({one_line(error)}); check AWS_ENDPOINT_URL* and the "
             f"other AWS_* settings"
         )
-        return {}, failed("credentials", fix, Exit.OTHER)
+        return {}, failed("credentials", fix, Exit.AWS_CONFIG)
     return clients, None
+
+
+def cannot_tell(name: str, error: Exception, permission: str) -> Step:
+    """A read that AWS refused or the endpoint does not implement."""
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "error")
+        reason = f"AWS answered {code}"
+    elif isinstance(error, NotImplementedError):
+        reason = "the endpoint does not implement the call"
+    else:
+        reason = f"AWS unreachable ({one_line(error)})"
+    return unknown(name, f"cannot tell: {reason}; the check needs {permission}")
+
+
+def every_item(client, operation: str, result_key: str, **params) -> list[dict]:
+    """Every item a Describe call returns, across pages: AWS may page any call botocore has a
+    paginator for (NextToken, Marker), and a check that reads only the first page counts wrong."""
+    pages = client.get_paginator(operation).paginate(**params)
+    return [item for page in pages for item in page[result_key]]

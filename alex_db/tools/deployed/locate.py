@@ -20,14 +20,17 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
-from alex_db.tools import arns, envfile
+from alex_db.config.partitions import partition_of
+from alex_db.tools.deployed import arns
+from alex_db.tools.shared import envfile
+from alex_db.tools.shared.variables import (
+    CLUSTER_ARN_VARIABLE,
+    DATABASE_VARIABLE,
+    SECRET_ARN_VARIABLE,
+)
 
-CLUSTER_ARN_VARIABLE = "AURORA_CLUSTER_ARN"
-SECRET_ARN_VARIABLE = "AURORA_SECRET_ARN"
-DATABASE_VARIABLE = "AURORA_DATABASE"
 DEFAULT_DATABASE = "alex"
 REQUIRED_VARIABLES = (CLUSTER_ARN_VARIABLE, SECRET_ARN_VARIABLE)
 # Stack output -> the variable that carries the same value.
@@ -199,28 +202,6 @@ def first_match(
     return merged, origin
 
 
-@cache
-def _endpoint_resolver():
-    # The resolver alone, not a Session: a session reads the AWS profile, whose errors are
-    # check's to report (exit 9), after the target is known. Loaded once: the file is large.
-    from botocore.loaders import create_loader
-    from botocore.regions import EndpointResolver
-
-    return EndpointResolver(create_loader().load_data("endpoints"))
-
-
-def partition_of(region: str) -> str | None:
-    """The partition AWS serves ``region`` in, from botocore's endpoint data (each partition's
-    ``regionRegex`` in ``botocore/data/endpoints.json``), or None for a region it does not
-    know, which is then left to AWS."""
-    from botocore.exceptions import UnknownRegionError
-
-    try:
-        return _endpoint_resolver().get_partition_for_region(region)
-    except UnknownRegionError:
-        return None
-
-
 def _named(variable: str, origin: dict[str, str]) -> str:
     """How the user gave ``variable``: its flag, or its name and source."""
     source = origin[variable]
@@ -258,7 +239,9 @@ def resolve(
             f"the secret ARN is in {secret.partition} {secret.region} but the cluster ARN in "
             f"{cluster.partition} {cluster.region}; the Data API needs both in one region"
         )
-    partition = partition_of(cluster.region)
+    # A region no partition claims is left to AWS to refuse (config/partitions.py).
+    known = partition_of(cluster.region)
+    partition = known.name if known else None
     if partition not in (None, cluster.partition):
         raise TargetError(
             f"the ARNs name partition {cluster.partition} but region {cluster.region} is in "

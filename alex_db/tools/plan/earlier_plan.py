@@ -13,7 +13,7 @@ from pathlib import Path
 NEEDS = "it needs the output of `alex-db plan --json`"
 
 
-class OldPlanError(ValueError):
+class EarlierPlanError(ValueError):
     """The ``--diff`` file cannot be compared; one line for the user."""
 
 
@@ -40,24 +40,26 @@ def _shape_problem(document: object) -> str | None:
 
 def check_plan(document: object, name: str) -> dict:
     """``document`` when it has what ``diff_plans`` reads (as every ``plan --json`` so far
-    writes it); else an ``OldPlanError`` naming the first thing missing."""
+    writes it); else an ``EarlierPlanError`` naming the first thing missing."""
     problem = _shape_problem(document)
     if problem is not None:
-        raise OldPlanError(f"--diff {name}: not a plan ({problem}); {NEEDS}")
+        raise EarlierPlanError(f"--diff {name}: not a plan ({problem}); {NEEDS}")
     return document
 
 
-def load_old_plan(path: Path, stack: str) -> dict:
+def load_earlier_plan(path: Path, stack: str) -> dict:
     """The plan in ``path``, which must be one of ``stack``."""
     try:
         document = json.loads(path.read_bytes().decode("utf-8"))
     except OSError as error:
-        raise OldPlanError(f"--diff {path}: cannot read it ({error.strerror or error})") from None
+        raise EarlierPlanError(
+            f"--diff {path}: cannot read it ({error.strerror or error})"
+        ) from None
     except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the limit
-        raise OldPlanError(f"--diff {path}: not a JSON plan; {NEEDS}") from None
+        raise EarlierPlanError(f"--diff {path}: not a JSON plan; {NEEDS}") from None
     plan = check_plan(document, str(path))
     if plan["stack"] != stack:
-        raise OldPlanError(
+        raise EarlierPlanError(
             f"--diff {path}: a plan of stack {plan['stack']!r}, not {stack!r}; compare plans "
             f"of one stack (--stack {plan['stack']} for that one)"
         )

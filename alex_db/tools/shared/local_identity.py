@@ -1,4 +1,4 @@
-"""What the local endpoint calls itself: the ARNs, database and variable that ``.env`` carries.
+"""What the local endpoint calls itself: the ARNs ``.env`` carries, and the port it listens on.
 
 The ARNs have the cloud's shapes (a cluster ARN, a Secrets Manager ARN with its six-character
 suffix) in a reserved-looking account, so code that parses them works and nobody mistakes them for
@@ -11,5 +11,5 @@ REGION = "us-east-1"
 ACCOUNT = "000000000000"
 CLUSTER_ARN = f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:alex-local"
 SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:alex-local-credentials-LoCaL0"
-# boto3 sends the rds-data client (and only it) here; `env` removes it to switch back to AWS.
-ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_RDS_DATA"
+# Where `local` listens unless told otherwise, and so where `check` looks for it.
+DEFAULT_PORT = 8432

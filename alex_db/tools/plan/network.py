@@ -12,7 +12,7 @@ SecurityGroupIngressRule`` (``cidrIpv4``, ``cidrIpv6``, ``referencedSecurityGrou
 
 from __future__ import annotations
 
-from alex_db.tools.offline import ProgramRun
+from alex_db.tools.plan.runner import ProgramRun
 
 POSTGRES_PORT = 5432
 INTERNET = frozenset({"0.0.0.0/0", "::/0"})

@@ -43,6 +43,7 @@ class PhysicalNames:
     def parameter_group(self, family: str) -> str:
         """The cluster parameter group, named after its family: ``alex-aurora-postgresql15``."""
         return physical_name(f"alex-{family}", self.stack)
+
     def log_group(self, log_type: str) -> str:
         """The exported log group of ``log_type``: ``/aws/rds/cluster/<cluster>/<type>``."""
         return exported_log_group_name(self.cluster, log_type)

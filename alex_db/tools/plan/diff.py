@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alex_db.config.lifecycle import MAJOR_UPGRADE, MINOR_UPGRADE, REFUSED_DOWNGRADE
+from alex_db.config.naming import exported_log_group_name
 from alex_db.config.replacements import forces_replacement
 from alex_db.config.versions import parse_engine_version
-from alex_db.infra.naming import exported_log_group_name
-from alex_db.tools.offline import ROOT_STACK_TYPE
+from alex_db.tools.plan.runner import ROOT_STACK_TYPE
 
 # Replacing these loses what they hold.
 HOLDS_DATA = frozenset({"aws:rds/cluster:Cluster", "aws:secretsmanager/secret:Secret"})

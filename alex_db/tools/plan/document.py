@@ -12,9 +12,9 @@ from typing import Any
 from alex_db.config import cost
 from alex_db.config.keys import REGION_KEY
 from alex_db.config.settings import OPTIONAL_KEYS
-from alex_db.tools.offline import MARK, ProgramRun, RecordedResource
-from alex_db.tools.plan_network import network
-from alex_db.tools.stack_files import SECRET_MASK, StackConfig, full_key
+from alex_db.tools.plan.network import network
+from alex_db.tools.plan.runner import MARK, ProgramRun, RecordedResource
+from alex_db.tools.shared.stack_files import SECRET_MASK, StackConfig, full_key
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"

@@ -22,8 +22,6 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import IntEnum
 from urllib.parse import urlsplit
 
 from botocore.config import Config
@@ -32,13 +30,16 @@ from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
     InvalidRegionError,
+    NoCredentialsError,
     ProfileNotFound,
     ReadTimeoutError,
 )
 
-from alex_db.tools import arns
-from alex_db.tools.aws_errors import error_code, one_line
-from alex_db.tools.targets import Target
+from alex_db.tools.deployed import arns
+from alex_db.tools.deployed.locate import Target
+from alex_db.tools.shared.aws_errors import error_code, one_line
+from alex_db.tools.shared.exits import Exit
+from alex_db.tools.shared.report import Report, Step, failed, passed, skipped
 
 VERSION_SQL = "SELECT version()"
 RESUMING = "DatabaseResumingException"
@@ -55,22 +56,6 @@ WAIT_MARGIN_SECONDS = 2 * SMALLEST_CALL_SECONDS + 1
 LONGEST_WAIT_SECONDS = 3600.0
 
 
-class Exit(IntEnum):
-    """Exit codes, one per kind of failure."""
-
-    OK = 0
-    OTHER = 1
-    USAGE = 2
-    NOT_FOUND = 3
-    DATA_API_DISABLED = 4
-    SECRET_UNUSABLE = 5
-    ACCESS_DENIED = 6
-    STILL_RESUMING = 7
-    ARN_MISMATCH = 8
-    AWS_CONFIG = 9
-    INTERRUPTED = 130
-
-
 ACCESS_DENIED_CODES = frozenset(
     {"AccessDenied", "AccessDeniedException", "ForbiddenException", "UnauthorizedOperation"}
 )
@@ -82,72 +67,19 @@ CREDENTIAL_CODES = frozenset(
 )
 
 
-def printable(text: object) -> str:
-    """``text`` with every control character escaped (``\\n``, ``\\x1b``): a value from AWS
-    cannot start a line of its own or move the cursor."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-
-
-@dataclass
-class Step:
-    """The outcome of one check."""
-
-    name: str
-    ok: bool
-    detail: str
-    exit: Exit = Exit.OK
-    skipped: bool = False
-
-    def line(self) -> str:
-        """The step as the user reads it."""
-        mark = "-" if self.skipped else "✓" if self.ok else "✗"
-        return f"{mark} {printable(self.name)}: {printable(self.detail)}"
-
-
-def skipped(name: str, because: str) -> Step:
-    """A step that did not run because an earlier one failed."""
-    return Step(name, False, f"skipped ({because})", skipped=True)
-
-
-@dataclass
-class Report:
-    """All steps run, in order; the exit code is the first failure's."""
-
-    target: Target
-    steps: list[Step] = field(default_factory=list)
-    version: str | None = None
-
-    @property
-    def exit(self) -> Exit:
-        """The first failing step's code, or OK."""
-        return next((step.exit for step in self.steps if not step.ok and not step.skipped), Exit.OK)
-
-    def as_json(self) -> str:
-        """The machine-readable report."""
-        return json.dumps(
-            {
-                "ok": self.exit == Exit.OK,
-                "exit_code": int(self.exit),
-                "cluster_arn": self.target.cluster_arn,
-                "secret_arn": self.target.secret_arn,
-                "database": self.target.database,
-                "region": self.target.region,
-                "sources": self.target.sources,
-                "region_source": self.target.region_source,
-                "version": self.version,
-                "steps": [
-                    {
-                        "name": s.name,
-                        "ok": s.ok,
-                        "skipped": s.skipped,
-                        "detail": s.detail,
-                        "exit_code": int(s.exit),
-                    }
-                    for s in self.steps
-                ],
-            },
-            indent=2,
-        )
+def report_for(target: Target) -> Report:
+    """An empty report whose facts are the target's: what ``--json`` shows besides the steps."""
+    return Report(
+        {
+            "cluster_arn": target.cluster_arn,
+            "secret_arn": target.secret_arn,
+            "database": target.database,
+            "region": target.region,
+            "sources": target.sources,
+            "region_source": target.region_source,
+            "version": None,
+        }
+    )
 
 
 class AwsConfigError(ValueError):
@@ -203,43 +135,46 @@ def aws_session(session_factory: Callable[[], object], region: str):
 def _aws_failure(name: str, error: Exception, what: str) -> Step:
     """A step failed by an AWS or connection error, classified by kind."""
     if isinstance(error, ConnectTimeoutError | ReadTimeoutError):
-        return Step(
+        return failed(
             name,
-            False,
             f"no answer from AWS in time ({one_line(error)}); check the network and "
             f"AWS_ENDPOINT_URL, or allow longer with --wait SECONDS",
-            Exit.OTHER,
+            Exit.UNREACHABLE,
+        )
+    if isinstance(error, NoCredentialsError):
+        return failed(
+            name,
+            "no AWS credentials found; run `aws configure`, set AWS_PROFILE, or export "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            Exit.CREDENTIALS,
         )
     if isinstance(error, BotoCoreError):
-        return Step(
+        return failed(
             name,
-            False,
             f"cannot reach AWS ({one_line(error)}); check credentials and network",
-            Exit.OTHER,
+            Exit.UNREACHABLE,
         )
     code = error_code(error)
     message = error.response.get("Error", {}).get("Message", "")
     if code in ACCESS_DENIED_CODES:
-        return Step(
+        return failed(
             name,
-            False,
             f"access denied ({code}); the caller needs {what}, e.g. the role from "
             f"`pulumi stack output lambda_role_arn` or an admin profile",
             Exit.ACCESS_DENIED,
         )
     if code in CREDENTIAL_CODES:
-        return Step(
-            name, False, f"AWS rejected the credentials ({code}); refresh them", Exit.ACCESS_DENIED
+        return failed(
+            name, f"AWS rejected the credentials ({code}); refresh them", Exit.CREDENTIALS
         )
     if code in NOT_FOUND_CODES:
-        return Step(
+        return failed(
             name,
-            False,
             f"not found ({code}); check the ARN, and that your credentials are for its "
             f"account, or take both ARNs from the stack with `alex-db env --stack NAME`",
             Exit.NOT_FOUND,
         )
-    return Step(name, False, f"{code or 'error'}: {one_line(message)}", Exit.OTHER)
+    return failed(name, f"{code or 'error'}: {one_line(message)}", Exit.FAILED)
 
 
 def _scaling(cluster: dict) -> str:
@@ -278,19 +213,17 @@ def check_cluster(client: Callable[[str], object], target: Target) -> Step:
     clusters = clusters.get("DBClusters") or []
     if len(clusters) != 1:
         many = f"{len(clusters)} clusters" if clusters else "no cluster"
-        return Step(
+        return failed(
             name,
-            False,
             f"AWS describes {many} of that name; check the ARN and AWS_ENDPOINT_URL",
-            Exit.OTHER if clusters else Exit.NOT_FOUND,
+            Exit.FAILED if clusters else Exit.NOT_FOUND,
         )
     (cluster,) = clusters
     # RDS keeps identifiers in lower case (CreateDBCluster: "stored as a lowercase string").
     described = str(cluster.get("DBClusterArn"))
     if described.lower() != target.cluster_arn.lower():
-        return Step(
+        return failed(
             name,
-            False,
             f"AWS describes {described}, not the given {target.cluster_arn} (the "
             f"{_mismatch(target.cluster_arn, described)} differs); use credentials for the "
             f"ARN's account and the ARN the stack outputs",
@@ -301,14 +234,13 @@ def check_cluster(client: Callable[[str], object], target: Target) -> Step:
         f"{_scaling(cluster)}"
     )
     if not cluster.get("HttpEndpointEnabled"):
-        return Step(
+        return failed(
             name,
-            False,
             f"{facts}, Data API disabled; enable it with `pulumi up` (the program turns it on) or "
             f"`aws rds enable-http-endpoint --resource-arn {target.cluster_arn}`",
             Exit.DATA_API_DISABLED,
         )
-    return Step(name, True, f"{facts}, Data API enabled")
+    return passed(name, f"{facts}, Data API enabled")
 
 
 def check_secret(client: Callable[[str], object], target: Target) -> Step:
@@ -321,9 +253,8 @@ def check_secret(client: Callable[[str], object], target: Target) -> Step:
         return _aws_failure(name, error, "secretsmanager:GetSecretValue on this secret")
     described = str(response.get("ARN"))
     if not arns.same_secret(target.secret_arn, described):
-        return Step(
+        return failed(
             name,
-            False,
             f"AWS returned {described}, not the given {target.secret_arn}",
             Exit.ARN_MISMATCH,
         )
@@ -332,29 +263,27 @@ def check_secret(client: Callable[[str], object], target: Target) -> Step:
         document = json.loads(response.get("SecretString") or "")
     # ValueError covers bad JSON and numbers too long to convert; json recurses once per level.
     except (ValueError, RecursionError):
-        return Step(name, False, f"value is not JSON; {fix}", Exit.SECRET_UNUSABLE)
+        return failed(name, f"value is not JSON; {fix}", Exit.SECRET_UNUSABLE)
     if not isinstance(document, dict):
-        return Step(name, False, f"value is not a JSON object; {fix}", Exit.SECRET_UNUSABLE)
+        return failed(name, f"value is not a JSON object; {fix}", Exit.SECRET_UNUSABLE)
     missing = [key for key in ("username", "password") if not document.get(key)]
     if missing:
-        return Step(
+        return failed(
             name,
-            False,
             f"JSON has no {' or '.join(missing)}, which the Data API needs; {fix}",
             Exit.SECRET_UNUSABLE,
         )
     not_text = [key for key in ("username", "password") if not isinstance(document[key], str)]
     if not_text:
-        return Step(
+        return failed(
             name,
-            False,
             f"{' and '.join(not_text)} must be a JSON string, which the Data API needs; {fix}",
             Exit.SECRET_UNUSABLE,
         )
     username = document["username"]
     if document["password"] in username:
         username = "not shown: it contains the password"
-    return Step(name, True, f"readable, has username ({username}) and password")
+    return passed(name, f"readable, has username ({username}) and password")
 
 
 def check_query(
@@ -382,9 +311,8 @@ def check_query(
             remaining = budget.remaining()
             if remaining <= 0:
                 return (
-                    Step(
+                    failed(
                         name,
-                        False,
                         f"the cluster is still resuming from auto-pause after "
                         f"{budget.seconds:g} s; run again, or wait longer with --wait SECONDS",
                         Exit.STILL_RESUMING,
@@ -399,9 +327,9 @@ def check_query(
             return _aws_failure(name, error, "rds-data:ExecuteStatement"), None
     records = response.get("records") or []
     if not records or not records[0] or not isinstance(records[0][0], dict):
-        return Step(name, False, f"{VERSION_SQL} returned no row", Exit.OTHER), None
+        return failed(name, f"{VERSION_SQL} returned no row", Exit.FAILED), None
     version = str(next(iter(records[0][0].values()), ""))
-    return Step(name, True, f"{VERSION_SQL} -> {version}"), version
+    return passed(name, f"{VERSION_SQL} -> {version}"), version
 
 
 def _query_failure(name: str, error: ClientError) -> Step:
@@ -410,9 +338,8 @@ def _query_failure(name: str, error: ClientError) -> Step:
     if error_code(error) == "BadRequestException" and (
         "httpendpoint" in flattened or "dataapi" in flattened
     ):
-        return Step(
+        return failed(
             name,
-            False,
             "the Data API is not enabled on this cluster; `pulumi up` turns it on",
             Exit.DATA_API_DISABLED,
         )
@@ -434,12 +361,12 @@ def run_checks(
     def client(service: str):
         return session.client(service, region_name=target.region, config=budget.config())
 
-    report = Report(target)
+    report = report_for(target)
     cluster = check_cluster(client, target)
     secret = check_secret(client, target)
     report.steps += [cluster, secret]
     if cluster.ok and secret.ok:
-        query, report.version = check_query(client, target, budget, sleep, progress)
+        query, report.facts["version"] = check_query(client, target, budget, sleep, progress)
         report.steps.append(query)
     else:
         failed = " and ".join(s.name.split()[0] for s in (cluster, secret) if not s.ok)
@@ -479,15 +406,14 @@ def run_local_checks(
         f"secret steps are skipped (no RDS control plane or Secrets Manager locally)"
     )
     budget = Budget(wait_seconds, clock)
-    report = Report(target)
+    report = report_for(target)
     if not _answers(endpoint_url, budget):
         report.steps.append(
-            Step(
+            failed(
                 "Data API",
-                False,
                 f"nothing answers at {endpoint_url}; start it with `alex-db local` (its first "
                 f"line gives the address)",
-                Exit.OTHER,
+                Exit.UNREACHABLE,
             )
         )
         return report
@@ -504,6 +430,6 @@ def run_local_checks(
             config=budget.config(),
         )
 
-    query, report.version = check_query(client, target, budget, sleep, progress)
+    query, report.facts["version"] = check_query(client, target, budget, sleep, progress)
     report.steps.append(query)
     return report

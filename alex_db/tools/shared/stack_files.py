@@ -6,6 +6,7 @@ Encrypted (``secure:``) values are never decrypted here: they are passed on as `
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,7 +14,14 @@ from pathlib import Path
 
 import yaml
 
-from alex_db.tools.offline import PROJECT, PROJECT_DIR
+from alex_db.config.values import NAMESPACE
+
+# The checkout the `alex-db` command belongs to (an editable install): its Pulumi.yaml, stack
+# files and program, from whichever directory the command runs.
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+PROGRAM = PROJECT_DIR / "__main__.py"
+# Pulumi.yaml's `name:`, which is also the namespace of the program's config keys.
+PROJECT = NAMESPACE
 
 SECRET_MASK = "[secret]"
 
@@ -144,3 +152,17 @@ def load_stack_config(
         origins[key] = "--config"
         secret_keys.discard(key)
     return StackConfig(values=values, secret_keys=frozenset(secret_keys), origins=origins)
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--stack`` and ``--config``: which stack's merged configuration a command reads."""
+    parser.add_argument(
+        "--stack", default="dev", help="stack name (Pulumi.<stack>.yaml); default dev"
+    )
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. minCapacity=0 or aws:region=us-east-1 (repeatable)",
+    )

@@ -84,9 +84,7 @@ def secret_key_decrypt_statement(key_arn: str, region: str, dns_suffix: str) -> 
     (its ``dns_suffix``) rather than being written here."""
     return {
         **statement("DecryptThisSecretViaSecretsManager", KMS_DECRYPT_ACTIONS, [key_arn]),
-        "Condition": {
-            "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.{dns_suffix}"}
-        },
+        "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.{dns_suffix}"}},
     }
 
 

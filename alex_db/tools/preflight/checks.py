@@ -16,26 +16,16 @@ from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 from alex_db.config import cost
 from alex_db.config.lifecycle import REFUSED_DOWNGRADE, decide_engine_version, release_of
+from alex_db.config.naming import PhysicalNames
 from alex_db.config.network import NetworkSettings
 from alex_db.config.regions import data_api_available, data_api_source
 from alex_db.config.settings import Settings
 from alex_db.config.values import SettingsError, key
-from alex_db.infra.naming import PhysicalNames
-from alex_db.tools.aws_errors import error_code, one_line
-from alex_db.tools.preflight_clients import open_clients
-from alex_db.tools.preflight_names import check_names
-from alex_db.tools.preflight_report import (
-    PASS,
-    READ_ERRORS,
-    UNKNOWN,
-    Check,
-    Exit,
-    Report,
-    cannot_tell,
-    every_item,
-    failed,
-    passed,
-)
+from alex_db.tools.preflight.clients import READ_ERRORS, cannot_tell, every_item, open_clients
+from alex_db.tools.preflight.names import check_names
+from alex_db.tools.shared.aws_errors import error_code, one_line
+from alex_db.tools.shared.exits import Exit
+from alex_db.tools.shared.report import Report, Step, failed, passed, unknown
 
 ENGINE = "aurora-postgresql"
 # Serverless v2 instances run in provisioned engine mode (CreateDBCluster EngineMode).
@@ -45,7 +35,7 @@ CLUSTER_QUOTA = "DBClusters"
 INSTANCE_QUOTA = "DBInstances"
 
 
-def check_identity(sts) -> tuple[Check, str | None]:
+def check_identity(sts) -> tuple[Step, str | None]:
     """1. Credentials work, and for which account."""
     name = "credentials"
     try:
@@ -65,7 +55,7 @@ def check_identity(sts) -> tuple[Check, str | None]:
         )
     except (EndpointUnreachable, HTTPClientError, NotImplementedError) as error:
         detail = f"cannot reach AWS ({one_line(error)}); check the network and the region"
-        return failed(name, detail, Exit.OTHER), None
+        return failed(name, detail, Exit.FAILED), None
     except BotoCoreError as error:
         # Every other botocore error here is about loading credentials: an expired SSO login,
         # a failing credential_process, half a key pair, a missing source_profile.
@@ -78,12 +68,12 @@ def check_identity(sts) -> tuple[Check, str | None]:
     return passed(name, f"account {account} as {identity['Arn']}"), account
 
 
-def check_region(region: str) -> Check:
+def check_region(region: str) -> Step:
     """2. The region offers the Data API for Aurora PostgreSQL (AWS's table, as data)."""
     name = f"Data API in {region}"
     available = data_api_available(region)
     if available is None:
-        return Check(name, UNKNOWN, f"cannot tell: not in the data file; check {data_api_source()}")
+        return unknown(name, f"cannot tell: not in the data file; check {data_api_source()}")
     if not available:
         return failed(
             name,
@@ -115,7 +105,7 @@ def running_version(rds, cluster: str) -> str | None:
     return found.get("EngineVersion")
 
 
-def check_engine(rds, settings: Settings, running: str | None = None) -> Check:
+def check_engine(rds, settings: Settings, running: str | None = None) -> Step:
     """3. The version ``pulumi up`` sends (the configured one, or what the cluster runs when AWS
     has moved it higher: ``config.lifecycle``) exists here, runs Serverless v2, pauses if
     asked, scales that far; a major upgrade the program would refuse fails here already."""
@@ -159,9 +149,8 @@ def check_engine(rds, settings: Settings, running: str | None = None) -> Check:
     if lowest is None or highest is None:
         if problems:
             return failed(name, "; ".join(problems), Exit.ENGINE)
-        return Check(
+        return unknown(
             name,
-            UNKNOWN,
             "offered, but AWS reports no Serverless v2 limits for it: cannot tell auto-pause "
             "or the largest maxCapacity",
         )
@@ -194,7 +183,7 @@ def _subnets(ec2, vpc_id: str, subnet_ids: tuple[str, ...] | None) -> list[dict]
     return every_item(ec2, "describe_subnets", "Subnets", Filters=filters)
 
 
-def check_network(ec2, network: NetworkSettings) -> tuple[list[Check], str | None]:
+def check_network(ec2, network: NetworkSettings) -> tuple[list[Step], str | None]:
     """4. The VPC exists, its subnets span two AZs, the allowed security groups are in it.
 
     Returns the checks and the VPC id (None when there is no VPC to place the cluster in)."""
@@ -229,7 +218,7 @@ def check_network(ec2, network: NetworkSettings) -> tuple[list[Check], str | Non
         return [cannot_tell("network", error, "ec2:DescribeVpcs, DescribeSubnets")], None
 
 
-def _subnet_check(ec2, vpc_id: str, subnet_ids: tuple[str, ...] | None) -> Check:
+def _subnet_check(ec2, vpc_id: str, subnet_ids: tuple[str, ...] | None) -> Step:
     subnets = _subnets(ec2, vpc_id, subnet_ids)
     name = "subnets"
     missing = sorted(set(subnet_ids or ()) - {s["SubnetId"] for s in subnets})
@@ -252,7 +241,7 @@ def _subnet_check(ec2, vpc_id: str, subnet_ids: tuple[str, ...] | None) -> Check
     return passed(name, f"{len(subnets)} in {len(zones)} availability zones ({', '.join(zones)})")
 
 
-def _security_group_check(ec2, vpc_id: str, group_ids: tuple[str, ...]) -> Check:
+def _security_group_check(ec2, vpc_id: str, group_ids: tuple[str, ...]) -> Step:
     name = "allowed security groups"
     found = every_item(
         ec2,
@@ -280,7 +269,7 @@ def _quota(quotas: list[dict], name: str) -> tuple[float, float] | None:
     return None
 
 
-def check_quota(rds, instances: int, cluster_exists: bool) -> Check:
+def check_quota(rds, instances: int, cluster_exists: bool) -> Step:
     """6. Room for one more cluster (and its instances) in this region's RDS quotas."""
     name = "RDS quota"
     if cluster_exists:
@@ -291,7 +280,7 @@ def check_quota(rds, instances: int, cluster_exists: bool) -> Check:
         return cannot_tell(name, error, "rds:DescribeAccountAttributes")
     clusters, db_instances = _quota(quotas, CLUSTER_QUOTA), _quota(quotas, INSTANCE_QUOTA)
     if clusters is None:
-        return Check(name, UNKNOWN, f"cannot tell: AWS reported no {CLUSTER_QUOTA} quota")
+        return unknown(name, f"cannot tell: AWS reported no {CLUSTER_QUOTA} quota")
     fix = "ask for more in Service Quotas (Amazon RDS) or remove unused ones"
     if clusters[0] + 1 > clusters[1]:
         return failed(
@@ -310,16 +299,14 @@ def check_quota(rds, instances: int, cluster_exists: bool) -> Check:
     return passed(name, detail)
 
 
-def check_cost(settings: Settings, region: str) -> Check:
+def check_cost(settings: Settings, region: str) -> Step:
     """7. What this configuration's compute costs a month (storage and I/O extra)."""
     name = "monthly compute"
     capacity = settings.capacity
     instances = settings.readers + 1
     estimate = cost.estimate(region, capacity.min_acu, capacity.max_acu, instances)
     if estimate is None:
-        return Check(
-            name, UNKNOWN, f"cannot tell: no ACU price for {region} in {cost.PRICE_FILE.name}"
-        )
+        return unknown(name, f"cannot tell: no ACU price for {region} in {cost.PRICE_FILE.name}")
     paused = "; $0.00 while paused" if capacity.auto_pause else ""
     return passed(
         name,
@@ -336,24 +323,24 @@ def run_preflight(
     progress: Callable[[str], None] = lambda line: None,
 ) -> Report:
     """Every check, in the issue's order; nothing else runs when the credentials fail."""
-    report = Report(settings.stack, region)
+    report = Report({"stack": settings.stack, "region": region, "account": None})
     clients, setup_failure = open_clients(new_session, region)
     if setup_failure is not None:
-        report.checks.append(setup_failure)
+        report.steps.append(setup_failure)
         return report
     client = clients.__getitem__
-    identity, report.account = check_identity(client("sts"))
-    report.checks.append(identity)
-    if identity.status != PASS:
+    identity, report.facts["account"] = check_identity(client("sts"))
+    report.steps.append(identity)
+    if not identity.ok:
         return report
     progress("… reading the engine, network and names")
-    report.checks.append(check_region(region))
+    report.steps.append(check_region(region))
     running = running_version(client("rds"), PhysicalNames.for_stack(settings.stack).cluster)
-    report.checks.append(check_engine(client("rds"), settings, running))
+    report.steps.append(check_engine(client("rds"), settings, running))
     network_checks, vpc_id = check_network(client("ec2"), settings.network)
-    report.checks += network_checks
+    report.steps += network_checks
     names, cluster_exists = check_names(client, settings, vpc_id)
-    report.checks += names
-    report.checks.append(check_quota(client("rds"), settings.readers + 1, cluster_exists))
-    report.checks.append(check_cost(settings, region))
+    report.steps += names
+    report.steps.append(check_quota(client("rds"), settings.readers + 1, cluster_exists))
+    report.steps.append(check_cost(settings, region))
     return report

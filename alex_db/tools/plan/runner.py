@@ -20,17 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
+from alex_db import pulumi_internals
+from alex_db.config import partitions
 from alex_db.config.keys import REGION_KEY
+from alex_db.tools.shared.stack_files import PROGRAM, PROJECT
 
-PROJECT = "alex-db"
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-PROGRAM = PROJECT_DIR / "__main__.py"
 MARK = "PLACEHOLDER"
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -42,9 +37,10 @@ class Placeholders:
     account_id: str = "000000000000"
     region: str = "region-PLACEHOLDER"
     """Used only when the stack sets no ``aws:region``."""
-    partition: str = "aws"
-    dns_suffix: str = "amazonaws.com"
-    """The partition's service domain (``amazonaws.com.cn`` in the China partition)."""
+    partition: str | None = None
+    """The partition getPartition answers; None: the region's (``config/partitions.py``)."""
+    dns_suffix: str | None = None
+    """Its service domain (``amazonaws.com.cn`` in China); None: the region's partition's."""
     vpc_id: str = "vpc-PLACEHOLDER"
     vpc_cidr: str = "172.31.0.0/16"
     subnet_ids: tuple[str, ...] = ("subnet-PLACEHOLDER-a", "subnet-PLACEHOLDER-b")
@@ -117,13 +113,9 @@ class ProgramRun:
         return found[0]
 
 
-def _is_secret_wrapper(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(_special_sig_key) == _special_secret_sig
-
-
 def unwrap_secrets(value: Any) -> tuple[Any, bool]:
     """``value`` with every secret wrapper replaced by its content, and whether it had one."""
-    if _is_secret_wrapper(value):
+    if pulumi_internals.is_secret_wrapper(value):
         inner, _ = unwrap_secrets(value.get("value"))
         return inner, True
     if isinstance(value, dict):
@@ -152,6 +144,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     def __init__(self, placeholders: Placeholders, region: str) -> None:
         self.placeholders = placeholders
         self.region = region
+        self.partition = placeholders.partition or partitions.arn_partition(region)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         if args.token == "aws:rds/getClusters:getClusters":
@@ -170,7 +163,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             "aws:index/getCallerIdentity:getCallerIdentity": {
                 "id": p.account_id,
                 "accountId": p.account_id,
-                "arn": f"arn:{p.partition}:iam::{p.account_id}:user/{MARK}",
+                "arn": f"arn:{self.partition}:iam::{p.account_id}:user/{MARK}",
                 "userId": MARK,
             },
             "aws:index/getRegion:getRegion": {"id": self.region, "region": self.region},
@@ -186,15 +179,16 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
                 "keyUsage": "ENCRYPT_DECRYPT",
                 "enabled": p.kms_key_state == "Enabled",
             },
-            "aws:index/getPartition:getPartition": {
-                "id": p.partition,
-                "partition": p.partition,
-                "dnsSuffix": p.dns_suffix,
-            },
+            "aws:index/getPartition:getPartition": self._partition(),
         }
         if args.token not in answers:
             raise NotImplementedError(f"no placeholder for invoke {args.token}")
         return answers[args.token]
+
+    def _partition(self) -> dict:
+        """``getPartition``: the region's partition, as the provider would report it."""
+        suffix = self.placeholders.dns_suffix or partitions.dns_suffix(self.region)
+        return {"id": self.partition, "partition": self.partition, "dnsSuffix": suffix}
 
     def _clusters(self, query: dict) -> dict:
         """``getClusters`` by identifier: the stack's cluster only when it "exists"."""
@@ -229,7 +223,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
     def _arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         p = self.placeholders
         region = self.region if regional else ""
-        return f"arn:{p.partition}:{service}:{region}:{p.account_id}:{resource}"
+        return f"arn:{self.partition}:{service}:{region}:{p.account_id}:{resource}"
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         if not args.custom:
@@ -281,7 +275,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
             return physical, {"arn": self._arn("rds", f"cluster-pg:{physical}")}
         if type_token == "aws:backup/vault:Vault":
             region = inputs.get("region") or self.region
-            arn = f"arn:{p.partition}:backup:{region}:{p.account_id}:backup-vault:{physical}"
+            arn = f"arn:{self.partition}:backup:{region}:{p.account_id}:backup-vault:{physical}"
             return physical, {"arn": arn, "recoveryPoints": 0}
         if type_token == "aws:backup/plan:Plan":
             plan_id = f"{MARK}-plan-id"
@@ -302,7 +296,7 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         )
 
 
-class RecordingMonitor(MockMonitor):
+class RecordingMonitor(pulumi_internals.mock_monitor_class()):
     """The mock monitor, also keeping each registration's parent and secret inputs."""
 
     def __init__(self, mocks: PlaceholderMocks) -> None:
@@ -320,7 +314,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResourceOutputs(self, request):  # noqa: N802 (gRPC method name)
         """A component's ``register_outputs``: kept as that component's outputs."""
-        outputs, _ = unwrap_secrets(pulumi.runtime.rpc.deserialize_properties(request.outputs))
+        outputs, _ = unwrap_secrets(pulumi_internals.deserialize_properties(request.outputs))
         for resource in self.recorded:
             if resource.urn == request.urn:
                 resource.outputs = outputs
@@ -330,7 +324,7 @@ class RecordingMonitor(MockMonitor):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
-        raw_inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
+        raw_inputs = pulumi_internals.deserialize_properties(request.object)
         unwrapped = {key: unwrap_secrets(value) for key, value in raw_inputs.items()}
         registration = self.resources[response.urn]
         outputs, _ = unwrap_secrets(dict(registration.state or {}))
@@ -374,7 +368,8 @@ def _program_logger(handler: logging.Handler) -> logging.Logger:
 def _resolve(value: Any) -> StackOutput:
     output = pulumi.Output.from_input(value)
     return StackOutput(
-        value=_sync_await(output.future()), secret=bool(_sync_await(output.is_secret()))
+        value=pulumi_internals.wait_for(output.future()),
+        secret=bool(pulumi_internals.wait_for(output.is_secret())),
     )
 
 
@@ -457,7 +452,7 @@ def _run(
     secret_keys: Iterable[str],
 ) -> ProgramRun:
     mocks = monitor.mocks
-    runtime_settings.ROOT.set(None)
+    pulumi_internals.reset_root_stack()
     pulumi.runtime.set_all_config(dict(config), secret_keys=list(secret_keys))
     collected = _Collected()
     pulumi.runtime.set_mocks(
@@ -468,11 +463,10 @@ def _run(
         monitor=monitor,
         logger=_program_logger(collected),
     )
-    root = pulumi.runtime.get_root_resource()
     if str(program.parent) not in sys.path:
         sys.path.insert(0, str(program.parent))
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
-    outputs = {name: _resolve(value) for name, value in root.outputs.items()}
+    pulumi_internals.run_program_function(lambda: runpy.run_path(str(program), run_name="__main__"))
+    outputs = {name: _resolve(value) for name, value in pulumi_internals.stack_exports().items()}
     return ProgramRun(
         resources=list(monitor.recorded),
         outputs=outputs,

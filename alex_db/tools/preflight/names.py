@@ -9,19 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from alex_db.config.naming import PhysicalNames
 from alex_db.config.settings import BASE_TAGS, OWNER_TAG, Settings
-from alex_db.infra.naming import PhysicalNames
-from alex_db.tools.aws_errors import error_code
-from alex_db.tools.preflight_report import (
-    READ_ERRORS,
-    UNKNOWN,
-    Check,
-    Exit,
-    cannot_tell,
-    every_item,
-    failed,
-    passed,
-)
+from alex_db.tools.preflight.clients import READ_ERRORS, cannot_tell, every_item
+from alex_db.tools.shared.aws_errors import error_code
+from alex_db.tools.shared.exits import Exit
+from alex_db.tools.shared.report import Step, failed, passed, unknown
 
 NOT_FOUND_CODES = frozenset(
     {
@@ -43,7 +36,7 @@ def _tag_map(tags: list[dict] | None, key: str = "Key", value: str = "Value") ->
     return {tag[key]: tag[value] for tag in tags or []}
 
 
-def ownership(kind: str, name: str, stack: str, find: Finder, permission: str) -> Check:
+def ownership(kind: str, name: str, stack: str, find: Finder, permission: str) -> Step:
     """One name: free, owned by this stack, or in the way (with what to do)."""
     label = f"{kind} {name}"
     try:
@@ -61,9 +54,8 @@ def ownership(kind: str, name: str, stack: str, find: Finder, permission: str) -
             label, f"{EXISTS}, owned by this stack ({OWNER_TAG}={stack}); pulumi up keeps it"
         )
     if owner is None and all(tags.get(k) == v for k, v in BASE_TAGS.items()):
-        return Check(
+        return unknown(
             label,
-            UNKNOWN,
             f"{EXISTS} with this program's Project/Part tags but no {OWNER_TAG} tag (deployed "
             f"before ownership tags): if stack {stack} made it, pulumi up adds the tag; if "
             f"not, it is in the way",
@@ -79,7 +71,7 @@ def ownership(kind: str, name: str, stack: str, find: Finder, permission: str) -
 
 def check_names(
     client: Callable[[str], object], settings: Settings, vpc_id: str | None
-) -> tuple[list[Check], bool]:
+) -> tuple[list[Step], bool]:
     """Every name the stack creates (``client`` gives a boto3 client by service name); also
     whether its cluster exists already."""
     names = PhysicalNames.for_stack(settings.stack)
@@ -166,7 +158,7 @@ def check_names(
     return checks, cluster_check.detail.startswith(EXISTS)
 
 
-def _final_snapshot(rds, cluster: str) -> Check:
+def _final_snapshot(rds, cluster: str) -> Step:
     """The final snapshot's name is new per cluster (``<cluster>-final-<8 hex>``), so it cannot
     clash; earlier final snapshots are listed so nobody deletes them by surprise."""
     label = "final snapshot name"

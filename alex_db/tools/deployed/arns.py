@@ -18,13 +18,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from alex_db.config.partitions import REGION_NAME, arn_partition_pattern
+
 _ARN = re.compile(
     r"arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):"
     r"(?P<kind>[^:]*):(?P<name>.*)",
     re.DOTALL,
 )
-_PARTITION = re.compile(r"aws(?:-[a-z]+)*")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}")
+_PARTITION = re.compile(arn_partition_pattern(), re.ASCII)
+_REGION = re.compile(REGION_NAME, re.ASCII)
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _CLUSTER_NAME = re.compile(r"[A-Za-z](?:-?[A-Za-z0-9]){0,62}")
 _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@!-]{1,512}")

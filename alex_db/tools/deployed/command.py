@@ -1,0 +1,206 @@
+"""``alex-db check`` and ``alex-db env``: the commands that read a deployed stack's outputs.
+
+``check`` proves the database answers (``check.run_checks``, or ``run_local_checks`` when the
+target is ``alex-db local``); ``env`` writes the three variables Alex's code reads into ``.env``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+from alex_db.tools.shared import variables
+from alex_db.tools.shared.exits import Exit
+
+DEFAULT_WAIT_SECONDS = 60.0
+
+
+def wait_seconds(text: str) -> float:
+    """A ``--wait`` value: seconds from 0 to LONGEST_WAIT_SECONDS (``nan`` would never end)."""
+    from alex_db.tools.deployed.check import LONGEST_WAIT_SECONDS
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= LONGEST_WAIT_SECONDS:  # also False for nan
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds from 0 to {LONGEST_WAIT_SECONDS:g}"
+        )
+    return value
+
+
+def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cluster-arn", help="the cluster ARN (output aurora_cluster_arn)")
+    parser.add_argument("--secret-arn", help="the secret ARN (output aurora_secret_arn)")
+    parser.add_argument(
+        "--outputs", metavar="FILE", help="JSON of `pulumi stack output --json` (- for stdin)"
+    )
+    parser.add_argument("--stack", help="read the outputs with the Pulumi CLI from this stack")
+    parser.add_argument("--database", help="database name (default: the stack's, or alex)")
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    """``check``'s flags."""
+    _add_source_arguments(parser)
+    parser.add_argument(
+        "--region", help="AWS region; must be the cluster ARN's, which is used in any case"
+    )
+    parser.add_argument(
+        "--wait",
+        type=wait_seconds,
+        default=DEFAULT_WAIT_SECONDS,
+        metavar="SECONDS",
+        help="the most the whole run may take, retrying while an auto-paused cluster resumes "
+        "(default 60; a last call may take a few seconds more)",
+    )
+    parser.add_argument("--json", action="store_true", help="print a machine-readable report")
+
+
+def add_env_arguments(parser: argparse.ArgumentParser) -> None:
+    """``env``'s flags."""
+    _add_source_arguments(parser)
+    parser.add_argument(
+        "--file", default=".env", help="the file to update (default .env; - for stdout)"
+    )
+
+
+def _flags(args: argparse.Namespace) -> dict[str, str | None]:
+    return {
+        variables.CLUSTER_ARN_VARIABLE: args.cluster_arn,
+        variables.SECRET_ARN_VARIABLE: args.secret_arn,
+        variables.DATABASE_VARIABLE: args.database,
+    }
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Resolve the target, run the checks, print one line a step (or JSON)."""
+    import boto3
+
+    from alex_db.tools.deployed import locate
+    from alex_db.tools.deployed.check import (
+        AwsConfigError,
+        aws_session,
+        run_checks,
+        run_local_checks,
+    )
+    from alex_db.tools.shared import envfile
+    from alex_db.tools.shared import local_identity as local
+
+    try:
+        target = locate.resolve(
+            _flags(args),
+            # An explicit source, when given, is the only one: the environment and .env are
+            # never a silent fallback for an --outputs file that lacks the ARNs.
+            locate.stack_output_sources(args.outputs, args.stack)
+            or locate.environment_sources(os.environ, Path.cwd()),
+            args.region,
+        )
+    except locate.TargetError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return Exit.USAGE
+    print(locate.describe_sources(target), file=sys.stderr, flush=True)
+    try:
+        session = aws_session(boto3.Session, target.region)
+    except AwsConfigError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return Exit.AWS_CONFIG
+    steps = run_checks
+    if target.cluster_arn == local.CLUSTER_ARN:
+        try:
+            endpoint_url = local_endpoint(os.environ, Path.cwd())
+        except (envfile.EnvFileError, OSError) as error:
+            print(f"✗ .env: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
+            return Exit.USAGE
+        except AwsConfigError as error:
+            print(f"✗ {error}", file=sys.stderr)
+            return Exit.AWS_CONFIG
+        steps = partial(run_local_checks, endpoint_url=endpoint_url)
+    report = steps(
+        session,
+        target,
+        wait_seconds=args.wait,
+        sleep=time.sleep,
+        clock=time.monotonic,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    return report.print(args.json)
+
+
+def local_endpoint(environ, cwd: Path) -> str:
+    """Where ``alex-db local`` listens: the endpoint variable it wrote, else its default port.
+    Raises ``EnvFileError``/``OSError`` for an unreadable ``.env``, ``AwsConfigError`` for a
+    value botocore would refuse (``botocore.utils.is_valid_endpoint_url``, which raises
+    "Invalid endpoint" when the client is made)."""
+    from alex_db.tools.deployed.check import AwsConfigError
+    from alex_db.tools.shared import envfile
+    from alex_db.tools.shared.local_identity import DEFAULT_PORT
+
+    env_file = cwd / ".env"
+    written = envfile.read(env_file) if env_file.is_file() else {}
+    name = variables.ENDPOINT_VARIABLE
+    url = environ.get(name) or written.get(name) or f"http://127.0.0.1:{DEFAULT_PORT}"
+    if not usable_endpoint(url):
+        raise AwsConfigError(
+            f"{name} {url!r} is not a URL; alex-db local writes http://127.0.0.1:PORT there"
+        )
+    return url
+
+
+def usable_endpoint(url: str) -> bool:
+    """An http(s) URL with a host and, if any, a port 0-65535 that botocore accepts too (its
+    own test lets ``http://x:99999`` through and raises on ``http://[::1``)."""
+    from urllib.parse import urlsplit
+
+    from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
+
+    try:
+        address = urlsplit(url)
+        port_ok = address.port is None or address.port >= 0  # .port raises when out of range
+    except ValueError:  # a bad IPv6 literal, or a port that is not a number 0-65535
+        return False
+    return (
+        port_ok
+        and address.scheme in ("http", "https")
+        and bool(address.hostname)
+        and (is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url))
+    )
+
+
+def run_env(args: argparse.Namespace) -> int:
+    """Write the stack's ARNs and database name into a .env file (or stdout)."""
+    from alex_db.tools.deployed import locate
+    from alex_db.tools.shared import envfile
+
+    try:
+        target = locate.resolve(_flags(args), locate.stack_output_sources(args.outputs, args.stack))
+    except locate.TargetError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return Exit.USAGE
+    updates = {
+        variables.CLUSTER_ARN_VARIABLE: target.cluster_arn,
+        variables.SECRET_ARN_VARIABLE: target.secret_arn,
+        variables.DATABASE_VARIABLE: target.database,
+    }
+    try:
+        if args.file == "-":
+            print(envfile.merge("", updates), end="")
+            return Exit.OK
+        # Real ARNs mean AWS again: drop the endpoint `alex-db local` wrote.
+        changed = envfile.update_file(Path(args.file), updates, drop=[variables.ENDPOINT_VARIABLE])
+    except envfile.EnvFileError as error:
+        print(f"✗ {args.file}: {error}", file=sys.stderr)
+        return Exit.USAGE
+    except OSError as error:
+        print(f"✗ {args.file}: cannot write it ({error.strerror or error})", file=sys.stderr)
+        return Exit.USAGE
+    if changed:
+        print(f"{args.file}: wrote {', '.join(updates)}", file=sys.stderr)
+    else:
+        print(f"{args.file}: already up to date", file=sys.stderr)
+    return Exit.OK
