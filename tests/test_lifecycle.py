@@ -371,24 +371,6 @@ def plan_of(run, stack: str = "dev") -> dict:
     return build_plan(stack, StackConfig(values=dict(DEV_CONFIG), secret_keys=frozenset()), run)
 
 
-def test_the_replacement_table_covers_every_type_the_program_creates(dev):
-    from alex_db.config.replacements import known_types, source
-
-    prod = run_against(
-        None,
-        stack="prod",
-        production="true",
-        customerManagedKey="true",
-        backupPlan="true",
-        backupCopyRegion="eu-west-1",
-        alarmTopicArn="arn:aws:sns:us-east-1:123456789012:alerts",
-    )
-    created = {r.type for r in [*dev.resources, *prod.resources] if r.custom}
-    assert created <= known_types()
-    for type_token in created:
-        assert source(type_token).startswith("hashicorp/terraform-provider-"), type_token
-
-
 def test_secret_version_and_role_policy_changes_are_replacements():
     assert {"secretId", "secretString"} <= forces_replacement(
         "aws:secretsmanager/secretVersion:SecretVersion"
