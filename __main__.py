@@ -10,9 +10,9 @@ import pulumi
 
 from alex_db import pulumi_internals
 from alex_db.config import cost
-from alex_db.config.brought_key import CUSTOMER_MANAGED, brought_key_problem, cluster_key_change
 from alex_db.config.instructions import DeployedDatabase, render
 from alex_db.config.keys import REGION_KEY, check_namespaces, not_a_secret
+from alex_db.config.kms_key import CUSTOMER_MANAGED, cluster_key_change, given_key_problem
 from alex_db.config.lifecycle import (
     EngineDecision,
     decide_engine_version,
@@ -25,10 +25,10 @@ from alex_db.config.settings import CONFIG_KEYS, Settings, load_settings
 from alex_db.config.values import NAMESPACE, SettingsError, reject, short_names
 from alex_db.infra.alarms import DatabaseAlarms, DatabaseAlarmsArgs
 from alex_db.infra.backup import BackupPlan, BackupPlanArgs
-from alex_db.infra.brought_key import describe_key
 from alex_db.infra.credentials import Credentials, CredentialsArgs
 from alex_db.infra.database import AuroraDatabase, DatabaseArgs
 from alex_db.infra.encryption import EncryptionKey, EncryptionKeyArgs
+from alex_db.infra.kms_lookup import describe_key
 from alex_db.infra.lambda_access import LambdaAccess, LambdaAccessArgs
 from alex_db.infra.monitoring import MonitoringRole, MonitoringRoleArgs
 from alex_db.infra.network import Network, NetworkArgs
@@ -89,7 +89,7 @@ def read_settings() -> Settings:
         raise pulumi.RunError(str(error)) from None
 
 
-def check_brought_key(settings: Settings) -> None:
+def check_given_key(settings: Settings) -> None:
     """A ``kmsKeyArn`` must be a key KMS reports as customer-managed, enabled and symmetric; any
     other ends the run with one line, before any resource is registered."""
     if settings.kms_key_arn is None:
@@ -99,7 +99,7 @@ def check_brought_key(settings: Settings) -> None:
         "KMS could not describe it: the key must exist in the stack's region and its key policy "
         "must let this account call kms:DescribeKey"
         if facts is None
-        else brought_key_problem(facts)
+        else given_key_problem(facts)
     )
     if problem is not None:
         raise pulumi.RunError(str(reject("kmsKeyArn", settings.kms_key_arn, problem)))
@@ -144,7 +144,7 @@ def engine_decision(settings: Settings, cluster_identifier: str) -> EngineDecisi
 
 
 settings = read_settings()
-check_brought_key(settings)
+check_given_key(settings)
 names = PhysicalNames.for_stack(settings.stack)
 check_cluster_key(settings, names.cluster)
 engine = engine_decision(settings, names.cluster)

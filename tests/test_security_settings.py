@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alex_db.config import partitions
-from alex_db.config.brought_key import KeyFacts, brought_key_problem
+from alex_db.config.kms_key import KeyFacts, given_key_problem
 from alex_db.config.parameters import cluster_parameters, parameter_family
 from alex_db.config.settings import (
     MONITORING_INTERVALS,
@@ -254,8 +254,8 @@ def test_a_bad_key_arn_stops_the_program_before_any_resource():
         ),
     ],
 )
-def test_a_brought_key_must_be_an_enabled_symmetric_customer_key(facts, problem):
-    assert brought_key_problem(facts) == problem
+def test_a_given_key_must_be_an_enabled_symmetric_customer_key(facts, problem):
+    assert given_key_problem(facts) == problem
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from alex_db.tools.local.errors import DataApiError, bad_request
-from alex_db.tools.local.placeholders import rewrite
+from alex_db.tools.local.named_parameters import rewrite
 
 TYPE_HINT_CASTS = {
     "DATE": "date",

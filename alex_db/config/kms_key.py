@@ -6,7 +6,7 @@ which the console shows as an existing cluster's key, passes every pattern. Give
 ``kmsKeyArn`` it would leave such a cluster unreplaced, silence the program's warning and pass
 the policy pack, while nothing is customer-managed and Secrets Manager cannot use that key at all
 (an AWS managed key serves only its own service: AWS KMS developer guide, "AWS managed keys").
-So the program asks KMS (``infra.brought_key``) and applies these rules before any resource.
+So the program asks KMS (``infra.kms_lookup``) and applies these rules before any resource.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class KeyFacts:
     """``ENCRYPT_DECRYPT``, ``SIGN_VERIFY``, ... (KeyUsage)."""
 
 
-def brought_key_problem(facts: KeyFacts) -> str | None:
+def given_key_problem(facts: KeyFacts) -> str | None:
     """Why the key cannot be the stack's customer-managed key, or None when it can."""
     if facts.manager != CUSTOMER_MANAGED:
         return "KMS reports an AWS managed key (like aws/rds): name a customer-managed key"

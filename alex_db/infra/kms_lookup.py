@@ -1,11 +1,11 @@
 """What KMS reports about the key given as ``kmsKeyArn``, read with a provider invoke before any
-resource is registered (the rules are in ``config.brought_key``)."""
+resource is registered (the rules are in ``config.kms_key``)."""
 
 from __future__ import annotations
 
 from pulumi_aws import kms
 
-from alex_db.config.brought_key import KeyFacts
+from alex_db.config.kms_key import KeyFacts
 
 
 def describe_key(key_arn: str) -> KeyFacts | None:
