@@ -36,9 +36,10 @@ lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-bench: $(RUNTIME)
+bench: $(DEV)
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_local.py
+	$(BIN)/python benchmarks/bench_suite.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

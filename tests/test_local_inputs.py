@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from alex_db.tools.local.endpoint import operation_paths
 from alex_db.tools.local.errors import STATUS, DataApiError
 from alex_db.tools.local.flags import idle_seconds, port_number
-from alex_db.tools.local.parameters import bind
 from alex_db.tools.local.named_parameters import rewrite
+from alex_db.tools.local.parameters import bind
 from tests.local_support import IN_ALEX, TARGET, rds_data_client, serving
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
