@@ -165,11 +165,11 @@ if settings.creates_kms_key:
             tags=settings.tags,
         ),
     ).key_arn
-monitoring_role_arn = None
+monitoring_role = None
 if settings.monitoring_interval:
-    monitoring_role_arn = MonitoringRole(
+    monitoring_role = MonitoringRole(
         "alex-monitoring", MonitoringRoleArgs(role_name=names.monitoring_role, tags=settings.tags)
-    ).role_arn
+    )
 
 # The family follows the major actually sent, so a major upgrade moves to a new group with it.
 family = parameter_family(release_of(engine.send) or settings.engine_version)
@@ -222,7 +222,8 @@ database = AuroraDatabase(
         ),
         kms_key_arn=kms_key_arn,
         monitoring_interval=settings.monitoring_interval,
-        monitoring_role_arn=monitoring_role_arn,
+        monitoring_role_arn=monitoring_role.role_arn if monitoring_role else None,
+        monitoring_ready=[monitoring_role.policy_attachment] if monitoring_role else [],
         log_exports=list(settings.log_exports),
         tags=settings.tags,
         log_retention_days=settings.log_retention_days,

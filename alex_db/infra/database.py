@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -93,6 +93,9 @@ class DatabaseArgs:
     """Enhanced monitoring interval in seconds; 0 (default) is off."""
     monitoring_role_arn: pulumi.Input[str] | None = None
     """The enhanced monitoring role; needed when ``monitoring_interval`` is not 0."""
+    monitoring_ready: Sequence[pulumi.Resource] = ()
+    """What the instances wait for before they use ``monitoring_role_arn`` (the role's policy
+    attachment, ``MonitoringRole.policy_attachment``). Default none."""
     log_exports: list[str] = field(default_factory=list)
     """CloudWatch log exports. Default none."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -267,7 +270,12 @@ class AuroraDatabase(pulumi.ComponentResource):
                 monitoring_role_arn=args.monitoring_role_arn if args.monitoring_interval else None,
                 apply_immediately=profile.apply_immediately,
                 tags=dict(args.tags),
-                opts=pulumi.ResourceOptions(parent=self, protect=profile.protect),
+                # A new dependency changes no input: nothing is replaced on existing stacks.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    protect=profile.protect,
+                    depends_on=list(args.monitoring_ready) if args.monitoring_interval else None,
+                ),
             )
 
     def _write_secret(self, name: str, args: DatabaseArgs, cluster: rds.Cluster) -> None:

@@ -32,6 +32,12 @@ class MonitoringRole(pulumi.ComponentResource):
 
     role_arn: pulumi.Output[str]
     """The role's ARN, for the instances' ``monitoring_role_arn``."""
+    policy_attachment: iam.RolePolicyAttachment
+    """The managed policy's attachment: what instances must wait for, not just the role. RDS
+    refuses a monitoring role that cannot publish yet ("IAM role ARN value is invalid or does not
+    include the required permissions", the error terraform-provider-aws
+    internal/service/rds/cluster.go retries on for a few minutes), and the role's ARN alone lets
+    Pulumi create an instance while the attachment is still being made."""
 
     def __init__(
         self, name: str, args: MonitoringRoleArgs, opts: pulumi.ResourceOptions | None = None
@@ -47,7 +53,7 @@ class MonitoringRole(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=child,
         )
-        iam.RolePolicyAttachment(
+        self.policy_attachment = iam.RolePolicyAttachment(
             f"{name}-policy",
             role=role.name,
             policy_arn=partition.partition.apply(enhanced_monitoring_policy_arn),
