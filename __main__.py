@@ -161,7 +161,7 @@ if settings.creates_kms_key:
             # Follows the cluster's guards (allowDeletion lifts it); the key itself outlives a
             # destroy whenever a final snapshot does, since that snapshot needs it.
             protect=profile.protect,
-            retain_on_delete=not profile.skip_final_snapshot,
+            retain_on_delete=profile.keeps_data_on_destroy,
             tags=settings.tags,
         ),
     ).key_arn
@@ -241,6 +241,7 @@ if settings.backup_plan:
             cluster_arn=database.cluster_arn,
             kms_key_arn=kms_key_arn,
             copy_region=settings.backup_copy_region,
+            keep_on_destroy=profile.keeps_data_on_destroy,
             tags=settings.tags,
         ),
     )

@@ -15,6 +15,7 @@ from alex_db.infra.database import AuroraDatabase, DatabaseArgs
 from alex_db.infra.parameter_group import ParameterGroupArgs
 from alex_db.tools.plan.runner import run_program
 from tests.conftest import (
+    ALARM_TOPIC,
     ATTACHMENT,
     CLUSTER,
     INSTANCE,
@@ -300,7 +301,6 @@ VAULT = "aws:backup/vault:Vault"
 PLAN = "aws:backup/plan:Plan"
 SELECTION = "aws:backup/selection:Selection"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-TOPIC = "arn:aws:sns:us-east-1:123456789012:alex-alerts"
 
 
 def test_neither_backup_plan_nor_alarms_unless_asked(prod, dev):
@@ -310,16 +310,9 @@ def test_neither_backup_plan_nor_alarms_unless_asked(prod, dev):
 
 
 @pytest.fixture(scope="module")
-def backed_up():
-    return run(
-        "prod",
-        production="true",
-        customerManagedKey="true",
-        maxCapacity="8",
-        backupPlan="true",
-        backupCopyRegion="us-west-2",
-        alarmTopicArn=TOPIC,
-    )
+def backed_up(everything):
+    """Production with its own key, two readers, 1-8 ACU, backups copied to us-west-2, alarms."""
+    return everything
 
 
 def test_backup_plan_snapshots_the_cluster_daily_into_a_vault_under_the_key(backed_up):
@@ -358,7 +351,7 @@ def test_alarms_watch_capacity_memory_and_connections_for_15_minutes(backed_up):
         assert alarm["namespace"] == "AWS/RDS"
         assert alarm["dimensions"] == {"DBClusterIdentifier": "alex-aurora-cluster-prod"}
         assert (alarm["period"], alarm["evaluationPeriods"]) == (300, 3)
-        assert alarm["alarmActions"] == [TOPIC] and alarm["okActions"] == [TOPIC]
+        assert alarm["alarmActions"] == [ALARM_TOPIC] and alarm["okActions"] == [ALARM_TOPIC]
         assert alarm["treatMissingData"] == "notBreaching"
     capacity = alarms["ServerlessDatabaseCapacity"]
     assert (capacity["comparisonOperator"], capacity["threshold"]) == (
@@ -382,7 +375,7 @@ def test_a_fixed_capacity_gets_no_capacity_alarm_that_would_never_clear(min_acu,
         customerManagedKey="true",
         minCapacity=min_acu,
         maxCapacity=max_acu,
-        alarmTopicArn=TOPIC,
+        alarmTopicArn=ALARM_TOPIC,
     )
     metrics = sorted(a.inputs["metricName"] for a in pinned.of_type(ALARM))
     assert metrics == ["DatabaseConnections", "FreeableMemory"]
@@ -392,7 +385,7 @@ def test_the_smallest_and_largest_ranges_keep_all_three_alarms_with_sane_thresho
     for low, high, connections in (("0.5", "1", 180), ("0.5", "256", 4000)):
         alarms = {
             a.inputs["metricName"]: a.inputs["threshold"]
-            for a in run(minCapacity=low, maxCapacity=high, alarmTopicArn=TOPIC).of_type(ALARM)
+            for a in run(minCapacity=low, maxCapacity=high, alarmTopicArn=ALARM_TOPIC).of_type(ALARM)
         }
         assert alarms["ServerlessDatabaseCapacity"] == float(high)
         assert alarms["FreeableMemory"] == pytest.approx(0.1 * float(high) * 2 * 1024**3)

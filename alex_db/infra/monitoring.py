@@ -12,8 +12,8 @@ from pulumi_aws import iam
 from alex_db.config.policy_documents import (
     enhanced_monitoring_policy_arn,
     monitoring_trust_policy,
-    to_json,
 )
+from alex_db.infra.roles import create_role
 
 
 @dataclass
@@ -45,13 +45,13 @@ class MonitoringRole(pulumi.ComponentResource):
         super().__init__("alexdb:index:MonitoringRole", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        role = iam.Role(
+        role = create_role(
             f"{name}-role",
-            name=args.role_name,
+            role_name=args.role_name,
             description="RDS enhanced monitoring of the Alex Aurora instances",
-            assume_role_policy=to_json(monitoring_trust_policy()),
-            tags=dict(args.tags),
-            opts=child,
+            trust_policy=monitoring_trust_policy(),
+            tags=args.tags,
+            parent=self,
         )
         self.policy_attachment = iam.RolePolicyAttachment(
             f"{name}-policy",
