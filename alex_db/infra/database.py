@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 from pulumi_aws import rds, secretsmanager
 
-from alex_db.config.lifecycle import NO_EXTENDED_SUPPORT
+from alex_db.config.lifecycle import CREATE_ONLY_CLUSTER_INPUTS, NO_EXTENDED_SUPPORT
 from alex_db.config.policy_documents import data_api_statements, secret_key_decrypt_statement
 from alex_db.config.profile import PERFORMANCE_INSIGHTS_FREE_DAYS, Profile
 from alex_db.config.settings import Capacity
@@ -103,7 +103,9 @@ class DatabaseArgs:
     log_retention_days: int = 7
     """Days CloudWatch keeps each exported log. Default 7."""
     engine_lifecycle_support: str = NO_EXTENDED_SUPPORT
-    """RDS Extended Support after standard support ends. Default disabled (no surprise charge)."""
+    """RDS Extended Support after standard support ends. Default disabled (no surprise charge).
+    Applies when the cluster is created; a running cluster keeps its own (``aws rds
+    modify-db-cluster --engine-lifecycle-support``)."""
     allow_major_version_upgrade: bool = False
     """Let ``engine_version`` move to a higher major. Default False."""
 
@@ -208,7 +210,7 @@ class AuroraDatabase(pulumi.ComponentResource):
             # existing stacks free of a diff (not ForceNew either: cluster.go).
             allow_major_version_upgrade=True if args.allow_major_version_upgrade else None,
             # Explicit, so standard support ending never starts a paid Extended Support charge
-            # unless the stack opted in (not ForceNew: cluster.go, "engine_lifecycle_support").
+            # unless the stack opted in. Sent at creation only: see CREATE_ONLY_CLUSTER_INPUTS.
             engine_lifecycle_support=args.engine_lifecycle_support,
             database_name=DATABASE_NAME,
             master_username=args.master_username,
@@ -235,7 +237,11 @@ class AuroraDatabase(pulumi.ComponentResource):
             apply_immediately=profile.apply_immediately,
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(
-                parent=self, protect=profile.protect, depends_on=log_groups
+                parent=self,
+                protect=profile.protect,
+                depends_on=log_groups,
+                # A create uses these inputs all the same (ignore_changes applies to updates).
+                ignore_changes=list(CREATE_ONLY_CLUSTER_INPUTS),
             ),
         )
 
