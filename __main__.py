@@ -215,6 +215,7 @@ database = AuroraDatabase(
             name=names.parameter_group(family),
             family=family,
             parameters=cluster_parameters(
+                family=family,
                 connection_logging=profile.connection_logging,
                 slow_query_ms=settings.slow_query_ms,
             ),
