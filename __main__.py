@@ -251,6 +251,7 @@ if settings.alarm_topic_arn is not None:
         "alex-alarms",
         DatabaseAlarmsArgs(
             cluster_identifier=database.cluster_identifier,
+            instance_identifiers=database.instance_identifiers,
             max_acu=settings.capacity.max_acu,
             min_acu=settings.capacity.min_acu,
             topic_arn=settings.alarm_topic_arn,

@@ -349,10 +349,11 @@ def test_alarms_watch_capacity_memory_and_connections_for_15_minutes(backed_up):
     assert set(alarms) == {"ServerlessDatabaseCapacity", "FreeableMemory", "DatabaseConnections"}
     for alarm in alarms.values():
         assert alarm["namespace"] == "AWS/RDS"
-        assert alarm["dimensions"] == {"DBClusterIdentifier": "alex-aurora-cluster-prod"}
         assert (alarm["period"], alarm["evaluationPeriods"]) == (300, 3)
         assert alarm["alarmActions"] == [ALARM_TOPIC] and alarm["okActions"] == [ALARM_TOPIC]
         assert alarm["treatMissingData"] == "notBreaching"
+    for metric in ("FreeableMemory", "DatabaseConnections"):
+        assert alarms[metric]["dimensions"] == {"DBClusterIdentifier": "alex-aurora-cluster-prod"}
     capacity = alarms["ServerlessDatabaseCapacity"]
     assert (capacity["comparisonOperator"], capacity["threshold"]) == (
         "GreaterThanOrEqualToThreshold",
@@ -363,6 +364,25 @@ def test_alarms_watch_capacity_memory_and_connections_for_15_minutes(backed_up):
     assert memory["threshold"] == pytest.approx(0.1 * 8 * 2 * 1024**3)
     # LEAST(16 GiB / 9531392, 5000) = 1802 connections; 80% of that.
     assert alarms["DatabaseConnections"]["threshold"] == 1442
+
+
+def test_capacity_is_watched_on_every_instance_not_on_the_cluster_average(backed_up):
+    """Issue 18 C4: on the cluster dimension ServerlessDatabaseCapacity is the average over the
+    instances: with two readers, one instance pinned at 8 ACU beside two at 1 ACU averages
+    3.3 ACU, so the alarm fired only when all three were pinned. One alarm per instance, the
+    writer's and each reader's (the writer is whichever instance won the last failover)."""
+    instances = sorted(i.inputs["identifier"] for i in backed_up.of_type(INSTANCE))
+    assert len(instances) == 3, "a writer and two readers"
+    capacity = [
+        a.inputs
+        for a in backed_up.of_type(ALARM)
+        if a.inputs["metricName"] == "ServerlessDatabaseCapacity"
+    ]
+    assert sorted(a["dimensions"]["DBInstanceIdentifier"] for a in capacity) == instances
+    for alarm in capacity:
+        assert set(alarm["dimensions"]) == {"DBInstanceIdentifier"}
+        assert alarm["statistic"] == "Maximum" and alarm["threshold"] == 8
+        assert alarm["name"] == f"{alarm['dimensions']['DBInstanceIdentifier']}-capacity-at-max"
 
 
 @pytest.mark.parametrize(("min_acu", "max_acu"), [("1", "1"), ("8", "8"), ("256", "256")])

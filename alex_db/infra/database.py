@@ -127,6 +127,8 @@ class AuroraDatabase(pulumi.ComponentResource):
     """``Enabled`` or ``Disabled``, as the cluster reports its HTTP endpoint."""
     secret_arn: pulumi.Output[str]
     """The credentials secret's ARN (the Data API's ``secretArn``)."""
+    instance_identifiers: list[pulumi.Output[str]]
+    """The instances' names in RDS, writer first."""
 
     def __init__(
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -145,7 +147,7 @@ class AuroraDatabase(pulumi.ComponentResource):
             parent=self,
         )
         cluster = self._create_cluster(name, args, parameter_group, log_groups)
-        self._create_instances(name, args, cluster)
+        instances = self._create_instances(name, args, cluster)
         self._write_secret(name, args, cluster)
         self.cluster_arn = cluster.arn
         self.cluster_identifier = cluster.cluster_identifier
@@ -155,8 +157,10 @@ class AuroraDatabase(pulumi.ComponentResource):
             lambda enabled: "Enabled" if enabled else "Disabled"
         )
         self.secret_arn = pulumi.Output.from_input(args.secret_arn)
+        self.instance_identifiers = [instance.identifier for instance in instances]
         self.register_outputs(
             {
+                "instance_identifiers": self.instance_identifiers,
                 "cluster_arn": self.cluster_arn,
                 "cluster_identifier": self.cluster_identifier,
                 "endpoint": self.endpoint,
@@ -245,10 +249,12 @@ class AuroraDatabase(pulumi.ComponentResource):
             ),
         )
 
-    def _create_instances(self, name: str, args: DatabaseArgs, cluster: rds.Cluster) -> None:
+    def _create_instances(
+        self, name: str, args: DatabaseArgs, cluster: rds.Cluster
+    ) -> list[rds.ClusterInstance]:
         """The writer (instance 1) and the readers, all ``db.serverless`` and private."""
         profile = args.profile
-        for number, identifier in enumerate(args.instance_identifiers, start=1):
+        return [
             rds.ClusterInstance(
                 f"{name}-instance-{number}",
                 identifier=identifier,
@@ -283,6 +289,8 @@ class AuroraDatabase(pulumi.ComponentResource):
                     depends_on=list(args.monitoring_ready) if args.monitoring_interval else None,
                 ),
             )
+            for number, identifier in enumerate(args.instance_identifiers, start=1)
+        ]
 
     def _write_secret(self, name: str, args: DatabaseArgs, cluster: rds.Cluster) -> None:
         """The credentials secret's value in the RDS format, once the endpoint exists."""
