@@ -98,3 +98,23 @@ def test_production_keeps_the_key_of_what_it_keeps(everything):
     assert everything.one(KEY).retain_on_delete, "the kept snapshot and backups need their key"
     for vault in everything.of_type(VAULT):
         assert vault.retain_on_delete and vault.inputs["forceDestroy"] is False, vault.urn
+
+
+def test_a_stack_from_before_this_version_takes_the_destroy_settings_in_place(everything):
+    """What this version adds to running resources (forceDestroy on the vaults,
+    forceDetachPolicies on the roles) arrives as updates in place on the next `pulumi up`,
+    which must run before a destroy: both are read from the state at delete."""
+    import copy
+
+    new = plan_of(everything, "prod")
+    old = copy.deepcopy(new)
+    for resource in old["resources"]:
+        if resource["type"] == VAULT:
+            del resource["inputs"]["forceDestroy"]
+        if resource["type"] == ROLE:
+            del resource["inputs"]["forceDetachPolicies"]
+    changes = diff_plans(old, new)
+    assert {c.urn_type for c in changes} == {VAULT, ROLE}
+    assert len(changes) == 5, "two vaults, three roles"
+    for change in changes:
+        assert change.verdict == "updates in place", change.urn

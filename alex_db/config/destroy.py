@@ -24,6 +24,11 @@ class OnDestroy:
     """Where the behaviour comes from."""
 
 
+def _both(answer: str, source: str) -> OnDestroy:
+    """A type that fares the same in both profiles."""
+    return OnDestroy(dev=answer, production=answer, source=source)
+
+
 _BEFORE_ITS_PARENT = "Deleted before the resource it belongs to (Pulumi deletes dependents first)."
 
 ON_DESTROY: dict[str, OnDestroy] = {
@@ -41,18 +46,16 @@ ON_DESTROY: dict[str, OnDestroy] = {
         "cluster.",
         source="each instance's clusterIdentifier is the cluster's id, so Pulumi deletes it first",
     ),
-    "aws:rds/subnetGroup:SubnetGroup": OnDestroy(
-        dev="Deleted after the cluster.",
-        production="Deleted after the cluster.",
-        source="the cluster's dbSubnetGroupName is the group's output",
+    "aws:rds/subnetGroup:SubnetGroup": _both(
+        "Deleted after the cluster.",
+        "the cluster's dbSubnetGroupName is the group's output",
     ),
-    "aws:ec2/securityGroup:SecurityGroup": OnDestroy(
-        dev="Deleted after the cluster. The provider first deletes lingering network interfaces "
+    "aws:ec2/securityGroup:SecurityGroup": _both(
+        "Deleted after the cluster. The provider first deletes lingering network interfaces "
         "that use it and retries DependencyViolation for its 15-minute delete timeout. It cannot "
         "clear a rule in another security group that references this one (your Lambdas' "
         "egress to it, say): remove that rule first.",
-        production="As in dev.",
-        source="terraform-provider-aws internal/service/ec2/vpc_security_group.go "
+        "terraform-provider-aws internal/service/ec2/vpc_security_group.go "
         "(resourceSecurityGroupDelete: deleteLingeringENIs, RetryWhenAWSErrCodeEquals)",
     ),
     "aws:secretsmanager/secret:Secret": OnDestroy(
@@ -62,27 +65,23 @@ ON_DESTROY: dict[str, OnDestroy] = {
         "suffix that a re-created stack renews, so the reserved name never clashes.",
         source="Secrets Manager DeleteSecret (RecoveryWindowInDays; 0 deletes without recovery)",
     ),
-    "aws:secretsmanager/secretVersion:SecretVersion": OnDestroy(
-        dev=_BEFORE_ITS_PARENT,
-        production=_BEFORE_ITS_PARENT,
-        source="its secretId is the secret's id",
+    "aws:secretsmanager/secretVersion:SecretVersion": _both(
+        _BEFORE_ITS_PARENT,
+        "its secretId is the secret's id",
     ),
-    "aws:iam/role:Role": OnDestroy(
-        dev="Deleted after its policies. It also detaches policies attached by hand, which would "
+    "aws:iam/role:Role": _both(
+        "Deleted after its policies. It also detaches policies attached by hand, which would "
         "otherwise stop the delete (DeleteConflict).",
-        production="As in dev.",
-        source="terraform-provider-aws internal/service/iam/role.go (deleteRole with "
+        "terraform-provider-aws internal/service/iam/role.go (deleteRole with "
         "force_detach_policies, set by alex_db/infra/roles.py)",
     ),
-    "aws:iam/rolePolicy:RolePolicy": OnDestroy(
-        dev=_BEFORE_ITS_PARENT,
-        production=_BEFORE_ITS_PARENT,
-        source="its role is the role's id",
+    "aws:iam/rolePolicy:RolePolicy": _both(
+        _BEFORE_ITS_PARENT,
+        "its role is the role's id",
     ),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": OnDestroy(
-        dev=_BEFORE_ITS_PARENT,
-        production=_BEFORE_ITS_PARENT,
-        source="its role is the role's name",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _both(
+        _BEFORE_ITS_PARENT,
+        "its role is the role's name",
     ),
     "aws:cloudwatch/logGroup:LogGroup": OnDestroy(
         dev="Deleted after the cluster, with its logs (kept 7 days anyway).",
@@ -91,10 +90,9 @@ ON_DESTROY: dict[str, OnDestroy] = {
         "it (ResourceAlreadyExistsException).",
         source="the cluster depends on its log groups (alex_db/infra/log_groups.py)",
     ),
-    "random:index/randomPassword:RandomPassword": OnDestroy(
-        dev="State only: nothing in AWS.",
-        production="State only: nothing in AWS.",
-        source="terraform-provider-random",
+    "random:index/randomPassword:RandomPassword": _both(
+        "State only: nothing in AWS.",
+        "terraform-provider-random",
     ),
     "random:index/randomId:RandomId": OnDestroy(
         dev="State only: a re-created stack gets new suffixes.",
@@ -114,11 +112,10 @@ ON_DESTROY: dict[str, OnDestroy] = {
         "takes the alias again.",
         source="kms alias delete",
     ),
-    "aws:rds/clusterParameterGroup:ClusterParameterGroup": OnDestroy(
-        dev="Deleted after the cluster; the provider retries while RDS still holds it "
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": _both(
+        "Deleted after the cluster; the provider retries while RDS still holds it "
         "(InvalidDBParameterGroupState, 3 minutes).",
-        production="As in dev.",
-        source="terraform-provider-aws internal/service/rds/cluster_parameter_group.go "
+        "terraform-provider-aws internal/service/rds/cluster_parameter_group.go "
         "(resourceClusterParameterGroupDelete)",
     ),
     "aws:backup/vault:Vault": OnDestroy(
@@ -136,14 +133,12 @@ ON_DESTROY: dict[str, OnDestroy] = {
         production="As in dev; recovery points already made stay in the kept vault.",
         source="its selection's planId is the plan's id",
     ),
-    "aws:backup/selection:Selection": OnDestroy(
-        dev=_BEFORE_ITS_PARENT,
-        production=_BEFORE_ITS_PARENT,
-        source="its planId is the plan's id",
+    "aws:backup/selection:Selection": _both(
+        _BEFORE_ITS_PARENT,
+        "its planId is the plan's id",
     ),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": OnDestroy(
-        dev="Deleted.",
-        production="Deleted.",
-        source="nothing depends on an alarm",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _both(
+        "Deleted.",
+        "nothing depends on an alarm",
     ),
 }
