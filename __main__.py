@@ -161,15 +161,15 @@ if settings.creates_kms_key:
             # Follows the cluster's guards (allowDeletion lifts it); the key itself outlives a
             # destroy whenever a final snapshot does, since that snapshot needs it.
             protect=profile.protect,
-            retain_on_delete=not profile.skip_final_snapshot,
+            retain_on_delete=profile.keeps_data_on_destroy,
             tags=settings.tags,
         ),
     ).key_arn
-monitoring_role_arn = None
+monitoring_role = None
 if settings.monitoring_interval:
-    monitoring_role_arn = MonitoringRole(
+    monitoring_role = MonitoringRole(
         "alex-monitoring", MonitoringRoleArgs(role_name=names.monitoring_role, tags=settings.tags)
-    ).role_arn
+    )
 
 # The family follows the major actually sent, so a major upgrade moves to a new group with it.
 family = parameter_family(release_of(engine.send) or settings.engine_version)
@@ -215,6 +215,7 @@ database = AuroraDatabase(
             name=names.parameter_group(family),
             family=family,
             parameters=cluster_parameters(
+                family=family,
                 connection_logging=profile.connection_logging,
                 slow_query_ms=settings.slow_query_ms,
             ),
@@ -222,7 +223,8 @@ database = AuroraDatabase(
         ),
         kms_key_arn=kms_key_arn,
         monitoring_interval=settings.monitoring_interval,
-        monitoring_role_arn=monitoring_role_arn,
+        monitoring_role_arn=monitoring_role.role_arn if monitoring_role else None,
+        monitoring_ready=[monitoring_role.policy_attachment] if monitoring_role else [],
         log_exports=list(settings.log_exports),
         tags=settings.tags,
         log_retention_days=settings.log_retention_days,
@@ -240,6 +242,7 @@ if settings.backup_plan:
             cluster_arn=database.cluster_arn,
             kms_key_arn=kms_key_arn,
             copy_region=settings.backup_copy_region,
+            keep_on_destroy=profile.keeps_data_on_destroy,
             tags=settings.tags,
         ),
     )
@@ -248,6 +251,7 @@ if settings.alarm_topic_arn is not None:
         "alex-alarms",
         DatabaseAlarmsArgs(
             cluster_identifier=database.cluster_identifier,
+            instance_identifiers=database.instance_identifiers,
             max_acu=settings.capacity.max_acu,
             min_acu=settings.capacity.min_acu,
             topic_arn=settings.alarm_topic_arn,

@@ -116,6 +116,12 @@ NON_PUBLIC_RANGES = tuple(
     for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 )
 PRODUCTION_STACK_PREFIX = "prod"
+# Families that ship with rds.force_ssl = 1, so a group of theirs forces TLS without setting it
+# (and the program does not set it there: a value equal to the default is a diff on every run,
+# hashicorp/terraform-provider-aws#23335). The program holds the whole table of defaults, with
+# its sources (alex_db/config/parameters.py, FORCE_SSL_DEFAULTS); the pack runs in its own
+# virtualenv and cannot import it, so tests/test_policy_pack.py proves both agree.
+FORCE_SSL_BY_DEFAULT = frozenset({"aurora-postgresql17"})
 AWS_MANAGED_ALIAS_PREFIX = "alias/aws/"
 
 
@@ -463,15 +469,21 @@ def production_iam_authentication(urn: str, props: Mapping[str, Any]) -> list[st
 
 
 def _forces_ssl(group: Mapping[str, Any]) -> bool:
-    return any(
-        isinstance(p, Mapping) and p.get("name") == "rds.force_ssl" and str(p.get("value")) == "1"
+    """rds.force_ssl set to exactly 1, or not set in a family that ships it at 1."""
+    values = [
+        str(p.get("value"))
         for p in _as_list(group.get("parameters"))
-    )
+        if isinstance(p, Mapping) and p.get("name") == "rds.force_ssl"
+    ]
+    if not values:
+        return group.get("family") in FORCE_SSL_BY_DEFAULT
+    return all(value == "1" for value in values)
 
 
 def production_force_ssl(resources: Iterable[tuple[str, str, Mapping]]) -> list[str]:
     """In stacks named prod*, every cluster is attached to a cluster parameter group of the
-    same stack that sets ``rds.force_ssl`` to 1 (Aurora PostgreSQL's default is 0), so no client
+    same stack that forces TLS: it sets ``rds.force_ssl`` to 1, or leaves it at the default of a
+    family that ships it at 1 (``FORCE_SSL_BY_DEFAULT``; before 17 the default is 0), so no client
     can connect without TLS. Checked on outputs, where the attachment is resolved. A group
     name is unique only within a region and pulumi-aws 7 can place a group in any region
     (``region``), so every group of the stack with the cluster's group's name must force TLS: a
@@ -606,7 +618,7 @@ PRODUCTION_KEY_AND_IAM_AUTH = ResourceValidationPolicy(
 )
 PRODUCTION_FORCE_SSL = StackValidationPolicy(
     name="production-cluster-forces-ssl",
-    description="In stacks named prod*, the cluster's parameter group sets rds.force_ssl=1.",
+    description="In stacks named prod*, the cluster's parameter group forces rds.force_ssl=1.",
     validate=_validate_force_ssl,
 )
 POLICIES = [

@@ -81,6 +81,25 @@ def production() -> ProgramRun:
     return run("prod", production="true")
 
 
+ALARM_TOPIC = "arn:aws:sns:us-east-1:123456789012:alex-alerts"
+
+
+@pytest.fixture(scope="session")
+def everything() -> ProgramRun:
+    """Every optional resource at once: production with its own key, two readers, 1-8 ACU,
+    daily backups copied to a second region, and the alarms."""
+    return run(
+        "prod",
+        production="true",
+        customerManagedKey="true",
+        readers="2",
+        maxCapacity="8",
+        backupPlan="true",
+        backupCopyRegion="us-west-2",
+        alarmTopicArn=ALARM_TOPIC,
+    )
+
+
 # -- alex-db local: one real PostgreSQL for the whole session -----------------------------------
 
 

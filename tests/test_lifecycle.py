@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alex_db.config.lifecycle import (
+    CREATE_ONLY_CLUSTER_INPUTS,
     LOG_RETENTION_DAYS,
     MAJOR_UPGRADE,
     MINOR_UPGRADE,
@@ -26,7 +27,7 @@ from alex_db.config.lifecycle import (
 from alex_db.config.replacements import forces_replacement
 from alex_db.config.settings import SettingsError, load_settings
 from alex_db.config.versions import EngineVersion
-from alex_db.tools.plan.runner import run_program
+from alex_db.tools.plan.runner import PlaceholderMocks, RecordingMonitor, run_program
 from tests.conftest import CLUSTER, DEV_CONFIG, INSTANCE, RANDOM_ID, ROOT, TEST_PLACEHOLDERS
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -321,6 +322,34 @@ def test_extended_support_is_off_unless_opted_in(dev):
     assert opted_in.one(CLUSTER).inputs["engineLifecycleSupport"] == (
         "open-source-rds-extended-support"
     )
+
+
+class OptionsMonitor(RecordingMonitor):
+    """The recording monitor, also keeping each registration's ``ignore_changes``."""
+
+    def __init__(self, mocks) -> None:
+        super().__init__(mocks)
+        self.ignore_changes: dict[str, tuple[str, ...]] = {}
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        self.ignore_changes[response.urn] = tuple(request.ignoreChanges)
+        return response
+
+
+def test_lifecycle_support_on_a_running_cluster_is_never_a_diff_that_cannot_apply():
+    """Issue 18 C2: terraform-provider-aws sends engine_lifecycle_support only in CreateDBCluster
+    (resourceClusterUpdate leaves it out of ModifyDBClusterInput) and reads AWS's value back, so a
+    cluster created before the setting (AWS's default: the paid option) would show the same
+    "update" on every run. A new cluster still gets the value; a running one keeps its own."""
+    placeholders = dataclasses.replace(TEST_PLACEHOLDERS, running_engine_version="15.12")
+    monitor = OptionsMonitor(PlaceholderMocks(placeholders, DEV_CONFIG["aws:region"]))
+    running = run_program("dev", dict(DEV_CONFIG), placeholders, monitor=monitor)
+    cluster = running.one(CLUSTER)
+    assert cluster.inputs["engineLifecycleSupport"] == "open-source-rds-extended-support-disabled"
+    assert "engineLifecycleSupport" in monitor.ignore_changes[cluster.urn]
+    assert set(CREATE_ONLY_CLUSTER_INPUTS) == {"engineLifecycleSupport"}
+    assert not set(CREATE_ONLY_CLUSTER_INPUTS) & forces_replacement(CLUSTER), "in place, at most"
 
 
 def test_new_settings_are_not_forcing_replacement():

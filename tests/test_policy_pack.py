@@ -15,11 +15,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alex_db.config.network import load_network
+from alex_db.config.parameters import FORCE_SSL_DEFAULTS
+from alex_db.config.replacements import forces_replacement
 from alex_db.config.values import SettingsError
 from alex_db.tools.plan.runner import ProgramRun, run_program
 from alex_db.tools.shared.stack_files import load_stack_config
+from policy.alex_rules import (
+    FORCE_SSL_BY_DEFAULT,
+    no_ingress_from_public_addresses,
+    password_only_in_secrets_manager,
+)
 from policy.alex_rules import SECURITY_GROUP as SG_TYPE
-from policy.alex_rules import no_ingress_from_public_addresses, password_only_in_secrets_manager
 from tests.conftest import (
     ATTACHMENT,
     CLUSTER,
@@ -707,6 +713,52 @@ def test_prod_group_cannot_be_vouched_for_by_a_namesake_in_another_region(prod):
         f"parameter group 'alex-aurora-postgresql15-prod' of {prod.one(CLUSTER).urn} must set "
         "rds.force_ssl to 1"
     ]
+
+
+@pytest.fixture(scope="module")
+def prod_17() -> ProgramRun:
+    """Production on Aurora PostgreSQL 17, whose family ships rds.force_ssl = 1."""
+    return run("prod", production="true", customerManagedKey="true", engineVersion="17.4")
+
+
+def test_prod_on_a_family_that_ships_tls_forced_passes_without_sending_it(prod_17):
+    """Issue 18 C3: sending a family's default back is a diff on every run (the provider never
+    reads it back, terraform-provider-aws#23335), so 17's group leaves it out and still passes."""
+    group = prod_17.one(PARAMETER_GROUP)
+    assert group.inputs["family"] == "aurora-postgresql17"
+    assert "rds.force_ssl" not in {p["name"] for p in group.inputs["parameters"]}
+    assert of_policy(stack_violations(prod_17, "prod"), FORCE_SSL) == []
+    # Dropping it from a running 17 group changes the group in place (parameters: not ForceNew).
+    assert "parameters" not in forces_replacement(PARAMETER_GROUP)
+
+
+def test_prod_17_group_that_turns_tls_off_is_refused(prod_17):
+    def allow_plaintext(props):
+        props["parameters"] = [
+            *props["parameters"],
+            {"name": "rds.force_ssl", "value": "0", "applyMethod": "pending-reboot"},
+        ]
+
+    found = analyze_stack(outputs_changed(prod_17, "prod", PARAMETER_GROUP, allow_plaintext))
+    assert of_policy(found, FORCE_SSL) == [
+        f"parameter group 'alex-aurora-postgresql17-prod' of {prod_17.one(CLUSTER).urn} must set "
+        "rds.force_ssl to 1"
+    ]
+
+
+def test_prod_group_of_a_family_shipping_tls_off_must_send_it(prod):
+    def dropped(props):
+        props["parameters"] = [p for p in props["parameters"] if p["name"] != "rds.force_ssl"]
+
+    found = analyze_stack(outputs_changed(prod, "prod", PARAMETER_GROUP, dropped))
+    assert of_policy(found, FORCE_SSL) == [
+        f"parameter group 'alex-aurora-postgresql15-prod' of {prod.one(CLUSTER).urn} must set "
+        "rds.force_ssl to 1"
+    ]
+
+
+def test_program_and_pack_agree_on_which_families_ship_tls_forced():
+    assert {f for f, value in FORCE_SSL_DEFAULTS.items() if value == "1"} == FORCE_SSL_BY_DEFAULT
 
 
 def test_prod_cluster_on_a_group_outside_the_stack_is_refused(prod):

@@ -11,6 +11,7 @@ from alex_db.config.profile import DEV, PRODUCTION
 from alex_db.config.settings import SettingsError, load_settings
 from alex_db.tools.plan.runner import recording_monitor, run_program
 from tests.conftest import (
+    ATTACHMENT,
     CLUSTER,
     DEV_CONFIG,
     INSTANCE,
@@ -64,6 +65,25 @@ def test_production_has_a_writer_and_two_readers_with_insights(prod):
         assert instance.inputs["applyImmediately"] is False
         assert instance.inputs["instanceClass"] == "db.serverless"
         assert instance.inputs["publiclyAccessible"] is False
+
+
+def test_instances_wait_for_the_monitoring_policy_not_only_the_role(prod):
+    """Issue 18 C1: the role's ARN alone lets Pulumi create an instance while the
+    AmazonRDSEnhancedMonitoringRole attachment is still being made, and RDS refuses a monitoring
+    role that cannot publish yet. ``dependencies`` holds every URN the instance waits for."""
+    (attachment,) = [a for a in prod.of_type(ATTACHMENT) if "MonitoringRole" in a.urn]
+    assert attachment.inputs["policyArn"].endswith(":policy/service-role/AmazonRDSEnhancedMonitoringRole")
+    instances = prod.of_type(INSTANCE)
+    assert len(instances) == 3
+    for instance in instances:
+        assert instance.inputs["monitoringInterval"] == 60
+        assert attachment.urn in instance.dependencies, instance.urn
+
+
+def test_dev_instances_without_monitoring_wait_for_no_role(dev):
+    assert not [a for a in dev.of_type(ATTACHMENT) if "MonitoringRole" in a.urn]
+    for instance in dev.of_type(INSTANCE):
+        assert not [urn for urn in instance.dependencies if "MonitoringRole" in urn], instance.urn
 
 
 def test_dev_is_the_seeds_convenience_profile(dev):

@@ -2,7 +2,8 @@
 (docs/developing.md, "Adding a resource type"): a placeholder in the offline runner's mocks, an
 entry in the forces-replacement table, and a tagging decision taken from the provider itself.
 
-One run with every optional part switched on stands for "what the program can create"; a type
+The session's run with every optional part on (``everything``) stands for "what the program can
+create"; a type
 added to a component but missing from a list fails here, naming the list.
 """
 
@@ -15,30 +16,16 @@ import pytest
 
 from alex_db.config.replacements import known_types, source
 from alex_db.config.settings import BASE_TAGS, OWNER_TAG
-from tests.conftest import run
-
-# Every optional component and setting on: customer-managed key, enhanced monitoring, AWS Backup
-# with a copy region, alarms, a reader, every log export.
-EVERYTHING = dict(
-    production="true",
-    customerManagedKey="true",
-    backupPlan="true",
-    backupCopyRegion="eu-west-1",
-    alarmTopicArn="arn:aws:sns:us-east-1:123456789012:alerts",
-    readers="1",
-    logExports='["postgresql", "instance", "iam-db-auth-error"]',
-)
 
 
 @pytest.fixture(scope="module")
-def everything(dev):
-    """The resources of dev and of a stack with everything on, by type."""
-    full = run("prod", **EVERYTHING)
-    by_type: dict[str, list] = {}
-    for resource in [*dev.resources, *full.resources]:
+def by_type(dev, everything):
+    """The custom resources of dev and of the stack with every optional part on, by type."""
+    found: dict[str, list] = {}
+    for resource in [*dev.resources, *everything.resources]:
         if resource.custom:
-            by_type.setdefault(resource.type, []).append(resource)
-    return by_type
+            found.setdefault(resource.type, []).append(resource)
+    return found
 
 
 def args_class(type_token: str) -> type:
@@ -50,28 +37,28 @@ def args_class(type_token: str) -> type:
     return getattr(sdk, f"{name}Args")
 
 
-def test_the_replacement_table_lists_exactly_the_types_the_program_creates(everything):
-    created = set(everything)
+def test_the_replacement_table_lists_exactly_the_types_the_program_creates(by_type):
+    created = set(by_type)
     assert created - known_types() == set(), "add these to alex_db/config/data/replacements.json"
     assert known_types() - created == set(), "no configuration creates these table entries"
     for type_token in created:
         assert source(type_token).startswith("hashicorp/terraform-provider-"), type_token
 
 
-def test_the_runner_has_placeholder_outputs_for_every_type(everything):
+def test_the_runner_has_placeholder_outputs_for_every_type(by_type):
     """The run above would have raised NotImplementedError for a type without placeholders;
     what the placeholders give must also look like AWS's (an id, and an ARN where AWS has one)."""
-    for resources in everything.values():
+    for resources in by_type.values():
         for resource in resources:
             assert resource.resource_id, resource.urn
             arn = resource.outputs.get("arn")
             assert arn is None or arn.startswith("arn:aws:"), (resource.urn, arn)
 
 
-def test_what_the_provider_can_tag_carries_the_tags_and_nothing_else_tries(everything):
+def test_what_the_provider_can_tag_carries_the_tags_and_nothing_else_tries(by_type):
     """The tagging decision is the provider's: a type whose Args take ``tags`` gets the project
     tags and the owner tag (preflight reads ownership from it); one that takes none gets none."""
-    for type_token, resources in everything.items():
+    for type_token, resources in by_type.items():
         taggable = "tags" in inspect.signature(args_class(type_token).__init__).parameters
         for resource in resources:
             tags = resource.inputs.get("tags")

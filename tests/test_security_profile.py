@@ -15,6 +15,7 @@ from alex_db.infra.database import AuroraDatabase, DatabaseArgs
 from alex_db.infra.parameter_group import ParameterGroupArgs
 from alex_db.tools.plan.runner import run_program
 from tests.conftest import (
+    ALARM_TOPIC,
     ATTACHMENT,
     CLUSTER,
     INSTANCE,
@@ -300,7 +301,6 @@ VAULT = "aws:backup/vault:Vault"
 PLAN = "aws:backup/plan:Plan"
 SELECTION = "aws:backup/selection:Selection"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-TOPIC = "arn:aws:sns:us-east-1:123456789012:alex-alerts"
 
 
 def test_neither_backup_plan_nor_alarms_unless_asked(prod, dev):
@@ -310,16 +310,9 @@ def test_neither_backup_plan_nor_alarms_unless_asked(prod, dev):
 
 
 @pytest.fixture(scope="module")
-def backed_up():
-    return run(
-        "prod",
-        production="true",
-        customerManagedKey="true",
-        maxCapacity="8",
-        backupPlan="true",
-        backupCopyRegion="us-west-2",
-        alarmTopicArn=TOPIC,
-    )
+def backed_up(everything):
+    """Production with its own key, two readers, 1-8 ACU, backups copied to us-west-2, alarms."""
+    return everything
 
 
 def test_backup_plan_snapshots_the_cluster_daily_into_a_vault_under_the_key(backed_up):
@@ -356,10 +349,11 @@ def test_alarms_watch_capacity_memory_and_connections_for_15_minutes(backed_up):
     assert set(alarms) == {"ServerlessDatabaseCapacity", "FreeableMemory", "DatabaseConnections"}
     for alarm in alarms.values():
         assert alarm["namespace"] == "AWS/RDS"
-        assert alarm["dimensions"] == {"DBClusterIdentifier": "alex-aurora-cluster-prod"}
         assert (alarm["period"], alarm["evaluationPeriods"]) == (300, 3)
-        assert alarm["alarmActions"] == [TOPIC] and alarm["okActions"] == [TOPIC]
+        assert alarm["alarmActions"] == [ALARM_TOPIC] and alarm["okActions"] == [ALARM_TOPIC]
         assert alarm["treatMissingData"] == "notBreaching"
+    for metric in ("FreeableMemory", "DatabaseConnections"):
+        assert alarms[metric]["dimensions"] == {"DBClusterIdentifier": "alex-aurora-cluster-prod"}
     capacity = alarms["ServerlessDatabaseCapacity"]
     assert (capacity["comparisonOperator"], capacity["threshold"]) == (
         "GreaterThanOrEqualToThreshold",
@@ -372,6 +366,25 @@ def test_alarms_watch_capacity_memory_and_connections_for_15_minutes(backed_up):
     assert alarms["DatabaseConnections"]["threshold"] == 1442
 
 
+def test_capacity_is_watched_on_every_instance_not_on_the_cluster_average(backed_up):
+    """Issue 18 C4: on the cluster dimension ServerlessDatabaseCapacity is the average over the
+    instances: with two readers, one instance pinned at 8 ACU beside two at 1 ACU averages
+    3.3 ACU, so the alarm fired only when all three were pinned. One alarm per instance, the
+    writer's and each reader's (the writer is whichever instance won the last failover)."""
+    instances = sorted(i.inputs["identifier"] for i in backed_up.of_type(INSTANCE))
+    assert len(instances) == 3, "a writer and two readers"
+    capacity = [
+        a.inputs
+        for a in backed_up.of_type(ALARM)
+        if a.inputs["metricName"] == "ServerlessDatabaseCapacity"
+    ]
+    assert sorted(a["dimensions"]["DBInstanceIdentifier"] for a in capacity) == instances
+    for alarm in capacity:
+        assert set(alarm["dimensions"]) == {"DBInstanceIdentifier"}
+        assert alarm["statistic"] == "Maximum" and alarm["threshold"] == 8
+        assert alarm["name"] == f"{alarm['dimensions']['DBInstanceIdentifier']}-capacity-at-max"
+
+
 @pytest.mark.parametrize(("min_acu", "max_acu"), [("1", "1"), ("8", "8"), ("256", "256")])
 def test_a_fixed_capacity_gets_no_capacity_alarm_that_would_never_clear(min_acu, max_acu):
     """With minCapacity = maxCapacity the cluster always runs at its maximum, so an alarm on
@@ -382,7 +395,7 @@ def test_a_fixed_capacity_gets_no_capacity_alarm_that_would_never_clear(min_acu,
         customerManagedKey="true",
         minCapacity=min_acu,
         maxCapacity=max_acu,
-        alarmTopicArn=TOPIC,
+        alarmTopicArn=ALARM_TOPIC,
     )
     metrics = sorted(a.inputs["metricName"] for a in pinned.of_type(ALARM))
     assert metrics == ["DatabaseConnections", "FreeableMemory"]
@@ -392,7 +405,7 @@ def test_the_smallest_and_largest_ranges_keep_all_three_alarms_with_sane_thresho
     for low, high, connections in (("0.5", "1", 180), ("0.5", "256", 4000)):
         alarms = {
             a.inputs["metricName"]: a.inputs["threshold"]
-            for a in run(minCapacity=low, maxCapacity=high, alarmTopicArn=TOPIC).of_type(ALARM)
+            for a in run(minCapacity=low, maxCapacity=high, alarmTopicArn=ALARM_TOPIC).of_type(ALARM)
         }
         assert alarms["ServerlessDatabaseCapacity"] == float(high)
         assert alarms["FreeableMemory"] == pytest.approx(0.1 * float(high) * 2 * 1024**3)

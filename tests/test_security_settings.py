@@ -13,13 +13,18 @@ from hypothesis import strategies as st
 
 from alex_db.config import partitions
 from alex_db.config.kms_key import KeyFacts, given_key_problem
-from alex_db.config.parameters import cluster_parameters, parameter_family
+from alex_db.config.parameters import (
+    FORCE_SSL_DEFAULTS,
+    cluster_parameters,
+    forces_ssl_by_default,
+    parameter_family,
+)
 from alex_db.config.settings import (
     MONITORING_INTERVALS,
     SettingsError,
     load_settings,
 )
-from alex_db.config.versions import EngineVersion
+from alex_db.config.versions import DATA_API_MINIMUMS, EngineVersion
 from alex_db.tools.plan.runner import (
     PlaceholderMocks,
     RecordingMonitor,
@@ -458,12 +463,36 @@ def test_the_family_is_the_engine_major(major, minor):
     assert parameter_family(EngineVersion(major, minor)) == f"aurora-postgresql{major}"
 
 
-def test_parameters_always_force_tls_and_log_only_when_asked():
-    assert [p["name"] for p in cluster_parameters(connection_logging=False, slow_query_ms=None)] == [
-        "rds.force_ssl"
-    ]
-    names = [p["name"] for p in cluster_parameters(connection_logging=True, slow_query_ms=5)]
-    assert names == [
+@pytest.mark.parametrize(
+    ("family", "sent"),
+    [
+        ("aurora-postgresql13", ["rds.force_ssl"]),
+        ("aurora-postgresql14", ["rds.force_ssl"]),
+        ("aurora-postgresql15", ["rds.force_ssl"]),
+        ("aurora-postgresql16", ["rds.force_ssl"]),
+        # Ships rds.force_ssl = 1: sending it would be a diff on every run (#23335).
+        ("aurora-postgresql17", []),
+        # A family without a known default gets it: a diff is noise, plaintext is a hole.
+        ("aurora-postgresql18", ["rds.force_ssl"]),
+    ],
+)
+def test_tls_is_forced_in_every_family_and_sent_only_where_the_default_differs(family, sent):
+    """Issue 18 C3, per family the program allows (13-17) and one it does not know yet."""
+    parameters = cluster_parameters(family=family, connection_logging=False, slow_query_ms=None)
+    assert [p["name"] for p in parameters] == sent
+    assert all(p["value"] == "1" for p in parameters)
+    assert forces_ssl_by_default(family) == (not sent)
+
+
+def test_every_family_the_program_allows_has_a_known_force_ssl_default():
+    assert {f"aurora-postgresql{major}" for major in DATA_API_MINIMUMS} == FORCE_SSL_DEFAULTS.keys()
+
+
+def test_logging_parameters_only_when_asked():
+    parameters = cluster_parameters(
+        family="aurora-postgresql15", connection_logging=True, slow_query_ms=5
+    )
+    assert [p["name"] for p in parameters] == [
         "rds.force_ssl",
         "log_min_duration_statement",
         "log_connections",

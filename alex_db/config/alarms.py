@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# CloudWatch dimensions of the AWS/RDS namespace (Aurora user guide, "Amazon CloudWatch metrics
+# for Amazon Aurora"): a cluster-wide value, or one instance's.
+CLUSTER_DIMENSION = "DBClusterIdentifier"
+INSTANCE_DIMENSION = "DBInstanceIdentifier"
 GIB = 1024**3
 MEMORY_PER_ACU = 2 * GIB
 CONNECTION_MEMORY_DIVISOR = 9531392
@@ -25,15 +29,18 @@ CONNECTIONS_FRACTION = 0.80
 
 @dataclass(frozen=True)
 class AlarmRule:
-    """One alarm on a cluster-level ``AWS/RDS`` metric."""
+    """One alarm on an ``AWS/RDS`` metric, for the cluster or for each instance."""
 
     suffix: str
-    """Appended to the cluster's name to name the alarm."""
+    """Appended to the cluster's (or the instance's) name to name the alarm."""
     metric: str
     statistic: str
     comparison: str
     threshold: float
     description: str
+    dimension: str = CLUSTER_DIMENSION
+    """``DBClusterIdentifier``: one alarm on the cluster; ``DBInstanceIdentifier``: one alarm
+    per instance."""
 
 
 def max_connections(max_acu: float) -> int:
@@ -47,6 +54,13 @@ def alarm_rules(max_acu: float, min_acu: float) -> list[AlarmRule]:
     alarm: that alarm would never leave the ALARM state."""
     free_memory = FREE_MEMORY_FRACTION * max_acu * MEMORY_PER_ACU
     connections = round(CONNECTIONS_FRACTION * max_connections(max_acu))
+    # Per instance: each Serverless v2 instance scales on its own up to maxCapacity, and the
+    # cluster-level ServerlessDatabaseCapacity is the average over the cluster's Serverless v2
+    # instances (Aurora user guide, "Performance and scaling for Aurora Serverless v2",
+    # "Important Amazon CloudWatch metrics for Aurora Serverless v2"), so with readers it reaches
+    # maxCapacity only when every instance does. Not the writer alone: the writer is whichever
+    # instance won the last failover, and a reader pinned at the maximum by its own reads needs
+    # the same raise of maxCapacity.
     capacity = [
         AlarmRule(
             "capacity-at-max",
@@ -54,8 +68,9 @@ def alarm_rules(max_acu: float, min_acu: float) -> list[AlarmRule]:
             "Maximum",
             "GreaterThanOrEqualToThreshold",
             max_acu,
-            f"Serverless v2 capacity at its maximum of {max_acu:g} ACU for 15 minutes: "
+            f"An instance at the Serverless v2 maximum of {max_acu:g} ACU for 15 minutes: "
             f"raise maxCapacity or find the load",
+            INSTANCE_DIMENSION,
         )
     ]
     return [

@@ -24,6 +24,15 @@ LOG_RETENTION_DAYS = (
 # hashicorp/terraform-provider-aws internal/service/rds/cluster.go validates the same two).
 EXTENDED_SUPPORT = "open-source-rds-extended-support"
 NO_EXTENDED_SUPPORT = "open-source-rds-extended-support-disabled"
+# Cluster inputs the provider sends only at creation, so a change to them on a running cluster
+# is a diff that no `pulumi up` can apply, shown again on every run. engine_lifecycle_support:
+# Optional+Computed, not ForceNew, set from DescribeDBClusters by resourceClusterRead, sent by
+# resourceClusterCreate, but absent from the ModifyDBClusterInput resourceClusterUpdate builds
+# (hashicorp/terraform-provider-aws internal/service/rds/cluster.go). A cluster created before
+# the program set it keeps AWS's default, the paid open-source-rds-extended-support (RDS API,
+# CreateDBCluster EngineLifecycleSupport "Default"). The program ignores changes to these inputs
+# (a Pulumi option, so nothing is replaced); users change them with the AWS CLI.
+CREATE_ONLY_CLUSTER_INPUTS = ("engineLifecycleSupport",)
 
 # AWS may report a patch release (``15.12.3``) of a configured ``15.12``; the provider then keeps
 # ``15.12`` in state (hashicorp/terraform-provider-aws internal/service/rds,

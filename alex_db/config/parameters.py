@@ -15,10 +15,30 @@ DEFAULT_SLOW_QUERY_MS = 1000
 # PostgreSQL's log_min_duration_statement is an int in milliseconds: 0 logs every statement,
 # 2147483647 is its maximum (PostgreSQL docs, "Error Reporting and Logging").
 SLOW_QUERY_MS_RANGE = (0, 2147483647)
-# Aurora PostgreSQL ships rds.force_ssl at 0 (AWS, "Securing Aurora PostgreSQL data with
-# SSL/TLS"). "pending-reboot" is accepted for static and dynamic parameters alike; "immediate"
-# only for dynamic ones, so the one parameter whose kind matters least to us takes the safe method.
+# "pending-reboot" is accepted for static and dynamic parameters alike; "immediate" only for
+# dynamic ones, so the one parameter whose kind matters least to us takes the safe method.
 FORCE_SSL = {"name": "rds.force_ssl", "value": "1", "apply_method": "pending-reboot"}
+# rds.force_ssl as each family ships it. The provider reads back only the parameters AWS reports
+# with Source "user" (and "system" ones named in the config), and a value equal to the family's
+# default keeps its engine-default source, so sending the default is a diff on every run
+# (hashicorp/terraform-provider-aws#23335, whose aurora-postgresql14 dump shows rds.force_ssl = 0;
+# cluster_parameter_group.go, resourceClusterParameterGroupRead). The parameter is therefore sent
+# only where the default differs:
+# - 13 to 16 ship 0: "By default, the rds.force_ssl parameter is set to 0 (off)" (Aurora user
+#   guide, "Updating applications to connect to Aurora PostgreSQL DB clusters using new SSL/TLS
+#   certificates"), the same as #23335's 14.
+# - 17 ships 1: "rds.force_ssl = 0, the default before version 17" (mondoohq/cnspec#3707,
+#   September 2026; a third party: AWS's own statement for 17 was not in the sources read).
+# A family not listed (a later major) gets the parameter: a needless diff is noise, an unforced
+# TLS would be a hole. `aws rds describe-engine-default-cluster-parameters
+# --db-parameter-group-family aurora-postgresql17` shows what AWS ships.
+FORCE_SSL_DEFAULTS = {
+    "aurora-postgresql13": "0",
+    "aurora-postgresql14": "0",
+    "aurora-postgresql15": "0",
+    "aurora-postgresql16": "0",
+    "aurora-postgresql17": "1",
+}
 
 
 def parameter_family(version: EngineVersion) -> str:
@@ -26,9 +46,17 @@ def parameter_family(version: EngineVersion) -> str:
     return f"{FAMILY_PREFIX}{version.major}"
 
 
-def cluster_parameters(*, connection_logging: bool, slow_query_ms: int | None) -> list[dict]:
-    """TLS-only connections always; connection and slow-query logging when asked for."""
-    parameters = [dict(FORCE_SSL)]
+def forces_ssl_by_default(family: str) -> bool:
+    """True when ``family`` ships with rds.force_ssl on, so the group need not send it."""
+    return FORCE_SSL_DEFAULTS.get(family) == FORCE_SSL["value"]
+
+
+def cluster_parameters(
+    *, family: str, connection_logging: bool, slow_query_ms: int | None
+) -> list[dict]:
+    """TLS-only connections always (sent unless ``family`` already ships them); connection and
+    slow-query logging when asked for."""
+    parameters = [] if forces_ssl_by_default(family) else [dict(FORCE_SSL)]
     if slow_query_ms is not None:
         parameters.append(
             {

@@ -40,6 +40,15 @@ class Profile:
     default_log_retention_days: int
     """Days CloudWatch keeps exported logs unless ``logRetentionDays`` says otherwise."""
 
+    @property
+    def keeps_data_on_destroy(self) -> bool:
+        """A ``pulumi destroy`` leaves the data behind: the final snapshot, the KMS key it is
+        encrypted with, and the AWS Backup vaults with their recovery points (Pulumi
+        ``retain_on_delete``). Otherwise (dev) the destroy removes them all, so the vaults are
+        force-destroyed: AWS refuses to delete a vault that still holds recovery points. One
+        switch, the final snapshot's, so nothing is kept that cannot be read without the rest."""
+        return not self.skip_final_snapshot
+
 
 DEV = Profile(
     deletion_protection=False,

@@ -14,8 +14,8 @@ from pulumi_aws import backup, iam
 from alex_db.config.policy_documents import (
     backup_service_policy_arn,
     backup_trust_policy,
-    to_json,
 )
+from alex_db.infra.roles import create_role
 
 # Daily at 05:00 UTC: after the cluster's backup window (03:00-04:00) and its Sunday
 # maintenance window (04:00-05:00), so AWS Backup never waits on either.
@@ -41,13 +41,18 @@ class BackupPlanArgs:
     """The vault's key. Default None: AWS Backup's AWS-managed key."""
     copy_region: str | None = None
     """A second region to copy every recovery point to. Default None: no copy."""
+    keep_on_destroy: bool = True
+    """Leave both vaults and their recovery points in AWS when the stack is destroyed (or the
+    plan is switched off). Default True. False force-destroys them: their recovery points are
+    deleted first, since AWS refuses to delete a vault that holds any."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on everything taggable. Default none."""
 
 
 class BackupPlan(pulumi.ComponentResource):
     """A vault, a plan with one daily rule (kept 35 days, copied to ``copy_region`` if set), a
-    selection holding the cluster, and the role AWS Backup uses for it."""
+    selection holding the cluster, and the role AWS Backup uses for it. A destroy either keeps
+    the vaults with their recovery points or force-destroys them (``keep_on_destroy``)."""
 
     plan_id: pulumi.Output[str]
     """The backup plan's id."""
@@ -60,12 +65,21 @@ class BackupPlan(pulumi.ComponentResource):
         super().__init__("alexdb:index:BackupPlan", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        # Both switches change no vault in AWS, so switching a stack's profile replaces nothing:
+        # force_destroy is neither ForceNew nor sent anywhere but at delete (terraform-provider-aws
+        # internal/service/backup/vault.go: the update is "Tags only", resourceVaultDelete lists
+        # and deletes the recovery points when it is set), and retain_on_delete is a Pulumi option.
+        # Both are read from the state at delete, so a `pulumi up` must record them first.
+        keeping = {
+            "force_destroy": not args.keep_on_destroy,
+            "opts": pulumi.ResourceOptions(parent=self, retain_on_delete=args.keep_on_destroy),
+        }
         vault = backup.Vault(
             f"{name}-vault",
             name=args.vault_name,
             kms_key_arn=args.kms_key_arn,
             tags=dict(args.tags),
-            opts=child,
+            **keeping,
         )
         lifecycle = {"delete_after": RETENTION_DAYS}
         copy_actions = []
@@ -77,7 +91,7 @@ class BackupPlan(pulumi.ComponentResource):
                 name=args.vault_name,
                 region=args.copy_region,
                 tags=dict(args.tags),
-                opts=child,
+                **keeping,
             )
             copy_actions = [{"destination_vault_arn": copy_vault.arn, "lifecycle": lifecycle}]
         plan = backup.Plan(
@@ -97,13 +111,13 @@ class BackupPlan(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=child,
         )
-        role = iam.Role(
+        role = create_role(
             f"{name}-role",
-            name=args.role_name,
+            role_name=args.role_name,
             description="AWS Backup: snapshots of the Alex Aurora cluster",
-            assume_role_policy=to_json(backup_trust_policy()),
-            tags=dict(args.tags),
-            opts=child,
+            trust_policy=backup_trust_policy(),
+            tags=args.tags,
+            parent=self,
         )
         attachment = iam.RolePolicyAttachment(
             f"{name}-role-policy",

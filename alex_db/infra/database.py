@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 from pulumi_aws import rds, secretsmanager
 
-from alex_db.config.lifecycle import NO_EXTENDED_SUPPORT
+from alex_db.config.lifecycle import CREATE_ONLY_CLUSTER_INPUTS, NO_EXTENDED_SUPPORT
 from alex_db.config.policy_documents import data_api_statements, secret_key_decrypt_statement
 from alex_db.config.profile import PERFORMANCE_INSIGHTS_FREE_DAYS, Profile
 from alex_db.config.settings import Capacity
@@ -93,6 +93,9 @@ class DatabaseArgs:
     """Enhanced monitoring interval in seconds; 0 (default) is off."""
     monitoring_role_arn: pulumi.Input[str] | None = None
     """The enhanced monitoring role; needed when ``monitoring_interval`` is not 0."""
+    monitoring_ready: Sequence[pulumi.Resource] = ()
+    """What the instances wait for before they use ``monitoring_role_arn`` (the role's policy
+    attachment, ``MonitoringRole.policy_attachment``). Default none."""
     log_exports: list[str] = field(default_factory=list)
     """CloudWatch log exports. Default none."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -100,7 +103,9 @@ class DatabaseArgs:
     log_retention_days: int = 7
     """Days CloudWatch keeps each exported log. Default 7."""
     engine_lifecycle_support: str = NO_EXTENDED_SUPPORT
-    """RDS Extended Support after standard support ends. Default disabled (no surprise charge)."""
+    """RDS Extended Support after standard support ends. Default disabled (no surprise charge).
+    Applies when the cluster is created; a running cluster keeps its own (``aws rds
+    modify-db-cluster --engine-lifecycle-support``)."""
     allow_major_version_upgrade: bool = False
     """Let ``engine_version`` move to a higher major. Default False."""
 
@@ -122,6 +127,8 @@ class AuroraDatabase(pulumi.ComponentResource):
     """``Enabled`` or ``Disabled``, as the cluster reports its HTTP endpoint."""
     secret_arn: pulumi.Output[str]
     """The credentials secret's ARN (the Data API's ``secretArn``)."""
+    instance_identifiers: list[pulumi.Output[str]]
+    """The instances' names in RDS, writer first."""
 
     def __init__(
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -140,7 +147,7 @@ class AuroraDatabase(pulumi.ComponentResource):
             parent=self,
         )
         cluster = self._create_cluster(name, args, parameter_group, log_groups)
-        self._create_instances(name, args, cluster)
+        instances = self._create_instances(name, args, cluster)
         self._write_secret(name, args, cluster)
         self.cluster_arn = cluster.arn
         self.cluster_identifier = cluster.cluster_identifier
@@ -150,8 +157,10 @@ class AuroraDatabase(pulumi.ComponentResource):
             lambda enabled: "Enabled" if enabled else "Disabled"
         )
         self.secret_arn = pulumi.Output.from_input(args.secret_arn)
+        self.instance_identifiers = [instance.identifier for instance in instances]
         self.register_outputs(
             {
+                "instance_identifiers": self.instance_identifiers,
                 "cluster_arn": self.cluster_arn,
                 "cluster_identifier": self.cluster_identifier,
                 "endpoint": self.endpoint,
@@ -205,7 +214,7 @@ class AuroraDatabase(pulumi.ComponentResource):
             # existing stacks free of a diff (not ForceNew either: cluster.go).
             allow_major_version_upgrade=True if args.allow_major_version_upgrade else None,
             # Explicit, so standard support ending never starts a paid Extended Support charge
-            # unless the stack opted in (not ForceNew: cluster.go, "engine_lifecycle_support").
+            # unless the stack opted in. Sent at creation only: see CREATE_ONLY_CLUSTER_INPUTS.
             engine_lifecycle_support=args.engine_lifecycle_support,
             database_name=DATABASE_NAME,
             master_username=args.master_username,
@@ -232,14 +241,20 @@ class AuroraDatabase(pulumi.ComponentResource):
             apply_immediately=profile.apply_immediately,
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(
-                parent=self, protect=profile.protect, depends_on=log_groups
+                parent=self,
+                protect=profile.protect,
+                depends_on=log_groups,
+                # A create uses these inputs all the same (ignore_changes applies to updates).
+                ignore_changes=list(CREATE_ONLY_CLUSTER_INPUTS),
             ),
         )
 
-    def _create_instances(self, name: str, args: DatabaseArgs, cluster: rds.Cluster) -> None:
+    def _create_instances(
+        self, name: str, args: DatabaseArgs, cluster: rds.Cluster
+    ) -> list[rds.ClusterInstance]:
         """The writer (instance 1) and the readers, all ``db.serverless`` and private."""
         profile = args.profile
-        for number, identifier in enumerate(args.instance_identifiers, start=1):
+        return [
             rds.ClusterInstance(
                 f"{name}-instance-{number}",
                 identifier=identifier,
@@ -267,8 +282,15 @@ class AuroraDatabase(pulumi.ComponentResource):
                 monitoring_role_arn=args.monitoring_role_arn if args.monitoring_interval else None,
                 apply_immediately=profile.apply_immediately,
                 tags=dict(args.tags),
-                opts=pulumi.ResourceOptions(parent=self, protect=profile.protect),
+                # A new dependency changes no input: nothing is replaced on existing stacks.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    protect=profile.protect,
+                    depends_on=list(args.monitoring_ready) if args.monitoring_interval else None,
+                ),
             )
+            for number, identifier in enumerate(args.instance_identifiers, start=1)
+        ]
 
     def _write_secret(self, name: str, args: DatabaseArgs, cluster: rds.Cluster) -> None:
         """The credentials secret's value in the RDS format, once the endpoint exists."""

@@ -16,6 +16,7 @@ from alex_db.config.policy_documents import (
     log_write_statement,
     to_json,
 )
+from alex_db.infra.roles import create_role
 
 
 @dataclass
@@ -50,13 +51,13 @@ class LambdaAccess(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=lookup).partition
         region = aws.get_region_output(opts=lookup).region
         account_id = aws.get_caller_identity_output(opts=lookup).account_id
-        role = iam.Role(
+        role = create_role(
             f"{name}-role",
-            name=args.role_name,
+            role_name=args.role_name,
             description="Alex Lambdas: Data API on the Alex Aurora cluster",
-            assume_role_policy=to_json(lambda_trust_policy()),
-            tags=dict(args.tags),
-            opts=child,
+            trust_policy=lambda_trust_policy(),
+            tags=args.tags,
+            parent=self,
         )
         iam.RolePolicy(
             f"{name}-policy",

@@ -12,8 +12,8 @@ from pulumi_aws import iam
 from alex_db.config.policy_documents import (
     enhanced_monitoring_policy_arn,
     monitoring_trust_policy,
-    to_json,
 )
+from alex_db.infra.roles import create_role
 
 
 @dataclass
@@ -32,6 +32,12 @@ class MonitoringRole(pulumi.ComponentResource):
 
     role_arn: pulumi.Output[str]
     """The role's ARN, for the instances' ``monitoring_role_arn``."""
+    policy_attachment: iam.RolePolicyAttachment
+    """The managed policy's attachment: what instances must wait for, not just the role. RDS
+    refuses a monitoring role that cannot publish yet ("IAM role ARN value is invalid or does not
+    include the required permissions", the error terraform-provider-aws
+    internal/service/rds/cluster.go retries on for a few minutes), and the role's ARN alone lets
+    Pulumi create an instance while the attachment is still being made."""
 
     def __init__(
         self, name: str, args: MonitoringRoleArgs, opts: pulumi.ResourceOptions | None = None
@@ -39,15 +45,15 @@ class MonitoringRole(pulumi.ComponentResource):
         super().__init__("alexdb:index:MonitoringRole", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        role = iam.Role(
+        role = create_role(
             f"{name}-role",
-            name=args.role_name,
+            role_name=args.role_name,
             description="RDS enhanced monitoring of the Alex Aurora instances",
-            assume_role_policy=to_json(monitoring_trust_policy()),
-            tags=dict(args.tags),
-            opts=child,
+            trust_policy=monitoring_trust_policy(),
+            tags=args.tags,
+            parent=self,
         )
-        iam.RolePolicyAttachment(
+        self.policy_attachment = iam.RolePolicyAttachment(
             f"{name}-policy",
             role=role.name,
             policy_arn=partition.partition.apply(enhanced_monitoring_policy_arn),
