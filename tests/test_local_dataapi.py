@@ -117,7 +117,7 @@ def test_a_plain_string_into_a_uuid_column_fails_as_on_aws(rds):
     assert code == "DatabaseErrorException"
     assert message == (
         'ERROR: column "u" is of type uuid but expression is of type character varying; '
-        "SQLState: 42804"
+        "Hint: You will need to rewrite or cast the expression.; Position: 37; SQLState: 42804"
     )
 
 
@@ -392,7 +392,7 @@ def test_the_limits_are_aws_documented_ones():
 def test_sql_errors_carry_postgresql_message_and_sqlstate(rds):
     assert error_of(lambda: run(rds, "SELECT * FROM no_such_table")) == (
         "DatabaseErrorException",
-        'ERROR: relation "no_such_table" does not exist; SQLState: 42P01',
+        'ERROR: relation "no_such_table" does not exist; Position: 15; SQLState: 42P01',
     )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from alex_db.tools.local.errors import DataApiError, bad_request
-from alex_db.tools.local.named_parameters import rewrite
+from alex_db.tools.local.named_parameters import Rewritten, rewrite
 
 TYPE_HINT_CASTS = {
     "DATE": "date",
@@ -46,8 +46,18 @@ MEMBERS = ", ".join([*FIELD_CASTS, "isNull", "arrayValue"])
 class Bound:
     """SQL with ``$n`` placeholders and the values, in order."""
 
-    sql: str
+    rewritten: Rewritten
     values: tuple[object, ...]
+
+    @property
+    def sql(self) -> str:
+        """What PostgreSQL runs: ``$n`` placeholders, each with its cast."""
+        return self.rewritten.sql
+
+    def position_in_statement(self, position: int) -> int:
+        """PostgreSQL's error position in ``sql`` as it is in the statement Aurora's Data API
+        would send: the same text with bare ``$n`` placeholders."""
+        return self.rewritten.position_without_casts(position)
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,7 @@ def bind(sql: str, parameters: Sequence[Mapping] | None) -> Bound:
             "DatabaseErrorException",
             f"ERROR: No value specified for parameter :{missing[0]}; SQLState: 22023",
         )
-    return Bound(rewritten.sql, tuple(by_name[name].value for name in rewritten.names))
+    return Bound(rewritten, tuple(by_name[name].value for name in rewritten.names))
 
 
 def _decode(parameter: Mapping) -> tuple[str, _Parameter]:

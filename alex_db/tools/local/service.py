@@ -48,7 +48,7 @@ from psycopg import pq
 
 from alex_db.tools.local.errors import DataApiError, bad_request
 from alex_db.tools.local.metadata import column_metadata
-from alex_db.tools.local.parameters import bind
+from alex_db.tools.local.parameters import Bound, bind
 from alex_db.tools.local.results import (
     Options,
     columns_of,
@@ -159,7 +159,7 @@ class DataApi:
         options = Options.from_request(request.get("resultSetOptions"))
         as_json = request.get("formatRecordsAs") == "JSON"
         with self._session(request) as connection, connection.cursor() as cursor:
-            _run(cursor, bound.sql, bound.values)
+            _run(cursor, bound)
             response: dict = {"numberOfRecordsUpdated": _updated(cursor), "generatedFields": []}
             if cursor.description is None:
                 return response
@@ -187,7 +187,7 @@ class DataApi:
                 connection.execute("BEGIN")
             try:
                 for statement in bound:
-                    _run(cursor, statement.sql, statement.values)
+                    _run(cursor, statement)
                     # "For Aurora PostgreSQL, the generated fields object is empty", RETURNING
                     # or not (AWS's comparison of Serverless v2 and v1 Data API behaviours).
                     results.append({"generatedFields": []})
@@ -403,11 +403,11 @@ def _not_found(key: object) -> DataApiError:
     return DataApiError("TransactionNotFoundException", f"Transaction {key} is not found")
 
 
-def _run(cursor: psycopg.Cursor, sql: str, values: tuple) -> None:
+def _run(cursor: psycopg.Cursor, bound: Bound) -> None:
     try:
-        cursor.execute(sql, values or None)
+        cursor.execute(bound.sql, bound.values or None)
     except psycopg.Error as error:
-        raise _database_error(error) from None
+        raise _database_error(error, bound) from None
 
 
 def _updated(cursor: psycopg.Cursor) -> int:
@@ -415,14 +415,20 @@ def _updated(cursor: psycopg.Cursor) -> int:
     return max(cursor.rowcount, 0) if command in COUNTED_COMMANDS else 0
 
 
-def _database_error(error: psycopg.Error) -> DataApiError:
-    message = error.diag.message_primary or str(error).strip()
+def _database_error(error: psycopg.Error, bound: Bound | None = None) -> DataApiError:
+    """PostgreSQL's error as Serverless v2 reports it (the module's docstring has the form)."""
+    diag = error.diag
+    message = diag.message_primary or str(error).strip()
     if message == MULTIPLE_COMMANDS:
         return DataApiError("ValidationException", "Multistatements aren't supported.")
-    detail = f"\n  Detail: {error.diag.message_detail}" if error.diag.message_detail else ""
-    return DataApiError(
-        "DatabaseErrorException", f"ERROR: {message}{detail}; SQLState: {error.sqlstate}"
-    )
+    parts = [f"ERROR: {message}"]
+    if diag.message_hint:
+        parts.append(f"Hint: {diag.message_hint}")
+    if diag.statement_position and diag.statement_position.isdigit():
+        position = int(diag.statement_position)
+        parts.append(f"Position: {bound.position_in_statement(position) if bound else position}")
+    parts.append(f"SQLState: {error.sqlstate}")
+    return DataApiError("DatabaseErrorException", "; ".join(parts))
 
 
 def _connection_error(error: psycopg.OperationalError) -> DataApiError:
