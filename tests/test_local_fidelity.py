@@ -9,6 +9,7 @@ function directly when the property needs thousands of inputs.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alex_db.tools.local.named_parameters import rewrite
+from alex_db.tools.local.results import compact_json
 from tests.local_support import IN_ALEX, rds_data_client, serving
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -117,3 +119,81 @@ def test_every_position_outside_a_cast_maps_to_the_same_character_without_casts(
     for index, char in enumerate(with_casts.sql):
         if index not in inside:
             assert bare.sql[with_casts.position_without_casts(index + 1) - 1] == char
+
+
+# -- 6. json and jsonb come back compact ------------------------------------------------------------
+
+
+def test_json_values_come_back_compact_as_on_serverless_v2(rds):
+    """aurora-data-api's live suite: a jsonb column reads back ``'{"x":0,"y":"0","z":[0,0,1]}'``."""
+    result = run(
+        rds,
+        "SELECT '{\"x\": 0, \"y\": \"0\", \"z\": [0, 0, 1]}'::jsonb,"
+        " '{ \"spaced key\" : \"a b\",\n \"n\": 1.50 }'::json,"
+        " ARRAY['{\"a\": [1, 2]}'::jsonb]",
+    )
+    assert result["records"] == [[
+        {"stringValue": '{"x":0,"y":"0","z":[0,0,1]}'},
+        {"stringValue": '{"spaced key":"a b","n":1.50}'},
+        {"arrayValue": {"stringValues": ['{"a":[1,2]}']}},
+    ]]
+
+
+def test_json_format_carries_the_same_compact_text(rds):
+    result = run(rds, "SELECT '{\"a\": [1, 2]}'::jsonb AS doc", formatRecordsAs="JSON")
+    assert json.loads(result["formattedRecords"]) == [{"doc": '{"a":[1,2]}'}]
+
+
+JSON_DOCUMENTS = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(JSON_DOCUMENTS, st.sampled_from([None, 1, 4, "\t"]), st.booleans())
+def test_compacting_removes_only_the_whitespace_between_tokens(document, indent, ascii_only):
+    spaced = json.dumps(document, indent=indent, ensure_ascii=ascii_only)
+    compact = json.dumps(document, separators=(",", ":"), ensure_ascii=ascii_only)
+    assert compact_json(spaced) == compact
+
+
+# -- 8. result types the Data API refuses ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "named"),
+    [
+        ("'08:00:2b:01:02:03'::macaddr", "macaddr"),
+        ("'08:00:2b:01:02:03:04:05'::macaddr8", "macaddr8"),
+        ("int8range(1000000, 2000000)", "int8range"),
+        ("int4range(1, 2)", "int4range"),
+        ("numrange(1.5, 2.5)", "numrange"),
+        ("daterange('2024-01-01', '2024-12-31')", "daterange"),
+        ("tsrange('2024-01-01 00:00', '2024-12-31 23:59')", "tsrange"),
+        ("tstzrange('2024-01-01 00:00+00', '2024-12-31 23:59+00')", "tstzrange"),
+        ("int4multirange(int4range(1, 2))", "int4multirange"),
+        ("ARRAY[int8range(1, 2)]", "_int8range"),
+        ("'pg_class'::regclass", "regclass"),
+        ("'int4'::regtype", "regtype"),
+        ("relkind", '"CHAR"'),
+    ],
+)
+def test_types_outside_aws_supported_list_are_unsupported_results(rds, expression, named):
+    sql = f"SELECT {expression} FROM pg_class WHERE relname = 'pg_class'"
+    assert error_of(lambda: run(rds, sql)) == (
+        "UnsupportedResultException",
+        f"The result contains the unsupported data type {named}.",
+    )
+    as_text = sql.replace(expression, f"({expression})::text")
+    assert run(rds, as_text)["records"][0][0]["stringValue"]
+
+
+def test_types_on_aws_supported_list_still_come_back(rds):
+    result = run(rds, "SELECT '10.0.0.0/8'::cidr, '192.168.1.1'::inet, 'x'::char(3), "
+                      "'a'::varchar, 'calm'::text")
+    assert result["records"] == [[
+        {"stringValue": "10.0.0.0/8"}, {"stringValue": "192.168.1.1"}, {"stringValue": "x  "},
+        {"stringValue": "a"}, {"stringValue": "calm"},
+    ]]
