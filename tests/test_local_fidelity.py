@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from alex_db.tools.local.named_parameters import rewrite
 from alex_db.tools.local.results import compact_json
-from tests.local_support import IN_ALEX, rds_data_client, serving
+from tests.local_support import IN_ALEX, TARGET, rds_data_client, serving
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOO_LARGE = ("BadRequestException", "Database returned more than the allowed response size limit")
@@ -157,6 +157,44 @@ def test_compacting_removes_only_the_whitespace_between_tokens(document, indent,
     spaced = json.dumps(document, indent=indent, ensure_ascii=ascii_only)
     compact = json.dumps(document, separators=(",", ":"), ensure_ascii=ascii_only)
     assert compact_json(spaced) == compact
+
+
+# -- 7. a response past the limit inside a transaction ends the transaction --------------------------
+
+
+def test_an_oversized_response_inside_a_transaction_ends_it(rds):
+    name = table("ended")
+    run(rds, f"CREATE TABLE {name} (n int)")
+    transaction = begin(rds)
+    run(rds, f"INSERT INTO {name} VALUES (1)", transactionId=transaction)
+    assert error_of(lambda: run(rds, "SELECT repeat('x', 1100000)", transactionId=transaction)) \
+        == TOO_LARGE
+    calls = [
+        lambda: run(rds, "SELECT 1", transactionId=transaction),
+        lambda: rds.commit_transaction(**TARGET, transactionId=transaction),
+    ]
+    for call in calls:
+        assert error_of(call) == (
+            "TransactionNotFoundException", f"Transaction {transaction} is not found"
+        )
+    assert run(rds, f"SELECT count(*) FROM {name}")["records"] == [[{"longValue": 0}]]
+
+
+def test_an_oversized_json_response_inside_a_transaction_ends_it_too(rds):
+    transaction = begin(rds)
+    assert error_of(
+        lambda: run(rds, "SELECT repeat('x', 10000000) AS x", formatRecordsAs="JSON",
+                    transactionId=transaction)
+    ) == TOO_LARGE
+    code, _ = error_of(lambda: rds.rollback_transaction(**TARGET, transactionId=transaction))
+    assert code == "TransactionNotFoundException"
+
+
+def test_other_errors_inside_a_transaction_leave_it_open(rds):
+    transaction = begin(rds)
+    code, _ = error_of(lambda: run(rds, "SELECT * FROM nope", transactionId=transaction))
+    assert code == "DatabaseErrorException"
+    assert rds.rollback_transaction(**TARGET, transactionId=transaction)["transactionStatus"]
 
 
 # -- 8. result types the Data API refuses ----------------------------------------------------------

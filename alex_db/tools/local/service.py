@@ -281,6 +281,10 @@ class DataApi:
                 if self._transactions.get(key) is not transaction:  # ended meanwhile
                     raise _not_found(key)
                 yield transaction.connection
+            except DataApiError as error:
+                if error.ends_transaction:
+                    transaction.connection.close()  # PostgreSQL rolls it back; forgotten below
+                raise
             finally:
                 transaction.last_used = self._clock()
                 if transaction.connection.closed:  # its session died (terminated, crashed)
@@ -381,7 +385,7 @@ def _within(limit: int, items: Iterator[object]) -> list[object]:
     for item in items:
         size += len(json.dumps(item))  # ASCII (json's default), so characters are bytes
         if size > limit:
-            raise bad_request(RESPONSE_TOO_LARGE)
+            raise DataApiError("BadRequestException", RESPONSE_TOO_LARGE, ends_transaction=True)
         kept.append(item)
     return kept
 
