@@ -235,3 +235,27 @@ def test_types_on_aws_supported_list_still_come_back(rds):
         {"stringValue": "10.0.0.0/8"}, {"stringValue": "192.168.1.1"}, {"stringValue": "x  "},
         {"stringValue": "a"}, {"stringValue": "calm"},
     ]]
+
+
+# -- 9. a batch without parameter sets runs nothing ----------------------------------------------
+
+
+@pytest.mark.parametrize("sets", [[], None])
+def test_a_batch_without_parameter_sets_runs_nothing(rds, sets):
+    name = table("nobatch")
+    run(rds, f"CREATE TABLE {name} (n int)")
+    options = {} if sets is None else {"parameterSets": sets}
+    result = rds.batch_execute_statement(sql=f"INSERT INTO {name} VALUES (1)", **IN_ALEX, **options)
+    assert result["updateResults"] == []
+    assert run(rds, f"SELECT count(*) FROM {name}")["records"] == [[{"longValue": 0}]]
+
+
+def test_a_batch_with_one_empty_set_runs_once(rds):
+    """The model's own advice for a statement without parameters: one empty parameter set."""
+    name = table("onebatch")
+    run(rds, f"CREATE TABLE {name} (n int)")
+    result = rds.batch_execute_statement(
+        sql=f"INSERT INTO {name} VALUES (1)", parameterSets=[[]], **IN_ALEX
+    )
+    assert result["updateResults"] == [{"generatedFields": []}]
+    assert run(rds, f"SELECT count(*) FROM {name}")["records"] == [[{"longValue": 1}]]

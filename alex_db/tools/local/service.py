@@ -177,12 +177,11 @@ class DataApi:
 
     def batch_execute_statement(self, request: dict) -> dict:
         sql = _required_sql(request)
-        parameter_sets = _list(request, "parameterSets") or [[]]
-        bound = [bind(sql, parameters) for parameters in parameter_sets]
+        bound = [bind(sql, parameters) for parameters in _list(request, "parameterSets")]
         results = []
         with self._session(request) as connection, connection.cursor() as cursor:
             # Outside a transaction the batch commits as one unit, or not at all.
-            own_transaction = "transactionId" not in request
+            own_transaction = "transactionId" not in request and bool(bound)
             if own_transaction:
                 connection.execute("BEGIN")
             try:
