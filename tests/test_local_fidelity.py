@@ -9,14 +9,18 @@ function directly when the property needs thousands of inputs.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from alex_db.tools.local.errors import DataApiError
+from alex_db.tools.local.parameters import HINT_FORMATS, bind
 from alex_db.tools.local.named_parameters import rewrite
 from alex_db.tools.local.results import compact_json
 from tests.local_support import IN_ALEX, TARGET, rds_data_client, serving
@@ -259,3 +263,106 @@ def test_a_batch_with_one_empty_set_runs_once(rds):
     )
     assert result["updateResults"] == [{"generatedFields": []}]
     assert run(rds, f"SELECT count(*) FROM {name}")["records"] == [[{"longValue": 1}]]
+
+
+# -- 10. typeHint values in AWS's documented formats only ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hint", "text"),
+    [
+        ("TIMESTAMP", "2026-07-22T02:17:21.804Z"),
+        ("TIMESTAMP", "now"),
+        ("TIMESTAMP", "2026-07-22 02:17:21.804123"),
+        ("TIMESTAMP", "2026-07-22"),
+        ("DATE", "tomorrow"),
+        ("DATE", "Jan 2 2025"),
+        ("DATE", "2025-1-2"),
+        ("TIME", "02:17"),
+        ("TIME", "allballs"),
+        ("UUID", "{6f1f3a8e-1b2c-4d5e-8f90-0123456789ab}"),
+        ("UUID", "6f1f3a8e1b2c4d5e8f900123456789ab"),
+        ("DECIMAL", "NaN"),
+        ("DECIMAL", " 1.5"),
+    ],
+)
+def test_lenient_postgresql_forms_are_refused_as_aws_refuses_them(rds, hint, text):
+    code, message = error_of(lambda: run(rds, "SELECT :v", hinted("v", hint, text)))
+    assert code == "DatabaseErrorException"
+    assert message.startswith("ERROR: invalid input syntax for type ")
+    assert f': "{text}"; SQLState: ' in message
+
+
+def test_documented_forms_are_accepted(rds):
+    values = [
+        ("DATE", "2025-01-02", "date"),
+        ("TIME", "02:17:21.804", "time without time zone"),
+        ("TIMESTAMP", "2026-07-22 02:17:21", "timestamp without time zone"),
+        ("UUID", "6F1F3A8E-1B2C-4D5E-8F90-0123456789AB", "uuid"),
+        ("DECIMAL", "-1.5e3", "numeric"),
+        ("JSON", '{"a": 1}', "json"),
+    ]
+    parameters = [hinted(f"v{i}", hint, text) for i, (hint, text, _) in enumerate(values)]
+    types = ", ".join(f"pg_typeof(:v{i})::text" for i in range(len(values)))
+    result = run(rds, f"SELECT {types}", *parameters)
+    assert result["records"] == [[{"stringValue": sql_type} for _, _, sql_type in values]]
+
+
+@given(hint=st.sampled_from(sorted(HINT_FORMATS)), text=st.text(max_size=40))
+@example(hint="TIMESTAMP", text="2026-07-22T02:17:21.804Z")
+@example(hint="DATE", text="٢٠٢٥-٠١-٠٢")  # Arabic-Indic digits: \d would take them
+def test_any_hinted_text_binds_only_in_its_format_and_is_otherwise_one_error(hint, text):
+    parameter = hinted("v", hint, text)
+    try:
+        bind("SELECT :v", [parameter])
+    except DataApiError as error:
+        assert not HINT_FORMATS[hint][0].fullmatch(text)
+        assert error.code == "DatabaseErrorException"
+        assert error.message.startswith("ERROR: invalid input syntax for type ")
+        assert "\n" not in error.message
+    else:
+        assert HINT_FORMATS[hint][0].fullmatch(text)
+
+
+def _fraction(microsecond: int) -> str:
+    """Up to three digits, written as PostgreSQL writes them back (no trailing zeros)."""
+    digits = f"{microsecond // 1000:03d}".rstrip("0")
+    return f".{digits}" if digits else ""
+
+
+DATES = st.dates(min_value=datetime.date(1, 1, 1)).map(lambda d: f"{d.year:04d}-{d:%m-%d}")
+TIMES = st.times().map(lambda t: f"{t:%H:%M:%S}{_fraction(t.microsecond)}")
+VALID = st.one_of(
+    st.tuples(st.just("DATE"), DATES),
+    st.tuples(st.just("TIME"), TIMES),
+    st.tuples(st.just("TIMESTAMP"), st.tuples(DATES, TIMES).map(" ".join)),
+    st.tuples(st.just("UUID"), st.uuids().map(str) | st.uuids().map(lambda u: str(u).upper())),
+    st.tuples(
+        st.just("DECIMAL"),
+        st.decimals(min_value=-(10**30), max_value=10**30, allow_nan=False, places=6).map(str),
+    ),
+)
+
+
+@FAST
+@given(VALID)
+def test_valid_hinted_values_round_trip_through_postgresql(rds, hint_and_text):
+    hint, text = hint_and_text
+    (field,) = run(rds, "SELECT :v", hinted("v", hint, text))["records"][0]
+    back = field["stringValue"]
+    if hint == "DECIMAL":
+        assert decimal.Decimal(back) == decimal.Decimal(text)
+    else:
+        assert back == text.lower() if hint == "UUID" else back == text
+
+
+@FAST
+@given(hint=st.sampled_from(sorted(HINT_FORMATS) + ["JSON"]), text=st.text(max_size=30))
+def test_any_hinted_text_through_the_endpoint_is_an_answer_or_one_error_never_a_500(
+    rds, hint, text
+):
+    try:
+        run(rds, "SELECT :v::text", hinted("v", hint, text))
+    except ClientError as error:
+        assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert error.response["Error"]["Code"] == "DatabaseErrorException"

@@ -9,12 +9,26 @@ does on AWS, and ``typeHint`` is the documented way to say otherwise), ``longVal
 ``SqlParameter`` reference: "DATE ... sent as an object of DATE type", and so on).
 Array parameters are refused: the model says "Array parameters are not supported."
 (``ExecuteStatementRequest.parameters`` in ``botocore/data/rds-data/2018-08-01/service-2.json``).
+
+A hinted value must be written the way the model documents for its hint (``SqlParameter.typeHint``:
+DATE "The accepted format is YYYY-MM-DD", TIME "HH:MM:SS[.FFF]", TIMESTAMP "YYYY-MM-DD
+HH:MM:SS[.FFF]"), not the way PostgreSQL's far more lenient input functions read it: they accept
+``2026-07-22T02:17:21.804Z`` (and drop the zone), ``now``, ``tomorrow`` or ``Jan 2 2025``, which
+AWS refuses, so code would pass here and break when deployed. UUID and DECIMAL have no documented
+format; the Data API is Java (its metadata is pgjdbc's), so we accept what both Java's parsers
+(``UUID.fromString``, ``BigDecimal``) and PostgreSQL accept in their plain forms: the canonical
+8-4-4-4-12 hex UUID, and a decimal number with an optional exponent (no ``NaN``, ``Infinity``,
+spaces or ``_`` separators). JSON is left to PostgreSQL, whose ``json`` input is strict RFC 8259.
+AWS's error for a value outside these formats is not documented; the refusal is the one
+PostgreSQL gives an invalid value of the type (``DatabaseErrorException``, as for any value
+PostgreSQL itself refuses), so a hinted value is refused one way whatever is wrong with it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +51,20 @@ FIELD_CASTS = {
     "booleanValue": "bool",
     "blobValue": "bytea",
 }
+_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# [.FFF]: at most three fraction digits, as documented (sqlalchemy-aurora-data-api sends exactly
+# three: "Three digit fractional second component ... This is what the data api requires").
+_TIME = r"[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,3})?"
+_HEX = "[0-9a-fA-F]"
+# hint -> (the documented or common-ground format, PostgreSQL's SQLSTATE for invalid input)
+HINT_FORMATS = {
+    "DATE": (re.compile(_DATE), "22007"),
+    "TIME": (re.compile(_TIME), "22007"),
+    "TIMESTAMP": (re.compile(f"{_DATE} {_TIME}"), "22007"),
+    "UUID": (re.compile(f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"), "22P02"),
+    "DECIMAL": (re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"), "22P02"),
+}
+_CONTROL = {code: f"\\x{code:02x}" for code in range(32)} | {10: "\\n", 13: "\\r", 9: "\\t"}
 LONG_RANGE = range(-(2**63), 2**63)
 MAX_DOUBLE = sys.float_info.max
 MEMBERS = ", ".join([*FIELD_CASTS, "isNull", "arrayValue"])
@@ -110,8 +138,24 @@ def _decode(parameter: Mapping) -> tuple[str, _Parameter]:
     if member not in FIELD_CASTS:
         raise bad_request(f"parameter {label}: unknown member {member!r}; use one of {MEMBERS}")
     decoded = _decode_member(label, member, raw)
-    cast = TYPE_HINT_CASTS[hint] if hint and member == "stringValue" else FIELD_CASTS[member]
-    return name, _Parameter(decoded, f"::{cast}")
+    if hint and member == "stringValue":
+        _check_hinted(hint, decoded)
+        return name, _Parameter(decoded, f"::{TYPE_HINT_CASTS[hint]}")
+    return name, _Parameter(decoded, f"::{FIELD_CASTS[member]}")
+
+
+def _check_hinted(hint: str, text: str) -> None:
+    """Refuse a hinted value that is not in its hint's format, as PostgreSQL refuses an invalid
+    value of the type (one line: control characters are escaped)."""
+    known = HINT_FORMATS.get(hint)
+    if known is None or known[0].fullmatch(text):
+        return
+    _, sqlstate = known
+    raise DataApiError(
+        "DatabaseErrorException",
+        f'ERROR: invalid input syntax for type {TYPE_HINT_CASTS[hint]}: '
+        f'"{text.translate(_CONTROL)}"; SQLState: {sqlstate}',
+    )
 
 
 def _decode_member(label: str, member: str, raw: object) -> object:
