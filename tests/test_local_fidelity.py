@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+import threading
 import uuid
 
 import pytest
@@ -23,6 +24,7 @@ from alex_db.tools.local.errors import DataApiError
 from alex_db.tools.local.parameters import HINT_FORMATS, bind
 from alex_db.tools.local.named_parameters import rewrite
 from alex_db.tools.local.results import compact_json
+from alex_db.tools.local.service import STATEMENT_CONNECTIONS
 from tests.local_support import IN_ALEX, TARGET, rds_data_client, serving
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -366,3 +368,44 @@ def test_any_hinted_text_through_the_endpoint_is_an_answer_or_one_error_never_a_
     except ClientError as error:
         assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
         assert error.response["Error"]["Code"] == "DatabaseErrorException"
+
+
+# -- 12. open transactions never starve the calls outside a transaction ------------------------------
+
+
+def test_transactions_are_refused_before_they_take_the_last_connections(local_postgres):
+    """100 open transactions used to make every other statement fail with PostgreSQL's "sorry,
+    too many clients already": now the BeginTransaction that would take one of the connections
+    kept for other calls is refused with that error instead, and more concurrent calls than
+    those connections still all succeed (they wait for a free one)."""
+    with serving(local_postgres) as (_, url):
+        rds = rds_data_client(url)
+        opened, refused = [], None
+        for _ in range(200):
+            try:
+                opened.append(begin(rds))
+            except ClientError as error:
+                refused = error.response["Error"]
+                break
+        answers, failures = [], []
+
+        def statement():
+            try:
+                answers.append(run(rds_data_client(url), "SELECT 1 FROM pg_sleep(0.05)"))
+            except ClientError as error:  # pragma: no cover - the failure the test looks for
+                failures.append(error.response["Error"])
+
+        threads = [threading.Thread(target=statement) for _ in range(2 * STATEMENT_CONNECTIONS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert (failures, len(answers)) == ([], 2 * STATEMENT_CONNECTIONS)
+        assert (refused["Code"], refused["Message"]) == (
+            "DatabaseErrorException", "ERROR: sorry, too many clients already; SQLState: 53300"
+        )
+        assert run(rds, "SELECT 1", transactionId=opened[0])["records"] == [[{"longValue": 1}]]
+        rds.rollback_transaction(**TARGET, transactionId=opened.pop())
+        opened.append(begin(rds))  # the quota frees as transactions end
+        for transaction in opened:
+            rds.rollback_transaction(**TARGET, transactionId=transaction)
