@@ -210,14 +210,9 @@ def test_other_errors_inside_a_transaction_leave_it_open(rds):
     ("expression", "named"),
     [
         ("'08:00:2b:01:02:03'::macaddr", "macaddr"),
-        ("'08:00:2b:01:02:03:04:05'::macaddr8", "macaddr8"),
         ("int8range(1000000, 2000000)", "int8range"),
-        ("int4range(1, 2)", "int4range"),
-        ("numrange(1.5, 2.5)", "numrange"),
         ("daterange('2024-01-01', '2024-12-31')", "daterange"),
         ("tsrange('2024-01-01 00:00', '2024-12-31 23:59')", "tsrange"),
-        ("tstzrange('2024-01-01 00:00+00', '2024-12-31 23:59+00')", "tstzrange"),
-        ("int4multirange(int4range(1, 2))", "int4multirange"),
         ("ARRAY[int8range(1, 2)]", "_int8range"),
         ("'pg_class'::regclass", "regclass"),
         ("'int4'::regtype", "regtype"),
@@ -234,12 +229,14 @@ def test_types_outside_aws_supported_list_are_unsupported_results(rds, expressio
     assert run(rds, as_text)["records"][0][0]["stringValue"]
 
 
-def test_types_on_aws_supported_list_still_come_back(rds):
+def test_types_aws_returns_still_come_back(rds):
+    """Its supported list, and the ranges data-api-client's live suite reads back."""
     result = run(rds, "SELECT '10.0.0.0/8'::cidr, '192.168.1.1'::inet, 'x'::char(3), "
-                      "'a'::varchar, 'calm'::text")
+                      "'a'::varchar, int4range(1, 10), numrange(0.0, 1.0), int4range(1, NULL)")
     assert result["records"] == [[
         {"stringValue": "10.0.0.0/8"}, {"stringValue": "192.168.1.1"}, {"stringValue": "x  "},
-        {"stringValue": "a"}, {"stringValue": "calm"},
+        {"stringValue": "a"}, {"stringValue": "[1,10)"}, {"stringValue": "[0.0,1.0)"},
+        {"stringValue": "[1,)"},
     ]]
 
 
