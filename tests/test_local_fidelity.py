@@ -203,6 +203,20 @@ def test_other_errors_inside_a_transaction_leave_it_open(rds):
     assert rds.rollback_transaction(**TARGET, transactionId=transaction)["transactionStatus"]
 
 
+def test_committing_a_transaction_with_a_failed_statement_answers_committed_and_keeps_nothing(rds):
+    """Found by aurora-data-api's live suite, which commits after catching a SQL error and whose
+    client raises unless the status is "Transaction Committed"; PostgreSQL rolls it back."""
+    name = table("aborted")
+    run(rds, f"CREATE TABLE {name} (n int)")
+    transaction = begin(rds)
+    run(rds, f"INSERT INTO {name} VALUES (1)", transactionId=transaction)
+    code, _ = error_of(lambda: run(rds, "SELECT * FROM nope", transactionId=transaction))
+    assert code == "DatabaseErrorException"
+    status = rds.commit_transaction(**TARGET, transactionId=transaction)["transactionStatus"]
+    assert status == "Transaction Committed"
+    assert run(rds, f"SELECT count(*) FROM {name}")["records"] == [[{"longValue": 0}]]
+
+
 # -- 8. result types the Data API refuses ----------------------------------------------------------
 
 
