@@ -55,7 +55,7 @@ def p(name: str, typehint: str | None = None, **value) -> dict:
 @pytest.mark.parametrize(
     ("value", "sql_type"),
     [
-        ({"stringValue": "héllo"}, "character varying"),
+        ({"stringValue": "héllo"}, "text"),
         ({"longValue": 2**62}, "bigint"),
         ({"doubleValue": 2.5}, "double precision"),
         ({"booleanValue": False}, "boolean"),
@@ -116,7 +116,7 @@ def test_a_plain_string_into_a_uuid_column_fails_as_on_aws(rds):
     )
     assert code == "DatabaseErrorException"
     assert message == (
-        'ERROR: column "u" is of type uuid but expression is of type character varying; '
+        'ERROR: column "u" is of type uuid but expression is of type text; '
         "Hint: You will need to rewrite or cast the expression.; Position: 37; SQLState: 42804"
     )
 

@@ -203,20 +203,6 @@ def test_other_errors_inside_a_transaction_leave_it_open(rds):
     assert rds.rollback_transaction(**TARGET, transactionId=transaction)["transactionStatus"]
 
 
-def test_committing_a_transaction_with_a_failed_statement_answers_committed_and_keeps_nothing(rds):
-    """Found by aurora-data-api's live suite, which commits after catching a SQL error and whose
-    client raises unless the status is "Transaction Committed"; PostgreSQL rolls it back."""
-    name = table("aborted")
-    run(rds, f"CREATE TABLE {name} (n int)")
-    transaction = begin(rds)
-    run(rds, f"INSERT INTO {name} VALUES (1)", transactionId=transaction)
-    code, _ = error_of(lambda: run(rds, "SELECT * FROM nope", transactionId=transaction))
-    assert code == "DatabaseErrorException"
-    status = rds.commit_transaction(**TARGET, transactionId=transaction)["transactionStatus"]
-    assert status == "Transaction Committed"
-    assert run(rds, f"SELECT count(*) FROM {name}")["records"] == [[{"longValue": 0}]]
-
-
 # -- 8. result types the Data API refuses ----------------------------------------------------------
 
 
@@ -379,6 +365,36 @@ def test_any_hinted_text_through_the_endpoint_is_an_answer_or_one_error_never_a_
     except ClientError as error:
         assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
         assert error.response["Error"]["Code"] == "DatabaseErrorException"
+
+
+# -- 11. found by third-party clients' live suites and Serverless v2 reports ------------------------
+
+
+def test_committing_a_transaction_with_a_failed_statement_answers_committed_and_keeps_nothing(rds):
+    """Found by aurora-data-api's live suite, which commits after catching a SQL error and whose
+    client raises unless the status is "Transaction Committed"; PostgreSQL rolls it back."""
+    name = table("aborted")
+    run(rds, f"CREATE TABLE {name} (n int)")
+    transaction = begin(rds)
+    run(rds, f"INSERT INTO {name} VALUES (1)", transactionId=transaction)
+    code, _ = error_of(lambda: run(rds, "SELECT * FROM nope", transactionId=transaction))
+    assert code == "DatabaseErrorException"
+    status = rds.commit_transaction(**TARGET, transactionId=transaction)["transactionStatus"]
+    assert status == "Transaction Committed"
+    assert run(rds, f"SELECT count(*) FROM {name}")["records"] == [[{"longValue": 0}]]
+
+
+def test_a_plain_string_parameter_is_text_as_on_serverless_v2(rds):
+    """drizzle-team/drizzle-orm#2583 and #5820 (a plain ``stringValue`` compared with a uuid and
+    an enum column on Serverless v2): the parameter is ``text``."""
+    _, message = error_of(
+        lambda: run(rds, "SELECT gen_random_uuid() = :v", {"name": "v", "value": {"stringValue": "x"}})
+    )
+    assert message == (
+        "ERROR: operator does not exist: uuid = text; Hint: No operator matches the given name "
+        "and argument types. You might need to add explicit type casts.; Position: 26; "
+        "SQLState: 42883"
+    )
 
 
 # -- 12. open transactions never starve the calls outside a transaction ------------------------------

@@ -2,8 +2,11 @@
 
 Each ``Field`` member arrives with a fixed SQL type, which we write as a cast after the
 placeholder so that PostgreSQL sees what Aurora's Data API sends: ``stringValue`` is a
-``varchar`` (so a plain string into a ``uuid``, ``date`` or ``jsonb`` column fails there as it
-does on AWS, and ``typeHint`` is the documented way to say otherwise), ``longValue`` a ``bigint``,
+``text`` (so a plain string into a ``uuid``, ``date`` or ``jsonb`` column fails there as it does on
+AWS, and ``typeHint`` is the documented way to say otherwise; Serverless v2 says ``text`` where v1
+said ``character varying``: "column "due_date" is of type timestamp without time zone but
+expression is of type text", drizzle-team/drizzle-orm#2232, and "operator does not exist: uuid =
+text", #2583, for a plain ``stringValue``, #5820), ``longValue`` a ``bigint``,
 ``doubleValue`` a ``double precision``, ``booleanValue`` a ``boolean``, ``blobValue`` a ``bytea``;
 ``isNull`` is an untyped NULL. ``typeHint`` applies to ``stringValue`` only (AWS's
 ``SqlParameter`` reference: "DATE ... sent as an object of DATE type", and so on).
@@ -45,7 +48,7 @@ TYPE_HINT_CASTS = {
     "UUID": "uuid",
 }
 FIELD_CASTS = {
-    "stringValue": "varchar",
+    "stringValue": "text",
     "longValue": "int8",
     "doubleValue": "float8",
     "booleanValue": "bool",
