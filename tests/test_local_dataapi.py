@@ -7,13 +7,21 @@ uses its own table names.
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
-from botocore.exceptions import ClientError
 
 from alex_db.tools.local.service import IDLE_TRANSACTION_SECONDS, LONGEST_TRANSACTION_SECONDS
-from tests.local_support import IN_ALEX, TARGET, FakeClock, rds_data_client, serving
+from tests.local_support import (
+    IN_ALEX,
+    TARGET,
+    FakeClock,
+    begin,
+    error_of,
+    rds_data_client,
+    run,
+    serving,
+    table,
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,21 +33,6 @@ def clock():
 def rds(local_postgres, clock):
     with serving(local_postgres, clock=clock) as (_, url):
         yield rds_data_client(url)
-
-
-def table(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:8]}"
-
-
-def run(rds, sql: str, *parameters: dict, **options):
-    return rds.execute_statement(sql=sql, parameters=list(parameters), **IN_ALEX, **options)
-
-
-def error_of(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    error = caught.value.response["Error"]
-    return error["Code"], error["Message"]
 
 
 def p(name: str, typehint: str | None = None, **value) -> dict:
@@ -299,10 +292,6 @@ def test_a_failing_batch_outside_a_transaction_changes_nothing(rds):
 
 
 # -- transactions ------------------------------------------------------------------------------
-
-
-def begin(rds) -> str:
-    return rds.begin_transaction(**IN_ALEX)["transactionId"]
 
 
 def test_a_transaction_sees_its_own_writes_and_others_only_after_commit(rds):

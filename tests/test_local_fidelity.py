@@ -1,6 +1,7 @@
 """``alex-db local`` answering as AWS's Data API does on Serverless v2 (issue 17, items 5-10 and
-12): error messages, compact JSON, the response limit inside a transaction, refused result types,
-empty batches, strict ``typeHint`` formats and open transactions that cannot starve other calls.
+11): error messages, compact JSON, the response limit inside a transaction, refused result types,
+empty batches, strict ``typeHint`` formats, and what third-party clients' live suites found.
+``test_local_connections`` has item 12.
 
 Each rule's source is cited where it is implemented (``service.py``, ``results.py``,
 ``parameters.py``); these tests drive it through boto3's real ``rds-data`` client, or call the pure
@@ -12,8 +13,6 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
-import threading
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
@@ -24,8 +23,16 @@ from alex_db.tools.local.errors import DataApiError
 from alex_db.tools.local.parameters import HINT_FORMATS, bind
 from alex_db.tools.local.named_parameters import rewrite
 from alex_db.tools.local.results import compact_json
-from alex_db.tools.local.service import STATEMENT_CONNECTIONS
-from tests.local_support import IN_ALEX, TARGET, rds_data_client, serving
+from tests.local_support import (
+    IN_ALEX,
+    TARGET,
+    begin,
+    error_of,
+    rds_data_client,
+    run,
+    serving,
+    table,
+)
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOO_LARGE = ("BadRequestException", "Database returned more than the allowed response size limit")
@@ -42,27 +49,8 @@ def rds(served):
     return rds_data_client(served)
 
 
-def table(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:8]}"
-
-
-def run(rds, sql: str, *parameters: dict, **options):
-    return rds.execute_statement(sql=sql, parameters=list(parameters), **IN_ALEX, **options)
-
-
-def error_of(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    error = caught.value.response["Error"]
-    return error["Code"], error["Message"]
-
-
 def hinted(name: str, hint: str, text: str) -> dict:
     return {"name": name, "value": {"stringValue": text}, "typeHint": hint}
-
-
-def begin(rds) -> str:
-    return rds.begin_transaction(**IN_ALEX)["transactionId"]
 
 
 # -- 5. SQL errors: message; Hint; Position; SQLState -- and never the row-quoting Detail ----------
@@ -395,44 +383,3 @@ def test_a_plain_string_parameter_is_text_as_on_serverless_v2(rds):
         "and argument types. You might need to add explicit type casts.; Position: 26; "
         "SQLState: 42883"
     )
-
-
-# -- 12. open transactions never starve the calls outside a transaction ------------------------------
-
-
-def test_transactions_are_refused_before_they_take_the_last_connections(local_postgres):
-    """100 open transactions used to make every other statement fail with PostgreSQL's "sorry,
-    too many clients already": now the BeginTransaction that would take one of the connections
-    kept for other calls is refused with that error instead, and more concurrent calls than
-    those connections still all succeed (they wait for a free one)."""
-    with serving(local_postgres) as (_, url):
-        rds = rds_data_client(url)
-        opened, refused = [], None
-        for _ in range(200):
-            try:
-                opened.append(begin(rds))
-            except ClientError as error:
-                refused = error.response["Error"]
-                break
-        answers, failures = [], []
-
-        def statement():
-            try:
-                answers.append(run(rds_data_client(url), "SELECT 1 FROM pg_sleep(0.05)"))
-            except ClientError as error:  # pragma: no cover - the failure the test looks for
-                failures.append(error.response["Error"])
-
-        threads = [threading.Thread(target=statement) for _ in range(2 * STATEMENT_CONNECTIONS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert (failures, len(answers)) == ([], 2 * STATEMENT_CONNECTIONS)
-        assert (refused["Code"], refused["Message"]) == (
-            "DatabaseErrorException", "ERROR: sorry, too many clients already; SQLState: 53300"
-        )
-        assert run(rds, "SELECT 1", transactionId=opened[0])["records"] == [[{"longValue": 1}]]
-        rds.rollback_transaction(**TARGET, transactionId=opened.pop())
-        opened.append(begin(rds))  # the quota frees as transactions end
-        for transaction in opened:
-            rds.rollback_transaction(**TARGET, transactionId=transaction)

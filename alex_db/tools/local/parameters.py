@@ -24,7 +24,8 @@ format; the Data API is Java (its metadata is pgjdbc's), so we accept what both 
 spaces or ``_`` separators). JSON is left to PostgreSQL, whose ``json`` input is strict RFC 8259.
 AWS's error for a value outside these formats is not documented; the refusal is the one
 PostgreSQL gives an invalid value of the type (``DatabaseErrorException``, as for any value
-PostgreSQL itself refuses), so a hinted value is refused one way whatever is wrong with it.
+PostgreSQL itself refuses), so a value outside the format fails the way a value PostgreSQL cannot
+read already does.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ _DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # three: "Three digit fractional second component ... This is what the data api requires").
 _TIME = r"[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,3})?"
 _HEX = "[0-9a-fA-F]"
-# hint -> (the documented or common-ground format, PostgreSQL's SQLSTATE for invalid input)
+# hint -> (format, PostgreSQL's SQLSTATE for invalid input). DATE, TIME and TIMESTAMP as the
+# model's SqlParameter.typeHint documents them; UUID and DECIMAL as both Java and PostgreSQL read.
 HINT_FORMATS = {
     "DATE": (re.compile(_DATE), "22007"),
     "TIME": (re.compile(_TIME), "22007"),

@@ -220,6 +220,8 @@ class DataApi:
 
     def batch_execute_statement(self, request: dict) -> dict:
         sql = _required_sql(request)
+        # "The SQL statement is executed as many times as the number of parameter sets provided"
+        # (parameterSets in the model): none, or an empty list, runs nothing.
         bound = [bind(sql, parameters) for parameters in _list(request, "parameterSets")]
         results = []
         with self._session(request) as connection, connection.cursor() as cursor:
@@ -242,6 +244,8 @@ class DataApi:
         return {"updateResults": results}
 
     def begin_transaction(self, request: dict) -> dict:
+        # AWS documents no quota; each transaction holds a connection (data-api-client#37), so
+        # the one that would take a connection kept for other calls gets PostgreSQL's refusal.
         database = request.get("database")
         if self._connection_limit is None:  # learnt with the first connection
             self._give(database, self._take(database))
@@ -480,6 +484,7 @@ def _within(limit: int, items: Iterator[object]) -> list[object]:
     for item in items:
         size += len(json.dumps(item))  # ASCII (json's default), so characters are bytes
         if size > limit:
+            # AWS also ends the call's transaction (aurora-data-api, test_pagination_backoff).
             raise DataApiError("BadRequestException", RESPONSE_TOO_LARGE, ends_transaction=True)
         kept.append(item)
     return kept
@@ -515,7 +520,9 @@ def _updated(cursor: psycopg.Cursor) -> int:
 
 
 def _database_error(error: psycopg.Error, bound: Bound | None = None) -> DataApiError:
-    """PostgreSQL's error as Serverless v2 reports it (the module's docstring has the form)."""
+    """PostgreSQL's error as Serverless v2 reports it: ``ERROR: message; Hint: ...; Position: N;
+    SQLState: XXXXX`` (drizzle-team/drizzle-orm#2583), no detail (cloud-utils/aurora-data-api#53;
+    the module's docstring has the sources)."""
     diag = error.diag
     message = diag.message_primary or str(error).strip()
     if message == MULTIPLE_COMMANDS:
