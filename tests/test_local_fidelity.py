@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from alex_db.tools.local.errors import DataApiError
-from alex_db.tools.local.parameters import HINT_FORMATS, bind
 from alex_db.tools.local.named_parameters import rewrite
+from alex_db.tools.local.parameters import HINT_FORMATS, bind
 from alex_db.tools.local.results import compact_json
 from tests.local_support import (
     IN_ALEX,
