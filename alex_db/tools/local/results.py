@@ -25,10 +25,11 @@ which AWS names ``"CHAR"``. The messages quoted there end with a period.
 ``{"x": 0}``): aurora-data-api's live suite expects ``'{"x":0,"y":"0","z":[0,0,1]}'`` from a
 ``jsonb`` column ("data api v1 used JSON serialization with extra whitespace; v2 uses compact
 serialization", ``test/base.py``). Only the whitespace between tokens goes; strings, numbers and key
-order stay as PostgreSQL wrote them.
+order stay as PostgreSQL wrote them. ``formattedRecords`` carries the same text (its values are the
+``Field`` values unboxed, ``plain``).
 
 So psycopg is told to parse only the types that have a typed ``Field`` member and to hand over
-everything else as the text PostgreSQL sent, which keeps ``numeric`` scale, JSON spelling and
+everything else as the text PostgreSQL sent, which keeps ``numeric`` scale, JSON's numbers and
 timestamp precision exactly as the server wrote them.
 """
 

@@ -47,9 +47,9 @@ Semantics follow botocore's ``rds-data`` model (``service-2.json``) and AWS's do
   outside a transaction, ``STATEMENT_CONNECTIONS`` are always left for those calls, and the
   ``BeginTransaction`` that would take one of them is refused instead. AWS documents no limit on
   open transactions and no error for it; the refusal is the one PostgreSQL gives when its
-  connections run out (``ERROR: sorry, too many clients already; SQLState: 53300``), which is what
-  today's (and AWS's) callers meet when transactions exhaust the database's connections. Calls
-  outside a transaction that find every connection busy wait for one.
+  connections run out (``ERROR: sorry, too many clients already; SQLState: 53300``), the error a
+  ``BeginTransaction`` past the database's connections already got here. Calls outside a
+  transaction that find every connection busy wait for one.
 - ``pause_after`` emulates Aurora Serverless v2 auto-pause: after that many idle seconds with no
   open transaction (Aurora does not pause with open connections), calls get
   ``DatabaseResumingException`` for ``resume_seconds``, then succeed.
