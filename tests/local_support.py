@@ -1,13 +1,17 @@
-"""Helpers for the ``alex-db local`` tests: an endpoint on a free port, a boto3 client, a clock."""
+"""Helpers for the ``alex-db local`` tests: an endpoint on a free port, a boto3 client, a clock,
+and the calls the Data API tests make through it."""
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import boto3
+import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from alex_db.tools.local.endpoint import DataApiEndpoint
 from alex_db.tools.local.service import DataApi
@@ -56,3 +60,26 @@ def rds_data_client(url: str):
         aws_secret_access_key="local",
         config=Config(retries={"max_attempts": 1}),
     )
+
+
+def table(prefix: str) -> str:
+    """A table name of its own for one test (the session's PostgreSQL is shared)."""
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+def run(rds, sql: str, *parameters: dict, **options):
+    """ExecuteStatement in database ``alex``."""
+    return rds.execute_statement(sql=sql, parameters=list(parameters), **IN_ALEX, **options)
+
+
+def begin(rds) -> str:
+    """BeginTransaction in database ``alex``; its id."""
+    return rds.begin_transaction(**IN_ALEX)["transactionId"]
+
+
+def error_of(call) -> tuple[str, str]:
+    """The (code, message) of the ClientError ``call()`` raises."""
+    with pytest.raises(ClientError) as caught:
+        call()
+    error = caught.value.response["Error"]
+    return error["Code"], error["Message"]

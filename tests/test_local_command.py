@@ -118,7 +118,7 @@ def test_the_lambda_style_example_runs_unchanged(local):
     assert result.returncode == 0, result.stderr
     body = json.loads(json.loads(result.stdout)["body"])
     assert body == [
-        {"name": "Ada", "prefs": '{"theme": "dark"}', "symbol": "VTI", "quantity": "12.5000",
+        {"name": "Ada", "prefs": '{"theme":"dark"}', "symbol": "VTI", "quantity": "12.5000",
          "active": True, "bought": "2024-03-01"}
     ]
 

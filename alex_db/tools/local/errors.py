@@ -28,12 +28,14 @@ STATUS = {
 
 
 class DataApiError(Exception):
-    """One error response: ``code`` is the model's shape name."""
+    """One error response: ``code`` is the model's shape name; ``ends_transaction`` marks a
+    failure after which AWS forgets the call's transaction (its id is then not found)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, ends_transaction: bool = False) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.ends_transaction = ends_transaction
 
     @property
     def status(self) -> int:

@@ -4,6 +4,11 @@ A colon starts a placeholder only in SQL text: never inside a string literal (``
 ``E'...'`` with backslash escapes, ``$tag$...$tag$``), a quoted identifier (``"..."``) or a
 comment (``--``, nested ``/* */``), and never as part of a ``::`` cast. The same name used twice
 is the same ``$n``. Everything else is copied byte for byte.
+
+What PostgreSQL receives is the SQL with each ``:name`` written ``$n`` and a cast after it; the
+positions of those casts are kept so that a PostgreSQL error position can be told in the SQL with
+bare ``$n`` placeholders, which is what Aurora's Data API sends (its JDBC driver sends the types
+with the statement, not as casts in its text).
 """
 
 from __future__ import annotations
@@ -22,34 +27,46 @@ class Rewritten:
 
     sql: str
     names: tuple[str, ...]
+    casts: tuple[tuple[int, int], ...] = ()
+    """(index in ``sql`` where an inserted cast starts, its length), in order."""
+
+    def position_without_casts(self, position: int) -> int:
+        """A 1-based character position in ``sql`` as it is in the same SQL without the casts
+        (a position inside a cast becomes the end of its placeholder)."""
+        shift = 0
+        for start, length in self.casts:
+            if start >= position - 1:
+                break
+            shift += min(length, position - 1 - start)
+        return position - shift
 
 
 def rewrite(sql: str, cast_for: Callable[[str], str] = lambda name: "") -> Rewritten:
     """``sql`` with each ``:name`` replaced by ``$n`` followed by ``cast_for(name)``."""
     names: list[str] = []
     out: list[str] = []
+    casts: list[tuple[int, int]] = []
+    size = 0  # characters in out
     i = 0
     while i < len(sql):
         skipped = _skip_quoted_or_comment(sql, i)
-        if skipped > i:
-            out.append(sql[i:skipped])
-            i = skipped
-            continue
-        char = sql[i]
-        if char == ":" and sql.startswith("::", i):
-            out.append("::")
-            i += 2
-            continue
-        name = _NAME.match(sql, i + 1) if char == ":" else None
+        if sql.startswith("::", i):
+            skipped = i + 2
+        name = _NAME.match(sql, i + 1) if skipped == i and sql[i] == ":" else None
         if name:
             if name.group() not in names:
                 names.append(name.group())
-            out.append(f"${names.index(name.group()) + 1}{cast_for(name.group())}")
-            i = name.end()
-            continue
-        out.append(char)
-        i += 1
-    return Rewritten("".join(out), tuple(names))
+            placeholder = f"${names.index(name.group()) + 1}"
+            cast = cast_for(name.group())
+            if cast:
+                casts.append((size + len(placeholder), len(cast)))
+            piece, i = placeholder + cast, name.end()
+        else:
+            end = max(skipped, i + 1)
+            piece, i = sql[i:end], end
+        out.append(piece)
+        size += len(piece)
+    return Rewritten("".join(out), tuple(names), tuple(casts))
 
 
 def _skip_quoted_or_comment(sql: str, i: int) -> int:

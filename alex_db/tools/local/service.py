@@ -22,11 +22,34 @@ Semantics follow botocore's ``rds-data`` model (``service-2.json``) and AWS's do
   Amazon RDS Data API query results in JSON format"). Rows are converted one at a time and the
   call is refused as soon as the limit is passed, so a careless ``SELECT`` over a big table does
   not make this process build the whole answer first (libpq still receives the whole result:
-  about 40 bytes a row).
-- SQL errors are ``DatabaseErrorException`` with PostgreSQL's message and SQLSTATE, in the form
-  AWS uses (``ERROR: database "x" does not exist; SQLState: 3D000``, aws/aws-cli#8577).
+  about 40 bytes a row). Inside a transaction the refusal also ends the transaction: "the API was
+  changed to terminate and delete the transaction when the data returned by the statement
+  exceeds the limit" (aurora-data-api's live suite, ``test_pagination_backoff``, skipped for that
+  reason), so the next call with its id is ``TransactionNotFoundException``.
+- SQL errors are ``DatabaseErrorException`` with PostgreSQL's message, its hint and the error's
+  position when there is one, and its SQLSTATE, in that order: ``ERROR: operator does not exist:
+  uuid = text; Hint: No operator matches ... explicit type casts.; Position: 54; SQLState:
+  42883`` (drizzle-team/drizzle-orm#2583, Serverless v2). DB-API drivers parse that form: the
+  SQLSTATE after ``; Position: N; SQLState:`` is what cloud-utils/aurora-data-api (``base.py``,
+  ``_get_database_error``) turns into ``ProgrammingError`` or ``IntegrityError``. PostgreSQL's
+  detail is left out, as on Serverless v2 (a foreign-key violation comes back without its
+  ``Key (...)=(...)`` detail, cloud-utils/aurora-data-api#53): it quotes row values. The position
+  counts characters in the statement with bare ``$n`` placeholders, which is what the Data API's
+  JDBC driver sends PostgreSQL.
 - Without ``database`` PostgreSQL connects to the database named after the user, which does not
   exist: the same error AWS gives when ``database`` is left out (aws/aws-cli#8577).
+- ``BatchExecuteStatement`` runs its statement once per parameter set: "The SQL statement is
+  executed as many times as the number of parameter sets provided. To execute a SQL statement with
+  no parameters ... Specify one or more empty parameter sets" (``parameterSets`` in the model), so
+  no sets run nothing and answer ``updateResults: []``.
+- Each open transaction holds a connection of its own (on AWS too: data-api-client#37), and
+  PostgreSQL has ``max_connections`` of them. So that open transactions never starve the calls
+  outside a transaction, ``STATEMENT_CONNECTIONS`` are always left for those calls, and the
+  ``BeginTransaction`` that would take one of them is refused instead. AWS documents no limit on
+  open transactions and no error for it; the refusal is the one PostgreSQL gives when its
+  connections run out (``ERROR: sorry, too many clients already; SQLState: 53300``), the error a
+  ``BeginTransaction`` past the database's connections already got here. Calls outside a
+  transaction that find every connection busy wait for one.
 - ``pause_after`` emulates Aurora Serverless v2 auto-pause: after that many idle seconds with no
   open transaction (Aurora does not pause with open connections), calls get
   ``DatabaseResumingException`` for ``resume_seconds``, then succeed.
@@ -37,6 +60,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -48,7 +72,7 @@ from psycopg import pq
 
 from alex_db.tools.local.errors import DataApiError, bad_request
 from alex_db.tools.local.metadata import column_metadata
-from alex_db.tools.local.parameters import bind
+from alex_db.tools.local.parameters import Bound, bind
 from alex_db.tools.local.results import (
     Options,
     columns_of,
@@ -70,6 +94,18 @@ COUNTED_COMMANDS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE"})
 # PostgreSQL's refusal of a multi-command string in the extended protocol (syntax_error).
 MULTIPLE_COMMANDS = "cannot insert multiple commands into a prepared statement"
 IDLE_CONNECTIONS_KEPT = 8
+# Of PostgreSQL's connections (max_connections less the reserved ones): left for psql and local's
+# own sessions, and always kept for calls outside a transaction.
+CONNECTIONS_LEFT_FREE = 3
+STATEMENT_CONNECTIONS = 10
+# How long a call outside a transaction waits for a connection when all are busy.
+CONNECTION_WAIT_SECONDS = 45.0
+TOO_MANY_CLIENTS = "ERROR: sorry, too many clients already; SQLState: 53300"
+CONNECTION_LIMIT_SQL = """
+SELECT current_setting('max_connections')::int
+     - current_setting('superuser_reserved_connections')::int
+     - coalesce(current_setting('reserved_connections', true), '0')::int
+"""
 _FATAL = re.compile(r"FATAL:\s+(?P<message>.*)")
 
 
@@ -96,8 +132,11 @@ class DataApi:
         resume_seconds: float = RESUME_SECONDS,
         idle_transaction_seconds: float = IDLE_TRANSACTION_SECONDS,
         longest_transaction_seconds: float = LONGEST_TRANSACTION_SECONDS,
+        connection_limit: int | None = None,
     ) -> None:
-        """``connect(database)`` gives psycopg connection arguments for that database."""
+        """``connect(database)`` gives psycopg connection arguments for that database;
+        ``connection_limit`` is how many connections this may open (default: PostgreSQL's
+        ``max_connections`` less its reserved ones and ``CONNECTIONS_LEFT_FREE``, asked once)."""
         self._conninfo = connect
         self.cluster_arn = cluster_arn
         self.secret_arn = secret_arn
@@ -107,6 +146,10 @@ class DataApi:
         self._idle_limit = idle_transaction_seconds
         self._total_limit = longest_transaction_seconds
         self._lock = threading.Lock()
+        self._freed = threading.Condition(self._lock)  # a connection was closed or went idle
+        self._connection_limit = connection_limit
+        self._open = 0  # connections open: idle, in a call or in a transaction
+        self._beginning = 0  # BeginTransaction calls under way
         self._idle: dict[str | None, list[psycopg.Connection]] = {}
         self._transactions: dict[str, _Transaction] = {}
         self._last_call = clock()
@@ -130,7 +173,7 @@ class DataApi:
             transactions, self._transactions = list(self._transactions.values()), {}
             idle, self._idle = [c for cs in self._idle.values() for c in cs], {}
         for connection in [t.connection for t in transactions] + idle:
-            connection.close()
+            self._discard(connection)
 
     def expire_transactions(self) -> None:
         """Roll back the transactions past AWS's idle or total time limit."""
@@ -148,7 +191,7 @@ class DataApi:
                 if self._transactions[key].lock.acquire(blocking=False)
             ]
         for transaction in ended:
-            transaction.connection.close()
+            self._discard(transaction.connection)
             transaction.lock.release()
 
     # -- the operations -------------------------------------------------------------------
@@ -159,7 +202,7 @@ class DataApi:
         options = Options.from_request(request.get("resultSetOptions"))
         as_json = request.get("formatRecordsAs") == "JSON"
         with self._session(request) as connection, connection.cursor() as cursor:
-            _run(cursor, bound.sql, bound.values)
+            _run(cursor, bound)
             response: dict = {"numberOfRecordsUpdated": _updated(cursor), "generatedFields": []}
             if cursor.description is None:
                 return response
@@ -177,17 +220,18 @@ class DataApi:
 
     def batch_execute_statement(self, request: dict) -> dict:
         sql = _required_sql(request)
-        parameter_sets = _list(request, "parameterSets") or [[]]
-        bound = [bind(sql, parameters) for parameters in parameter_sets]
+        # "The SQL statement is executed as many times as the number of parameter sets provided"
+        # (parameterSets in the model): none, or an empty list, runs nothing.
+        bound = [bind(sql, parameters) for parameters in _list(request, "parameterSets")]
         results = []
         with self._session(request) as connection, connection.cursor() as cursor:
             # Outside a transaction the batch commits as one unit, or not at all.
-            own_transaction = "transactionId" not in request
+            own_transaction = "transactionId" not in request and bool(bound)
             if own_transaction:
                 connection.execute("BEGIN")
             try:
                 for statement in bound:
-                    _run(cursor, statement.sql, statement.values)
+                    _run(cursor, statement)
                     # "For Aurora PostgreSQL, the generated fields object is empty", RETURNING
                     # or not (AWS's comparison of Serverless v2 and v1 Data API behaviours).
                     results.append({"generatedFields": []})
@@ -200,31 +244,41 @@ class DataApi:
         return {"updateResults": results}
 
     def begin_transaction(self, request: dict) -> dict:
-        connection = self._take(request.get("database"))
-        try:
-            connection.execute("BEGIN")
-        except psycopg.Error as error:
-            connection.close()
-            raise _database_error(error) from None
-        key = secrets.token_urlsafe(48)
-        now = self._clock()
+        # AWS documents no quota; each transaction holds a connection (data-api-client#37), so
+        # the one that would take a connection kept for other calls gets PostgreSQL's refusal.
+        database = request.get("database")
+        if self._connection_limit is None:  # learnt with the first connection
+            self._give(database, self._take(database))
         with self._lock:
-            self._transactions[key] = _Transaction(connection, request.get("database"), now, now)
+            if len(self._transactions) + self._beginning >= self._transaction_limit():
+                raise DataApiError("DatabaseErrorException", TOO_MANY_CLIENTS)
+            self._beginning += 1
+        try:
+            connection = self._take(database)
+            try:
+                connection.execute("BEGIN")
+            except psycopg.Error as error:
+                self._discard(connection)
+                raise _database_error(error) from None
+            key = secrets.token_urlsafe(48)
+            now = self._clock()
+            with self._lock:
+                self._transactions[key] = _Transaction(connection, database, now, now)
+        finally:
+            with self._lock:
+                self._beginning -= 1
         return {"transactionId": key}
 
     def commit_transaction(self, request: dict) -> dict:
+        # A transaction with a failed statement is rolled back by PostgreSQL's COMMIT, and AWS
+        # still answers "Transaction Committed": aurora-data-api's live suite catches a SQL error
+        # inside a transaction, then commits, and its client raises unless that is the status
+        # (test_invalid_statements, test_postgres_exceptions; aurora_data_api commit()).
         transaction = self._end(request)
         try:
-            failed = transaction.connection.info.transaction_status == pq.TransactionStatus.INERROR
-            self._finish(transaction, "ROLLBACK" if failed else "COMMIT")
+            self._finish(transaction, "COMMIT")
         finally:
             transaction.lock.release()
-        if failed:
-            raise DataApiError(
-                "DatabaseErrorException",
-                "ERROR: the transaction had a failed statement and was rolled back; "
-                "SQLState: 25P02",
-            )
         return {"transactionStatus": "Transaction Committed"}
 
     def rollback_transaction(self, request: dict) -> dict:
@@ -281,6 +335,10 @@ class DataApi:
                 if self._transactions.get(key) is not transaction:  # ended meanwhile
                     raise _not_found(key)
                 yield transaction.connection
+            except DataApiError as error:
+                if error.ends_transaction:
+                    transaction.connection.close()  # PostgreSQL rolls it back; forgotten below
+                raise
             finally:
                 transaction.last_used = self._clock()
                 if transaction.connection.closed:  # its session died (terminated, crashed)
@@ -306,6 +364,7 @@ class DataApi:
         with self._lock:
             if self._transactions.get(key) is transaction:
                 del self._transactions[key]
+        self._discard(transaction.connection)
 
     def _end(self, request: dict) -> _Transaction:
         """Take the transaction out of the table, its lock held (the caller releases it)."""
@@ -322,17 +381,31 @@ class DataApi:
         try:
             transaction.connection.execute(command)
         except psycopg.Error as error:
-            transaction.connection.close()
+            self._discard(transaction.connection)
             raise _database_error(error) from None
         self._give(transaction.database, transaction.connection)
 
     def _take(self, database: object) -> psycopg.Connection:
+        """An idle connection to ``database``, or a new one once there is room for it (an idle
+        connection to another database is closed to make room; otherwise we wait)."""
         if database is not None and not isinstance(database, str):
             raise bad_request("database must be a string")
+        deadline = time.monotonic() + CONNECTION_WAIT_SECONDS
         with self._lock:
-            idle = self._idle.get(database)
-            if idle:
-                return idle.pop()
+            while True:
+                idle = self._idle.get(database)
+                if idle:
+                    return idle.pop()
+                if self._connection_limit is None or self._open < self._connection_limit:
+                    self._open += 1
+                    break
+                spare = next((cs for cs in self._idle.values() if cs), None)
+                if spare:
+                    spare.pop().close()
+                    self._open -= 1
+                    continue
+                if not self._freed.wait(deadline - time.monotonic()):
+                    raise DataApiError("DatabaseErrorException", TOO_MANY_CLIENTS)
         try:
             connection = psycopg.connect(
                 **self._conninfo(database),
@@ -341,8 +414,11 @@ class DataApi:
                 cursor_factory=_ExtendedProtocolCursor,
             )
         except psycopg.OperationalError as error:
+            self._closed_one()
             raise _connection_error(error) from None
         use_text_for_unparsed_types(connection)
+        if self._connection_limit is None:
+            self._learn_connection_limit(connection)
         return connection
 
     def _give(self, database: str | None, connection: psycopg.Connection) -> None:
@@ -354,8 +430,35 @@ class DataApi:
             idle = self._idle.setdefault(database, [])
             if reusable and len(idle) < IDLE_CONNECTIONS_KEPT:
                 idle.append(connection)
+                self._freed.notify()
                 return
+        self._discard(connection)
+
+    def _discard(self, connection: psycopg.Connection) -> None:
+        """Close one of our connections (it may be closed already) and count it gone."""
         connection.close()
+        self._closed_one()
+
+    def _closed_one(self) -> None:
+        with self._lock:
+            self._open -= 1
+            self._freed.notify()
+
+    def _learn_connection_limit(self, connection: psycopg.Connection) -> None:
+        """PostgreSQL's connections less its reserved ones and ``CONNECTIONS_LEFT_FREE``."""
+        try:
+            (usable,) = connection.execute(CONNECTION_LIMIT_SQL).fetchone()
+        except psycopg.Error:  # answered on the next connection instead
+            return
+        with self._lock:
+            if self._connection_limit is None:
+                self._connection_limit = max(usable - CONNECTIONS_LEFT_FREE, 2)
+
+    def _transaction_limit(self) -> int:
+        """How many transactions may be open: all connections but ``STATEMENT_CONNECTIONS``."""
+        if self._connection_limit is None:  # PostgreSQL did not say: no limit of our own
+            return sys.maxsize
+        return max(self._connection_limit - STATEMENT_CONNECTIONS, 1)
 
 
 class _ExtendedProtocolCursor(psycopg.RawCursor):
@@ -381,7 +484,8 @@ def _within(limit: int, items: Iterator[object]) -> list[object]:
     for item in items:
         size += len(json.dumps(item))  # ASCII (json's default), so characters are bytes
         if size > limit:
-            raise bad_request(RESPONSE_TOO_LARGE)
+            # AWS also ends the call's transaction (aurora-data-api, test_pagination_backoff).
+            raise DataApiError("BadRequestException", RESPONSE_TOO_LARGE, ends_transaction=True)
         kept.append(item)
     return kept
 
@@ -403,11 +507,11 @@ def _not_found(key: object) -> DataApiError:
     return DataApiError("TransactionNotFoundException", f"Transaction {key} is not found")
 
 
-def _run(cursor: psycopg.Cursor, sql: str, values: tuple) -> None:
+def _run(cursor: psycopg.Cursor, bound: Bound) -> None:
     try:
-        cursor.execute(sql, values or None)
+        cursor.execute(bound.sql, bound.values or None)
     except psycopg.Error as error:
-        raise _database_error(error) from None
+        raise _database_error(error, bound) from None
 
 
 def _updated(cursor: psycopg.Cursor) -> int:
@@ -415,20 +519,33 @@ def _updated(cursor: psycopg.Cursor) -> int:
     return max(cursor.rowcount, 0) if command in COUNTED_COMMANDS else 0
 
 
-def _database_error(error: psycopg.Error) -> DataApiError:
-    message = error.diag.message_primary or str(error).strip()
+def _database_error(error: psycopg.Error, bound: Bound | None = None) -> DataApiError:
+    """PostgreSQL's error as Serverless v2 reports it: ``ERROR: message; Hint: ...; Position: N;
+    SQLState: XXXXX`` (drizzle-team/drizzle-orm#2583), no detail (cloud-utils/aurora-data-api#53;
+    the module's docstring has the sources)."""
+    diag = error.diag
+    message = diag.message_primary or str(error).strip()
     if message == MULTIPLE_COMMANDS:
         return DataApiError("ValidationException", "Multistatements aren't supported.")
-    detail = f"\n  Detail: {error.diag.message_detail}" if error.diag.message_detail else ""
-    return DataApiError(
-        "DatabaseErrorException", f"ERROR: {message}{detail}; SQLState: {error.sqlstate}"
-    )
+    parts = [f"ERROR: {message}"]
+    if diag.message_hint:
+        parts.append(f"Hint: {diag.message_hint}")
+    if diag.statement_position and diag.statement_position.isdigit():
+        position = int(diag.statement_position)
+        parts.append(f"Position: {bound.position_in_statement(position) if bound else position}")
+    parts.append(f"SQLState: {error.sqlstate}")
+    return DataApiError("DatabaseErrorException", "; ".join(parts))
 
 
 def _connection_error(error: psycopg.OperationalError) -> DataApiError:
     found = _FATAL.search(str(error))
     message = found.group("message").strip() if found else " ".join(str(error).split())
-    sqlstate = "3D000" if "does not exist" in message else "08006"
+    if "does not exist" in message:
+        sqlstate = "3D000"  # invalid_catalog_name
+    elif "too many clients" in message or "connection slots are reserved" in message:
+        sqlstate = "53300"  # too_many_connections
+    else:
+        sqlstate = "08006"  # connection_failure
     return DataApiError("DatabaseErrorException", f"ERROR: {message}; SQLState: {sqlstate}")
 
 
