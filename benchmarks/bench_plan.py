@@ -7,13 +7,10 @@ costs on top. Target: ratio <= 1.3. Prints the medians and the ratio; asserts no
 
 from __future__ import annotations
 
-import statistics
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from timing import median_seconds
+
 RUNS = 7
 FLOOR = (
     "import pulumi, pulumi_random\n"
@@ -27,20 +24,9 @@ FLOOR = (
 )
 
 
-def median_seconds(command: list[str]) -> float:
-    """Median wall time of ``command`` over RUNS cold processes (one warm-up run first)."""
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def main() -> None:
-    floor = median_seconds([sys.executable, "-c", FLOOR])
-    plan = median_seconds([sys.executable, "-m", "alex_db", "plan", "--json"])
+    floor = median_seconds([sys.executable, "-c", FLOOR], RUNS)
+    plan = median_seconds([sys.executable, "-m", "alex_db", "plan", "--json"], RUNS)
     print(f"import floor       median of {RUNS}: {floor:.3f} s")
     print(f"plan --json (dev)  median of {RUNS}: {plan:.3f} s")
     print(f"ratio plan/floor: {plan / floor:.2f} (target <= 1.30)")

@@ -10,13 +10,10 @@ ratio; asserts nothing (speed is measured here, never in a timed test).
 from __future__ import annotations
 
 import os
-import statistics
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from timing import median_seconds
+
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 # Exactly what `make test` runs.
 SUITE = [
@@ -33,19 +30,9 @@ SUITE = [
 ]
 
 
-def median_seconds(command: list[str]) -> float:
-    """Median wall time of ``command`` over RUNS runs; a failing suite stops the benchmark."""
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def main() -> None:
-    floor = median_seconds([*SUITE, "--co"])
-    suite = median_seconds(SUITE)
+    floor = median_seconds([*SUITE, "--co"], RUNS, warm_up=False)
+    suite = median_seconds(SUITE, RUNS, warm_up=False)
     print(f"collect only (floor)  median of {RUNS}: {floor:.1f} s")
     print(f"whole suite           median of {RUNS}: {suite:.1f} s (target <= 20 s on 2 cores)")
     print(f"ratio suite/floor: {suite / floor:.1f}")
