@@ -1,16 +1,24 @@
 """Helpers for the ``alex-db local`` tests: an endpoint on a free port, a boto3 client, a clock,
-and the calls the Data API tests make through it."""
+the calls the Data API tests make through it, and the headers an SDK sends (for raw HTTP tests)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from alex_db.tools.local.endpoint import DataApiEndpoint
@@ -83,3 +91,30 @@ def error_of(call) -> tuple[str, str]:
         call()
     error = caught.value.response["Error"]
     return error["Code"], error["Message"]
+
+
+def sdk_headers(url: str, path: str, body: bytes) -> dict[str, str]:
+    """The headers boto3 sends with ``body`` to ``url`` + ``path``: Host, its JSON Content-Type,
+    X-Amz-Date and a SigV4 Authorization (botocore's own signer, with throw-away keys)."""
+    request = AWSRequest(
+        method="POST", url=url + path, data=body, headers={"Content-Type": "application/json"}
+    )
+    SigV4Auth(Credentials("local", "local"), "rds-data", "us-east-1").add_auth(request)
+    return {"Host": urlsplit(url).netloc, **dict(request.headers.items())}
+
+
+def header_lines(headers: dict[str, str]) -> str:
+    """``headers`` as the lines of a raw HTTP request."""
+    return "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+
+
+@contextmanager
+def writable_folder() -> Iterator[Path]:
+    """A folder the server's user may write in (it is ``postgres`` when tests run as root), so
+    that a shell command that runs there leaves a file to find."""
+    folder = Path(tempfile.mkdtemp(prefix="alexdb-dropbox-"))
+    os.chmod(folder, 0o777)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["rm", "-rf", str(folder)], check=True)
