@@ -16,7 +16,9 @@ so that the answer is not lost to a reset: closing a socket with unread data sen
 discard an answer the client has not read yet (RFC 9112 section 9.6 on closing with unread data).
 
 The standard library's threading HTTP server is enough: one local developer, keep-alive
-connections, no TLS. It binds 127.0.0.1 and nothing else. Each connection has its own thread, so a
+connections, no TLS. It binds 127.0.0.1 and nothing else, and holds a burst of connections in its
+listen backlog (``LISTEN_BACKLOG``) rather than http.server's 5, which drops the SYNs of a burst
+so that clients wait for retransmits (1 s, then 2 s...). Each connection has its own thread, so a
 stalled client blocks nobody else, and a connection idle (or stalled mid-request) for
 ``idle_seconds`` is closed, so stalled clients do not pile up threads; boto3 reopens a closed
 keep-alive connection by itself. A client that hangs up early just loses its answer: nothing is
@@ -41,6 +43,10 @@ from alex_db.tools.local.service import OPERATIONS, DataApi
 HOST = "127.0.0.1"
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 IDLE_CONNECTION_SECONDS = 60.0
+# listen(2)'s backlog: a few hundred connections arriving at once wait in the kernel's accept queue
+# instead of being dropped. The kernel caps it at net.core.somaxconn (Linux: 4096 since 5.4, 128
+# before; listen(2): "silently truncated"), so asking for more than it allows is harmless.
+LISTEN_BACKLOG = 1024
 
 
 def operation_paths() -> dict[str, str]:
@@ -53,6 +59,7 @@ class DataApiEndpoint(ThreadingHTTPServer):
     """Serves one ``DataApi`` on 127.0.0.1:``port`` (0 picks a free port)."""
 
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG  # socketserver passes it to listen()
 
     def __init__(
         self, api: DataApi, port: int, idle_seconds: float = IDLE_CONNECTION_SECONDS
