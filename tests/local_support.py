@@ -118,3 +118,26 @@ def writable_folder() -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["rm", "-rf", str(folder)], check=True)
+
+
+def server_bin_dir() -> Path:
+    """The PostgreSQL server's binaries, or the test is skipped (only when there are none)."""
+    from alex_db.tools.local.postgres import LocalPostgresError, find_bin_dir
+
+    try:
+        return find_bin_dir()
+    except LocalPostgresError as error:
+        pytest.skip(f"no PostgreSQL server on this machine ({error}); .ci/run installs one")
+
+
+@contextmanager
+def reachable_folder(prefix: str) -> Iterator[Path]:
+    """A fresh folder every user may enter (the server runs as ``postgres`` when the tests run as
+    root, and must reach a data directory inside); removed afterwards without waiting, as
+    removing a cluster's files takes seconds on overlay filesystems."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(folder, 0o755)
+    try:
+        yield folder
+    finally:
+        subprocess.Popen(["rm", "-rf", str(folder)])

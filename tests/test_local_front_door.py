@@ -16,18 +16,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.local_support import IN_ALEX, rds_data_client, sdk_headers, serving, writable_folder
-
-
-@pytest.fixture(scope="module")
-def served(local_postgres):
-    with serving(local_postgres) as (_, url):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def rds(served):
-    return rds_data_client(served)
+from tests.local_support import IN_ALEX, rds_data_client, run, sdk_headers, writable_folder
 
 
 @pytest.fixture
@@ -269,9 +258,9 @@ def test_a_malformed_signature_is_awss_incomplete_signature(served, authorizatio
 
 @pytest.fixture(scope="module")
 def probe(rds):
-    rds.execute_statement(sql="CREATE TABLE security_probe (marker text)", **IN_ALEX)
+    run(rds, "CREATE TABLE security_probe (marker text)")
     yield
-    rds.execute_statement(sql="DROP TABLE security_probe", **IN_ALEX)
+    run(rds, "DROP TABLE security_probe")
 
 
 @pytest.mark.parametrize("content_type", [
@@ -285,7 +274,7 @@ def test_a_body_that_is_not_declared_json_is_refused_before_it_runs(served, rds,
                                           body))
     assert (status, code) == (400, "BadRequestException")
     assert "application/json" in message
-    count = rds.execute_statement(sql="SELECT count(*) FROM security_probe", **IN_ALEX)
+    count = run(rds, "SELECT count(*) FROM security_probe")
     assert count["records"] == [[{"longValue": 0}]]
 
 

@@ -14,20 +14,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from alex_db.tools.local.postgres import MASTER_USER, SUPERUSER
-from tests.local_support import IN_ALEX, rds_data_client, serving, writable_folder
-
-
-@pytest.fixture(scope="module")
-def rds(local_postgres):
-    with serving(local_postgres) as (_, url):
-        yield rds_data_client(url)
+from tests.local_support import IN_ALEX, error_of, run, writable_folder
 
 
 @pytest.fixture(scope="module")
 def probe(rds):
-    rds.execute_statement(sql="CREATE TABLE roles_probe (marker text)", **IN_ALEX)
+    run(rds, "CREATE TABLE roles_probe (marker text)")
     yield
-    rds.execute_statement(sql="DROP TABLE roles_probe", **IN_ALEX)
+    run(rds, "DROP TABLE roles_probe")
 
 
 
@@ -36,7 +30,7 @@ def test_the_attack_signed_by_an_sdk_is_admitted_and_refused_by_postgresql(rds):
     with writable_folder() as drop_box:
         target = drop_box / "pwned"
         with pytest.raises(ClientError) as raised:
-            rds.execute_statement(sql=f"COPY (SELECT 1) TO PROGRAM 'touch {target}'", **IN_ALEX)
+            run(rds, f"COPY (SELECT 1) TO PROGRAM 'touch {target}'")
         assert not target.exists()
     assert raised.value.response["Error"]["Code"] == "DatabaseErrorException"
     assert "pg_execute_server_program" in raised.value.response["Error"]["Message"]
@@ -45,11 +39,11 @@ def test_the_attack_signed_by_an_sdk_is_admitted_and_refused_by_postgresql(rds):
 # -- the master user: rds_superuser, not SUPERUSER --------------------------------------------------
 
 
-def database_error(rds, sql: str, database: str = "alex") -> str:
-    with pytest.raises(ClientError) as raised:
-        rds.execute_statement(sql=sql, **{**IN_ALEX, "database": database})
-    assert raised.value.response["Error"]["Code"] == "DatabaseErrorException"
-    return raised.value.response["Error"]["Message"]
+def database_error(rds, sql: str) -> str:
+    """The message of the DatabaseErrorException ``sql`` gets in database ``alex``."""
+    code, message = error_of(lambda: run(rds, sql))
+    assert code == "DatabaseErrorException", message
+    return message
 
 
 # PostgreSQL's words (15; 16 says "permission denied to ..." where 15 says "must be superuser").
@@ -91,7 +85,7 @@ def test_trusted_extensions_roles_and_databases_still_work(rds):
     for sql in ('CREATE EXTENSION IF NOT EXISTS "uuid-ossp"', "CREATE EXTENSION IF NOT EXISTS "
                 "pgcrypto", "CREATE ROLE security_app LOGIN PASSWORD 'app-password'",
                 "GRANT rds_superuser TO security_app", "CREATE DATABASE security_scratch"):
-        rds.execute_statement(sql=sql, **IN_ALEX)
+        run(rds, sql)
     try:
         result = rds.execute_statement(
             sql="SELECT uuid_generate_v4() IS NOT NULL, length(gen_random_bytes(8)),"
@@ -106,7 +100,7 @@ def test_trusted_extensions_roles_and_databases_still_work(rds):
         for sql in ("DROP DATABASE IF EXISTS security_scratch WITH (FORCE)",
                     "DROP ROLE IF EXISTS security_app",
                     "DROP EXTENSION IF EXISTS pgcrypto"):
-            rds.execute_statement(sql=sql, **IN_ALEX)
+            run(rds, sql)
 
 
 def test_createrole_reaches_server_programs_only_where_the_docs_say(local_postgres, rds):
@@ -116,8 +110,8 @@ def test_createrole_reaches_server_programs_only_where_the_docs_say(local_postgr
     if local_postgres.createrole_is_contained:
         assert "permission denied" in database_error(rds, grant)
         return
-    rds.execute_statement(sql=grant, **IN_ALEX)
-    rds.execute_statement(sql=f"REVOKE pg_execute_server_program FROM {MASTER_USER}", **IN_ALEX)
+    run(rds, grant)
+    run(rds, f"REVOKE pg_execute_server_program FROM {MASTER_USER}")
 
 
 # -- the superuser and the files ----------------------------------------------------------------------

@@ -8,7 +8,6 @@ import os
 import pwd
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,10 +20,15 @@ from alex_db.tools.local.postgres import (
     SOCKET_PORT,
     SUPERUSER,
     LocalPostgres,
-    LocalPostgresError,
-    find_bin_dir,
 )
-from tests.local_support import IN_ALEX, rds_data_client, serving
+from tests.local_support import (
+    IN_ALEX,
+    rds_data_client,
+    reachable_folder,
+    run,
+    server_bin_dir,
+    serving,
+)
 
 # What Alex's migrations and a developer's session made while the master user was a superuser.
 OLDER_SESSION = (
@@ -114,15 +118,10 @@ def older_data_dir(root: Path, bin_dir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def older():
-    try:
-        bin_dir = find_bin_dir()
-    except LocalPostgresError as error:
-        pytest.skip(f"no PostgreSQL server on this machine ({error}); .ci/run installs one")
-    top = Path(tempfile.mkdtemp(prefix="alexdb-older-"))
-    os.chmod(top, 0o755)
-    older_data_dir(top / "data", bin_dir)
-    yield top / "data", bin_dir
-    subprocess.Popen(["rm", "-rf", str(top)])
+    bin_dir = server_bin_dir()
+    with reachable_folder("alexdb-older-") as top:
+        older_data_dir(top / "data", bin_dir)
+        yield top / "data", bin_dir
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +154,7 @@ def test_what_the_older_master_made_is_the_new_masters_and_still_works(first_sta
     with serving(postgres) as (_, url):
         rds = rds_data_client(url)
         def value(sql: str):
-            return rds.execute_statement(sql=sql, **IN_ALEX)["records"][0][0]
+            return run(rds, sql)["records"][0][0]
 
         assert value("SELECT string_agg(DISTINCT pg_get_userbyid(relowner), ',') FROM pg_class"
                      " WHERE relname IN ('users', 'holdings', 'holdings_id_seq', 'holdings_n_seq',"
@@ -166,15 +165,15 @@ def test_what_the_older_master_made_is_the_new_masters_and_still_works(first_sta
         assert value("SELECT app.plus_one(41)") == {"longValue": 42}
         rds.execute_statement(sql="INSERT INTO holdings (user_id, quantity) SELECT id, 4 FROM users",
                               **IN_ALEX)
-        rds.execute_statement(sql="ALTER TABLE users ADD COLUMN joined date", **IN_ALEX)
-        rds.execute_statement(sql="REFRESH MATERIALIZED VIEW counted", **IN_ALEX)
+        run(rds, "ALTER TABLE users ADD COLUMN joined date")
+        run(rds, "REFRESH MATERIALIZED VIEW counted")
         assert value("SELECT count FROM counted") == {"longValue": 2}
         assert value("SELECT uuid_generate_v4() IS NOT NULL") == {"booleanValue": True}
         assert value("SELECT convert_from(lo_get(oid), 'UTF8') FROM pg_largeobject_metadata"
                      ) == {"stringValue": "kept"}
         assert value("SELECT has_table_privilege('reader', 'users', 'SELECT')") == {
             "booleanValue": True}
-        rds.execute_statement(sql="CREATE TABLE made_after (id int)", **IN_ALEX)
+        run(rds, "CREATE TABLE made_after (id int)")
 
 
 def test_the_grants_an_older_superuser_handed_out_are_gone(first_start):

@@ -19,9 +19,9 @@ checks, a token) and Vite (``server.allowedHosts``), a request is refused unless
    request header (Fetch standard, "CORS-safelisted request-header"), so a page cannot send it
    without a preflight, which fails (2).
 4. ``Content-Type: application/json``, what the SDKs send for the Data API's REST-JSON protocol
-   (botocore/serialize.py, ``BaseRestSerializer``: "Set Content-Type to application/json for all
-   structured bodies"; aws-sdk-java-v2 ``DefaultJsonContentTypeResolver``: REST_JSON is
-   "application/json"). ``text/plain``, ``application/x-www-form-urlencoded`` and
+   (botocore/serialize.py, ``RestJSONSerializer._serialize_content_type``: "Set Content-Type to
+   application/json for all structured bodies"; aws-sdk-java-v2 ``DefaultJsonContentTypeResolver``:
+   REST_JSON is "application/json"). ``text/plain``, ``application/x-www-form-urlencoded`` and
    ``multipart/form-data``, the CORS-safelisted types a page can send without a preflight, are
    refused. (The retired AWS SDK for Java 1.x sends an empty Content-Type for rds-data,
    ``withContentTypeOverride("")`` in ``AWSRDSDataClient``; it is refused too.)
@@ -30,10 +30,12 @@ The errors are AWS's for the same faults. Unsigned: HTTP 403 ``MissingAuthentica
 "Missing Authentication Token"; malformed: ``IncompleteSignature``, HTTP 400 (AWS's "Common
 Errors" pages, e.g. the RDS API Reference's CommonErrors.html: "MissingAuthenticationToken ...
 HTTP Status Code: 403", "IncompleteSignature: The request signature does not conform to AWS
-standards. HTTP Status Code: 400"). REST-JSON services name them with the ``Exception`` suffix in
-``x-amzn-ErrorType`` (``MissingAuthenticationTokenException``, ``IncompleteSignatureException``),
-which is what botocore reads as the error code. A wrong Host or an Origin is the model's 403
-``AccessDeniedException``; a body that is not JSON its ``BadRequestException``.
+standards. HTTP Status Code: 400"). AWS's JSON front ends name them with the ``Exception`` suffix
+(API Gateway answers an unsigned call "403, x-amzn-ErrorType: MissingAuthenticationTokenException";
+JSON services give ``"__type": "IncompleteSignatureException"``), and ``x-amzn-ErrorType`` is what
+botocore reads as the error code (botocore/parsers.py, ``RestJSONParser._inject_error_code``).
+A wrong Host or an Origin is the model's 403 ``AccessDeniedException``; a body that is not JSON
+its ``BadRequestException``.
 """
 
 from __future__ import annotations
