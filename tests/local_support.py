@@ -4,7 +4,9 @@ the calls the Data API tests make through it, and the headers an SDK sends (for 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import uuid
@@ -25,6 +27,8 @@ from alex_db.tools.local.endpoint import DataApiEndpoint
 from alex_db.tools.local.service import DataApi
 from alex_db.tools.shared.local_identity import CLUSTER_ARN, SECRET_ARN
 
+# The checkout: ``python -m alex_db`` runs from it.
+ROOT = Path(__file__).resolve().parent.parent
 TARGET = {"resourceArn": CLUSTER_ARN, "secretArn": SECRET_ARN}
 IN_ALEX = {**TARGET, "database": "alex"}
 
@@ -141,3 +145,24 @@ def reachable_folder(prefix: str) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.Popen(["rm", "-rf", str(folder)])
+
+
+def start_local(project: Path, data_dir: Path) -> tuple[subprocess.Popen, str]:
+    """``local --port 0`` in ``project``; returns the process and its first stderr line."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "alex_db", "local", "--port", "0", "--data-dir", str(data_dir)],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return process, process.stderr.readline()
+
+
+def stop_local(process: subprocess.Popen) -> tuple[int, str]:
+    """Ctrl-C; the exit code and the rest of stderr."""
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    return process.returncode, err

@@ -28,6 +28,8 @@ from tests.local_support import (
     run,
     server_bin_dir,
     serving,
+    start_local,
+    stop_local,
 )
 
 # What Alex's migrations and a developer's session made while the master user was a superuser.
@@ -205,3 +207,15 @@ def test_the_second_start_finds_nothing_to_migrate(first_start, older):
             assert connection.execute("SELECT count(*) FROM holdings").fetchone() == (2,)
     finally:
         second.stop()
+
+
+def test_local_says_it_moved_the_master_user_and_then_just_reuses(tmp_path):
+    bin_dir = server_bin_dir()
+    with reachable_folder("alexdb-older-cli-") as top:
+        older_data_dir(top / "data", bin_dir)
+        for expected in (f"(reused; {MASTER_USER} moved from SUPERUSER to rds_superuser, as on "
+                         f"Aurora)", "(reused)"):
+            process, line = start_local(tmp_path, top / "data")
+            code, rest = stop_local(process)
+            assert expected in line, line + rest
+            assert code == 0, rest
