@@ -39,6 +39,7 @@ lint: $(DEV)
 bench: $(DEV)
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_local.py
+	$(BIN)/python benchmarks/bench_local_load.py
 	$(BIN)/python benchmarks/bench_suite.py
 
 clean:

@@ -107,21 +107,29 @@ def everything() -> ProgramRun:
 def local_postgres():
     """A started LocalPostgres in a fresh data directory every user can enter (the server runs as
     'postgres' when the tests run as root). Skips only when no server binary exists at all."""
-    import os
-    import subprocess
-    import tempfile
+    from alex_db.tools.local.postgres import LocalPostgres
+    from tests.local_support import reachable_folder, server_bin_dir
 
-    from alex_db.tools.local.postgres import LocalPostgres, LocalPostgresError, find_bin_dir
+    bin_dir = server_bin_dir()
+    with reachable_folder("alexdb-") as root:
+        postgres = LocalPostgres(root / "data", bin_dir, durable=False)
+        postgres.start()
+        yield postgres
+        postgres.stop()
 
-    try:
-        bin_dir = find_bin_dir()
-    except LocalPostgresError as error:
-        pytest.skip(f"no PostgreSQL server on this machine ({error}); .ci/run installs one")
-    root = Path(tempfile.mkdtemp(prefix="alexdb-"))
-    os.chmod(root, 0o755)
-    postgres = LocalPostgres(root / "data", bin_dir, durable=False)
-    postgres.start()
-    yield postgres
-    postgres.stop()
-    # Removing a cluster's files takes seconds on overlay filesystems: let `rm` do it unwaited.
-    subprocess.Popen(["rm", "-rf", str(root)])
+
+@pytest.fixture(scope="module")
+def served(local_postgres):
+    """A Data API endpoint over the session's PostgreSQL for one module; its URL."""
+    from tests.local_support import serving
+
+    with serving(local_postgres) as (_, url):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def rds(served):
+    """boto3's rds-data client on the module's endpoint."""
+    from tests.local_support import rds_data_client
+
+    return rds_data_client(served)

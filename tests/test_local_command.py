@@ -23,6 +23,8 @@ from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.local_identity import CLUSTER_ARN, SECRET_ARN
 from tests.conftest import ROOT
 from tests.local_support import rds_data_client
+from tests.local_support import start_local as start
+from tests.local_support import stop_local as stop
 
 USER_LINES = "# Alex backend\nOPENAI_API_KEY=sk-keep-me\nAWS_ENDPOINT_URL_RDS_DATA=http://stale\n"
 AWS_OUTPUTS = {
@@ -30,26 +32,6 @@ AWS_OUTPUTS = {
     "aurora_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:alex-aurora-AbCdEf",
     "database_name": "alex",
 }
-
-
-def start(project: Path, data_dir: Path) -> tuple[subprocess.Popen, str]:
-    """``local --port 0`` in ``project``; returns the process and its first stderr line."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "alex_db", "local", "--port", "0", "--data-dir", str(data_dir)],
-        cwd=project,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    return process, process.stderr.readline()
-
-
-def stop(process: subprocess.Popen) -> tuple[int, str]:
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
-    return process.returncode, err
 
 
 @pytest.fixture(scope="module")

@@ -28,25 +28,12 @@ from tests.local_support import (
     TARGET,
     begin,
     error_of,
-    rds_data_client,
     run,
-    serving,
     table,
 )
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOO_LARGE = ("BadRequestException", "Database returned more than the allowed response size limit")
-
-
-@pytest.fixture(scope="module")
-def served(local_postgres):
-    with serving(local_postgres) as (_, url):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def rds(served):
-    return rds_data_client(served)
 
 
 def hinted(name: str, hint: str, text: str) -> dict:

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.local_support import IN_ALEX, rds_data_client, serving
+from tests.local_support import IN_ALEX, header_lines, rds_data_client, sdk_headers, serving
 
 IDLE_SECONDS = 0.3
 
@@ -35,15 +35,17 @@ def exchange(address, request: bytes) -> bytes:
         return received
 
 
-def post(path: str, headers: str, body: bytes = b"") -> bytes:
-    return f"POST {path} HTTP/1.1\r\nHost: local\r\n{headers}\r\n".encode() + body
+def post(url: str, path: str, headers: str, body: bytes = b"") -> bytes:
+    """A raw request with the headers boto3 sends (signed over ``body``) and ``headers``."""
+    sent = header_lines(sdk_headers(url, path, body))
+    return f"POST {path} HTTP/1.1\r\n{sent}{headers}\r\n".encode() + body
 
 
 def test_a_chunked_body_is_refused_and_never_read_as_the_next_request(served):
-    _, address = served
+    url, address = served
     body = json.dumps({**IN_ALEX, "sql": "SELECT 1"}).encode()
     chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
-    answer = exchange(address, post("/Execute", "Transfer-Encoding: chunked\r\n", chunked))
+    answer = exchange(address, post(url, "/Execute", "Transfer-Encoding: chunked\r\n", chunked))
     head, _, payload = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 ")
     assert b"x-amzn-ErrorType: BadRequestException" in head
@@ -52,15 +54,17 @@ def test_a_chunked_body_is_refused_and_never_read_as_the_next_request(served):
 
 
 def test_a_negative_content_length_is_a_bad_request(served):
-    _, address = served
-    answer = exchange(address, post("/Execute", "Content-Length: -5\r\nConnection: close\r\n"))
+    url, address = served
+    answer = exchange(
+        address, post(url, "/Execute", "Content-Length: -5\r\nConnection: close\r\n")
+    )
     assert b"x-amzn-ErrorType: BadRequestException" in answer
     assert b"Content-Length" in answer
 
 
 def test_a_stalled_body_is_dropped_after_the_idle_time_without_an_error_answer(served, capsys):
-    _, address = served
-    answer = exchange(address, post("/Execute", "Content-Length: 10\r\n", b"{}"))
+    url, address = served
+    answer = exchange(address, post(url, "/Execute", "Content-Length: 10\r\n", b"{}"))
     assert answer == b""  # closed, no 500
     assert "internal error" not in capsys.readouterr().err
 
@@ -76,11 +80,11 @@ def test_a_stalled_connection_never_blocks_another_client(served):
 
 
 def test_a_client_that_hangs_up_before_the_answer_leaves_no_traceback(served, capsys):
-    _, address = served
+    url, address = served
     before = threading.active_count()
     body = json.dumps({**IN_ALEX, "sql": "SELECT pg_sleep(0.2), repeat('x', 500000)"}).encode()
     connection = socket.create_connection(address)
-    connection.sendall(post("/Execute", f"Content-Length: {len(body)}\r\n", body))
+    connection.sendall(post(url, "/Execute", f"Content-Length: {len(body)}\r\n", body))
     # Reset, not a polite close: the answer then meets a dead socket.
     connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     connection.close()

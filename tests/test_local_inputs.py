@@ -19,7 +19,7 @@ from alex_db.tools.local.errors import STATUS, DataApiError
 from alex_db.tools.local.flags import idle_seconds, port_number
 from alex_db.tools.local.named_parameters import rewrite
 from alex_db.tools.local.parameters import bind
-from tests.local_support import IN_ALEX, TARGET, rds_data_client, serving
+from tests.local_support import IN_ALEX, TARGET, rds_data_client, sdk_headers, serving
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 JSON_VALUES = st.recursive(
@@ -124,7 +124,7 @@ BODIES = (
 def test_any_request_body_gets_a_model_error_or_an_answer_never_a_crash(served, path, body):
     address = urlparse(served)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
-    connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+    connection.request("POST", path, body=body, headers=sdk_headers(served, path, body))
     response = connection.getresponse()
     payload = json.loads(response.read())
     connection.close()

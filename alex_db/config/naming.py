@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SEED_STACK = "dev"
+# The cluster's master user: the deployed secret's `username`, and `alex-db local`'s Data API user.
+MASTER_USERNAME = "alexadmin"
 
 
 def exported_log_group_name(cluster_identifier: str, log_type: str) -> str:

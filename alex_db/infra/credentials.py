@@ -9,7 +9,8 @@ import pulumi
 import pulumi_random as random
 from pulumi_aws import secretsmanager
 
-MASTER_USERNAME = "alexadmin"
+from alex_db.config.naming import MASTER_USERNAME
+
 PASSWORD_LENGTH = 32
 # RDS refuses "/", "@", '"' and space in master passwords; leaving out quotes, backslash and
 # backtick as well keeps the password intact in shells, JSON and connection strings.

@@ -19,11 +19,14 @@ from pathlib import Path
 from alex_db.tools.local.endpoint import DataApiEndpoint
 from alex_db.tools.local.postgres import (
     DATABASE,
+    MASTER_USER,
+    SUPERUSER,
     DataDirectoryInUseError,
     LocalPostgres,
     LocalPostgresError,
     shown,
 )
+from alex_db.tools.local.roles import RDS_SUPERUSER
 from alex_db.tools.local.service import DataApi
 from alex_db.tools.shared import envfile, variables
 from alex_db.tools.shared import local_identity as identity
@@ -125,6 +128,13 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
     except (envfile.EnvFileError, OSError) as error:
         return _refuse_file(args.file, error, "write")
     pause = f"; auto-pause after {args.pause_after:g} s idle" if args.pause_after else ""
+    state = "created" if created else "reused"
+    if postgres.migrated:
+        state += f"; {MASTER_USER} moved from SUPERUSER to {RDS_SUPERUSER}, as on Aurora"
+    if postgres.kept_by_superuser:
+        state += f"; {len(postgres.kept_by_superuser)} objects stay {SUPERUSER}'s: " + ", ".join(
+            postgres.kept_by_superuser
+        )
     serving = threading.Thread(target=endpoint.serve_forever, args=(0.1,), daemon=True)
     # Everything from here on is inside the try: a Ctrl-C the moment the line below appears
     # still stops the endpoint's thread before its socket is closed.
@@ -133,7 +143,7 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
         print(
             f"alex-db local: Data API on {endpoint.url} for {identity.CLUSTER_ARN}, database "
             f"{DATABASE}, PostgreSQL in {postgres.data.root} "
-            f"({'created' if created else 'reused'}){pause}; {wrote}. Ctrl-C stops.",
+            f"({state}){pause}; {wrote}. Ctrl-C stops.",
             file=sys.stderr,
             flush=True,
         )

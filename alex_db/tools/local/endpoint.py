@@ -9,8 +9,16 @@ success is HTTP 200 with the output shape as JSON; an error is the shape's statu
 Requests are limited to 4 MiB, as the model documents ("the maximum size of the HTTP request
 submitted through the Data API is 4 MiB"); the response limits are the service's (``service``).
 
+Before a body is parsed, ``admission`` refuses what did not come from an AWS SDK on this machine:
+another ``Host``, any ``Origin``, no SigV4 ``Authorization``, a body that is not JSON (browsers and
+DNS rebinding; see that module). A refused request's body is still read (within the same limits)
+so that the answer is not lost to a reset: closing a socket with unread data sends RST, which can
+discard an answer the client has not read yet (RFC 9112 section 9.6 on closing with unread data).
+
 The standard library's threading HTTP server is enough: one local developer, keep-alive
-connections, no TLS. It binds 127.0.0.1 and nothing else. Each connection has its own thread, so a
+connections, no TLS. It binds 127.0.0.1 and nothing else, and holds a burst of connections in its
+listen backlog (``LISTEN_BACKLOG``) rather than http.server's 5, which drops the SYNs of a burst
+so that clients wait for retransmits (1 s, then 2 s...). Each connection has its own thread, so a
 stalled client blocks nobody else, and a connection idle (or stalled mid-request) for
 ``idle_seconds`` is closed, so stalled clients do not pile up threads; boto3 reopens a closed
 keep-alive connection by itself. A client that hangs up early just loses its answer: nothing is
@@ -23,16 +31,22 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import botocore.session
 
+from alex_db.tools.local import admission
 from alex_db.tools.local.errors import DataApiError, bad_request
 from alex_db.tools.local.service import OPERATIONS, DataApi
 
 HOST = "127.0.0.1"
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 IDLE_CONNECTION_SECONDS = 60.0
+# listen(2)'s backlog: a few hundred connections arriving at once wait in the kernel's accept queue
+# instead of being dropped. The kernel caps it at net.core.somaxconn (Linux: 4096 since 5.4, 128
+# before; listen(2): "silently truncated"), so asking for more than it allows is harmless.
+LISTEN_BACKLOG = 1024
 
 
 def operation_paths() -> dict[str, str]:
@@ -45,6 +59,7 @@ class DataApiEndpoint(ThreadingHTTPServer):
     """Serves one ``DataApi`` on 127.0.0.1:``port`` (0 picks a free port)."""
 
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG  # socketserver passes it to listen()
 
     def __init__(
         self, api: DataApi, port: int, idle_seconds: float = IDLE_CONNECTION_SECONDS
@@ -89,8 +104,14 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
 
     def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        self._respond(self._answer)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._respond(self._no_operation)
+
+    def _respond(self, answer: Callable[[], bytes]) -> None:
         try:
-            status, body, error = 200, self._answer(), None
+            status, body, error = 200, answer(), None
         except _HungUpError:
             self.close_connection = True
             return
@@ -102,17 +123,27 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.dumps({"message": "internal error in alex-db local"}).encode()
         self._send(status, body, error)
 
-    def do_GET(self) -> None:  # noqa: N802
-        self._send(404, json.dumps({"message": "POST a Data API operation"}).encode(), None)
-
     def _answer(self) -> bytes:
+        raw = self._admitted_body()
         operation = self.server.paths.get(self.path.split("?", 1)[0])
         if operation is None:
             raise bad_request(f"unknown operation path {self.path}")
-        request = self._request_body()
-        return json.dumps(self.server.api.handle(operation, request)).encode()
+        return json.dumps(self.server.api.handle(operation, _parsed(raw))).encode()
 
-    def _request_body(self) -> dict:
+    def _no_operation(self) -> bytes:
+        self._admitted_body()
+        raise admission.RefusedRequestError(
+            404, "UnknownOperationException", "POST a Data API operation"
+        )
+
+    def _admitted_body(self) -> bytes:
+        """The body, read whole (within the limits) before the request is judged, so that a
+        refusal's answer is not lost to a reset; then the refusal, if any."""
+        raw = self._raw_body()
+        admission.admit(self.headers, self.server.server_address[1])
+        return raw
+
+    def _raw_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self.close_connection = True
             raise bad_request("send the request body with Content-Length, not chunked")
@@ -132,15 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _HungUpError from None
         if len(raw) < length:
             raise _HungUpError
-        try:
-            request = json.loads(raw)
-        # ValueError: not UTF-8, not JSON, or a number too long to convert; json recurses once
-        # per level of nesting.
-        except (ValueError, RecursionError):
-            raise bad_request("the request body is not JSON") from None
-        if not isinstance(request, dict):
-            raise bad_request("the request body must be a JSON object")
-        return request
+        return raw
 
     def _send(self, status: int, body: bytes, error: str | None) -> None:
         self.send_response(status)
@@ -161,3 +184,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _error_body(failure: DataApiError) -> bytes:
     return json.dumps({"message": failure.message}).encode()
+
+
+def _parsed(raw: bytes) -> dict:
+    """The request body as the operation's input object."""
+    try:
+        request = json.loads(raw)
+    # ValueError: not UTF-8, not JSON, or a number too long to convert; json recurses once per
+    # level of nesting.
+    except (ValueError, RecursionError):
+        raise bad_request("the request body is not JSON") from None
+    if not isinstance(request, dict):
+        raise bad_request("the request body must be a JSON object")
+    return request

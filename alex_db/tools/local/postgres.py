@@ -7,10 +7,18 @@ the distribution's packages are signed and patched by the distribution, CI insta
 whose major version does not follow Aurora's.
 
 The server listens on a Unix socket inside the data directory and on no TCP interface at all, so
-only the Data API endpoint (127.0.0.1) is reachable. It authenticates with SCRAM-SHA-256, the only
-method the Data API supports on Aurora PostgreSQL 14+ (AWS: "Limitations for the Amazon RDS Data
-API"), as the cloud's master user ``alexadmin`` whose password is generated once and kept in the
-data directory, readable by its owner only.
+only the Data API endpoint (127.0.0.1) is reachable. The roles are Aurora's (``roles``): the Data
+API logs in as the cloud's master user ``alexadmin``, which has ``rds_superuser`` but is not a
+superuser, with SCRAM-SHA-256, the only method the Data API supports on Aurora PostgreSQL 14+ (AWS:
+"Limitations for the Amazon RDS Data API"); its password is generated once and kept in the data
+directory, readable by its owner only. ``local`` itself uses the superuser ``rdsadmin``, which
+logs in only over the socket by peer authentication, as the operating-system user running
+``local``. ``pg_hba.conf`` and ``pg_ident.conf`` are written at every start, so what reaches the
+server is what this code says.
+
+The data directory ``local`` makes is private: mode 0700, or 0710 with the ``postgres`` user's
+group when we are root (that user must pass through it to the cluster); its log and password
+are 0600; the cluster and the socket directory are 0700 and belong to the server's user.
 
 ``initdb`` and ``postgres`` refuse to run as root (``src/backend/main/main.c``: "root execution of
 the PostgreSQL server is not permitted"). When we are root (CI, containers) they run as the
@@ -34,8 +42,11 @@ from pathlib import Path
 
 import psycopg
 
-DATABASE = "alex"
-MASTER_USER = "alexadmin"
+from alex_db.tools.local import roles
+
+DATABASE = roles.DATABASE
+MASTER_USER = roles.MASTER_USER
+SUPERUSER = roles.SUPERUSER
 # Names the socket file (.s.PGSQL.5432); the server opens no TCP port.
 SOCKET_PORT = 5432
 # Where distributions install versioned servers that are not on PATH (Debian, Ubuntu).
@@ -45,6 +56,8 @@ STOP_TIMEOUT_SECONDS = 30.0
 # sun_path is 108 bytes on Linux, 104 on macOS; PostgreSQL refuses a longer socket path.
 MAX_SOCKET_PATH = 103
 UNPRIVILEGED_USER = "postgres"
+# From this major version on, CREATEROLE cannot grant pg_execute_server_program (``roles``).
+CREATEROLE_CONTAINED_FROM = 16
 
 
 class LocalPostgresError(Exception):
@@ -98,8 +111,22 @@ class DataDirectory:
 
     @property
     def log_file(self) -> Path:
-        """The server's log."""
+        """The server's log, mode 0600 (failed statements are logged with their text)."""
         return self.root / "postgres.log"
+
+    @property
+    def hba_file(self) -> Path:
+        """Who may log in how (``roles.access_rules``), rewritten at every start."""
+        return self.cluster / "pg_hba.conf"
+
+    @property
+    def ident_file(self) -> Path:
+        """Which operating-system user may log in as the superuser."""
+        return self.cluster / "pg_ident.conf"
+
+    def holds_a_cluster(self) -> bool:
+        """Whether an ``alex-db local`` has used this directory (its password and cluster)."""
+        return self.password_file.exists() and self.cluster.is_dir()
 
 
 def shown(path: Path | str) -> str:
@@ -183,6 +210,38 @@ def _private_directory(path: Path, account: pwd.struct_passwd | None) -> None:
     _give_to(path, account)
 
 
+def _make_data_dir_private(root: Path, account: pwd.struct_passwd | None) -> None:
+    """0700 for us alone; as root, 0710 with the server user's group, which it needs to reach
+    the cluster and the socket inside (nobody else may list or enter it)."""
+    if account is None:
+        os.chmod(root, 0o700)
+    else:
+        os.chown(root, -1, account.pw_gid)
+        os.chmod(root, 0o710)
+
+
+def _write_private(path: Path, text: str, account: pwd.struct_passwd | None) -> None:
+    """Replace ``path`` with ``text`` at once (a reader never sees half of it), mode 0600, owned
+    by ``account`` when given."""
+    partial = path.with_name(path.name + ".partial")
+    handle = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "w") as file:
+        file.write(text)
+    _give_to(partial, account)
+    os.replace(partial, path)
+
+
+def _operating_system_user() -> str:
+    """The name the kernel reports for us to the server's peer authentication."""
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        raise LocalPostgresError(
+            f"user id {os.geteuid()} has no name in the password database; PostgreSQL's peer "
+            f"authentication needs one (run as a user with an /etc/passwd entry)"
+        ) from None
+
+
 class LocalPostgres:
     """One PostgreSQL server on one data directory; ``start()`` and ``stop()`` bracket its life."""
 
@@ -196,6 +255,10 @@ class LocalPostgres:
         self._process: subprocess.Popen | None = None
         self._lock: int | None = None
         self._password: str | None = None
+        self.migrated = False
+        """Whether ``start()`` moved an older data directory's master user off SUPERUSER."""
+        self.kept_by_superuser: list[str] = []
+        """Objects an older master user made that PostgreSQL would not give to the new one."""
 
     @property
     def password(self) -> str:
@@ -206,13 +269,23 @@ class LocalPostgres:
 
     def conninfo(self, database: str) -> dict[str, object]:
         """psycopg connection arguments for ``database`` as the master user."""
-        return {
-            "host": str(self.data.sockets),
-            "port": SOCKET_PORT,
-            "user": MASTER_USER,
-            "password": self.password,
-            "dbname": database,
-        }
+        return {**self.superuser_conninfo(database), "user": MASTER_USER, "password": self.password}
+
+    def superuser_conninfo(self, database: str) -> dict[str, object]:
+        """psycopg connection arguments for ``database`` as the superuser (peer authentication:
+        only the operating-system user running ``local`` gets in)."""
+        return {"host": str(self.data.sockets), "port": SOCKET_PORT, "user": SUPERUSER,
+                "dbname": database}
+
+    @property
+    def major_version(self) -> int:
+        """The cluster's PostgreSQL major version (its ``PG_VERSION`` file)."""
+        return int(self.data.cluster.joinpath("PG_VERSION").read_text().strip())
+
+    @property
+    def createrole_is_contained(self) -> bool:
+        """Whether CREATEROLE stops short of pg_execute_server_program on this server (16+)."""
+        return self.major_version >= CREATEROLE_CONTAINED_FROM
 
     def start(self) -> bool:
         """Take the data directory, create the cluster on first use, start the server and wait
@@ -229,9 +302,10 @@ class LocalPostgres:
         try:
             created = self._initialise_once()
             self._refuse_a_left_behind_server()
+            self._write_access_rules()
             self._launch()
             self._wait_until_ready()
-            self._create_database()
+            self._apply_roles()
         except BaseException:
             self.stop()
             raise
@@ -277,7 +351,12 @@ class LocalPostgres:
                 )
             if self._account is not None:
                 _check_searchable(root, existing, self._account)
+            made = not root.exists()
             root.mkdir(parents=True, exist_ok=True)
+            # Only a folder we made, or one an older `local` made (which it left 0755): never a
+            # folder the path merely passes through (`--data-dir ..` is the parent).
+            if made or self.data.holds_a_cluster():
+                _make_data_dir_private(root, self._account)
             if self._account is not None:  # a umask may have made the new folders private
                 _check_searchable(root, root, self._account)
         except OSError as error:
@@ -335,22 +414,19 @@ class LocalPostgres:
         # half-made one must never look made (PG_VERSION is among the first files written).
         partial = self.data.partial_cluster
         _private_directory(partial, self._account)
-        # initdb reads the password from a file the server's user can read; it lives only while
-        # initdb runs, in the socket directory that only that user can enter.
-        password_copy = self.data.sockets / "initdb-password"
-        password_copy.write_text(self.password + "\n")
-        os.chmod(password_copy, 0o600)
-        _give_to(password_copy, self._account)
         try:
             self._run_as_server_user(
                 [
                     str(self.bin_dir / "initdb"),
                     "--pgdata",
                     str(partial),
+                    # The bootstrap superuser; the master user is made once the server runs.
                     "--username",
-                    MASTER_USER,
-                    f"--pwfile={password_copy}",
-                    "--auth=scram-sha-256",
+                    SUPERUSER,
+                    # Replaced before the first start (_write_access_rules); nothing may log in
+                    # by TCP meanwhile, and the superuser has no password to log in with.
+                    "--auth-local=peer",
+                    "--auth-host=reject",
                     "--encoding=UTF8",
                     "--no-locale",
                     *([] if self.durable else ["--no-sync"]),
@@ -359,8 +435,6 @@ class LocalPostgres:
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
-        finally:
-            password_copy.unlink(missing_ok=True)
         if cluster.exists():  # and empty, as checked above
             cluster.rmdir()
         partial.rename(cluster)
@@ -398,8 +472,18 @@ class LocalPostgres:
             "env": {**os.environ, "HOME": self._account.pw_dir},
         }
 
+    def _write_access_rules(self) -> None:
+        try:
+            hba, ident = roles.access_rules(_operating_system_user())
+        except roles.RolesError as error:
+            raise LocalPostgresError(str(error)) from None
+        _write_private(self.data.hba_file, hba, self._account)
+        _write_private(self.data.ident_file, ident, self._account)
+
     def _launch(self) -> None:
-        log = open(self.data.log_file, "ab")  # noqa: SIM115 - the child keeps it open
+        log_handle = os.open(self.data.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(log_handle, 0o600)  # an older `local` made it 0644
+        log = os.fdopen(log_handle, "ab")  # the child keeps its own copy open
         try:
             self._process = subprocess.Popen(
                 [
@@ -415,6 +499,15 @@ class LocalPostgres:
                     # Aurora's default; the Data API's timestamps are UTC.
                     "-c",
                     "TimeZone=UTC",
+                    # Our access rules, wherever postgresql.conf says they are.
+                    "-c",
+                    f"hba_file={self.data.hba_file}",
+                    "-c",
+                    f"ident_file={self.data.ident_file}",
+                    # PostgreSQL 13 hashes new passwords with md5 by default, which a
+                    # scram-sha-256 rule then refuses.
+                    "-c",
+                    "password_encryption=scram-sha-256",
                     *([] if self.durable else ["-c", "fsync=off"]),
                 ],
                 stdin=subprocess.DEVNULL,
@@ -436,7 +529,7 @@ class LocalPostgres:
                     f"(log: {self.data.log_file})"
                 )
             try:
-                psycopg.connect(**self.conninfo("postgres"), connect_timeout=2).close()
+                self._connect_either().close()
                 return
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
@@ -454,10 +547,58 @@ class LocalPostgres:
             return "no log"
         return lines[-1] if lines else "no log"
 
-    def _create_database(self) -> None:
-        with psycopg.connect(**self.conninfo("postgres"), autocommit=True) as connection:
-            exists = connection.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)
-            ).fetchone()
-            if not exists:
-                connection.execute(f'CREATE DATABASE "{DATABASE}"')
+    def _connect_either(self) -> psycopg.Connection:
+        """A connection as the superuser or, in an older data directory (which has none by that
+        name), as the master user; either proves the server is up."""
+        try:
+            return psycopg.connect(**self.superuser_conninfo("postgres"), connect_timeout=2)
+        except psycopg.OperationalError:
+            return psycopg.connect(**self.conninfo("postgres"), connect_timeout=2)
+
+    def _apply_roles(self) -> None:
+        """Make the roles Aurora's (``roles``): migrate an older data directory first, then
+        converge, then hand the master user what it made in every database."""
+        try:
+            if not self._superuser_is_bootstrap():
+                with psycopg.connect(**self.conninfo("postgres")) as connection:
+                    if not roles.is_bootstrap_superuser(connection):
+                        raise roles.RolesError(
+                            f"neither {SUPERUSER} nor {MASTER_USER} is this cluster's bootstrap "
+                            f"superuser, so it was not made by alex-db local; choose another "
+                            f"--data-dir"
+                        )
+                    roles.retire_bootstrap_master(connection, self._password_hash(connection))
+                self.migrated = True
+            superuser = self.superuser_conninfo
+            with psycopg.connect(**superuser("postgres"), autocommit=True) as connection:
+                roles.converge(connection, self._password_hash(connection))
+                databases = roles.connectable_databases(connection)
+            self.kept_by_superuser = []
+            for database in databases:
+                with psycopg.connect(**superuser(database), autocommit=True) as connection:
+                    self.kept_by_superuser += roles.give_to_master(connection)
+        except roles.RolesError as error:
+            raise LocalPostgresError(f"--data-dir {shown(self.data.root)}: {error}") from None
+        except psycopg.Error as error:
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise LocalPostgresError(f"cannot set up the roles: {reason}") from None
+
+    def _superuser_is_bootstrap(self) -> bool:
+        """Whether ``rdsadmin`` is the bootstrap superuser; False where there is no such role (a
+        data directory an older ``local`` made: its bootstrap superuser is the master user)."""
+        try:
+            with psycopg.connect(**self.superuser_conninfo("postgres")) as connection:
+                return roles.is_bootstrap_superuser(connection)
+        except psycopg.OperationalError as error:
+            # The server's own words: initdb --no-locale keeps its messages in English.
+            if f'role "{SUPERUSER}" does not exist' in str(error):
+                return False
+            raise
+
+    def _password_hash(self, connection: psycopg.Connection) -> str:
+        """The master password as a SCRAM verifier, made by libpq (PQencryptPasswordConn), so the
+        password itself never travels in a statement or reaches the server's log."""
+        hashed = connection.pgconn.encrypt_password(
+            self.password.encode(), MASTER_USER.encode(), b"scram-sha-256"
+        )
+        return hashed.decode()

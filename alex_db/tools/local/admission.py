@@ -1,0 +1,185 @@
+"""Which HTTP requests may reach the Data API: the checks made before a request's body is parsed
+or any SQL runs.
+
+Loopback is not a trust boundary: every web page the developer opens can send requests to
+``127.0.0.1``. A page can ``fetch()`` a CORS "simple request" (``POST`` with ``Content-Type:
+text/plain`` and no custom header) without a preflight, and a page on a name the attacker
+re-points at 127.0.0.1 (DNS rebinding) is even same-origin to it. So, like Jupyter (Host and Origin
+checks, a token) and Vite (``server.allowedHosts``), a request is refused unless all of these hold:
+
+1. ``Host`` names this endpoint by a loopback name and its port (``LOOPBACK_NAMES``): a rebinding
+   page sends its own name there (RFC 9110 section 7.2: the Host header carries the target URI's
+   authority, which for that page is the attacker's name).
+2. No ``Origin`` header: the Fetch standard has browsers add it to every request whose method is
+   neither GET nor HEAD (fetch.spec.whatwg.org, "append a request `Origin` header"); SDKs and
+   the AWS CLI never send it. No CORS headers are ever sent back, so a preflight never succeeds.
+3. An AWS Signature Version 4 ``Authorization`` header, as every AWS SDK and the AWS CLI send on
+   every call (botocore/auth.py, ``SigV4Auth``). The signature is not verified (any key and secret
+   are accepted, as before); what matters is that ``Authorization`` is not a CORS-safelisted
+   request header (Fetch standard, "CORS-safelisted request-header"), so a page cannot send it
+   without a preflight, which fails (2).
+4. ``Content-Type: application/json``, what the SDKs send for the Data API's REST-JSON protocol
+   (botocore/serialize.py, ``RestJSONSerializer._serialize_content_type``: "Set Content-Type to
+   application/json for all structured bodies"; aws-sdk-java-v2 ``DefaultJsonContentTypeResolver``:
+   REST_JSON is "application/json"). ``text/plain``, ``application/x-www-form-urlencoded`` and
+   ``multipart/form-data``, the CORS-safelisted types a page can send without a preflight, are
+   refused. (The retired AWS SDK for Java 1.x sends an empty Content-Type for rds-data,
+   ``withContentTypeOverride("")`` in ``AWSRDSDataClient``; it is refused too.)
+
+The errors are AWS's for the same faults. Unsigned: HTTP 403 ``MissingAuthenticationToken`` with
+"Missing Authentication Token"; malformed: ``IncompleteSignature``, HTTP 400 (AWS's "Common
+Errors" pages, e.g. the RDS API Reference's CommonErrors.html: "MissingAuthenticationToken ...
+HTTP Status Code: 403", "IncompleteSignature: The request signature does not conform to AWS
+standards. HTTP Status Code: 400"). AWS's JSON front ends name them with the ``Exception`` suffix
+(API Gateway answers an unsigned call "403, x-amzn-ErrorType: MissingAuthenticationTokenException";
+JSON services give ``"__type": "IncompleteSignatureException"``), and ``x-amzn-ErrorType`` is what
+botocore reads as the error code (botocore/parsers.py, ``RestJSONParser._inject_error_code``).
+A wrong Host or an Origin is the model's 403 ``AccessDeniedException``; a body that is not JSON
+its ``BadRequestException``.
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+from alex_db.tools.local.errors import DataApiError, bad_request
+
+# The names a client on this machine uses for 127.0.0.1 (RFC 6761 section 6.3 reserves
+# "localhost"); [::1] is the IPv6 loopback address in a URI's bracket form (RFC 3986 3.2.2).
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+SIGNING_ALGORITHM = "AWS4-HMAC-SHA256"
+# Credential=<access key>/<yyyymmdd>/<region>/<service>/aws4_request (AWS General Reference,
+# "Elements of an AWS API request signature"; botocore/auth.py, SigV4Auth.scope).
+CREDENTIAL_SCOPE = re.compile(
+    r"(?P<key>[^/\s]+)/(?P<date>[0-9]{8})/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9-]+)"
+    r"/aws4_request"
+)
+SIGNED_HEADERS = re.compile(r"[a-z0-9-]+(;[a-z0-9-]+)*")
+SIGNATURE = re.compile(r"[0-9a-f]{64}")
+SIGNING_SERVICE = "rds-data"  # the model's signingName (botocore rds-data service-2.json)
+JSON_MEDIA_TYPE = "application/json"
+# How much of a refused header a message quotes: enough to recognise it, never a page of text.
+QUOTED_CHARACTERS = 80
+
+
+class RefusedRequestError(DataApiError):
+    """A request refused before it reached the Data API, with AWS's status for the fault (these
+    codes are AWS's front door's, not the rds-data model's, so they carry their own status)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(code, message)
+        self._status = status
+
+    @property
+    def status(self) -> int:
+        """The HTTP status AWS answers this fault with."""
+        return self._status
+
+
+def admit(headers: Message, port: int) -> None:
+    """Refuse (raise ``DataApiError``) a request that fails any rule in the module docstring."""
+    _check_host(headers, port)
+    _check_no_origin(headers)
+    _check_signature(headers)
+    _check_json(headers)
+
+
+def loopback_hosts(port: int) -> frozenset[str]:
+    """The ``Host`` values that address this endpoint. Port 80, the default, may be left out
+    (RFC 9110 section 4.2.1)."""
+    named = {f"{name}:{port}" for name in LOOPBACK_NAMES}
+    return frozenset(named | (set(LOOPBACK_NAMES) if port == 80 else set()))
+
+
+def _check_host(headers: Message, port: int) -> None:
+    hosts = headers.get_all("Host") or []
+    if len(hosts) == 1 and hosts[0].strip().lower() in loopback_hosts(port):
+        return
+    shown = "no Host header" if not hosts else f"Host {_quoted(', '.join(hosts))}"
+    raise RefusedRequestError(
+        403,
+        "AccessDeniedException",
+        f"refused: {shown}; alex-db local answers only requests addressed to "
+        f"127.0.0.1:{port}, localhost:{port} or [::1]:{port} (a page on another name that "
+        f"resolves here is DNS rebinding)",
+    )
+
+
+def _check_no_origin(headers: Message) -> None:
+    origins = headers.get_all("Origin")
+    if origins:
+        raise RefusedRequestError(
+            403,
+            "AccessDeniedException",
+            f"refused: the request carries Origin {_quoted(', '.join(origins))}, so a web "
+            f"browser sent it; alex-db local answers AWS SDKs and the AWS CLI, never web pages",
+        )
+
+
+def _check_signature(headers: Message) -> None:
+    value = headers.get("Authorization")
+    if value is None:
+        raise RefusedRequestError(
+            403,
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token: sign the request with AWS Signature Version 4, as "
+            "every AWS SDK and the AWS CLI do (locally any access key and secret are accepted)",
+        )
+    problems = signature_problems(value, headers)
+    if problems:
+        raise RefusedRequestError(
+            400,
+            "IncompleteSignatureException",
+            f"{' '.join(problems)} Authorization={_quoted(value)}",
+        )
+
+
+def signature_problems(value: str, headers: Message) -> list[str]:
+    """What a SigV4 ``Authorization`` header lacks, one sentence each (none when well formed);
+    the wording follows AWS's own IncompleteSignature messages ("Authorization header requires
+    'Credential' parameter.")."""
+    algorithm, _, rest = value.strip().partition(" ")
+    if algorithm != SIGNING_ALGORITHM:
+        return [f"Authorization header must use the {SIGNING_ALGORITHM} algorithm."]
+    parameters = dict(
+        part.strip().partition("=")[::2] for part in rest.split(",") if "=" in part
+    )
+    problems = [
+        f"Authorization header requires '{name}' parameter."
+        for name in ("Credential", "SignedHeaders", "Signature")
+        if not parameters.get(name)
+    ]
+    scope = CREDENTIAL_SCOPE.fullmatch(parameters.get("Credential", ""))
+    if parameters.get("Credential") and not scope:
+        problems.append(
+            "Credential must be <access key>/<yyyymmdd>/<region>/<service>/aws4_request."
+        )
+    elif scope and scope["service"] != SIGNING_SERVICE:
+        problems.append(f"Credential should be scoped to correct service: '{SIGNING_SERVICE}'.")
+    signed = parameters.get("SignedHeaders", "")
+    if signed and (not SIGNED_HEADERS.fullmatch(signed) or "host" not in signed.split(";")):
+        problems.append("SignedHeaders must be a ;-separated list that includes host.")
+    if parameters.get("Signature") and not SIGNATURE.fullmatch(parameters["Signature"]):
+        problems.append("Signature must be 64 hexadecimal digits.")
+    if headers.get("X-Amz-Date") is None and headers.get("Date") is None:
+        problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a "
+                        "'Date' header.")
+    return problems
+
+
+def _check_json(headers: Message) -> None:
+    content_type = headers.get("Content-Type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != JSON_MEDIA_TYPE:
+        shown = f"Content-Type {_quoted(content_type)}" if content_type else "no Content-Type"
+        raise bad_request(
+            f"refused: {shown}; the Data API takes {JSON_MEDIA_TYPE} bodies, as the AWS SDKs "
+            f"send them"
+        )
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a message quotes it: repr'd (one line, whatever it holds) and cut short."""
+    cut = text if len(text) <= QUOTED_CHARACTERS else text[:QUOTED_CHARACTERS] + "..."
+    return repr(cut)

@@ -1,0 +1,250 @@
+"""Aurora's roles on the local server: a superuser nobody reaches through the Data API, and a
+master user with ``rds_superuser``, as AWS sets up an Aurora PostgreSQL cluster.
+
+AWS ("Understanding the rds_superuser role", Aurora User Guide) gives the master user exactly
+``LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE NOREPLICATION VALID UNTIL 'infinity'`` and the
+``rds_superuser`` role, which lets it add extensions, create roles and grant privileges, create
+databases, grant ``rds_superuser`` to others, and see every session in ``pg_stat_activity`` and
+stop it with ``pg_cancel_backend``/``pg_terminate_backend``. The superuser is AWS's own
+(``rdsadmin``); "you can't connect with the PostgreSQL superuser account". Here:
+
+- ``SUPERUSER`` (``rdsadmin``) is the bootstrap superuser (``initdb --username``), used by
+  ``alex-db local`` itself, and reachable only over the Unix socket by peer authentication as the
+  operating-system user running ``alex-db local`` (``access_rules``). It has no password.
+- ``RDS_SUPERUSER`` is a NOLOGIN role in ``pg_monitor`` (every session's ``pg_stat_activity``) and
+  ``pg_signal_backend`` (cancel or end any non-superuser session), PostgreSQL's predefined roles
+  for those two powers ("Predefined Roles" in the PostgreSQL docs).
+- ``MASTER_USER`` has AWS's attributes, ``rds_superuser`` with ADMIN OPTION, owns database
+  ``alex`` (``postgres`` stays the superuser's, which ``local`` connects to), and logs in with
+  the data directory's password (SCRAM). Trusted extensions (``uuid-ossp``, ``pgcrypto``; PostgreSQL
+  13+ marks them ``trusted``) need only CREATE on the database, which its owner has.
+
+So the master user cannot run programs (``COPY ... TO/FROM PROGRAM`` needs superuser or
+``pg_execute_server_program``), read or write server files (``pg_read_file``, ``lo_import``,
+``COPY`` to a path: superuser or ``pg_read_server_files``/``pg_write_server_files``), change the
+server's configuration (``ALTER SYSTEM``: superuser) or create superusers (PostgreSQL docs,
+"COPY", "System Administration Functions", "ALTER SYSTEM", "CREATE ROLE").
+
+One limit the local server cannot close: on PostgreSQL 15 and older, ``CREATEROLE`` may grant any
+role that is not a superuser, ``pg_execute_server_program`` included (PostgreSQL 15 docs, "Role
+Attributes": "regard roles that have the CREATEROLE privilege as almost-superuser-roles");
+PostgreSQL 16 requires ADMIN OPTION on the role granted (16 release notes, "Restrict the
+privileges of CREATEROLE"). Aurora's patched engine refuses it; a stock 15 cannot without a
+server extension. ``LocalPostgres.createrole_is_contained`` says which one runs.
+
+Data directories made by an older ``alex-db local`` have the master user as the bootstrap
+superuser (OID 10). Making it NOSUPERUSER is not enough: PostgreSQL 16+ refuses it ("The bootstrap
+user must have the SUPERUSER attribute", ``src/backend/commands/user.c``), and on 15 it would
+still own every system object, ``lo_export`` among them, which is as good as superuser; nor can
+``REASSIGN OWNED`` move what the bootstrap user owns ("cannot reassign ownership of objects owned
+by role ... because they are required by the database system", checked on 15.18). So
+``retire_bootstrap_master`` renames the bootstrap user to ``rdsadmin`` and creates a new master
+user with the same password in one transaction, and ``converge`` (every start) hands the new
+master user what the old one created (``owned_objects``). Each step is idempotent, so a migration
+cut short completes at the next start.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+from alex_db.config.naming import MASTER_USERNAME
+
+SUPERUSER = "rdsadmin"
+RDS_SUPERUSER = "rds_superuser"
+MASTER_USER = MASTER_USERNAME
+DATABASE = "alex"
+# pg_ident.conf's map from the operating-system user running `local` to SUPERUSER.
+IDENT_MAP = "alexdb"
+BOOTSTRAP_SUPERUSER_OID = 10  # src/include/catalog/pg_authid.dat
+FIRST_NORMAL_OBJECT_ID = 16384  # src/include/access/transam.h: below it, initdb's own objects
+MASTER_ATTRIBUTES = (
+    "LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS VALID UNTIL 'infinity'"
+)
+RDS_SUPERUSER_GRANTS = ("pg_monitor", "pg_signal_backend")
+# Predefined roles that reach the server's files and programs: nobody but the superuser has them.
+SERVER_ACCESS_ROLES = ("pg_execute_server_program", "pg_read_server_files", "pg_write_server_files")
+MIGRATION_ROLE = "alexdb_migration"
+
+# What an older master user may own, and how to give it away: (catalog, owner column, which rows,
+# the ALTER keyword). Objects that belong to another (indexes, TOAST tables, a table's row and
+# array types, serial and identity sequences, extension members) follow their owner and are left
+# out; ALTER ... OWNER TO moves them along (PostgreSQL docs, "ALTER TABLE": "OWNER ... changes
+# the owner of the table, sequence, view, materialized view, or foreign table ... indexes and
+# sequences owned by it"; "ALTER TYPE": the array type follows).
+OWNED_KINDS = (
+    ("pg_class", "relowner", "relkind IN ('r', 'p')", "TABLE"),
+    ("pg_class", "relowner", "relkind = 'v'", "VIEW"),
+    ("pg_class", "relowner", "relkind = 'm'", "MATERIALIZED VIEW"),
+    ("pg_class", "relowner", "relkind = 'S'", "SEQUENCE"),
+    ("pg_class", "relowner", "relkind = 'f'", "FOREIGN TABLE"),
+    ("pg_proc", "proowner", "true", "ROUTINE"),
+    ("pg_type", "typowner", "typtype = 'd'", "DOMAIN"),
+    ("pg_type", "typowner", "typtype IN ('e', 'r', 'c')", "TYPE"),
+    ("pg_namespace", "nspowner", "true", "SCHEMA"),
+    ("pg_largeobject_metadata", "lomowner", "true", "LARGE OBJECT"),
+    ("pg_collation", "collowner", "true", "COLLATION"),
+    ("pg_conversion", "conowner", "true", "CONVERSION"),
+    ("pg_operator", "oprowner", "true", "OPERATOR"),
+    ("pg_opclass", "opcowner", "true", "OPERATOR CLASS"),
+    ("pg_opfamily", "opfowner", "true", "OPERATOR FAMILY"),
+    ("pg_ts_config", "cfgowner", "true", "TEXT SEARCH CONFIGURATION"),
+    ("pg_ts_dict", "dictowner", "true", "TEXT SEARCH DICTIONARY"),
+    ("pg_foreign_server", "srvowner", "true", "SERVER"),
+    ("pg_statistic_ext", "stxowner", "true", "STATISTICS"),
+)
+
+# The class pg_identify_object takes for a catalog's rows, where it is another catalog: a large
+# object's is pg_largeobject (PostgreSQL docs, "pg_largeobject_metadata").
+OBJECT_CLASS = {"pg_largeobject_metadata": "pg_largeobject"}
+
+
+class RolesError(Exception):
+    """The cluster's roles cannot be made Aurora's; the message says why and what to do."""
+
+
+def access_rules(os_user: str) -> tuple[str, str]:
+    """``pg_hba.conf`` and ``pg_ident.conf``: the superuser over the Unix socket by peer
+    authentication as ``os_user`` only, everyone else (the master user) by SCRAM password. The
+    first matching line decides (PostgreSQL docs, "The pg_hba.conf File"); there are no ``host``
+    lines, and the server listens on no TCP address anyway."""
+    if '"' in os_user or not os_user.isprintable():
+        raise RolesError(f"the operating-system user name {os_user!r} cannot go in pg_ident.conf")
+    hba = (
+        "# Written by alex-db local at every start; edits here are overwritten.\n"
+        f"local all {SUPERUSER} peer map={IDENT_MAP}\n"
+        "local all all scram-sha-256\n"
+    )
+    ident = (
+        "# Written by alex-db local at every start; edits here are overwritten.\n"
+        f'{IDENT_MAP} "{os_user}" {SUPERUSER}\n'
+    )
+    return hba, ident
+
+
+def is_bootstrap_superuser(connection: psycopg.Connection) -> bool:
+    """Whether the connection's user is the cluster's bootstrap superuser."""
+    row = connection.execute(
+        "SELECT oid = %s AND rolsuper FROM pg_roles WHERE rolname = current_user",
+        (BOOTSTRAP_SUPERUSER_OID,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def retire_bootstrap_master(connection: psycopg.Connection, password_hash: str) -> None:
+    """On a connection as an older data directory's master user (the bootstrap superuser): rename
+    it ``rdsadmin`` and create a new master user with ``password_hash``, in one transaction.
+    A session cannot rename its own user; ``SET SESSION AUTHORIZATION`` to a transient superuser
+    makes the session another's for the rename (PostgreSQL docs, "SET SESSION AUTHORIZATION")."""
+    taken = connection.execute(
+        "SELECT 1 FROM pg_roles WHERE rolname = %s", (SUPERUSER,)
+    ).fetchone()
+    if taken:
+        raise RolesError(
+            f"a role named {SUPERUSER} exists and is not the bootstrap superuser; rename it "
+            f"(ALTER ROLE {SUPERUSER} RENAME TO ...) and start again"
+        )
+    with connection.transaction():
+        for statement in (
+            "CREATE ROLE {transient} SUPERUSER NOLOGIN",
+            "SET SESSION AUTHORIZATION {transient}",
+            "ALTER ROLE {master} RENAME TO {superuser}",
+            "ALTER ROLE {superuser} PASSWORD NULL",
+            "CREATE ROLE {master} LOGIN PASSWORD {password}",
+            "RESET SESSION AUTHORIZATION",
+            "DROP ROLE {transient}",
+        ):
+            connection.execute(
+                sql.SQL(statement).format(
+                    transient=sql.Identifier(MIGRATION_ROLE),
+                    master=sql.Identifier(MASTER_USER),
+                    superuser=sql.Identifier(SUPERUSER),
+                    password=sql.Literal(password_hash),
+                )
+            )
+
+
+def converge(connection: psycopg.Connection, password_hash: str) -> None:
+    """On the superuser's autocommit connection: make the roles and databases what the module
+    docstring says, whatever an earlier start (or an older ``local``) left."""
+    def run(statement: str, *arguments: object) -> None:
+        connection.execute(sql.SQL(statement).format(*arguments))
+
+    def exists(query: str, value: str) -> bool:
+        return connection.execute(query, (value,)).fetchone() is not None
+
+    role_exists = "SELECT 1 FROM pg_roles WHERE rolname = %s"
+    if not exists(role_exists, RDS_SUPERUSER):
+        run("CREATE ROLE {} NOLOGIN", sql.Identifier(RDS_SUPERUSER))
+    for granted in RDS_SUPERUSER_GRANTS:
+        run("GRANT {} TO {}", sql.Identifier(granted), sql.Identifier(RDS_SUPERUSER))
+    if not exists(role_exists, MASTER_USER):
+        run("CREATE ROLE {} PASSWORD {}", sql.Identifier(MASTER_USER), sql.Literal(password_hash))
+    run(f"ALTER ROLE {{}} {MASTER_ATTRIBUTES}", sql.Identifier(MASTER_USER))
+    run("GRANT {} TO {} WITH ADMIN OPTION", sql.Identifier(RDS_SUPERUSER),
+        sql.Identifier(MASTER_USER))
+    # What an older master user (a superuser) could have handed out: superusers besides
+    # rdsadmin, and the predefined roles that reach the server's files and programs.
+    for (role,) in connection.execute(
+        "SELECT rolname FROM pg_roles WHERE rolsuper AND oid <> %s", (BOOTSTRAP_SUPERUSER_OID,)
+    ).fetchall():
+        run("ALTER ROLE {} NOSUPERUSER", sql.Identifier(role))
+    for granted, member in connection.execute(
+        "SELECT r.rolname, m.rolname FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid"
+        " JOIN pg_roles m ON m.oid = a.member WHERE r.rolname = ANY(%s)",
+        (list(SERVER_ACCESS_ROLES),),
+    ).fetchall():
+        run("REVOKE {} FROM {}", sql.Identifier(granted), sql.Identifier(member))
+    if not exists("SELECT 1 FROM pg_database WHERE datname = %s", DATABASE):
+        run("CREATE DATABASE {} OWNER {}", sql.Identifier(DATABASE), sql.Identifier(MASTER_USER))
+    for (database,) in connection.execute(
+        "SELECT datname FROM pg_database WHERE datdba = %s AND oid >= %s",
+        (BOOTSTRAP_SUPERUSER_OID, FIRST_NORMAL_OBJECT_ID),
+    ).fetchall():
+        run("ALTER DATABASE {} OWNER TO {}", sql.Identifier(database), sql.Identifier(MASTER_USER))
+
+
+def connectable_databases(connection: psycopg.Connection) -> list[str]:
+    """The databases a session can open (``template0`` cannot be connected to)."""
+    rows = connection.execute("SELECT datname FROM pg_database WHERE datallowconn ORDER BY 1")
+    return [name for (name,) in rows.fetchall()]
+
+
+def owned_objects(connection: psycopg.Connection) -> list[tuple[str, str]]:
+    """``(ALTER keyword, identity)`` of each object in the connection's database that the
+    bootstrap superuser owns but did not create at ``initdb`` and that stands on its own
+    (``OWNED_KINDS``); the identity is ``pg_identify_object``'s, schema-qualified and quoted for
+    use in SQL (PostgreSQL docs, "Object Information and Addressing Functions")."""
+    selects = [
+        f"SELECT '{keyword}', '{OBJECT_CLASS.get(catalog, catalog)}'::regclass, oid FROM {catalog}"
+        f" WHERE {owner} = {BOOTSTRAP_SUPERUSER_OID} AND oid >= {FIRST_NORMAL_OBJECT_ID}"
+        f" AND {rows}"
+        for catalog, owner, rows, keyword in OWNED_KINDS
+    ]
+    query = (
+        "SELECT o.keyword, i.identity FROM ("
+        + " UNION ALL ".join(selects)
+        + ") AS o(keyword, classid, objid), pg_identify_object(o.classid, o.objid, 0) AS i"
+        # A member of an extension, or an object made for another (its 'i'nternal or 'a'uto
+        # dependency: pg_depend in the PostgreSQL docs), follows what it belongs to.
+        " WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = o.classid"
+        " AND d.objid = o.objid AND d.deptype IN ('e', 'i', 'a'))"
+        " ORDER BY o.objid"
+    )
+    return [(keyword, identity) for keyword, identity in connection.execute(query).fetchall()]
+
+
+def give_to_master(connection: psycopg.Connection) -> list[str]:
+    """``ALTER ... OWNER TO`` the master user for each of ``owned_objects``, each on its own;
+    returns the ones PostgreSQL refused (they stay the superuser's), as "keyword identity"."""
+    refused = []
+    for keyword, identity in owned_objects(connection):
+        statement = sql.SQL("ALTER {} {} OWNER TO {}").format(
+            sql.SQL(keyword), sql.SQL(identity), sql.Identifier(MASTER_USER)
+        )
+        try:
+            connection.execute(statement)
+        except psycopg.Error:
+            refused.append(f"{keyword.lower()} {identity}")
+    return refused
