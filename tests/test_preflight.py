@@ -438,7 +438,7 @@ def test_unreachable_aws_is_its_own_exit_code(account, capsys):
 
     account.session.events.register("before-call.sts.GetCallerIdentity", unreachable)
     code, lines, _ = preflight(capsys)
-    assert code == Exit.FAILED
+    assert code == Exit.UNREACHABLE
     assert lines == [
         "✗ credentials: cannot reach AWS (Could not connect to the endpoint URL: "
         '"https://sts.us-east-1.amazonaws.com/"); check the network and the region'

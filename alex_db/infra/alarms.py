@@ -57,9 +57,7 @@ class DatabaseAlarms(pulumi.ComponentResource):
                     (f"{name}-{rule.suffix}-{number}", identifier)
                     for number, identifier in enumerate(args.instance_identifiers, start=1)
                 ]
-            alarms += [
-                self._alarm(logical, rule, target, args) for logical, target in targets
-            ]
+            alarms += [self._alarm(logical, rule, target, args) for logical, target in targets]
         self.alarm_names = pulumi.Output.all(*(alarm.name for alarm in alarms))
         self.register_outputs({"alarm_names": self.alarm_names})
 

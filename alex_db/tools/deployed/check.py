@@ -34,10 +34,11 @@ from botocore.exceptions import (
     ProfileNotFound,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from alex_db.tools.deployed import arns
 from alex_db.tools.deployed.locate import Target
-from alex_db.tools.shared.aws_errors import error_code, one_line
+from alex_db.tools.shared.aws_errors import AWS_CALL_ERRORS, error_code, not_aws_answer, one_line
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import Report, Step, failed, passed, skipped
 
@@ -132,8 +133,9 @@ def aws_session(session_factory: Callable[[], object], region: str):
     return session
 
 
-def _aws_failure(name: str, error: Exception, what: str) -> Step:
-    """A step failed by an AWS or connection error, classified by kind."""
+def _aws_failure(name: str, error: Exception, what: str, service: str) -> Step:
+    """A step failed by an AWS or connection error, classified by kind; ``service`` names who
+    answered (or did not) in the line."""
     if isinstance(error, ConnectTimeoutError | ReadTimeoutError):
         return failed(
             name,
@@ -147,6 +149,13 @@ def _aws_failure(name: str, error: Exception, what: str) -> Step:
             "no AWS credentials found; run `aws configure`, set AWS_PROFILE, or export "
             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
             Exit.CREDENTIALS,
+        )
+    strange = not_aws_answer(service, error)
+    if strange is not None:
+        return failed(
+            name,
+            f"{strange}; check AWS_ENDPOINT_URL and any proxy (HTTPS_PROXY)",
+            Exit.UNREACHABLE,
         )
     if isinstance(error, BotoCoreError):
         return failed(
@@ -207,8 +216,8 @@ def check_cluster(client: Callable[[str], object], target: Target) -> Step:
     name = f"cluster {identifier}"
     try:
         clusters = client("rds").describe_db_clusters(DBClusterIdentifier=identifier)
-    except (ClientError, BotoCoreError) as error:
-        return _aws_failure(name, error, "rds:DescribeDBClusters")
+    except AWS_CALL_ERRORS as error:
+        return _aws_failure(name, error, "rds:DescribeDBClusters", "RDS")
     # AWS answers one cluster or DBClusterNotFoundFault; an AWS_ENDPOINT_URL may answer anything.
     clusters = clusters.get("DBClusters") or []
     if len(clusters) != 1:
@@ -249,8 +258,10 @@ def check_secret(client: Callable[[str], object], target: Target) -> Step:
     name = f"secret {target.secret_arn.rsplit(':', 1)[-1]}"
     try:
         response = client("secretsmanager").get_secret_value(SecretId=target.secret_arn)
-    except (ClientError, BotoCoreError) as error:
-        return _aws_failure(name, error, "secretsmanager:GetSecretValue on this secret")
+    except AWS_CALL_ERRORS as error:
+        return _aws_failure(
+            name, error, "secretsmanager:GetSecretValue on this secret", "Secrets Manager"
+        )
     described = str(response.get("ARN"))
     if not arns.same_secret(target.secret_arn, described):
         return failed(
@@ -323,8 +334,8 @@ def check_query(
             progress(f"… the cluster is resuming from auto-pause; retrying in {pause:g} s")
             sleep(pause)
             delay = min(delay * 2, LONGEST_RETRY_SECONDS)
-        except BotoCoreError as error:
-            return _aws_failure(name, error, "rds-data:ExecuteStatement"), None
+        except (BotoCoreError, ResponseParserError, UnicodeDecodeError) as error:
+            return _aws_failure(name, error, "rds-data:ExecuteStatement", "the Data API"), None
     records = response.get("records") or []
     if not records or not records[0] or not isinstance(records[0][0], dict):
         return failed(name, f"{VERSION_SQL} returned no row", Exit.FAILED), None
@@ -343,7 +354,7 @@ def _query_failure(name: str, error: ClientError) -> Step:
             "the Data API is not enabled on this cluster; `pulumi up` turns it on",
             Exit.DATA_API_DISABLED,
         )
-    return _aws_failure(name, error, "rds-data:ExecuteStatement on this cluster")
+    return _aws_failure(name, error, "rds-data:ExecuteStatement on this cluster", "the Data API")
 
 
 def run_checks(

@@ -142,9 +142,7 @@ def signature_problems(value: str, headers: Message) -> list[str]:
     algorithm, _, rest = value.strip().partition(" ")
     if algorithm != SIGNING_ALGORITHM:
         return [f"Authorization header must use the {SIGNING_ALGORITHM} algorithm."]
-    parameters = dict(
-        part.strip().partition("=")[::2] for part in rest.split(",") if "=" in part
-    )
+    parameters = dict(part.strip().partition("=")[::2] for part in rest.split(",") if "=" in part)
     problems = [
         f"Authorization header requires '{name}' parameter."
         for name in ("Credential", "SignedHeaders", "Signature")
@@ -163,8 +161,9 @@ def signature_problems(value: str, headers: Message) -> list[str]:
     if parameters.get("Signature") and not SIGNATURE.fullmatch(parameters["Signature"]):
         problems.append("Signature must be 64 hexadecimal digits.")
     if headers.get("X-Amz-Date") is None and headers.get("Date") is None:
-        problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a "
-                        "'Date' header.")
+        problems.append(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+        )
     return problems
 
 

@@ -158,7 +158,7 @@ def _check_hinted(hint: str, text: str) -> None:
     _, sqlstate = known
     raise DataApiError(
         "DatabaseErrorException",
-        f'ERROR: invalid input syntax for type {TYPE_HINT_CASTS[hint]}: '
+        f"ERROR: invalid input syntax for type {TYPE_HINT_CASTS[hint]}: "
         f'"{text.translate(_CONTROL)}"; SQLState: {sqlstate}',
     )
 

@@ -274,8 +274,12 @@ class LocalPostgres:
     def superuser_conninfo(self, database: str) -> dict[str, object]:
         """psycopg connection arguments for ``database`` as the superuser (peer authentication:
         only the operating-system user running ``local`` gets in)."""
-        return {"host": str(self.data.sockets), "port": SOCKET_PORT, "user": SUPERUSER,
-                "dbname": database}
+        return {
+            "host": str(self.data.sockets),
+            "port": SOCKET_PORT,
+            "user": SUPERUSER,
+            "dbname": database,
+        }
 
     @property
     def major_version(self) -> int:

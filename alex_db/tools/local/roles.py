@@ -137,9 +137,7 @@ def retire_bootstrap_master(connection: psycopg.Connection, password_hash: str) 
     it ``rdsadmin`` and create a new master user with ``password_hash``, in one transaction.
     A session cannot rename its own user; ``SET SESSION AUTHORIZATION`` to a transient superuser
     makes the session another's for the rename (PostgreSQL docs, "SET SESSION AUTHORIZATION")."""
-    taken = connection.execute(
-        "SELECT 1 FROM pg_roles WHERE rolname = %s", (SUPERUSER,)
-    ).fetchone()
+    taken = connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (SUPERUSER,)).fetchone()
     if taken:
         raise RolesError(
             f"a role named {SUPERUSER} exists and is not the bootstrap superuser; rename it "
@@ -168,6 +166,7 @@ def retire_bootstrap_master(connection: psycopg.Connection, password_hash: str) 
 def converge(connection: psycopg.Connection, password_hash: str) -> None:
     """On the superuser's autocommit connection: make the roles and databases what the module
     docstring says, whatever an earlier start (or an older ``local``) left."""
+
     def run(statement: str, *arguments: object) -> None:
         connection.execute(sql.SQL(statement).format(*arguments))
 
@@ -182,8 +181,11 @@ def converge(connection: psycopg.Connection, password_hash: str) -> None:
     if not exists(role_exists, MASTER_USER):
         run("CREATE ROLE {} PASSWORD {}", sql.Identifier(MASTER_USER), sql.Literal(password_hash))
     run(f"ALTER ROLE {{}} {MASTER_ATTRIBUTES}", sql.Identifier(MASTER_USER))
-    run("GRANT {} TO {} WITH ADMIN OPTION", sql.Identifier(RDS_SUPERUSER),
-        sql.Identifier(MASTER_USER))
+    run(
+        "GRANT {} TO {} WITH ADMIN OPTION",
+        sql.Identifier(RDS_SUPERUSER),
+        sql.Identifier(MASTER_USER),
+    )
     # What an older master user (a superuser) could have handed out: superusers besides
     # rdsadmin, and the predefined roles that reach the server's files and programs.
     for (role,) in connection.execute(

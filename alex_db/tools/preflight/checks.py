@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError
+from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 from alex_db.config import cost
@@ -23,7 +23,12 @@ from alex_db.config.settings import Settings
 from alex_db.config.values import SettingsError, key
 from alex_db.tools.preflight.clients import READ_ERRORS, cannot_tell, every_item, open_clients
 from alex_db.tools.preflight.names import check_names
-from alex_db.tools.shared.aws_errors import error_code, one_line
+from alex_db.tools.shared.aws_errors import (
+    AWS_CALL_ERRORS,
+    error_code,
+    not_aws_answer,
+    one_line,
+)
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import Report, Step, failed, passed, unknown
 
@@ -43,7 +48,22 @@ def check_identity(sts) -> tuple[Step, str | None]:
     except NoCredentialsError:
         fix = "no AWS credentials found; set AWS_PROFILE or run `aws configure`, then try again"
         return failed(name, fix, Exit.CREDENTIALS), None
-    except ClientError as error:
+    except (EndpointUnreachable, HTTPClientError, NotImplementedError) as error:
+        detail = f"cannot reach AWS ({one_line(error)}); check the network and the region"
+        return failed(name, detail, Exit.UNREACHABLE), None
+    except AWS_CALL_ERRORS as error:
+        strange = not_aws_answer("STS", error)
+        if strange is not None:
+            detail = f"{strange}; check the network, AWS_ENDPOINT_URL and any proxy"
+            return failed(name, detail, Exit.UNREACHABLE), None
+        if not isinstance(error, ClientError):
+            # Every other botocore error here is about loading credentials: an expired SSO
+            # login, a failing credential_process, half a key pair, a missing source_profile.
+            fix = (
+                f"AWS credentials could not be loaded ({one_line(error)}); set AWS_PROFILE or "
+                f"run `aws configure` (or `aws sso login`), then try again"
+            )
+            return failed(name, fix, Exit.CREDENTIALS), None
         return (
             failed(
                 name,
@@ -53,17 +73,6 @@ def check_identity(sts) -> tuple[Step, str | None]:
             ),
             None,
         )
-    except (EndpointUnreachable, HTTPClientError, NotImplementedError) as error:
-        detail = f"cannot reach AWS ({one_line(error)}); check the network and the region"
-        return failed(name, detail, Exit.FAILED), None
-    except BotoCoreError as error:
-        # Every other botocore error here is about loading credentials: an expired SSO login,
-        # a failing credential_process, half a key pair, a missing source_profile.
-        fix = (
-            f"AWS credentials could not be loaded ({one_line(error)}); set AWS_PROFILE or run "
-            f"`aws configure` (or `aws sso login`), then try again"
-        )
-        return failed(name, fix, Exit.CREDENTIALS), None
     account = identity["Account"]
     return passed(name, f"account {account} as {identity['Arn']}"), account
 

@@ -10,12 +10,13 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound, ReadTimeoutError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 
-from alex_db.tools.shared.aws_errors import one_line
+from alex_db.tools.shared.aws_errors import AWS_CALL_ERRORS, not_aws_answer, one_line
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import Step, failed, unknown
 
-# Calls that AWS may refuse or the emulator may not implement: each becomes "cannot tell".
-READ_ERRORS = (ClientError, BotoCoreError, NotImplementedError)
+# Calls that AWS may refuse, the emulator may not implement, or something that is not AWS may
+# answer (shared/aws_errors.py): each becomes "cannot tell".
+READ_ERRORS = (*AWS_CALL_ERRORS, NotImplementedError)
 
 # The services preflight reads; every client is made up front, so a bad AWS setting (profile,
 # endpoint URL, retry count) is one failed check rather than a traceback halfway.
@@ -80,7 +81,11 @@ def open_clients(new_session: Callable[[], object], region: str) -> tuple[dict, 
 
 def cannot_tell(name: str, error: Exception, permission: str) -> Step:
     """A read that AWS refused or the endpoint does not implement."""
-    if isinstance(error, ClientError):
+    # The permission names the service: "rds:DescribeDBClusters" -> rds.
+    strange = not_aws_answer(permission.split(":")[0], error)
+    if strange is not None:
+        reason = strange
+    elif isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "error")
         reason = f"AWS answered {code}"
     elif isinstance(error, NotImplementedError):

@@ -1,0 +1,167 @@
+"""Issue 18 A: ``check`` and ``preflight`` survive an endpoint that is not AWS.
+
+A real loopback server stands in for a corporate proxy, a captive portal or a broken middlebox:
+an HTML page with 200 or 502, garbage bytes, a body cut short, a connection reset. botocore's real
+clients talk to it through ``AWS_ENDPOINT_URL``, as they would to a proxy's answer. Every case ends
+in one line per step and ``Exit.UNREACHABLE`` (check) or a failed/unknown check (preflight), never
+a traceback; one subprocess per command proves no traceback reaches a user's terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+import pytest
+from botocore.config import Config
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from alex_db.tools.cli import main
+from alex_db.tools.preflight.clients import READ_ERRORS, cannot_tell
+from alex_db.tools.shared.exits import Exit
+from alex_db.tools.shared.report import UNKNOWN
+
+REGION = "us-east-1"
+TARGET = [
+    "--cluster-arn",
+    f"arn:aws:rds:{REGION}:123456789012:cluster:c",
+    "--secret-arn",
+    f"arn:aws:secretsmanager:{REGION}:123456789012:secret:s-AbCdEf",
+    "--wait",
+    "2",
+]
+PROXY_PAGE = b"<html><body><h1>502 Bad Gateway</h1><p>squid</p></body></html>"
+# (status, body, how the connection ends): what comes back instead of AWS.
+ANSWERS = {
+    "proxy 502 page": (502, PROXY_PAGE, "whole"),
+    "captive portal 200 page": (200, b"<html><head><title>Sign in to Wi-Fi</title>", "whole"),
+    "garbage bytes": (200, bytes(range(256)) * 4, "whole"),
+    "truncated body": (200, b'<?xml version="1.0"?><DescribeDBClustersResponse>', "cut"),
+    "connection reset": (200, b"", "reset"),
+}
+
+
+class Answers(BaseHTTPRequestHandler):
+    """Answers every request with the server's current (status, body, ending)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):  # noqa: N802 (http.server's name)
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, body, ending = self.server.answer
+        if ending == "reset":
+            # SO_LINGER 0: close with a TCP reset instead of a clean end.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+            self.close_connection = True
+            return
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body) + (100 if ending == "cut" else 0)))
+        self.end_headers()
+        self.wfile.write(body)
+        if ending == "cut":
+            self.close_connection = True
+
+    do_GET = do_POST  # noqa: N815 (http.server's name)
+
+    def log_message(self, *args) -> None:
+        """Quiet: the tests read the commands' output, not the server's."""
+
+
+@pytest.fixture(scope="module")
+def server():
+    """One loopback server for the module; each test sets ``server.answer``."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Answers)
+    httpd.daemon_threads = True
+    httpd.answer = ANSWERS["proxy 502 page"]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def pointed_at(server, monkeypatch, tmp_path):
+    """The AWS SDK sent to the server, with credentials so that calls are made."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return server
+
+
+def run(capsys, *argv: str) -> tuple[int, list[str], str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    return code, captured.out.splitlines(), captured.err
+
+
+@pytest.mark.parametrize("kind", ANSWERS)
+def test_check_says_what_came_back_in_one_line_per_step(pointed_at, capsys, kind):
+    pointed_at.answer = ANSWERS[kind]
+    code, lines, _ = run(capsys, "check", *TARGET)
+    assert code == Exit.UNREACHABLE
+    assert [line[:2] for line in lines] == ["✗ ", "✗ ", "- "]  # cluster, secret, skipped query
+    if kind in ("proxy 502 page", "captive portal 200 page", "garbage bytes"):
+        assert "not AWS's" in lines[0] or "no AWS error in it" in lines[0], lines[0]
+    assert all(len(line) < 400 for line in lines), lines
+
+
+@pytest.mark.parametrize("kind", ANSWERS)
+def test_preflight_stops_at_credentials_as_unreachable(pointed_at, capsys, kind):
+    pointed_at.answer = ANSWERS[kind]
+    code, lines, _ = run(capsys, "preflight", "--region", REGION)
+    assert code == Exit.UNREACHABLE
+    assert len(lines) == 1 and lines[0].startswith("✗ credentials: "), lines
+
+
+@pytest.mark.parametrize("kind", ["proxy 502 page", "garbage bytes", "truncated body"])
+def test_a_preflight_read_that_got_garbage_is_cannot_tell(pointed_at, kind):
+    """Past the credentials step, a service that answers garbage makes its check ``?``."""
+    pointed_at.answer = ANSWERS[kind]
+    rds = boto3.Session(region_name=REGION).client(
+        "rds", config=Config(retries={"total_max_attempts": 1})
+    )
+    with pytest.raises(READ_ERRORS) as raised:
+        rds.describe_db_clusters(DBClusterIdentifier="alex-aurora-cluster")
+    step = cannot_tell("cluster alex-aurora-cluster", raised.value, "rds:DescribeDBClusters")
+    assert step.status == UNKNOWN
+    assert step.line().startswith("? cluster alex-aurora-cluster: cannot tell: ")
+    assert "\n" not in step.line()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(status=st.integers(200, 599), body=st.binary(max_size=300))
+def test_any_status_and_body_is_a_documented_exit_never_a_traceback(pointed_at, capsys, status, body):
+    pointed_at.answer = (status, body, "whole")
+    code, lines, _ = run(capsys, "check", *TARGET)
+    assert code in set(Exit)
+    assert 1 <= len(lines) <= 3 and all("\x1b" not in line for line in lines)
+
+
+@pytest.mark.parametrize("command", [["check", *TARGET], ["preflight", "--region", REGION]])
+def test_the_real_command_prints_no_traceback_for_a_proxy_page(server, tmp_path, command):
+    server.answer = ANSWERS["captive portal 200 page"]
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.server_address[1]}",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "y",
+    }
+    env.pop("AWS_PROFILE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "alex_db", *command],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == Exit.UNREACHABLE, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "not AWS's" in result.stdout
