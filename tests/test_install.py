@@ -78,6 +78,9 @@ def test_make_test_adds_the_dev_tools(tmp_path):
 
 
 README = (ROOT / "README.md").read_text()
+# The front door and the reference pages: every Markdown file the project ships.
+PAGES = {path: path.read_text() for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]}
+DOCS = "\n".join(PAGES.values())
 # Backticked names that look like files or folders: a slash, or a file extension.
 PATH_LIKE = re.compile(
     r"`([A-Za-z_.<][\w.<>/-]*(?:/[\w.<>-]*|\.(?:md|py|ya?ml|txt|json|toml|cfg)))`"
@@ -91,19 +94,28 @@ CREATED_LATER = {"policy/venv", ".alex-db/", ".alex-db/local"}
 # paths under an upper-case placeholder (ADDRESS/PREFIX, DATA_DIR/password).
 AWS_NAME_PREFIXES = ("alias/", "aws/")
 PLACEHOLDER = re.compile(r"[A-Z_]+(/.*)?")
+# Files of other projects the docs cite as sources (terraform-provider-aws, botocore, pulumi).
+CITED_ELSEWHERE = ("internal/service/", "botocore/", "sdk/", "pulumi/")
+# Media types (Content-Type values) look like paths too.
+MEDIA_TYPES = ("application/", "text/", "multipart/")
+MAX_README_LINES = 250
 
 
-def test_the_readme_names_no_file_outside_this_repository():
-    for name in PATH_LIKE.findall(README):
-        if name in CREATED_LATER or name.startswith(AWS_NAME_PREFIXES) or PLACEHOLDER.fullmatch(name):
+def test_the_docs_name_no_file_outside_this_repository():
+    for name in PATH_LIKE.findall(DOCS):
+        if (
+            name in CREATED_LATER
+            or name.startswith(AWS_NAME_PREFIXES + CITED_ELSEWHERE + MEDIA_TYPES)
+            or PLACEHOLDER.fullmatch(name)
+        ):
             continue
         pattern = re.sub(r"<[^>]+>", "*", name.rstrip("/"))
-        assert list(ROOT.glob(pattern)), f"README names {name}, which is not in this repository"
+        assert list(ROOT.glob(pattern)), f"the docs name {name}, which is not in this repository"
 
 
-def test_the_readme_examples_use_the_alex_db_command():
+def test_the_examples_use_the_alex_db_command():
     commands, inside = [], False
-    for line in README.splitlines():
+    for line in DOCS.splitlines():
         if line.startswith("```"):
             inside = not inside
         elif inside:
@@ -118,8 +130,8 @@ def _slug(heading: str) -> str:
 
 
 def _table_after(marker: str) -> list[list[str]]:
-    """The body rows of the first Markdown table after ``marker``, cells stripped."""
-    lines = README.split(marker, 1)[1].splitlines()
+    """The body rows of the first Markdown table after ``marker`` in any page, cells stripped."""
+    lines = DOCS.split(marker, 1)[1].splitlines()
     start = next(n for n, line in enumerate(lines) if line.startswith("|---")) + 1
     rows = []
     for line in lines[start:]:
@@ -133,10 +145,37 @@ def _codes(rows: list[list[str]]) -> set[int]:
     return {int(row[0]) for row in rows}
 
 
-def test_every_link_inside_the_readme_reaches_a_heading():
-    anchors = {_slug(line.lstrip("#")) for line in README.splitlines() if line.startswith("#")}
-    for target in re.findall(r"\]\(#([^)]+)\)", README):
-        assert target in anchors, f"README links to #{target}, which no heading has"
+def _anchors(text: str) -> set[str]:
+    """GitHub's anchors for a page's headings (outside code blocks)."""
+    anchors, inside = set(), False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            inside = not inside
+        elif not inside and line.startswith("#"):
+            anchors.add(_slug(line.lstrip("#")))
+    return anchors
+
+
+def test_every_relative_link_reaches_a_file_and_a_heading():
+    for page, text in PAGES.items():
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue  # https:, mailto:
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            where = f"{page.relative_to(ROOT)} links to {target}"
+            assert linked.exists(), f"{where}, which does not exist"
+            if anchor:
+                assert anchor in _anchors(linked.read_text()), f"{where}: no such heading"
+
+
+def test_the_readme_is_a_front_door_and_every_page_says_whom_it_is_for():
+    assert len(README.splitlines()) <= MAX_README_LINES
+    for page, text in PAGES.items():
+        if page.name != "README.md":
+            assert text.startswith("For "), f"{page.name} does not start by saying whom it is for"
+    linked = set(re.findall(r"\]\(docs/([\w-]+\.md)", README))
+    assert linked == {path.name for path in PAGES if path.parent.name == "docs"}
 
 
 def test_the_configuration_table_lists_exactly_the_keys_the_program_reads():

@@ -31,7 +31,7 @@ from alex_db.tools.plan.runner import PlaceholderMocks, RecordingMonitor, run_pr
 from tests.conftest import CLUSTER, DEV_CONFIG, INSTANCE, RANDOM_ID, ROOT, TEST_PLACEHOLDERS
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-README = ROOT / "README.md"
+LIFECYCLE_DOC = ROOT / "docs" / "lifecycle.md"
 
 PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 
@@ -249,7 +249,7 @@ def test_the_readme_import_command_adopts_the_group_the_program_registers(produc
     """A user who follows the README's ``pulumi import`` must end with the URN the program
     registers, or ``pulumi up`` would create a second group (and fail on the name). The
     offline runner gives URNs as the engine does (no root stack type in a top-level one)."""
-    command = README.read_text().split("pulumi import ", 1)[1].split("\n  pulumi up", 1)[0]
+    command = LIFECYCLE_DOC.read_text().split("pulumi import ", 1)[1].split("\n  pulumi up", 1)[0]
     # The whole command, stack included: run in another selected stack it would not adopt.
     words = shlex.split(command.replace("\\\n", " "))
     type_token, name, resource_id = words[:3]
@@ -264,7 +264,7 @@ def test_the_readme_import_command_adopts_the_group_the_program_registers(produc
 
 LOG_GROUP_NOTE = (
     "creates — RDS made this group already (the cluster exported to it): pulumi up fails on it "
-    "until you delete or `pulumi import` it (README, Lifecycle settings)"
+    "until you delete or `pulumi import` it (docs/lifecycle.md)"
 )
 
 

@@ -306,7 +306,7 @@ def test_a_busy_port_is_refused(tmp_path, capsys):
 
 
 def test_the_readme_shows_the_example_that_runs():
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "local.md").read_text()
     script = (ROOT / "examples" / "lambda_style.py").read_text()
     assert f"```python\n{script}```\n" in readme
 

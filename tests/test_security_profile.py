@@ -147,8 +147,8 @@ def test_existing_production_stack_keeps_aws_managed_keys_and_is_told(prod_exist
     assert [s["Sid"] for s in statements(prod_existing)] == SEED_SIDS
     assert prod_existing.warnings == [
         "production stack 'prod' encrypts with AWS-managed keys: set alex-db:customerManagedKey "
-        "to true for a new stack (an existing cluster would be replaced; see the README, "
-        "Production, Encryption keys)"
+        "to true for a new stack (an existing cluster would be replaced; see "
+        "docs/production.md, Encryption keys)"
     ]
 
 

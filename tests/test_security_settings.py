@@ -327,24 +327,24 @@ def against_running_cluster(stack: str, key_on_cluster: str | None, **config: st
             {"customerManagedKey": "true"},
             "alex-db:customerManagedKey = 'true' is not allowed: the running cluster "
             "alex-aurora-cluster-prod is encrypted with an AWS managed key, and a cluster's key "
-            "is fixed when it is created, so this would replace it (see the README, Production, "
-            "Encryption keys)",
+            "is fixed when it is created, so this would replace it (see "
+            "docs/production.md, Encryption keys)",
         ),
         (
             None,
             {"kmsKeyArn": OWN_KEY},
             f"alex-db:kmsKeyArn = {OWN_KEY!r} is not allowed: the running cluster "
             "alex-aurora-cluster-prod is encrypted with an AWS managed key, and a cluster's key "
-            "is fixed when it is created, so this would replace it (see the README, Production, "
-            "Encryption keys)",
+            "is fixed when it is created, so this would replace it (see "
+            "docs/production.md, Encryption keys)",
         ),
         (
             OWN_KEY.replace("1234abcd", "99999999"),
             {"kmsKeyArn": OWN_KEY},
             f"alex-db:kmsKeyArn = {OWN_KEY!r} is not allowed: the running cluster "
             f"alex-aurora-cluster-prod is encrypted with {OWN_KEY.replace('1234abcd', '99999999')},"
-            " and a cluster's key is fixed when it is created, so this would replace it (see the "
-            "README, Production, Encryption keys)",
+            " and a cluster's key is fixed when it is created, so this would replace it (see "
+            "docs/production.md, Encryption keys)",
         ),
         (
             OWN_KEY,

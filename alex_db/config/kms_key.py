@@ -70,8 +70,8 @@ def cluster_key_change(
     else:
         name, value = "customerManagedKey", str(wants_customer_key).lower()
     replaced = (
-        "and a cluster's key is fixed when it is created, so this would replace it (see the "
-        "README, Production, Encryption keys)"
+        "and a cluster's key is fixed when it is created, so this would replace it (see "
+        "docs/production.md, Encryption keys)"
     )
     if not running_is_customer_managed:
         if not wants_customer_key:

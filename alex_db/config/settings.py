@@ -426,7 +426,7 @@ def _warnings(stack: str, production: bool, customer_managed_key: bool) -> tuple
         return (
             f"production stack {stack!r} encrypts with AWS-managed keys: set "
             f"{key('customerManagedKey')} to true for a new stack (an existing cluster would be "
-            f"replaced; see the README, Production, Encryption keys)",
+            f"replaced; see docs/production.md, Encryption keys)",
         )
     return ()
 

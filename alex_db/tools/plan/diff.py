@@ -21,10 +21,10 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 OUTPUTS = "stack outputs"
 # RDS creates an exported log's group itself when none exists, so a stack that exported logs
 # before the program made the groups has one Pulumi does not know, and creating it fails
-# (ResourceAlreadyExistsException) until it is deleted or imported (README, Lifecycle settings).
+# (ResourceAlreadyExistsException) until it is deleted or imported (docs/lifecycle.md).
 MADE_BY_RDS = (
     "RDS made this group already (the cluster exported to it): pulumi up fails on it until you "
-    "delete or `pulumi import` it (README, Lifecycle settings)"
+    "delete or `pulumi import` it (docs/lifecycle.md)"
 )
 
 
