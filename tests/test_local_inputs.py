@@ -177,10 +177,15 @@ def open_folder():
     import tempfile
     from pathlib import Path
 
-    folder = Path(tempfile.mkdtemp(prefix="alexdb-names-"))
-    os.chmod(folder, 0o755)
+    # Three levels deep: a generated path climbs at most three ".." (max_size below), so every
+    # directory the test makes stays inside `top` and goes with it (it once littered /tmp).
+    top = Path(tempfile.mkdtemp(prefix="alexdb-names-"))
+    folder = top / "a" / "b" / "c"
+    folder.mkdir(parents=True)
+    for level in (top, top / "a", top / "a" / "b", folder):
+        os.chmod(level, 0o755)
     yield folder
-    subprocess.run(["rm", "-rf", str(folder)], check=True)
+    subprocess.run(["rm", "-rf", str(top)], check=True)
 
 
 # What argv can hold: any bytes but "/" (a separator) and NUL, decoded as Python decodes argv.
@@ -200,6 +205,7 @@ NAME_BYTES = st.binary(min_size=1, max_size=120).map(
         max_size=3,
     )
 )
+@example(["..", "..", ".."])
 def test_any_data_dir_is_prepared_or_refused_in_one_line(open_folder, parts):
     from alex_db.tools.local.postgres import LocalPostgres, LocalPostgresError
 
@@ -211,6 +217,8 @@ def test_any_data_dir_is_prepared_or_refused_in_one_line(open_folder, parts):
         assert str(error).startswith("--data-dir ")
     else:
         assert open_folder.joinpath(*parts).is_dir()
+    top, reached = open_folder.parents[2], open_folder.joinpath(*parts).resolve()
+    assert reached == top or top in reached.parents
 
 
 @given(st.text(max_size=40) | st.sampled_from(
