@@ -22,6 +22,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from alex_db.tools.cli import main
+from alex_db.tools.deployed import check as check_module
 from alex_db.tools.deployed.check import (
     LONGEST_WAIT_SECONDS,
     SMALLEST_CALL_SECONDS,
@@ -439,12 +440,16 @@ def test_an_endpoint_that_never_answers_ends_within_the_wait_plus_the_margin(
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "10")  # the run's own Config wins over this
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    # The rule, with a smaller per-call floor so the proof takes half a second, not two.
+    smallest = 0.25
+    monkeypatch.setattr(check_module, "SMALLEST_CALL_SECONDS", smallest)
     started = time.monotonic()
     try:
-        code, out, _ = check(capsys, *UNDEPLOYED, "--wait", "1")
+        code, out, _ = check(capsys, *UNDEPLOYED, "--wait", "0")
     finally:
         silent.close()
-    assert time.monotonic() - started <= 1 + WAIT_MARGIN_SECONDS
+    assert WAIT_MARGIN_SECONDS == 2 * SMALLEST_CALL_SECONDS + 1
+    assert time.monotonic() - started <= 0 + 2 * smallest + 1
     assert code == Exit.UNREACHABLE
     assert out.splitlines()[0].startswith("✗ cluster c: no answer from AWS in time")
 
