@@ -128,13 +128,7 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
     except (envfile.EnvFileError, OSError) as error:
         return _refuse_file(args.file, error, "write")
     pause = f"; auto-pause after {args.pause_after:g} s idle" if args.pause_after else ""
-    state = "created" if created else "reused"
-    if postgres.migrated:
-        state += f"; {MASTER_USER} moved from SUPERUSER to {RDS_SUPERUSER}, as on Aurora"
-    if postgres.kept_by_superuser:
-        state += f"; {len(postgres.kept_by_superuser)} objects stay {SUPERUSER}'s: " + ", ".join(
-            postgres.kept_by_superuser
-        )
+    state = data_directory_state(postgres, created)
     serving = threading.Thread(target=endpoint.serve_forever, args=(0.1,), daemon=True)
     # Everything from here on is inside the try: a Ctrl-C the moment the line below appears
     # still stops the endpoint's thread before its socket is closed.
@@ -161,6 +155,19 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
         file=sys.stderr,
     )
     return Exit.POSTGRES
+
+
+def data_directory_state(postgres: LocalPostgres, created: bool) -> str:
+    """What the start line says of the data directory: new or reused, and what a first start on
+    an older one changed (the master user moved off SUPERUSER, objects left to the superuser)."""
+    state = "created" if created else "reused"
+    if postgres.migrated:
+        state += f"; {MASTER_USER} moved from SUPERUSER to {RDS_SUPERUSER}, as on Aurora"
+    if postgres.kept_by_superuser:
+        state += f"; {len(postgres.kept_by_superuser)} objects stay {SUPERUSER}'s: " + ", ".join(
+            postgres.kept_by_superuser
+        )
+    return state
 
 
 def _refuse_file(location: str, error: Exception, doing: str) -> int:
