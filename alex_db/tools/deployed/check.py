@@ -38,7 +38,13 @@ from botocore.parsers import ResponseParserError
 
 from alex_db.tools.deployed import arns
 from alex_db.tools.deployed.locate import Target
-from alex_db.tools.shared.aws_errors import AWS_CALL_ERRORS, error_code, not_aws_answer, one_line
+from alex_db.tools.shared.aws_errors import (
+    AWS_CALL_ERRORS,
+    error_code,
+    judge_answers,
+    not_aws_answer,
+    one_line,
+)
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import Report, Step, failed, passed, skipped
 
@@ -370,7 +376,9 @@ def run_checks(
     budget = Budget(wait_seconds, clock)
 
     def client(service: str):
-        return session.client(service, region_name=target.region, config=budget.config())
+        return judge_answers(
+            session.client(service, region_name=target.region, config=budget.config())
+        )
 
     report = report_for(target)
     cluster = check_cluster(client, target)
@@ -432,13 +440,15 @@ def run_local_checks(
     def client(service: str):
         # The local endpoint checks no signature, but botocore will not send an unsigned call:
         # any credentials do, so a machine without AWS credentials can still check it.
-        return session.client(
-            service,
-            region_name=target.region,
-            endpoint_url=endpoint_url,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-            config=budget.config(),
+        return judge_answers(
+            session.client(
+                service,
+                region_name=target.region,
+                endpoint_url=endpoint_url,
+                aws_access_key_id="local",
+                aws_secret_access_key="local",
+                config=budget.config(),
+            )
         )
 
     query, report.facts["version"] = check_query(client, target, budget, sleep, progress)

@@ -10,7 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound, ReadTimeoutError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 
-from alex_db.tools.shared.aws_errors import AWS_CALL_ERRORS, not_aws_answer, one_line
+from alex_db.tools.shared.aws_errors import AWS_CALL_ERRORS, judge_answers, not_aws_answer, one_line
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import Step, failed, unknown
 
@@ -58,7 +58,9 @@ def open_clients(new_session: Callable[[], object], region: str) -> tuple[dict, 
     try:
         session = new_session()
         clients = {
-            service: session.client(service, region_name=region, config=CLIENT_CONFIG)
+            service: judge_answers(
+                session.client(service, region_name=region, config=CLIENT_CONFIG)
+            )
             for service in SERVICES
         }
         for client in clients.values():

@@ -20,19 +20,59 @@ garbage) fails in ways botocore does not wrap as ``ClientError``:
   ``botocore/endpoint.py`` ``_do_get_response``): all ``BotoCoreError``, which every command
   already reports as "cannot reach AWS".
 
-``not_aws_answer`` names the first three in one line; callers turn them, like the third, into
-``Exit.UNREACHABLE`` (``check``) or "cannot tell" (``preflight``).
+Those are the failures botocore's parser reports; others it does not. A JSON body that is valid
+JSON but not an object (``0``, ``[]``) reaches ``BaseJSONParser._handle_structure`` or
+``_do_error_parse`` as a non-dict and raises ``AttributeError``; ``null`` parses to None, on which
+``_do_get_response`` itself fails; a member of the wrong kind raises ``ValueError`` (a timestamp
+that is not one). ``judge_answers`` therefore lets botocore's own
+parser (``botocore.parsers.create_parser``) read each answer once before the client does, on the
+``before-parse`` event (``botocore/endpoint.py``, ``Endpoint._do_get_response``, which emits it
+with the ``operation_model`` and the ``response_dict``), and turns whatever that read raises into
+``NotAwsAnswerError``, a ``ResponseParserError``.
+
+``not_aws_answer`` names these in one line; callers turn them, like the bare-status ``ClientError``,
+into ``Exit.UNREACHABLE`` (``check``) or "cannot tell" (``preflight``).
 """
 
 from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
-from botocore.parsers import ResponseParserError
+from botocore.parsers import ResponseParserError, create_parser
 
 # Everything an AWS call can raise that a command must turn into one line.
 AWS_CALL_ERRORS = (ClientError, BotoCoreError, ResponseParserError, UnicodeDecodeError)
 # How much of an unexpected answer a line quotes.
 QUOTED_CHARACTERS = 80
+# How much of an answer's body NotAwsAnswerError quotes.
+QUOTED_BYTES = 40
+
+
+class NotAwsAnswerError(ResponseParserError):
+    """An answer botocore's parser fails on, whatever it raised doing so."""
+
+
+def judge_answers(client):
+    """``client``, whose every answer botocore's parser cannot read, or reads as something other
+    than a dict, raises NotAwsAnswerError instead (this module's docstring)."""
+
+    def read_once(operation_model, response_dict, **_) -> None:
+        if operation_model.has_streaming_output:  # the body is a stream that reads only once
+            return
+        parser = create_parser(operation_model.service_model.resolved_protocol)
+        try:
+            parsed = parser.parse(dict(response_dict), operation_model.output_shape)
+            problem = None if isinstance(parsed, dict) else f"read as {type(parsed).__name__}"
+        except Exception as error:  # noqa: BLE001 (any failure of the parser means the same)
+            problem = f"its parser fails with {type(error).__name__}"
+        if problem is not None:
+            body = bytes(response_dict.get("body") or b"")
+            raise NotAwsAnswerError(
+                f"HTTP {response_dict.get('status_code')} whose body {problem}, starting "
+                f"{body[:QUOTED_BYTES]!r}"
+            )
+
+    client.meta.events.register("before-parse", read_once)
+    return client
 
 
 def one_line(text: object) -> str:
