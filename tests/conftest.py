@@ -6,6 +6,8 @@ import gc
 import os
 from pathlib import Path
 
+import botocore.loaders
+import botocore.session
 import pytest
 
 from alex_db.tools.plan.runner import Placeholders, ProgramRun, run_program
@@ -33,6 +35,26 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.get_objects() no longer lists these, and nothing a test creates is among them."""
     gc.collect()
     gc.freeze()
+
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_botocore_loader():
+    """Every botocore session in this test process reads service models through one loader.
+
+    Each command makes its own boto3 Session, as it should once per process, and botocore gives
+    every session a loader of its own (``botocore/session.py``, ``_register_data_loader`` calls
+    ``create_loader``), which parses each service model again: the EC2 model alone is megabytes
+    of JSON, and a test process runs preflight and check hundreds of times. The files and what
+    they say are the same; only the parsing is shared. Subprocesses load their own, as a user's
+    command does. boto3 appends its own data folder to a session's loader
+    (``boto3/session.py``, ``_setup_loader``), so the shared list repeats that one folder; the
+    loader's answers are cached by name and do not change."""
+    loader = botocore.loaders.create_loader()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", lambda search_path=None: loader)
+        yield loader
+
 
 # Distinct, searchable values: if one of them shows up where it must not, a test says so.
 PASSWORD_SENTINEL = "Sentinel-Pw-7f3a!c0ffee#only-in-secrets"

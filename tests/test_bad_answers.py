@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alex_db.tools.cli import main
-from alex_db.tools.preflight.clients import READ_ERRORS, cannot_tell, open_clients
+from alex_db.tools.preflight.clients import CLIENT_CONFIG, READ_ERRORS, cannot_tell
+from alex_db.tools.shared.aws_errors import judge_answers
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import UNKNOWN
 
@@ -152,9 +153,7 @@ def test_preflight_stops_at_credentials_as_unreachable(pointed_at, capsys, kind)
 def test_a_preflight_read_that_got_garbage_is_cannot_tell(pointed_at, kind):
     """Past the credentials step, a service that answers garbage makes its check ``?``."""
     pointed_at.answer = ANSWERS[kind]
-    clients, problem = open_clients(lambda: boto3.Session(region_name=REGION), REGION)
-    assert problem is None
-    rds = clients["rds"]
+    rds = judge_answers(boto3.Session(region_name=REGION).client("rds", config=CLIENT_CONFIG))
     with pytest.raises(READ_ERRORS) as raised:
         rds.describe_db_clusters(DBClusterIdentifier="alex-aurora-cluster")
     step = cannot_tell("cluster alex-aurora-cluster", raised.value, "rds:DescribeDBClusters")

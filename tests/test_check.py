@@ -12,8 +12,6 @@ import sys
 import time
 
 import boto3
-import botocore.loaders
-import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
@@ -70,24 +68,6 @@ ARN_PIECES = [
     "rds!cluster-x",
     "",
 ]
-
-
-class SharedModels(botocore.loaders.Loader):
-    """A loader whose cache of parsed files (service models, endpoint rules) is shared by every
-    instance. Each `check` run makes its own boto3 Session, as a command should once per
-    process; in one test process that re-read and re-parsed the rds model, megabytes of JSON,
-    for every run. The files and what they say are the same; only the parsing is shared."""
-
-    parsed: dict = {}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._cache = self.parsed
-
-
-@pytest.fixture(autouse=True)
-def shared_models(monkeypatch):
-    monkeypatch.setattr(botocore.session, "create_loader", lambda _=None: SharedModels())
 
 
 @pytest.fixture

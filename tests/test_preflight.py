@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 
 import boto3
-import botocore.loaders
-import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import (
@@ -57,17 +55,11 @@ TRUST = json.dumps(
 )
 
 
-# One loader for every test's session: parsing botocore's service models once keeps this fast.
-LOADER = botocore.loaders.create_loader()
-
-
 class Account:
     """A moto account plus the hooks: what moto cannot answer, and a record of every call."""
 
     def __init__(self) -> None:
-        core = botocore.session.Session()
-        core.register_component("data_loader", LOADER)
-        self.session = boto3.Session(botocore_session=core, region_name=REGION)
+        self.session = boto3.Session(region_name=REGION)
         self.calls: list[str] = []
         self.engine_versions = [ENGINE_15_12]
         self.offered = ["15.10", "15.12", "15.13", "16.4"]
