@@ -105,7 +105,7 @@ def server():
     httpd = QuietServer(("127.0.0.1", 0), Answers)
     httpd.daemon_threads = True
     httpd.answer = ANSWERS["proxy 502 page"]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield httpd
     httpd.shutdown()
