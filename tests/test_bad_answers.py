@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
@@ -23,7 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alex_db.tools.cli import main
+from alex_db.tools.deployed import check as check_module
+from alex_db.tools.preflight import clients as clients_module
 from alex_db.tools.preflight.clients import CLIENT_CONFIG, READ_ERRORS, cannot_tell
+from alex_db.tools.shared.aws_calls import NoWholeAnswerError, bounded
 from alex_db.tools.shared.aws_errors import judge_answers
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import UNKNOWN
@@ -54,6 +58,8 @@ ANSWERS = {
         "whole",
     ),
 }
+# The pause between the bytes of a trickled answer.
+TRICKLE_SECONDS = 0.05
 # JSON documents of every shape, for the property below: botocore's JSON parsers read any of
 # them, and must not fail on one with anything but their own error.
 JSON_BODIES = st.recursive(
@@ -80,6 +86,11 @@ class Answers(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body) + (100 if ending == "cut" else 0)))
         self.end_headers()
+        if ending == "trickle":  # a byte at a time, each well inside any socket timeout
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                time.sleep(TRICKLE_SECONDS)
+            return
         self.wfile.write(body)
         if ending == "cut":
             self.close_connection = True
@@ -188,3 +199,38 @@ def test_the_real_command_prints_no_traceback_for_a_proxy_page(server, tmp_path,
     assert result.returncode == Exit.UNREACHABLE, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert "not AWS's" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command", [["check", *TARGET[:-1], "0"], ["preflight", "--region", REGION]], ids=["check", "preflight"]
+)
+def test_an_endpoint_that_trickles_its_answer_is_cut_off_like_one_that_never_answers(
+    pointed_at, capsys, monkeypatch, command
+):
+    """botocore's timeouts bound each wait on the socket, so a byte every 50 ms once held
+    ``check --wait 3`` for minutes. Each call now ends within its own time (the rule, with the
+    per-call times made small so the proof takes a second)."""
+    pointed_at.answer = (200, PROXY_PAGE, "trickle")
+    smallest = 0.25
+    monkeypatch.setattr(check_module, "SMALLEST_CALL_SECONDS", smallest)
+    monkeypatch.setattr(clients_module, "CALL_SECONDS", smallest)
+    started = time.monotonic()
+    code, lines, _ = run(capsys, *command)
+    assert time.monotonic() - started <= 2 * smallest + 1
+    assert code == Exit.UNREACHABLE
+    assert "No whole answer from endpoint URL" in lines[0] and "within 0.25 s" in lines[0], lines
+    assert len(PROXY_PAGE) * TRICKLE_SECONDS > 2 * smallest + 1  # the whole answer takes longer
+
+
+def test_a_paginated_read_from_a_trickling_endpoint_is_cut_off_and_not_waited_for_twice(pointed_at):
+    """Preflight reads every page of a listing (``every_item``): each page is a bounded call,
+    and once the endpoint has gone unanswered the client's next call fails at once."""
+    pointed_at.answer = (200, PROXY_PAGE, "trickle")
+    seconds = 0.25
+    rds = bounded(boto3.Session(region_name=REGION).client("rds", config=CLIENT_CONFIG), seconds)
+    started = time.monotonic()
+    with pytest.raises(NoWholeAnswerError):
+        list(rds.get_paginator("describe_db_clusters").paginate())
+    with pytest.raises(NoWholeAnswerError):
+        rds.describe_db_clusters()
+    assert time.monotonic() - started < seconds + 0.5

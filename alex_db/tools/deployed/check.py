@@ -14,7 +14,10 @@ retries: ``botocore/config.py``, ``botocore/retries/standard.py``) let one unans
 minutes, so every call gets its own ``Config``: no botocore retries (``total_max_attempts: 1``,
 which wins over ``AWS_MAX_ATTEMPTS``: ``botocore/args.py``, ``_compute_retry_max_attempts``) and
 connect plus read timeouts that fit in what is left of ``--wait``, never less than
-``SMALLEST_CALL_SECONDS``. A run therefore ends within ``--wait`` plus ``WAIT_MARGIN_SECONDS``.
+``SMALLEST_CALL_SECONDS``. Those timeouts bound each wait on the socket, not a call, so each
+call is also cut off once they have passed in all (``shared/aws_calls.py``): an endpoint that
+trickles its answer gets no longer than one that never answers. A run therefore ends within
+``--wait`` plus ``WAIT_MARGIN_SECONDS``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from botocore.parsers import ResponseParserError
 
 from alex_db.tools.deployed import arns
 from alex_db.tools.deployed.locate import Target
+from alex_db.tools.shared.aws_calls import bounded
 from alex_db.tools.shared.aws_errors import (
     AWS_CALL_ERRORS,
     error_code,
@@ -114,6 +118,14 @@ class Budget:
             read_timeout=seconds - connect,
             retries={"total_max_attempts": 1, "mode": "standard"},
         )
+
+    def client(self, session, service: str, **arguments):
+        """A client for one call: its ``Config`` from ``config()``, its answers judged
+        (``judge_answers``), and the call cut off once the Config's connect plus read time
+        has passed, however the endpoint trickles (``shared/aws_calls.py``)."""
+        config = self.config()
+        made = session.client(service, config=config, **arguments)
+        return bounded(judge_answers(made), config.connect_timeout + config.read_timeout)
 
 
 def aws_session(session_factory: Callable[[], object], region: str):
@@ -376,9 +388,7 @@ def run_checks(
     budget = Budget(wait_seconds, clock)
 
     def client(service: str):
-        return judge_answers(
-            session.client(service, region_name=target.region, config=budget.config())
-        )
+        return budget.client(session, service, region_name=target.region)
 
     report = report_for(target)
     cluster = check_cluster(client, target)
@@ -440,15 +450,13 @@ def run_local_checks(
     def client(service: str):
         # The local endpoint checks no signature, but botocore will not send an unsigned call:
         # any credentials do, so a machine without AWS credentials can still check it.
-        return judge_answers(
-            session.client(
-                service,
-                region_name=target.region,
-                endpoint_url=endpoint_url,
-                aws_access_key_id="local",
-                aws_secret_access_key="local",
-                config=budget.config(),
-            )
+        return budget.client(
+            session,
+            service,
+            region_name=target.region,
+            endpoint_url=endpoint_url,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
         )
 
     query, report.facts["version"] = check_query(client, target, budget, sleep, progress)

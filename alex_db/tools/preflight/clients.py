@@ -10,6 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound, ReadTimeoutError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 
+from alex_db.tools.shared.aws_calls import bounded
 from alex_db.tools.shared.aws_errors import AWS_CALL_ERRORS, judge_answers, not_aws_answer, one_line
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import Step, failed, unknown
@@ -29,6 +30,11 @@ SERVICES = ("sts", "rds", "ec2", "iam", "logs")
 CLIENT_CONFIG = Config(
     connect_timeout=5, read_timeout=10, retries={"total_max_attempts": 2, "mode": "standard"}
 )
+# Those timeouts bound each wait on the socket, not a call (shared/aws_calls.py), so each call is
+# also cut off after both attempts' timeouts and the standard mode's longest backoff between
+# them: rand(0, 1) x 1 s for a throttled first attempt, raised by an x-amz-retry-after header to
+# at most 5 s more (botocore/retries/standard.py, ExponentialBackoff.delay_amount).
+CALL_SECONDS = 2 * (5 + 10) + 1 + 5
 
 
 def _give_up_after_a_timeout(client) -> None:
@@ -58,8 +64,9 @@ def open_clients(new_session: Callable[[], object], region: str) -> tuple[dict, 
     try:
         session = new_session()
         clients = {
-            service: judge_answers(
-                session.client(service, region_name=region, config=CLIENT_CONFIG)
+            service: bounded(
+                judge_answers(session.client(service, region_name=region, config=CLIENT_CONFIG)),
+                CALL_SECONDS,
             )
             for service in SERVICES
         }
