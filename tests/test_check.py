@@ -286,7 +286,7 @@ def test_arns_from_an_outputs_file_and_from_stdin(aws, capsys, monkeypatch, tmp_
     )
     (tmp_path / "outputs.json").write_text(outputs)
     assert check(capsys, "--outputs", "outputs.json")[0] == 0
-    monkeypatch.setattr(sys, "stdin", io.StringIO(outputs))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(outputs.encode())))  # as a real stdin
     assert check(capsys, "--outputs", "-")[0] == 0
 
 

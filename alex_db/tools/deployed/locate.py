@@ -25,6 +25,7 @@ from pathlib import Path
 from alex_db.config.partitions import partition_of
 from alex_db.tools.deployed import arns
 from alex_db.tools.shared import envfile
+from alex_db.tools.shared.files import JSON_LIMIT, read_at_most
 from alex_db.tools.shared.variables import (
     CLUSTER_ARN_VARIABLE,
     DATABASE_VARIABLE,
@@ -83,8 +84,8 @@ class Target:
 def read_outputs_file(location: str) -> dict[str, str]:
     """Stack outputs from a ``pulumi stack output --json`` file, or standard input for ``-``."""
     try:
-        text = sys.stdin.read() if location == "-" else Path(location).read_text(encoding="utf-8")
-        outputs = json.loads(text)
+        source = sys.stdin.buffer if location == "-" else Path(location)
+        outputs = json.loads(read_at_most(source, JSON_LIMIT).decode("utf-8"))
     except (OSError, ValueError, RecursionError) as error:
         # ValueError: bad JSON, or bytes that are not UTF-8; RecursionError: JSON nested
         # deeper than Python's recursion limit, which json raises instead of a ValueError.

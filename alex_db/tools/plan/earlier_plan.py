@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from alex_db.tools.shared.files import JSON_LIMIT, read_at_most
+
 NEEDS = "it needs the output of `alex-db plan --json`"
 
 
@@ -50,7 +52,7 @@ def check_plan(document: object, name: str) -> dict:
 def load_earlier_plan(path: Path, stack: str) -> dict:
     """The plan in ``path``, which must be one of ``stack``."""
     try:
-        document = json.loads(path.read_bytes().decode("utf-8"))
+        document = json.loads(read_at_most(path, JSON_LIMIT).decode("utf-8"))
     except OSError as error:
         raise EarlierPlanError(
             f"--diff {path}: cannot read it ({error.strerror or error})"

@@ -25,6 +25,8 @@ from pathlib import Path
 from dotenv import dotenv_values
 from dotenv.parser import Binding, parse_stream
 
+from alex_db.tools.shared.files import TEXT_LIMIT, read_at_most
+
 # A new .env may end up holding credentials one day: readable by its owner only.
 NEW_FILE_MODE = 0o600
 # Values written bare; anything else is single-quoted the way python-dotenv's own ``set_key``
@@ -59,7 +61,7 @@ def parse(text: str) -> dict[str, str]:
 def read(path: Path) -> dict[str, str]:
     """The values of the ``.env`` file at ``path``."""
     try:
-        data = path.read_bytes()
+        data = read_at_most(path, TEXT_LIMIT)
     except OSError as error:
         raise EnvFileError(f"cannot read it ({error.strerror or error})") from None
     return parse(decode(data))
@@ -179,7 +181,7 @@ def read_existing(path: Path) -> str | None:
     if not _writable(path, path.stat().st_mode):
         raise EnvFileError("it is read-only")
     try:
-        return decode(path.read_bytes())
+        return decode(read_at_most(path, TEXT_LIMIT))
     except OSError as error:
         raise EnvFileError(f"cannot read it ({error.strerror or error})") from None
 

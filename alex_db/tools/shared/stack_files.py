@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from alex_db.config.values import NAMESPACE
+from alex_db.tools.shared.files import TEXT_LIMIT, read_at_most
 
 # The checkout the `alex-db` command belongs to (an editable install): its Pulumi.yaml, stack
 # files and program, from whichever directory the command runs.
@@ -76,7 +77,7 @@ def existing_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
 def _yaml_mapping(path: Path) -> dict:
     """The ``config:`` mapping of a project or stack file; anything else is one line."""
     try:
-        document = yaml.safe_load(path.read_bytes().decode("utf-8")) or {}
+        document = yaml.safe_load(read_at_most(path, TEXT_LIMIT).decode("utf-8")) or {}
     except UnicodeDecodeError as error:
         raise StackConfigError(
             f"{path.name} is not UTF-8 text (byte {error.start} cannot be decoded)"
