@@ -58,8 +58,10 @@ ANSWERS = {
         "whole",
     ),
 }
-# The pause between the bytes of a trickled answer.
-TRICKLE_SECONDS = 0.05
+# The pause between the bytes of a trickled answer (well inside the tests' socket timeouts, so
+# only the wall-clock bound can end the call), and an answer that takes seconds to trickle.
+TRICKLE_SECONDS = 0.02
+TRICKLED_PAGE = PROXY_PAGE * 4
 # JSON documents of every shape, for the property below: botocore's JSON parsers read any of
 # them, and must not fail on one with anything but their own error.
 JSON_BODIES = st.recursive(
@@ -207,10 +209,10 @@ def test_the_real_command_prints_no_traceback_for_a_proxy_page(server, tmp_path,
 def test_an_endpoint_that_trickles_its_answer_is_cut_off_like_one_that_never_answers(
     pointed_at, capsys, monkeypatch, command
 ):
-    """botocore's timeouts bound each wait on the socket, so a byte every 50 ms once held
+    """botocore's timeouts bound each wait on the socket, so a byte every half second once held
     ``check --wait 3`` for minutes. Each call now ends within its own time (the rule, with the
     per-call times made small so the proof takes a second)."""
-    pointed_at.answer = (200, PROXY_PAGE, "trickle")
+    pointed_at.answer = (200, TRICKLED_PAGE, "trickle")
     smallest = 0.25
     monkeypatch.setattr(check_module, "SMALLEST_CALL_SECONDS", smallest)
     monkeypatch.setattr(clients_module, "CALL_SECONDS", smallest)
@@ -219,13 +221,13 @@ def test_an_endpoint_that_trickles_its_answer_is_cut_off_like_one_that_never_ans
     assert time.monotonic() - started <= 2 * smallest + 1
     assert code == Exit.UNREACHABLE
     assert "No whole answer from endpoint URL" in lines[0] and "within 0.25 s" in lines[0], lines
-    assert len(PROXY_PAGE) * TRICKLE_SECONDS > 2 * smallest + 1  # the whole answer takes longer
+    assert len(TRICKLED_PAGE) * TRICKLE_SECONDS > 2 * smallest + 1  # the whole answer is slower
 
 
 def test_a_paginated_read_from_a_trickling_endpoint_is_cut_off_and_not_waited_for_twice(pointed_at):
     """Preflight reads every page of a listing (``every_item``): each page is a bounded call,
     and once the endpoint has gone unanswered the client's next call fails at once."""
-    pointed_at.answer = (200, PROXY_PAGE, "trickle")
+    pointed_at.answer = (200, TRICKLED_PAGE, "trickle")
     seconds = 0.25
     rds = bounded(boto3.Session(region_name=REGION).client("rds", config=CLIENT_CONFIG), seconds)
     started = time.monotonic()
