@@ -27,7 +27,7 @@ from alex_db.config.lifecycle import (
 from alex_db.config.replacements import forces_replacement
 from alex_db.config.settings import SettingsError, load_settings
 from alex_db.config.versions import EngineVersion
-from alex_db.tools.plan.runner import PlaceholderMocks, RecordingMonitor, run_program
+from alex_db.tools.plan.runner import run_program
 from tests.conftest import CLUSTER, DEV_CONFIG, INSTANCE, RANDOM_ID, ROOT, TEST_PLACEHOLDERS
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -324,30 +324,16 @@ def test_extended_support_is_off_unless_opted_in(dev):
     )
 
 
-class OptionsMonitor(RecordingMonitor):
-    """The recording monitor, also keeping each registration's ``ignore_changes``."""
-
-    def __init__(self, mocks) -> None:
-        super().__init__(mocks)
-        self.ignore_changes: dict[str, tuple[str, ...]] = {}
-
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
-        self.ignore_changes[response.urn] = tuple(request.ignoreChanges)
-        return response
-
-
 def test_lifecycle_support_on_a_running_cluster_is_never_a_diff_that_cannot_apply():
     """Issue 18 C2: terraform-provider-aws sends engine_lifecycle_support only in CreateDBCluster
     (resourceClusterUpdate leaves it out of ModifyDBClusterInput) and reads AWS's value back, so a
     cluster created before the setting (AWS's default: the paid option) would show the same
     "update" on every run. A new cluster still gets the value; a running one keeps its own."""
     placeholders = dataclasses.replace(TEST_PLACEHOLDERS, running_engine_version="15.12")
-    monitor = OptionsMonitor(PlaceholderMocks(placeholders, DEV_CONFIG["aws:region"]))
-    running = run_program("dev", dict(DEV_CONFIG), placeholders, monitor=monitor)
+    running = run_program("dev", dict(DEV_CONFIG), placeholders)
     cluster = running.one(CLUSTER)
     assert cluster.inputs["engineLifecycleSupport"] == "open-source-rds-extended-support-disabled"
-    assert "engineLifecycleSupport" in monitor.ignore_changes[cluster.urn]
+    assert "engineLifecycleSupport" in cluster.ignored_changes
     assert set(CREATE_ONLY_CLUSTER_INPUTS) == {"engineLifecycleSupport"}
     assert not set(CREATE_ONLY_CLUSTER_INPUTS) & forces_replacement(CLUSTER), "in place, at most"
 
@@ -454,3 +440,20 @@ def test_plan_shows_the_lifecycle_settings(production):
     assert "extended support:     off" in text
     assert "/aws/rds/cluster/alex-aurora-cluster-prod/postgresql: 30 days" in text
     assert "final snapshot name:  alex-aurora-cluster-prod-final-<8 hex, new per cluster>" in text
+
+
+@pytest.mark.parametrize("also", [{}, {"maxCapacity": "2"}], ids=["alone", "with an update"])
+def test_diff_shows_a_create_only_change_as_one_pulumi_up_leaves(dev, also):
+    """Switching ``extendedSupport`` on a running stack changes engineLifecycleSupport, which the
+    program ignores on update: the diff once said "updates in place" for it."""
+    from alex_db.tools.plan.diff import IGNORED, diff_plans, render_changes
+
+    before, after = plan_of(dev), plan_of(run_against(None, extendedSupport="true", **also))
+    changes = diff_plans(before, after)
+    (cluster,) = [c for c in changes if c.urn_type == CLUSTER]
+    assert "engineLifecycleSupport" in cluster.properties
+    assert cluster.ignored == ("engineLifecycleSupport",) and not cluster.replaces
+    expected = "updates in place" if also else "no change by pulumi up (create-only inputs)"
+    assert cluster.verdict == expected
+    assert f"engineLifecycleSupport: 'open-source-rds-extended-support-disabled' -> " \
+        f"'open-source-rds-extended-support'  ({IGNORED})" in render_changes(changes, before, after)

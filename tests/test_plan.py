@@ -104,6 +104,7 @@ def test_json_schema_and_stable_order(dev_plan_json):
             "protect",
             "physical_name",
             "inputs",
+            "ignore_changes",
         }
 
 

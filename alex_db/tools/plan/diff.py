@@ -19,6 +19,7 @@ HOLDS_DATA = frozenset({"aws:rds/cluster:Cluster", "aws:secretsmanager/secret:Se
 CLUSTER = "aws:rds/cluster:Cluster"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 OUTPUTS = "stack outputs"
+IGNORED = "create-only: pulumi up leaves it as it is; docs/lifecycle.md says how to change it"
 # RDS creates an exported log's group itself when none exists, so a stack that exported logs
 # before the program made the groups has one Pulumi does not know, and creating it fails
 # (ResourceAlreadyExistsException) until it is deleted or imported (docs/lifecycle.md).
@@ -53,6 +54,8 @@ class Change:
     """For the cluster's engine version: minor upgrade, major upgrade or refused downgrade."""
     note: str | None = None
     """What the reader must do first, when the change cannot go through as it stands."""
+    ignored: tuple[str, ...] = ()
+    """Changed inputs ``pulumi up`` leaves as they are (the new plan's ``ignore_changes``)."""
 
     @property
     def verdict(self) -> str:
@@ -69,6 +72,8 @@ class Change:
             return "DELETES — data loss"
         if self.replaces:
             return "REPLACES — data loss" if self.data_loss else "REPLACES"
+        if self.kind == "changed" and set(self.properties) <= set(self.ignored):
+            return "no change by pulumi up (create-only inputs)"
         return {"added": "creates", "removed": "deletes", "changed": "updates in place"}[self.kind]
 
     @property
@@ -120,7 +125,13 @@ def diff_plans(old: dict, new: dict) -> list[Change]:
             changed = _changed_keys(old_inputs, new_inputs)
             if changed:
                 type_token = after[urn]["type"]
-                replaces = bool(forces_replacement(type_token) & set(changed))
+                # For a resource that exists, the engine sets every ignored input back to its
+                # old value before the provider's Check and Diff (pulumi/pulumi
+                # pkg/resource/deploy/step_generator.go, processIgnoreChanges), so a change to
+                # one neither updates nor replaces anything.
+                create_only = after[urn].get("ignore_changes", ())
+                ignored = tuple(key for key in changed if key in create_only)
+                replaces = bool(forces_replacement(type_token) & (set(changed) - set(ignored)))
                 engine = None
                 if type_token == CLUSTER and "engineVersion" in changed:
                     engine = engine_change(
@@ -134,6 +145,7 @@ def diff_plans(old: dict, new: dict) -> list[Change]:
                         replaces,
                         replaces and type_token in HOLDS_DATA,
                         engine,
+                        ignored=ignored,
                     )
                 )
     outputs_changed = _changed_keys(old.get("outputs", {}), new.get("outputs", {}))
@@ -157,6 +169,8 @@ def render_changes(changes: list[Change], old: dict, new: dict) -> str:
             mark = "  (forces replacement)" if key in forcing else ""
             if key == "engineVersion" and change.engine:
                 mark += f"  ({change.engine})"
+            if key in change.ignored:
+                mark = f"  ({IGNORED})"
             was = inputs_before[change.urn].get(key)
             now = inputs_after[change.urn].get(key)
             lines.append(f"    {key}: {was!r} -> {now!r}{mark}")

@@ -61,6 +61,8 @@ def _resource_entry(resource: RecordedResource, password: str) -> dict:
             key: _masked(value, key in resource.secret_inputs, password)
             for key, value in sorted(resource.inputs.items())
         },
+        # Inputs pulumi up never updates; plan --diff marks their changes as such.
+        "ignore_changes": sorted(resource.ignored_changes),
     }
 
 

@@ -81,6 +81,8 @@ class RecordedResource:
     outputs: dict[str, Any] = field(default_factory=dict)
     dependencies: tuple[str, ...] = ()
     """URNs it explicitly depends on (``depends_on``)."""
+    ignored_changes: tuple[str, ...] = ()
+    """Inputs ``pulumi up`` never updates (``ignore_changes``): they take effect on create only."""
 
 
 @dataclass
@@ -342,6 +344,7 @@ class RecordingMonitor(pulumi_internals.mock_monitor_class()):
                 secret_inputs=frozenset(key for key, pair in unwrapped.items() if pair[1]),
                 outputs=outputs,
                 dependencies=tuple(request.dependencies),
+                ignored_changes=tuple(request.ignoreChanges),
             )
         )
         return response
