@@ -195,6 +195,33 @@ def test_taken_role_name_is_told_apart_from_our_own(account, capsys):
     )
 
 
+def test_a_taken_parameter_group_name_is_named(account, capsys):
+    account.client("rds").create_db_cluster_parameter_group(
+        DBClusterParameterGroupName="alex-aurora-postgresql15",
+        DBParameterGroupFamily="aurora-postgresql15",
+        Description="another team's",
+        Tags=[{"Key": "alex-db:stack", "Value": "staging"}],
+    )
+    account.calls.clear()
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.NAME_TAKEN
+    assert line(lines, "parameter group").startswith(
+        "✗ parameter group alex-aurora-postgresql15: taken by stack 'staging'; pulumi up would"
+    )
+
+
+def test_production_checks_the_monitoring_and_backup_role_names_too(account, capsys):
+    iam = account.client("iam")
+    iam.create_role(RoleName="alex-aurora-monitoring-role", AssumeRolePolicyDocument=TRUST)
+    account.calls.clear()
+    code, lines, _ = preflight(capsys, "--config", "production=true", "--config", "backupPlan=true")
+    assert code == Exit.NAME_TAKEN
+    roles = [entry for entry in lines if entry[2:].startswith("IAM role")]
+    assert [entry[:2] for entry in roles] == ["✓ ", "✗ ", "✓ "], roles
+    assert "alex-aurora-monitoring-role: taken by" in roles[1]
+    assert roles[2].startswith("✓ IAM role alex-aurora-backup-role: free")
+
+
 def test_a_role_this_stack_owns_is_fine(account, capsys):
     account.client("iam").create_role(
         RoleName="alex-lambda-aurora-role",

@@ -1,6 +1,7 @@
 """Every resource type the program creates is written down everywhere it must be
 (docs/developing.md, "Adding a resource type"): a placeholder in the offline runner's mocks, an
-entry in the forces-replacement table, and a tagging decision taken from the provider itself.
+entry in the forces-replacement table, a tagging decision taken from the provider itself, and a
+decision on what preflight does about its name.
 
 The session's run with every optional part on (``everything``) stands for "what the program can
 create"; a type
@@ -16,6 +17,8 @@ import pytest
 
 from alex_db.config.replacements import known_types, source
 from alex_db.config.settings import BASE_TAGS, OWNER_TAG
+from alex_db.tools.plan.document import physical_name
+from alex_db.tools.preflight.names import NAME_CHECKS
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +70,12 @@ def test_what_the_provider_can_tag_carries_the_tags_and_nothing_else_tries(by_ty
                 assert tags == {**BASE_TAGS, OWNER_TAG: stack}, resource.urn
             else:
                 assert tags is None, resource.urn
+
+
+def test_preflight_decides_on_every_name_the_program_gives(by_type):
+    """A created type with a name of its own is either checked by preflight or says why not
+    (``tools/preflight/names.py``, NAME_CHECKS); a name nobody checks fails pulumi up with
+    "already exists" halfway through a deploy."""
+    named = {t for t, resources in by_type.items() if any(map(physical_name, resources))}
+    assert named - NAME_CHECKS.keys() == set(), "add these to NAME_CHECKS in preflight/names.py"
+    assert NAME_CHECKS.keys() - named == set(), "no configuration names these"
