@@ -17,6 +17,8 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import count
+from urllib.parse import parse_qs
 
 import boto3
 import pytest
@@ -27,10 +29,12 @@ from alex_db.tools.cli import main
 from alex_db.tools.deployed import check as check_module
 from alex_db.tools.preflight import clients as clients_module
 from alex_db.tools.preflight.clients import CLIENT_CONFIG, READ_ERRORS, cannot_tell
+from alex_db.tools.shared import local_identity as local
 from alex_db.tools.shared.aws_calls import NoWholeAnswerError, bounded
 from alex_db.tools.shared.aws_errors import judge_answers
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import UNKNOWN
+from alex_db.tools.shared.variables import ENDPOINT_VARIABLE
 
 REGION = "us-east-1"
 TARGET = [
@@ -71,14 +75,33 @@ JSON_BODIES = st.recursive(
 ).map(lambda value: json.dumps(value).encode())
 
 
+def operation_of(path: str, target: str | None, body: bytes) -> str:
+    """The AWS operation a request calls: the JSON protocols name it in ``X-Amz-Target``
+    (``secretsmanager.GetSecretValue``), the query protocols in ``Action``, rds-data in its path."""
+    if target:
+        return target.rsplit(".", 1)[-1]
+    action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+    return action[0] if action else path.rstrip("/").rsplit("/", 1)[-1]
+
+
 class Answers(BaseHTTPRequestHandler):
-    """Answers every request with the server's current (status, body, ending)."""
+    """Answers each request with the server's (status, body, ending) for its operation
+    (``server.routes``), else with ``server.answer``; a body may be a function, called anew for
+    each request."""
 
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        """No Nagle delay: headers and body go out in separate writes, and with the client's
+        delayed ACK each answer on a kept-alive connection would wait 40 ms."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_POST(self):  # noqa: N802 (http.server's name)
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, body, ending = self.server.answer
+        request = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        operation = operation_of(self.path, self.headers.get("X-Amz-Target"), request)
+        status, body, ending = self.server.routes.get(operation, self.server.answer)
+        body = body() if callable(body) else body
         if ending == "reset":
             # SO_LINGER 0: close with a TCP reset instead of a clean end.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
@@ -118,6 +141,7 @@ def server():
     httpd = QuietServer(("127.0.0.1", 0), Answers)
     httpd.daemon_threads = True
     httpd.answer = ANSWERS["proxy 502 page"]
+    httpd.routes = {}
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield httpd
@@ -133,6 +157,7 @@ def pointed_at(server, monkeypatch, tmp_path):
     for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    server.answer, server.routes = ANSWERS["proxy 502 page"], {}  # nothing left from the last test
     return server
 
 
@@ -236,3 +261,77 @@ def test_a_paginated_read_from_a_trickling_endpoint_is_cut_off_and_not_waited_fo
     with pytest.raises(NoWholeAnswerError):
         rds.describe_db_clusters()
     assert time.monotonic() - started < seconds + 0.5
+
+
+# Answers that botocore parses but AWS never gives, per operation (found by a hostile review).
+STS_NS = 'xmlns="https://sts.amazonaws.com/doc/2011-06-15/"'
+CALLER = (
+    f"<GetCallerIdentityResponse {STS_NS}><GetCallerIdentityResult>"
+    "<Arn>arn:aws:iam::123456789012:user/x</Arn><UserId>x</UserId>{account}"
+    "</GetCallerIdentityResult></GetCallerIdentityResponse>"
+)
+IDENTITY = (200, CALLER.format(account="<Account>123456789012</Account>").encode(), "whole")
+NO_CLUSTERS = (
+    b"<DescribeDBClustersResponse><DescribeDBClustersResult><DBClusters/>"
+    b"</DescribeDBClustersResult></DescribeDBClustersResponse>"
+)
+TOKENS = count()
+
+
+def endless_vpc_pages() -> bytes:
+    """A page of no VPCs that always names a next page (a new token each time: botocore stops a
+    paginator that is handed the same token twice)."""
+    return f"<DescribeVpcsResponse><vpcSet/><nextToken>t{next(TOKENS)}</nextToken></DescribeVpcsResponse>".encode()
+
+
+CHECK_CASES = {
+    "an error code that is an element": {
+        "DescribeDBClusters": (400, b"<ErrorResponse><Error><Code><x>1</x></Code></Error></ErrorResponse>", "whole"),
+    },
+    "an error type that is a list": {"GetSecretValue": (400, b'{"__type": ["x"]}', "whole")},
+    "a secret string that is an object": {
+        "GetSecretValue": (200, b'{"ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf", "SecretString": {"username": "u"}}', "whole"),
+    },
+}
+LOCAL_CASES = {
+    "a modeled error member of the wrong type": (
+        400, b'{"__type": "StatementTimeoutException", "message": "m", "dbConnectionId": "abc"}', "whole"
+    ),
+    "an error message that is an object": (400, b'{"__type": "BadRequestException", "message": {"a": 1}}', "whole"),
+    "a version that is not a string": (200, b'{"records": [[{"stringValue": {"x": 1}}]]}', "whole"),
+}
+PREFLIGHT_CASES = {
+    "an identity without its account": ({"GetCallerIdentity": (200, CALLER.format(account="").encode(), "whole")}, "credentials"),
+    "a describe by name with no item": ({"GetCallerIdentity": IDENTITY, "DescribeDBClusters": (200, NO_CLUSTERS, "whole")}, "cluster alex-aurora-cluster"),
+    "VPC pages that never end": ({"GetCallerIdentity": IDENTITY, "DescribeVpcs": (200, endless_vpc_pages, "whole")}, "network"),
+    "a throttled identity": ({"GetCallerIdentity": (400, b"<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>", "whole")}, "credentials"),
+}
+
+
+@pytest.mark.parametrize("case", CHECK_CASES)
+def test_check_reads_only_answers_of_aws_shape(pointed_at, capsys, case):
+    pointed_at.routes = CHECK_CASES[case]
+    code, lines, _ = run(capsys, "check", *TARGET)
+    assert code == Exit.UNREACHABLE, lines
+    assert any("not AWS's" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("case", LOCAL_CASES)
+def test_check_against_local_reads_only_answers_of_aws_shape(pointed_at, capsys, monkeypatch, case):
+    monkeypatch.setenv(ENDPOINT_VARIABLE, f"http://127.0.0.1:{pointed_at.server_address[1]}")
+    pointed_at.routes = {"Execute": LOCAL_CASES[case]}
+    code, lines, _ = run(capsys, "check", "--cluster-arn", local.CLUSTER_ARN, "--secret-arn", local.SECRET_ARN)
+    assert code == Exit.UNREACHABLE, lines
+    assert len(lines) == 1 and "not AWS's" in lines[0], lines
+
+
+@pytest.mark.parametrize("case", PREFLIGHT_CASES)
+def test_preflight_reads_only_answers_of_aws_shape(pointed_at, capsys, case):
+    pointed_at.routes, step = PREFLIGHT_CASES[case]
+    code, lines, _ = run(capsys, "preflight", "--region", REGION)
+    assert code in set(Exit)
+    (line,) = [entry for entry in lines if entry[2:].startswith(f"{step}:")]
+    if case == "a throttled identity":  # AWS's own answer, but not about the credentials
+        assert (code, line) == (Exit.FAILED, "✗ credentials: STS answered Throttling; try again")
+    else:
+        assert "not AWS's" in line and line[:2] in ("✗ ", "? "), line

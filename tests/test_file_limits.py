@@ -8,6 +8,7 @@ limit, and must end in one line naming the flag or file, before anything is writ
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -92,3 +93,23 @@ def test_a_stack_file_that_is_too_large_is_one_line(tmp_path):
     with pytest.raises(StackConfigError, match=TOO_LARGE) as refused:
         load_stack_config("big", project_dir=tmp_path)
     assert "\n" not in str(refused.value) and "Pulumi.big.yaml" in str(refused.value)
+
+
+def test_a_closed_or_empty_non_blocking_standard_input_is_one_line(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "stdin", None)  # what Python sets when file descriptor 0 is closed
+    line = refusal(capsys, "check", "--outputs", "-")
+    assert line == "✗ --outputs -: cannot read stack outputs (standard input is closed)"
+    reading, writing = os.pipe()
+    os.set_blocking(reading, False)
+    with open(reading, "rb") as pipe, open(writing, "wb"):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(pipe))
+        line = refusal(capsys, "check", "--outputs", "-")
+    assert "nothing to read yet" in line, line
+
+
+def test_a_stack_file_that_is_a_directory_is_named_as_such(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_bytes((ROOT / "Pulumi.yaml").read_bytes())
+    (tmp_path / "Pulumi.odd.yaml").mkdir()
+    with pytest.raises(StackConfigError, match="Pulumi.odd.yaml is not a regular file"):
+        load_stack_config("odd", project_dir=tmp_path)

@@ -56,12 +56,13 @@ VERSION_SQL = "SELECT version()"
 RESUMING = "DatabaseResumingException"
 FIRST_RETRY_SECONDS = 1.0
 LONGEST_RETRY_SECONDS = 10.0
-# Each call may wait this long for an answer even when --wait is (nearly) used up; the cluster
-# and secret steps run regardless, so a run ends within --wait plus two such calls, plus the
-# second it takes to load botocore's service models.
+# Each call may wait this long for an answer even when --wait is (nearly) used up. A call ends
+# by the later of --wait's end and its start plus this, so the three steps' calls (cluster,
+# secret, query; the query retries only while --wait lasts) end within --wait plus three such
+# calls, plus the second it takes to load botocore's service models.
 SMALLEST_CALL_SECONDS = 2.0
 LONGEST_CONNECT_SECONDS = 5.0
-WAIT_MARGIN_SECONDS = 2 * SMALLEST_CALL_SECONDS + 1
+WAIT_MARGIN_SECONDS = 3 * SMALLEST_CALL_SECONDS + 1
 # The longest --wait: an hour is far more than a resume takes, and a socket timeout must fit
 # the platform's time_t (settimeout(1e10) raises OverflowError, so every call would fail).
 LONGEST_WAIT_SECONDS = 3600.0

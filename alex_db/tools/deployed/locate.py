@@ -84,7 +84,8 @@ class Target:
 def read_outputs_file(location: str) -> dict[str, str]:
     """Stack outputs from a ``pulumi stack output --json`` file, or standard input for ``-``."""
     try:
-        source = sys.stdin.buffer if location == "-" else Path(location)
+        # sys.stdin is None when the command runs with its standard input closed.
+        source = getattr(sys.stdin, "buffer", None) if location == "-" else Path(location)
         outputs = json.loads(read_at_most(source, JSON_LIMIT).decode("utf-8"))
     except (OSError, ValueError, RecursionError) as error:
         # ValueError: bad JSON, or bytes that are not UTF-8; RecursionError: JSON nested

@@ -26,8 +26,11 @@ from alex_db.tools.preflight.names import check_names
 from alex_db.tools.shared.aws_errors import (
     AWS_CALL_ERRORS,
     error_code,
+    needed,
     not_aws_answer,
     one_line,
+    only,
+    quoted,
 )
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import Report, Step, failed, passed, unknown
@@ -40,11 +43,32 @@ CLUSTER_QUOTA = "DBClusters"
 INSTANCE_QUOTA = "DBInstances"
 
 
+# The codes for credentials AWS does not take: the AWS API references' "Common Errors" pages
+# (IncompleteSignature, InvalidClientTokenId, AccessDeniedException, ExpiredTokenException,
+# MissingAuthenticationToken, NotAuthorized) and the forms STS's query API answers with
+# (AccessDenied, ExpiredToken, SignatureDoesNotMatch). Anything else (ThrottlingException,
+# RequestExpired for a skewed clock, ServiceUnavailable) is said as it is.
+REJECTED_CREDENTIALS = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "IncompleteSignature",
+        "InvalidClientTokenId",
+        "MissingAuthenticationToken",
+        "NotAuthorized",
+        "SignatureDoesNotMatch",
+    }
+)
+
+
 def check_identity(sts) -> tuple[Step, str | None]:
     """1. Credentials work, and for which account."""
     name = "credentials"
     try:
         identity = sts.get_caller_identity()
+        account, arn = needed(identity, "Account"), needed(identity, "Arn")
     except NoCredentialsError:
         fix = "no AWS credentials found; set AWS_PROFILE or run `aws configure`, then try again"
         return failed(name, fix, Exit.CREDENTIALS), None
@@ -64,17 +88,19 @@ def check_identity(sts) -> tuple[Step, str | None]:
                 f"run `aws configure` (or `aws sso login`), then try again"
             )
             return failed(name, fix, Exit.CREDENTIALS), None
+        code = error_code(error)
+        if code not in REJECTED_CREDENTIALS:  # throttled, clock skew, an outage: say which
+            return failed(name, f"STS answered {quoted(code)}; try again", Exit.FAILED), None
         return (
             failed(
                 name,
-                f"AWS did not accept the credentials ({error_code(error)}); set AWS_PROFILE or "
-                f"run `aws configure`, then try again",
+                f"AWS did not accept the credentials ({code}); set AWS_PROFILE or run "
+                f"`aws configure`, then try again",
                 Exit.CREDENTIALS,
             ),
             None,
         )
-    account = identity["Account"]
-    return passed(name, f"account {account} as {identity['Arn']}"), account
+    return passed(name, f"account {account} as {arn}"), account
 
 
 def check_region(region: str) -> Step:
@@ -96,7 +122,7 @@ def check_region(region: str) -> Step:
 def _offered_versions(rds, major: int) -> list[str]:
     versions = []
     for page in rds.get_paginator("describe_db_engine_versions").paginate(Engine=ENGINE):
-        versions += [v["EngineVersion"] for v in page["DBEngineVersions"]]
+        versions += [needed(v, "EngineVersion") for v in needed(page, "DBEngineVersions")]
     return sorted(
         {v for v in versions if v.split(".")[0] == str(major)},
         key=lambda v: [int(p) if p.isdigit() else 0 for p in v.split(".")],
@@ -108,7 +134,7 @@ def running_version(rds, cluster: str) -> str | None:
     (``infra/running_cluster.py``); None when it does not exist or cannot be read (the names
     check says which)."""
     try:
-        (found,) = rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"]
+        found = only(rds.describe_db_clusters(DBClusterIdentifier=cluster), "DBClusters")
     except READ_ERRORS:
         return None
     return found.get("EngineVersion")
@@ -132,10 +158,11 @@ def check_engine(rds, settings: Settings, running: str | None = None) -> Step:
             f"pulumi up keeps {running})"
         )
     try:
-        found = rds.describe_db_engine_versions(Engine=ENGINE, EngineVersion=version)
+        answer = rds.describe_db_engine_versions(Engine=ENGINE, EngineVersion=version)
+        found = needed(answer, "DBEngineVersions")
     except READ_ERRORS as error:
         return cannot_tell(name, error, "rds:DescribeDBEngineVersions")
-    if not found["DBEngineVersions"]:
+    if not found:
         major = (release_of(version) or configured).major
         try:
             offered = ", ".join(_offered_versions(rds, major)) or "none"
@@ -147,7 +174,7 @@ def check_engine(rds, settings: Settings, running: str | None = None) -> Step:
             f"{key('engineVersion')} to one of them",
             Exit.ENGINE,
         )
-    described = found["DBEngineVersions"][0]
+    described = found[0]
     problems = []
     if described.get("Status", "available") != "available":
         problems.append(f"its status is {described['Status']}")
@@ -181,7 +208,7 @@ def check_engine(rds, settings: Settings, running: str | None = None) -> Step:
 def _default_vpc(ec2) -> str | None:
     default = [{"Name": "is-default", "Values": ["true"]}]
     vpcs = every_item(ec2, "describe_vpcs", "Vpcs", Filters=default)
-    return vpcs[0]["VpcId"] if vpcs else None
+    return needed(vpcs[0], "VpcId") if vpcs else None
 
 
 def _subnets(ec2, vpc_id: str, subnet_ids: tuple[str, ...] | None) -> list[dict]:
@@ -230,15 +257,15 @@ def check_network(ec2, network: NetworkSettings) -> tuple[list[Step], str | None
 def _subnet_check(ec2, vpc_id: str, subnet_ids: tuple[str, ...] | None) -> Step:
     subnets = _subnets(ec2, vpc_id, subnet_ids)
     name = "subnets"
-    missing = sorted(set(subnet_ids or ()) - {s["SubnetId"] for s in subnets})
+    missing = sorted(set(subnet_ids or ()) - {needed(s, "SubnetId") for s in subnets})
     if missing:
         return failed(
             name, f"not found: {', '.join(missing)}; check {key('subnetIds')}", Exit.NETWORK
         )
-    elsewhere = sorted(s["SubnetId"] for s in subnets if s["VpcId"] != vpc_id)
+    elsewhere = sorted(s["SubnetId"] for s in subnets if needed(s, "VpcId") != vpc_id)
     if elsewhere:
         return failed(name, f"not in {vpc_id}: {', '.join(elsewhere)}", Exit.NETWORK)
-    zones = sorted({s["AvailabilityZone"] for s in subnets})
+    zones = sorted({needed(s, "AvailabilityZone") for s in subnets})
     if len(zones) < 2:
         where = zones[0] if zones else "no availability zone"
         return failed(
@@ -261,7 +288,7 @@ def _security_group_check(ec2, vpc_id: str, group_ids: tuple[str, ...]) -> Step:
             {"Name": "vpc-id", "Values": [vpc_id]},
         ],
     )
-    missing = sorted(set(group_ids) - {g["GroupId"] for g in found})
+    missing = sorted(set(group_ids) - {needed(g, "GroupId") for g in found})
     if missing:
         return failed(
             name,
@@ -274,7 +301,7 @@ def _security_group_check(ec2, vpc_id: str, group_ids: tuple[str, ...]) -> Step:
 def _quota(quotas: list[dict], name: str) -> tuple[float, float] | None:
     for quota in quotas:
         if quota.get("AccountQuotaName") == name:
-            return quota["Used"], quota["Max"]
+            return needed(quota, "Used"), needed(quota, "Max")
     return None
 
 
@@ -284,10 +311,10 @@ def check_quota(rds, instances: int, cluster_exists: bool) -> Step:
     if cluster_exists:
         return passed(name, "the stack's cluster exists already; no new cluster is needed")
     try:
-        quotas = rds.describe_account_attributes()["AccountQuotas"]
+        quotas = needed(rds.describe_account_attributes(), "AccountQuotas")
+        clusters, db_instances = _quota(quotas, CLUSTER_QUOTA), _quota(quotas, INSTANCE_QUOTA)
     except READ_ERRORS as error:
         return cannot_tell(name, error, "rds:DescribeAccountAttributes")
-    clusters, db_instances = _quota(quotas, CLUSTER_QUOTA), _quota(quotas, INSTANCE_QUOTA)
     if clusters is None:
         return unknown(name, f"cannot tell: AWS reported no {CLUSTER_QUOTA} quota")
     fix = "ask for more in Service Quotas (Amazon RDS) or remove unused ones"

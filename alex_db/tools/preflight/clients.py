@@ -11,10 +11,21 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound, Rea
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 from alex_db.tools.shared.aws_calls import bounded
-from alex_db.tools.shared.aws_errors import AWS_CALL_ERRORS, judge_answers, not_aws_answer, one_line
+from alex_db.tools.shared.aws_errors import (
+    AWS_CALL_ERRORS,
+    NotAwsAnswerError,
+    judge_answers,
+    needed,
+    not_aws_answer,
+    one_line,
+)
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import Step, failed, unknown
 
+# What one listing may take: the longest here are one cluster's manual snapshots (RDS pages them
+# by 100, and the default quota is 100 manual cluster snapshots a region) and a VPC's subnets
+# (200 by default).
+MOST_PAGES = 100
 # Calls that AWS may refuse, the emulator may not implement, or something that is not AWS may
 # answer (shared/aws_errors.py): each becomes "cannot tell".
 READ_ERRORS = (*AWS_CALL_ERRORS, NotImplementedError)
@@ -106,6 +117,12 @@ def cannot_tell(name: str, error: Exception, permission: str) -> Step:
 
 def every_item(client, operation: str, result_key: str, **params) -> list[dict]:
     """Every item a Describe call returns, across pages: AWS may page any call botocore has a
-    paginator for (NextToken, Marker), and a check that reads only the first page counts wrong."""
+    paginator for (NextToken, Marker), and a check that reads only the first page counts wrong.
+    An endpoint that hands out a new page token for ever is cut off after MOST_PAGES."""
+    items = []
     pages = client.get_paginator(operation).paginate(**params)
-    return [item for page in pages for item in page[result_key]]
+    for number, page in enumerate(pages, start=1):
+        if number > MOST_PAGES:
+            raise NotAwsAnswerError(f"more than {MOST_PAGES} pages of {result_key}")
+        items += needed(page, result_key)
+    return items

@@ -13,7 +13,7 @@ from alex_db.config.naming import PhysicalNames
 from alex_db.config.parameters import parameter_family
 from alex_db.config.settings import BASE_TAGS, OWNER_TAG, Settings
 from alex_db.tools.preflight.clients import READ_ERRORS, cannot_tell, every_item
-from alex_db.tools.shared.aws_errors import error_code
+from alex_db.tools.shared.aws_errors import error_code, needed, only
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import Step, failed, passed, unknown
 
@@ -55,7 +55,7 @@ Finder = Callable[[], Mapping[str, str] | None]
 
 
 def _tag_map(tags: list[dict] | None, key: str = "Key", value: str = "Value") -> dict[str, str]:
-    return {tag[key]: tag[value] for tag in tags or []}
+    return {needed(tag, key): tag.get(value, "") for tag in tags or []}
 
 
 def ownership(kind: str, name: str, stack: str, find: Finder, permission: str) -> Step:
@@ -101,12 +101,12 @@ def check_names(
     stack = settings.stack
 
     def cluster() -> dict | None:
-        (found,) = rds.describe_db_clusters(DBClusterIdentifier=names.cluster)["DBClusters"]
+        found = only(rds.describe_db_clusters(DBClusterIdentifier=names.cluster), "DBClusters")
         return _tag_map(found.get("TagList"))
 
     def instance(identifier: str) -> Finder:
         def find() -> dict | None:
-            (found,) = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"]
+            found = only(rds.describe_db_instances(DBInstanceIdentifier=identifier), "DBInstances")
             return _tag_map(found.get("TagList"))
 
         return find
@@ -115,32 +115,34 @@ def check_names(
         (found,) = rds.describe_db_subnet_groups(DBSubnetGroupName=names.subnet_group)[
             "DBSubnetGroups"
         ]
-        arn = found["DBSubnetGroupArn"]
-        return _tag_map(rds.list_tags_for_resource(ResourceName=arn)["TagList"])
+        arn = needed(found, "DBSubnetGroupArn")
+        return _tag_map(rds.list_tags_for_resource(ResourceName=arn).get("TagList"))
 
     def security_group() -> dict | None:
-        groups = ec2.describe_security_groups(
+        answer = ec2.describe_security_groups(
             Filters=[
                 {"Name": "group-name", "Values": [names.security_group]},
                 {"Name": "vpc-id", "Values": [vpc_id]},
             ]
-        )["SecurityGroups"]
+        )
+        groups = needed(answer, "SecurityGroups")
         return _tag_map(groups[0].get("Tags")) if groups else None
 
     def parameter_group() -> dict | None:
-        (found,) = rds.describe_db_cluster_parameter_groups(
+        answer = rds.describe_db_cluster_parameter_groups(
             DBClusterParameterGroupName=parameter_group_name
-        )["DBClusterParameterGroups"]
-        arn = found["DBClusterParameterGroupArn"]
-        return _tag_map(rds.list_tags_for_resource(ResourceName=arn)["TagList"])
+        )
+        found = only(answer, "DBClusterParameterGroups")
+        arn = needed(found, "DBClusterParameterGroupArn")
+        return _tag_map(rds.list_tags_for_resource(ResourceName=arn).get("TagList"))
 
     def role(name: str) -> Finder:
-        return lambda: _tag_map(iam.get_role(RoleName=name)["Role"].get("Tags"))
+        return lambda: _tag_map(needed(iam.get_role(RoleName=name), "Role").get("Tags"))
 
     def log_group(name: str) -> Finder:
         def find() -> dict | None:
-            groups = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
-            if not any(group["logGroupName"] == name for group in groups):
+            groups = needed(logs.describe_log_groups(logGroupNamePrefix=name), "logGroups")
+            if not any(group.get("logGroupName") == name for group in groups):
                 return None
             return logs.list_tags_log_group(logGroupName=name).get("tags") or {}
 
@@ -216,10 +218,7 @@ def _final_snapshot(rds, cluster: str) -> Step:
         )
     except READ_ERRORS as error:
         return cannot_tell(label, error, "rds:DescribeDBClusterSnapshots")
-    earlier = sorted(
-        s["DBClusterSnapshotIdentifier"]
-        for s in snapshots
-        if s["DBClusterSnapshotIdentifier"].startswith(f"{cluster}-final")
-    )
+    identifiers = (s.get("DBClusterSnapshotIdentifier") or "" for s in snapshots)
+    earlier = sorted(name for name in identifiers if name.startswith(f"{cluster}-final"))
     kept = f"; earlier final snapshots kept: {', '.join(earlier)}" if earlier else ""
     return passed(label, f"{pattern} cannot clash with an earlier one{kept}")

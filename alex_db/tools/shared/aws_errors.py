@@ -30,11 +30,18 @@ parser (``botocore.parsers.create_parser``) read each answer once before the cli
 with the ``operation_model`` and the ``response_dict``), and turns whatever that read raises into
 ``NotAwsAnswerError``, a ``ResponseParserError``.
 
+botocore's JSON parsers also pass JSON values through whatever the model says (a string member
+can arrive as an object), and a Describe by name can come back with no item or several: the
+judged answer must also have the model's shape (``misshapen``), and ``only`` and ``needed`` read
+what AWS always sends. Each of these failures is ``NotAwsAnswerError`` too.
+
 ``not_aws_answer`` names these in one line; callers turn them, like the bare-status ``ClientError``,
 into ``Exit.UNREACHABLE`` (``check``) or "cannot tell" (``preflight``).
 """
 
 from __future__ import annotations
+
+import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError, create_parser
@@ -48,31 +55,126 @@ QUOTED_BYTES = 40
 
 
 class NotAwsAnswerError(ResponseParserError):
-    """An answer botocore's parser fails on, whatever it raised doing so."""
+    """An answer that is not AWS's: botocore's parser fails on it, or what it reads does not
+    have the shape AWS's model gives it."""
+
+
+# What botocore's parsers give for each scalar type of a service model (botocore/parsers.py):
+# the XML parsers convert text by the shape, the JSON parsers pass JSON values through as they
+# are, so a string member can arrive as an object.
+SCALAR_TYPES = {
+    "string": str,
+    "character": str,
+    "boolean": bool,
+    "byte": int,
+    "short": int,
+    "integer": int,
+    "long": int,
+    "float": (int, float),
+    "double": (int, float),
+    "timestamp": datetime.datetime,
+    "blob": bytes,
+}
+
+
+def misshapen(shape, value: object, path: str) -> str | None:
+    """Where ``value`` (what botocore parsed for ``shape``) is not what the model says, or None."""
+    if value is None or shape is None or getattr(shape, "is_document_type", False):
+        return None
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return f"{path} is not a structure"
+        members = shape.members.items()
+        found = (misshapen(member, value.get(name), f"{path}.{name}") for name, member in members)
+        return next(filter(None, found), None)
+    if kind == "list":
+        if not isinstance(value, list):
+            return f"{path} is not a list"
+        items = (misshapen(shape.member, item, f"{path}[{n}]") for n, item in enumerate(value))
+        return next(filter(None, items), None)
+    if kind == "map":
+        if not isinstance(value, dict):
+            return f"{path} is not a map"
+        entries = (misshapen(shape.value, item, f"{path}.{key}") for key, item in value.items())
+        return next(filter(None, entries), None)
+    expected = SCALAR_TYPES.get(kind)
+    # bool is an int to Python, never to the model.
+    wrong = expected is not None and (
+        not isinstance(value, expected) or (isinstance(value, bool) and kind != "boolean")
+    )
+    return f"{path} is not a {kind}" if wrong else None
+
+
+def _problem(parser, operation_model, response: dict) -> str | None:
+    """What is wrong with ``response`` as an answer to ``operation_model``, read as botocore
+    reads it (``botocore/endpoint.py``, ``Endpoint._do_get_response``): one parse with the
+    operation's output shape (an error parse from status 301 on, ``ResponseParser.parse``), and
+    from status 300 on a second with the shape of the error code it found
+    (``_add_modeled_error_fields``)."""
+    parsed = parser.parse(response, operation_model.output_shape)
+    if not isinstance(parsed, dict):
+        return f"read as {type(parsed).__name__}"
+    status = response["status_code"]
+    if status < 301:
+        problem = misshapen(operation_model.output_shape, parsed, "the answer")
+        if problem is not None or status < 300:
+            return problem
+    error = parsed.get("Error", {})
+    if not isinstance(error, dict):
+        return "the error is not a structure"
+    for field in ("Code", "Message"):
+        if not isinstance(error.get(field, ""), str):
+            return f"the error's {field} is not a string"
+    code = error.get("Code")
+    error_shape = code and operation_model.service_model.shape_for_error_code(code)
+    if not error_shape:
+        return None
+    modeled = parser.parse(response, error_shape)
+    if not isinstance(modeled, dict):
+        return f"read as {type(modeled).__name__}"
+    return misshapen(error_shape, modeled, code)
 
 
 def judge_answers(client):
-    """``client``, whose every answer botocore's parser cannot read, or reads as something other
-    than a dict, raises NotAwsAnswerError instead (this module's docstring)."""
+    """``client``, whose every answer that is not AWS's (this module's docstring) raises
+    NotAwsAnswerError before botocore's own parse meets it."""
 
     def read_once(operation_model, response_dict, **_) -> None:
         if operation_model.has_streaming_output:  # the body is a stream that reads only once
             return
         parser = create_parser(operation_model.service_model.resolved_protocol)
         try:
-            parsed = parser.parse(dict(response_dict), operation_model.output_shape)
-            problem = None if isinstance(parsed, dict) else f"read as {type(parsed).__name__}"
+            problem = _problem(parser, operation_model, dict(response_dict))
         except Exception as error:  # noqa: BLE001 (any failure of the parser means the same)
             problem = f"its parser fails with {type(error).__name__}"
         if problem is not None:
             body = bytes(response_dict.get("body") or b"")
             raise NotAwsAnswerError(
-                f"HTTP {response_dict.get('status_code')} whose body {problem}, starting "
-                f"{body[:QUOTED_BYTES]!r}"
+                f"HTTP {response_dict.get('status_code')} whose body is not AWS's ({problem}), "
+                f"starting {body[:QUOTED_BYTES]!r}"
             )
 
     client.meta.events.register("before-parse", read_once)
     return client
+
+
+def only(answer: dict, key: str):
+    """The one item of ``answer[key]``: AWS answers a Describe by name with exactly one, or a
+    NotFound error; anything else is NotAwsAnswerError."""
+    items = answer.get(key)
+    if not isinstance(items, list) or len(items) != 1:
+        count = len(items) if isinstance(items, list) else "no list of"
+        raise NotAwsAnswerError(f"the answer has {count} {key} where AWS sends one")
+    return items[0]
+
+
+def needed(answer: dict, key: str):
+    """``answer[key]``, which AWS always sends; NotAwsAnswerError without it."""
+    value = answer.get(key)
+    if value is None:
+        raise NotAwsAnswerError(f"the answer has no {key}, which AWS always sends")
+    return value
 
 
 def one_line(text: object) -> str:

@@ -20,14 +20,22 @@ JSON_LIMIT = 16 * MIB
 TEXT_LIMIT = 1 * MIB
 
 
-def read_at_most(source: Path | BinaryIO, limit: int) -> bytes:
-    """The bytes of ``source`` (a path, or an open binary stream such as standard input), or an
-    ``OSError(EFBIG)`` once it holds more than ``limit``."""
+def read_at_most(source: Path | BinaryIO | None, limit: int) -> bytes:
+    """The bytes of ``source`` (a path, or an open binary stream such as standard input; None
+    for a standard input that is closed), or an ``OSError`` that says why not: ``EFBIG`` once it
+    holds more than ``limit``.
+
+    A FIFO is read as ``cat`` reads one: opening it waits for a writer, and Ctrl-C ends the
+    wait (exit 130)."""
+    if source is None:
+        raise OSError(errno.EBADF, "standard input is closed")
     if isinstance(source, Path):
         with source.open("rb") as file:
             data = file.read(limit + 1)
     else:
         data = source.read(limit + 1)
+    if data is None:  # a non-blocking stream with nothing in it yet (io.RawIOBase.read)
+        raise OSError(errno.EAGAIN, "nothing to read yet (a non-blocking standard input)")
     if len(data) > limit:
         raise OSError(errno.EFBIG, f"larger than {limit // MIB} MiB, more than such a file holds")
     return data

@@ -130,6 +130,8 @@ def load_stack_config(
 ) -> StackConfig:
     """The merged configuration of ``stack``; a missing stack file lists the stacks there are."""
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    if stack_file.exists() and not stack_file.is_file():
+        raise StackConfigError(f"{stack_file.name} is not a regular file; a stack file is YAML")
     if not stack_file.is_file():
         known = ", ".join(existing_stacks(project_dir)) or "none"
         raise StackConfigError(
