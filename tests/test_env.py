@@ -351,6 +351,7 @@ def test_merge_sets_the_keys_keeps_the_rest_and_is_idempotent(existing):
     database=st.text(min_size=1, max_size=20),
 )
 @example(content=b"\xef\xbb\xbfA=1\n", database="alex")
+@example(content=b"A=1\n", database="--")  # argparse once dropped it for the default database
 def test_any_file_and_value_either_merges_exactly_or_is_refused_untouched(content, database):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / ".env"

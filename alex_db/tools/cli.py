@@ -71,10 +71,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def dash_dash_value(argv: list[str]) -> str | None:
+    """The first flag given as ``--flag=--``. argparse strips the first ``--`` from an option's
+    values (CPython 3.11 ``Lib/argparse.py``, ``_get_values``: "strip out first '--'"), so
+    ``--database=--`` silently meant the default database."""
+    for argument in argv:
+        flag, equals, value = argument.partition("=")
+        if flag.startswith("--") and equals and value == "--":
+            return flag
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code. Ctrl-C ends any command with one line and 130."""
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        flag = dash_dash_value(sys.argv[1:] if argv is None else argv)
+        if flag is not None:
+            parser.error(f"{flag}: '--' cannot be a value")
+        args = parser.parse_args(argv)
     except SystemExit as done:  # --help (0) or a usage error, already printed (2)
         return int(done.code or 0)
     try:
