@@ -45,6 +45,7 @@ import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError, create_parser
+from botocore.utils import is_json_value_header
 
 # Everything an AWS call can raise that a command must turn into one line.
 AWS_CALL_ERRORS = (ClientError, BotoCoreError, ResponseParserError, UnicodeDecodeError)
@@ -98,6 +99,8 @@ def misshapen(shape, value: object, path: str) -> str | None:
             return f"{path} is not a map"
         entries = (misshapen(shape.value, item, f"{path}.{key}") for key, item in value.items())
         return next(filter(None, entries), None)
+    if is_json_value_header(shape):  # a header the rest parsers decode as JSON (RestParser)
+        return None
     expected = SCALAR_TYPES.get(kind)
     # bool is an int to Python, never to the model.
     wrong = expected is not None and (
