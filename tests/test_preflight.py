@@ -818,3 +818,15 @@ def test_the_region_table_names_real_regions_once():
     assert len(listed) == len(set(listed))
     assert all(is_region_name(region) for region in listed)
     assert table["source"].startswith("AWS Aurora User Guide") and table["as_of"]
+
+
+def test_serverless_limits_that_are_not_finite_numbers_are_cannot_tell(account, capsys):
+    """A hostile answer once passed as "Serverless v2 inf-nan ACU"."""
+    limits = {"MinCapacity": float("inf"), "MaxCapacity": float("nan")}
+    account.engine_versions = [{**ENGINE_15_12, "ServerlessV2FeaturesSupport": limits}]
+    code, lines, _ = preflight(capsys)
+    assert code == Exit.OK
+    assert line(lines, "engine") == (
+        "? engine aurora-postgresql 15.12: cannot tell: the Serverless v2 limits AWS reported "
+        "are not numbers"
+    )

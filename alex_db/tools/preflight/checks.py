@@ -9,6 +9,7 @@ check's; unknowns do not fail the run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from botocore.exceptions import ClientError, HTTPClientError, NoCredentialsError
@@ -182,6 +183,8 @@ def check_engine(rds, settings: Settings, running: str | None = None) -> Step:
         problems.append("it has no provisioned mode, which Serverless v2 needs")
     limits = described.get("ServerlessV2FeaturesSupport") or {}
     lowest, highest = limits.get("MinCapacity"), limits.get("MaxCapacity")
+    if not all(math.isfinite(limit) for limit in (lowest, highest) if limit is not None):
+        return unknown(name, "cannot tell: the Serverless v2 limits AWS reported are not numbers")
     if lowest is None or highest is None:
         if problems:
             return failed(name, "; ".join(problems), Exit.ENGINE)
