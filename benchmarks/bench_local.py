@@ -21,6 +21,7 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from alex_db.tools.local.access_keys import own_key  # noqa: E402
 from alex_db.tools.shared.local_identity import CLUSTER_ARN, SECRET_ARN  # noqa: E402
 
 WARM_STARTS = 3
@@ -45,6 +46,12 @@ def start(data_dir: Path) -> tuple[subprocess.Popen, str, float]:
     return process, line.split("Data API on ", 1)[1].split(" ", 1)[0], ready
 
 
+def signing_keys(data_dir: Path) -> dict[str, str]:
+    """boto3's arguments for the key ``local`` keeps in ``data_dir`` (and wrote to ``.env``)."""
+    key = own_key(data_dir)
+    return {"aws_access_key_id": key.key_id, "aws_secret_access_key": key.secret}
+
+
 def stop(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
@@ -63,8 +70,7 @@ def main() -> None:
             if len(warm) < WARM_STARTS:
                 stop(process)
         client = boto3.client(
-            "rds-data", endpoint_url=url, region_name="us-east-1",
-            aws_access_key_id="local", aws_secret_access_key="local",
+            "rds-data", endpoint_url=url, region_name="us-east-1", **signing_keys(root / "data")
         )
         call = {"resourceArn": CLUSTER_ARN, "secretArn": SECRET_ARN, "database": "alex",
                 "sql": "SELECT 1"}

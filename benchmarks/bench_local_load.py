@@ -24,7 +24,7 @@ from pathlib import Path
 
 import boto3
 import psycopg
-from bench_local import start, stop
+from bench_local import signing_keys, start, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -78,11 +78,10 @@ def measure(
     return len(every), len(every) / elapsed, cuts[49], cuts[98]
 
 
-def through_endpoint(url: str, call: dict) -> Callable[[], Callable[[], object]]:
+def through_endpoint(url: str, call: dict, keys: dict) -> Callable[[], Callable[[], object]]:
     def make() -> Callable[[], object]:
         client = boto3.session.Session().client(
-            "rds-data", endpoint_url=url, region_name="us-east-1",
-            aws_access_key_id="local", aws_secret_access_key="local",
+            "rds-data", endpoint_url=url, region_name="us-east-1", **keys
         )
         return lambda: client.execute_statement(**TARGET, **call)
     return make
@@ -118,7 +117,7 @@ def main() -> None:
         for name, (call, query) in STATEMENTS.items():
             for clients in LEVELS:
                 cpu_before = cpu_seconds(process.pid)
-                endpoint = measure(clients, through_endpoint(url, call))
+                endpoint = measure(clients, through_endpoint(url, call, signing_keys(data)))
                 cpu_after = cpu_seconds(process.pid)
                 direct = measure(clients, straight_to_postgresql(conninfo, query))
                 own = "" if cpu_before is None else (

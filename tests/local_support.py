@@ -23,14 +23,18 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from alex_db.tools.local.admission import Signer
 from alex_db.tools.local.endpoint import DataApiEndpoint
 from alex_db.tools.local.service import DataApi
-from alex_db.tools.shared.local_identity import CLUSTER_ARN, SECRET_ARN
+from alex_db.tools.local.signatures import AccessKey
+from alex_db.tools.shared.local_identity import CLUSTER_ARN, REGION, SECRET_ARN
 
 # The checkout: ``python -m alex_db`` runs from it.
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = {"resourceArn": CLUSTER_ARN, "secretArn": SECRET_ARN}
 IN_ALEX = {**TARGET, "database": "alex"}
+# The key the in-process endpoints accept, as `local` accepts the one it keeps in its data dir.
+TEST_KEY = AccessKey("ALEXDBLOCALTESTS0001", "tests-secret-not-for-aws-0123456789abcd", None, "tests")
 
 
 class FakeClock:
@@ -47,11 +51,14 @@ class FakeClock:
 
 
 @contextmanager
-def serving(postgres, idle_seconds: float = 60.0, **options) -> Iterator[tuple[DataApi, str]]:
-    """A DataApi over ``postgres`` on 127.0.0.1 (a free port) until the block ends; connections
-    idle for ``idle_seconds`` are closed."""
+def serving(
+    postgres, idle_seconds: float = 60.0, signer: Signer | None = None, **options
+) -> Iterator[tuple[DataApi, str]]:
+    """A DataApi over ``postgres`` on 127.0.0.1 (a free port) until the block ends, accepting
+    calls signed as ``signer`` says (by default with TEST_KEY); connections idle for
+    ``idle_seconds`` are closed."""
     api = DataApi(postgres.conninfo, CLUSTER_ARN, SECRET_ARN, **options)
-    endpoint = DataApiEndpoint(api, 0, idle_seconds=idle_seconds)
+    endpoint = DataApiEndpoint(api, 0, signer or signer_for(TEST_KEY), idle_seconds=idle_seconds)
     thread = threading.Thread(target=endpoint.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
@@ -62,14 +69,21 @@ def serving(postgres, idle_seconds: float = 60.0, **options) -> Iterator[tuple[D
         api.close()
 
 
-def rds_data_client(url: str):
-    """boto3's real rds-data client, pointed at ``url``; no retries, so errors show at once."""
+def signer_for(*keys: AccessKey) -> Signer:
+    """What the endpoint checks signatures against: these keys, in local's region."""
+    return Signer({key.key_id: key for key in keys}.get, REGION)
+
+
+def rds_data_client(url: str, key: AccessKey = TEST_KEY, region: str = REGION):
+    """boto3's real rds-data client, pointed at ``url`` and signing with ``key``; no retries, so
+    errors show at once."""
     return boto3.client(
         "rds-data",
         endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
+        region_name=region,
+        aws_access_key_id=key.key_id,
+        aws_secret_access_key=key.secret,
+        aws_session_token=key.session_token,
         config=Config(retries={"max_attempts": 1}),
     )
 
@@ -97,14 +111,23 @@ def error_of(call) -> tuple[str, str]:
     return error["Code"], error["Message"]
 
 
-def sdk_headers(url: str, path: str, body: bytes) -> dict[str, str]:
-    """The headers boto3 sends with ``body`` to ``url`` + ``path``: Host, its JSON Content-Type,
-    X-Amz-Date and a SigV4 Authorization (botocore's own signer, with throw-away keys)."""
-    request = AWSRequest(
-        method="POST", url=url + path, data=body, headers={"Content-Type": "application/json"}
-    )
-    SigV4Auth(Credentials("local", "local"), "rds-data", "us-east-1").add_auth(request)
-    return {"Host": urlsplit(url).netloc, **dict(request.headers.items())}
+def sdk_headers(
+    url: str,
+    path: str,
+    body: bytes,
+    key: AccessKey = TEST_KEY,
+    content_type: str | None = "application/json",
+) -> dict[str, str]:
+    """The headers boto3 sends with ``body`` to ``url`` + ``path``: Host, its JSON Content-Type
+    (or ``content_type``, signed as such), X-Amz-Date and a SigV4 Authorization (botocore's own
+    signer, with ``key``)."""
+    headers = {"Host": urlsplit(url).netloc}  # signed as sent, in the case it is sent
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    request = AWSRequest(method="POST", url=url + path, data=body, headers=headers)
+    credentials = Credentials(key.key_id, key.secret, key.session_token)
+    SigV4Auth(credentials, "rds-data", REGION).add_auth(request)
+    return dict(request.headers.items())
 
 
 def header_lines(headers: dict[str, str]) -> str:
@@ -147,12 +170,29 @@ def reachable_folder(prefix: str) -> Iterator[Path]:
         subprocess.Popen(["rm", "-rf", str(folder)])
 
 
-def start_local(project: Path, data_dir: Path) -> tuple[subprocess.Popen, str]:
-    """``local --port 0`` in ``project``; returns the process and its first stderr line."""
+def without_aws_credentials(environ: dict[str, str], home: Path) -> dict[str, str]:
+    """``environ`` as on a machine with no AWS account: no keys, profiles or credential files."""
+    kept = {
+        name: value
+        for name, value in environ.items()
+        if name not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+    }
+    return kept | {
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-credentials"),
+        "AWS_CONFIG_FILE": str(home / "no-aws-config"),
+    }
+
+
+def start_local(
+    project: Path, data_dir: Path, environ: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """``local --port 0`` in ``project`` (by default on a machine with no AWS credentials);
+    returns the process and its first stderr line."""
+    environ = environ if environ is not None else without_aws_credentials(dict(os.environ), project)
     process = subprocess.Popen(
         [sys.executable, "-m", "alex_db", "local", "--port", "0", "--data-dir", str(data_dir)],
         cwd=project,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**environ, "PYTHONPATH": str(ROOT)},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,10 +18,12 @@ from types import SimpleNamespace
 import pytest
 
 from alex_db.tools.cli import main
+from alex_db.tools.local.access_keys import KEY_FILE
 from alex_db.tools.local.postgres import LocalPostgres, LocalPostgresError, find_bin_dir
-from alex_db.tools.shared import envfile
+from alex_db.tools.local.signatures import AccessKey
+from alex_db.tools.shared import envfile, variables
 from alex_db.tools.shared.exits import Exit
-from alex_db.tools.shared.local_identity import CLUSTER_ARN, SECRET_ARN
+from alex_db.tools.shared.local_identity import CLUSTER_ARN, REGION, SECRET_ARN, is_local_key
 from tests.conftest import ROOT
 from tests.local_support import rds_data_client
 from tests.local_support import start_local as start
@@ -54,12 +57,65 @@ def local():
     subprocess.Popen(["rm", "-rf", str(root)])
 
 
+def written_key(local) -> AccessKey:
+    """The key ``local`` wrote into ``.env``."""
+    values = envfile.parse((local.project / ".env").read_text())
+    return AccessKey(values["AWS_ACCESS_KEY_ID"], values["AWS_SECRET_ACCESS_KEY"], None, ".env")
+
+
 def test_env_gets_the_local_variables_and_keeps_every_other_line(local):
+    key = written_key(local)
+    region_lines = "".join(f"{name}={REGION}\n" for name in variables.REGION_VARIABLES)
     assert (local.project / ".env").read_text() == (
         "# Alex backend\nOPENAI_API_KEY=sk-keep-me\n"
         f"AWS_ENDPOINT_URL_RDS_DATA={local.url}\n"
         f"AURORA_CLUSTER_ARN={CLUSTER_ARN}\nAURORA_SECRET_ARN={SECRET_ARN}\nAURORA_DATABASE=alex\n"
+        f"{region_lines}AWS_ACCESS_KEY_ID={key.key_id}\nAWS_SECRET_ACCESS_KEY={key.secret}\n"
     )
+
+
+def test_its_own_key_is_in_env_and_the_data_dir_readable_by_its_user_alone(local):
+    key = written_key(local)
+    assert is_local_key(key.key_id)
+    assert (local.project / ".env").stat().st_mode & 0o777 == 0o600  # it was 0644 before
+    saved = local.root / "data" / KEY_FILE
+    assert saved.stat().st_mode & 0o777 == 0o600 and saved.stat().st_uid == os.geteuid()
+    assert key.secret in saved.read_text()
+    assert key.secret not in local.line and "AWS_SECRET_ACCESS_KEY" in local.line
+    assert "signed calls accepted with the keys in .env" in local.line
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("curl") is None, reason="needs root (to act as a second user) and curl"
+)
+def test_another_user_of_the_machine_can_read_no_key_and_call_nothing(local):
+    body = json.dumps({"resourceArn": CLUSTER_ARN, "secretArn": SECRET_ARN, "sql": "SELECT 1"})
+    other_user = ["runuser", "-u", "nobody", "--"]
+    for path in (local.project / ".env", local.root / "data" / KEY_FILE):
+        read = subprocess.run([*other_user, "cat", str(path)], capture_output=True, text=True)
+        assert read.returncode != 0 and "Permission denied" in read.stderr
+    # Signed as a stranger signs it, with curl's own SigV4 (not botocore's), and any key.
+    stranger = curl_signed(local, body, AccessKey("AKIAIOSFODNN7EXAMPLE", "x", None, ""), other_user)
+    assert '"UnrecognizedClientException"' in stranger or "UnrecognizedClient" in stranger, stranger
+
+
+def curl_signed(local, body: str, key: AccessKey, as_user: list[str] = ()) -> str:
+    """The answer's headers and body when curl, a second SigV4 implementation, signs the call."""
+    return subprocess.run(
+        [*as_user, "curl", "-sS", "-i", "--aws-sigv4", f"aws:amz:{REGION}:rds-data",
+         "--user", f"{key.key_id}:{key.secret}", "-H", "Content-Type: application/json",
+         "--data-binary", body, f"{local.url}/Execute"],
+        capture_output=True, text=True, timeout=30,
+    ).stdout
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curls_own_sigv4_with_the_key_in_env_is_answered(local):
+    body = json.dumps({"resourceArn": CLUSTER_ARN, "secretArn": SECRET_ARN, "database": "alex",
+                       "sql": "SELECT 41 + 1"})
+    answer = curl_signed(local, body, written_key(local))
+    assert answer.startswith("HTTP/1.1 200"), answer
+    assert '"longValue": 42' in answer
 
 
 def test_it_listens_on_127_0_0_1_only_and_never_prints_the_password(local):
@@ -82,16 +138,16 @@ def listening_addresses(port: int) -> list[str]:
     return found
 
 
-def test_the_lambda_style_example_runs_unchanged(local):
-    variables = envfile.parse((local.project / ".env").read_text())
+def test_the_lambda_style_example_runs_unchanged_with_env_alone(local):
+    """Nothing but ``.env``: no region, no keys exported by hand (and no AWS account)."""
+    written = envfile.parse((local.project / ".env").read_text())
     result = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "lambda_style.py")],
         env={
             "PATH": os.environ["PATH"],
-            "AWS_DEFAULT_REGION": "us-east-1",  # Lambda sets it (and AWS_REGION)
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            **{key: value for key, value in variables.items() if key != "OPENAI_API_KEY"},
+            "AWS_SHARED_CREDENTIALS_FILE": str(local.root / "none"),
+            "AWS_CONFIG_FILE": str(local.root / "none"),
+            **{key: value for key, value in written.items() if key != "OPENAI_API_KEY"},
         },
         capture_output=True,
         text=True,
@@ -133,11 +189,13 @@ def test_env_for_a_stack_afterwards_switches_back_to_aws(local, monkeypatch, cap
     monkeypatch.chdir(local.project)
     (local.project / "outputs.json").write_text(json.dumps(AWS_OUTPUTS))
     assert main(["env", "--outputs", "outputs.json"]) == 0
+    region_lines = "".join(f"{name}={REGION}\n" for name in variables.REGION_VARIABLES)
     assert (local.project / ".env").read_text() == (
         "# Alex backend\nOPENAI_API_KEY=sk-keep-me\n"
         f"AURORA_CLUSTER_ARN={AWS_OUTPUTS['aurora_cluster_arn']}\n"
         f"AURORA_SECRET_ARN={AWS_OUTPUTS['aurora_secret_arn']}\nAURORA_DATABASE=alex\n"
-    )
+        f"{region_lines}"
+    )  # local's endpoint and its own keys are gone; a real key would have stayed
 
 
 def test_ctrl_c_stops_the_endpoint_and_postgresql(local):
@@ -155,7 +213,7 @@ def test_a_restart_keeps_the_data_and_a_dying_server_ends_local(local):
     try:
         assert "(reused)" in line, line
         url = line.split("Data API on ", 1)[1].split(" ", 1)[0]
-        result = rds_data_client(url).execute_statement(
+        result = rds_data_client(url, written_key(local)).execute_statement(
             resourceArn=CLUSTER_ARN, secretArn=SECRET_ARN, database="alex",
             sql="SELECT count(*) FROM holdings",
         )

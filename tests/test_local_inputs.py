@@ -232,7 +232,9 @@ def test_any_local_endpoint_variable_is_a_connectable_url_or_one_config_error(tm
     from alex_db.tools.deployed.command import local_endpoint
 
     try:
-        url = local_endpoint({"AWS_ENDPOINT_URL_RDS_DATA": text}, tmp_path_factory.getbasetemp())
+        url, _ = local_endpoint(
+            {"AWS_ENDPOINT_URL_RDS_DATA": text}, tmp_path_factory.getbasetemp()
+        )
     except AwsConfigError as error:
         assert "\n" not in str(error) and str(error).startswith("AWS_ENDPOINT_URL_RDS_DATA ")
     else:

@@ -10,7 +10,7 @@ from alex_db.tools.deployed.locate import Target
 from alex_db.tools.local.service import RESUME_SECONDS
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.local_identity import CLUSTER_ARN, SECRET_ARN
-from tests.local_support import IN_ALEX, TARGET, FakeClock, rds_data_client, serving
+from tests.local_support import IN_ALEX, TARGET, TEST_KEY, FakeClock, rds_data_client, serving
 
 PAUSE_AFTER = 300.0
 
@@ -76,6 +76,7 @@ def test_check_waits_out_the_resume_against_thelocal_endpoint(paused_setup):
         boto3.Session(),
         Target(CLUSTER_ARN, SECRET_ARN, "alex", "us-east-1"),
         url,
+        {"aws_access_key_id": TEST_KEY.key_id, "aws_secret_access_key": TEST_KEY.secret},
         wait_seconds=60,
         sleep=clock.advance,
         clock=clock,

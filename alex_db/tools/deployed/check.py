@@ -424,12 +424,15 @@ def run_local_checks(
     session,
     target: Target,
     endpoint_url: str,
+    keys: dict[str, str],
     wait_seconds: float,
     sleep: Callable[[float], None],
     clock: Callable[[], float],
     progress: Callable[[str], None],
 ) -> Report:
-    """Against ``alex-db local``: only the Data API step. There is no RDS control plane or
+    """Against ``alex-db local``: only the Data API step, signed with ``keys`` (those ``local``
+    wrote to ``.env``) or, without them, the session's own credentials, which ``local`` accepts
+    too. There is no RDS control plane or
     Secrets Manager behind a local endpoint, so the cluster and secret steps cannot run."""
     progress(
         f"… {target.cluster_arn} is served by alex-db local at {endpoint_url}: the cluster and "
@@ -449,15 +452,8 @@ def run_local_checks(
         return report
 
     def client(service: str):
-        # The local endpoint checks no signature, but botocore will not send an unsigned call:
-        # any credentials do, so a machine without AWS credentials can still check it.
         return budget.client(
-            session,
-            service,
-            region_name=target.region,
-            endpoint_url=endpoint_url,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
+            session, service, region_name=target.region, endpoint_url=endpoint_url, **keys
         )
 
     query, report.facts["version"] = check_query(client, target, budget, sleep, progress)

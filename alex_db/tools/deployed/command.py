@@ -113,14 +113,14 @@ def run_check(args: argparse.Namespace) -> int:
     steps = run_checks
     if target.cluster_arn == local.CLUSTER_ARN:
         try:
-            endpoint_url = local_endpoint(os.environ, Path.cwd())
+            endpoint_url, keys = local_endpoint(os.environ, Path.cwd())
         except (envfile.EnvFileError, OSError) as error:
             print(f"✗ .env: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
             return Exit.USAGE
         except AwsConfigError as error:
             print(f"✗ {error}", file=sys.stderr)
             return Exit.AWS_CONFIG
-        steps = partial(run_local_checks, endpoint_url=endpoint_url)
+        steps = partial(run_local_checks, endpoint_url=endpoint_url, keys=keys)
     report = steps(
         session,
         target,
@@ -132,11 +132,13 @@ def run_check(args: argparse.Namespace) -> int:
     return report.print(args.json)
 
 
-def local_endpoint(environ, cwd: Path) -> str:
-    """Where ``alex-db local`` listens: the endpoint variable it wrote, else its default port.
-    Raises ``EnvFileError``/``OSError`` for an unreadable ``.env``, ``AwsConfigError`` for a
-    value botocore would refuse (``botocore.utils.is_valid_endpoint_url``, which raises
-    "Invalid endpoint" when the client is made)."""
+def local_endpoint(environ, cwd: Path) -> tuple[str, dict[str, str]]:
+    """Where ``alex-db local`` listens (the endpoint variable it wrote, else its default port),
+    and the keys to sign with: those ``local`` wrote to ``.env`` when the environment names no
+    key itself, else none (boto3's own chain then finds the developer's credentials, which
+    ``local`` accepts too). Raises ``EnvFileError``/``OSError`` for an unreadable ``.env``,
+    ``AwsConfigError`` for a value botocore would refuse (``botocore.utils.is_valid_endpoint_url``,
+    which raises "Invalid endpoint" when the client is made)."""
     from alex_db.tools.deployed.check import AwsConfigError
     from alex_db.tools.shared import envfile
     from alex_db.tools.shared.local_identity import DEFAULT_PORT
@@ -149,7 +151,13 @@ def local_endpoint(environ, cwd: Path) -> str:
         raise AwsConfigError(
             f"{name} {url!r} is not a URL; alex-db local writes http://127.0.0.1:PORT there"
         )
-    return url
+    keys = {}
+    if not environ.get(variables.ACCESS_KEY_VARIABLE) and variables.SECRET_KEY_VARIABLE in written:
+        keys = {
+            "aws_access_key_id": written.get(variables.ACCESS_KEY_VARIABLE, ""),
+            "aws_secret_access_key": written[variables.SECRET_KEY_VARIABLE],
+        }
+    return url, keys
 
 
 def usable_endpoint(url: str) -> bool:
@@ -191,8 +199,11 @@ def run_env(args: argparse.Namespace) -> int:
         if args.file == "-":
             print(envfile.merge("", updates), end="")
             return Exit.OK
-        # Real ARNs mean AWS again: drop the endpoint `alex-db local` wrote.
-        changed = envfile.update_file(Path(args.file), updates, drop=[variables.ENDPOINT_VARIABLE])
+        # Real ARNs mean AWS again: drop what `alex-db local` wrote (its endpoint, its own keys).
+        path = Path(args.file)
+        target = envfile.target_of(path)
+        existing = envfile.read(target) if target.is_file() else {}
+        changed = envfile.update_file(path, updates, drop=variables.written_by_local(existing))
     except envfile.EnvFileError as error:
         print(f"✗ {args.file}: {error}", file=sys.stderr)
         return Exit.USAGE

@@ -14,10 +14,11 @@ checks, a token) and Vite (``server.allowedHosts``), a request is refused unless
    neither GET nor HEAD (fetch.spec.whatwg.org, "append a request `Origin` header"); SDKs and
    the AWS CLI never send it. No CORS headers are ever sent back, so a preflight never succeeds.
 3. An AWS Signature Version 4 ``Authorization`` header, as every AWS SDK and the AWS CLI send on
-   every call (botocore/auth.py, ``SigV4Auth``). The signature is not verified (any key and secret
-   are accepted, as before); what matters is that ``Authorization`` is not a CORS-safelisted
-   request header (Fetch standard, "CORS-safelisted request-header"), so a page cannot send it
-   without a preflight, which fails (2).
+   every call (botocore/auth.py, ``SigV4Auth``), made with a key ``local`` knows and verified as
+   AWS verifies it (``signatures``; the keys: ``access_keys``). Loopback is shared by every user
+   of the machine, so the key is what tells the developer's calls from anyone else's. That
+   ``Authorization`` is not a CORS-safelisted request header (Fetch standard, "CORS-safelisted
+   request-header") also means a page cannot send it without a preflight, which fails (2).
 4. ``Content-Type: application/json``, what the SDKs send for the Data API's REST-JSON protocol
    (botocore/serialize.py, ``RestJSONSerializer._serialize_content_type``: "Set Content-Type to
    application/json for all structured bodies"; aws-sdk-java-v2 ``DefaultJsonContentTypeResolver``:
@@ -40,24 +41,17 @@ its ``BadRequestException``.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import Message
 
 from alex_db.tools.local.errors import DataApiError, bad_request
+from alex_db.tools.local.signatures import AccessKey, SignatureError, SignedRequest, verify
 
 # The names a client on this machine uses for 127.0.0.1 (RFC 6761 section 6.3 reserves
 # "localhost"); [::1] is the IPv6 loopback address in a URI's bracket form (RFC 3986 3.2.2).
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-SIGNING_ALGORITHM = "AWS4-HMAC-SHA256"
-# Credential=<access key>/<yyyymmdd>/<region>/<service>/aws4_request (AWS General Reference,
-# "Elements of an AWS API request signature"; botocore/auth.py, SigV4Auth.scope).
-CREDENTIAL_SCOPE = re.compile(
-    r"(?P<key>[^/\s]+)/(?P<date>[0-9]{8})/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9-]+)"
-    r"/aws4_request"
-)
-SIGNED_HEADERS = re.compile(r"[a-z0-9-]+(;[a-z0-9-]+)*")
-SIGNATURE = re.compile(r"[0-9a-f]{64}")
-SIGNING_SERVICE = "rds-data"  # the model's signingName (botocore rds-data service-2.json)
 JSON_MEDIA_TYPE = "application/json"
 # How much of a refused header a message quotes: enough to recognise it, never a page of text.
 QUOTED_CHARACTERS = 80
@@ -77,12 +71,24 @@ class RefusedRequestError(DataApiError):
         return self._status
 
 
-def admit(headers: Message, port: int) -> None:
-    """Refuse (raise ``DataApiError``) a request that fails any rule in the module docstring."""
-    _check_host(headers, port)
-    _check_no_origin(headers)
-    _check_signature(headers)
-    _check_json(headers)
+@dataclass(frozen=True)
+class Signer:
+    """What a signature is checked against: the keys ``local`` accepts (``find_key``), the region
+    it serves (its cluster ARN's) and the clock."""
+
+    find_key: Callable[[str], AccessKey | None]
+    region: str
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+def admit(request: SignedRequest, port: int, signer: Signer) -> AccessKey:
+    """The key that signed ``request``; refuses (raises ``DataApiError``) a request that fails
+    any rule in the module docstring."""
+    _check_host(request.headers, port)
+    _check_no_origin(request.headers)
+    key = _check_signature(request, signer)
+    _check_json(request.headers)
+    return key
 
 
 def loopback_hosts(port: int) -> frozenset[str]:
@@ -117,54 +123,25 @@ def _check_no_origin(headers: Message) -> None:
         )
 
 
-def _check_signature(headers: Message) -> None:
-    value = headers.get("Authorization")
-    if value is None:
+def _check_signature(request: SignedRequest, signer: Signer) -> AccessKey:
+    if request.headers.get("Authorization") is None:
         raise RefusedRequestError(
             403,
             "MissingAuthenticationTokenException",
             "Missing Authentication Token: sign the request with AWS Signature Version 4, as "
-            "every AWS SDK and the AWS CLI do (locally any access key and secret are accepted)",
+            "every AWS SDK and the AWS CLI do, with the keys alex-db local wrote to .env or your "
+            "own AWS credentials",
         )
-    problems = signature_problems(value, headers)
-    if problems:
-        raise RefusedRequestError(
-            400,
-            "IncompleteSignatureException",
-            f"{' '.join(problems)} Authorization={_quoted(value)}",
-        )
-
-
-def signature_problems(value: str, headers: Message) -> list[str]:
-    """What a SigV4 ``Authorization`` header lacks, one sentence each (none when well formed);
-    the wording follows AWS's own IncompleteSignature messages ("Authorization header requires
-    'Credential' parameter.")."""
-    algorithm, _, rest = value.strip().partition(" ")
-    if algorithm != SIGNING_ALGORITHM:
-        return [f"Authorization header must use the {SIGNING_ALGORITHM} algorithm."]
-    parameters = dict(part.strip().partition("=")[::2] for part in rest.split(",") if "=" in part)
-    problems = [
-        f"Authorization header requires '{name}' parameter."
-        for name in ("Credential", "SignedHeaders", "Signature")
-        if not parameters.get(name)
-    ]
-    scope = CREDENTIAL_SCOPE.fullmatch(parameters.get("Credential", ""))
-    if parameters.get("Credential") and not scope:
-        problems.append(
-            "Credential must be <access key>/<yyyymmdd>/<region>/<service>/aws4_request."
-        )
-    elif scope and scope["service"] != SIGNING_SERVICE:
-        problems.append(f"Credential should be scoped to correct service: '{SIGNING_SERVICE}'.")
-    signed = parameters.get("SignedHeaders", "")
-    if signed and (not SIGNED_HEADERS.fullmatch(signed) or "host" not in signed.split(";")):
-        problems.append("SignedHeaders must be a ;-separated list that includes host.")
-    if parameters.get("Signature") and not SIGNATURE.fullmatch(parameters["Signature"]):
-        problems.append("Signature must be 64 hexadecimal digits.")
-    if headers.get("X-Amz-Date") is None and headers.get("Date") is None:
-        problems.append(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
-        )
-    return problems
+    try:
+        return verify(request, signer.find_key, signer.region, signer.now())
+    except SignatureError as refusal:
+        hint = ""
+        if refusal.code == "UnrecognizedClientException":
+            hint = (
+                " (alex-db local accepts the keys it wrote to .env and the AWS credentials of "
+                "the user who started it)"
+            )
+        raise RefusedRequestError(refusal.status, refusal.code, str(refusal) + hint) from None
 
 
 def _check_json(headers: Message) -> None:

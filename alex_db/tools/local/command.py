@@ -14,8 +14,11 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from alex_db.tools.local import access_keys
+from alex_db.tools.local.admission import Signer
 from alex_db.tools.local.endpoint import DataApiEndpoint
 from alex_db.tools.local.postgres import (
     DATABASE,
@@ -28,6 +31,7 @@ from alex_db.tools.local.postgres import (
 )
 from alex_db.tools.local.roles import RDS_SUPERUSER
 from alex_db.tools.local.service import DataApi
+from alex_db.tools.local.signatures import AccessKey
 from alex_db.tools.shared import envfile, variables
 from alex_db.tools.shared import local_identity as identity
 from alex_db.tools.shared.exits import Exit
@@ -45,28 +49,63 @@ ENV_VARIABLES = (
 )
 
 
-def env_updates(endpoint_url: str) -> dict[str, str]:
-    """What ``.env`` gets: the local ARNs, the database, and the endpoint for boto3."""
-    return dict(
+@dataclass(frozen=True)
+class EnvUpdate:
+    """What ``.env`` gets (``updates``), what it loses (``drop``), and whether it then holds a
+    secret (``private``: written 0600)."""
+
+    updates: dict[str, str]
+    drop: list[str]
+    private: bool
+
+
+def env_update(
+    endpoint_url: str, own: AccessKey, keyring: access_keys.Keyring, existing: dict[str, str]
+) -> EnvUpdate:
+    """The local ARNs, the database, the endpoint for boto3 and the region of the ARNs; and
+    ``local``'s own key only when the developer has no credentials of their own, which a process
+    loading ``.env`` would otherwise stop using for AWS (``access_keys``). A key of ours left
+    from an earlier start is removed once the developer has their own."""
+    updates = dict(
         zip(ENV_VARIABLES, (identity.CLUSTER_ARN, identity.SECRET_ARN, DATABASE), strict=True)
     ) | {variables.ENDPOINT_VARIABLE: endpoint_url}
+    updates |= dict.fromkeys(variables.REGION_VARIABLES, identity.REGION)
+    key_variables = [variables.ACCESS_KEY_VARIABLE, variables.SECRET_KEY_VARIABLE]
+    if keyring.developer is None:
+        updates |= dict(zip(key_variables, (own.key_id, own.secret), strict=True))
+        return EnvUpdate(updates, [], private=True)
+    ours_left = identity.is_local_key(existing.get(variables.ACCESS_KEY_VARIABLE, ""))
+    return EnvUpdate(updates, key_variables if ours_left else [], private=False)
 
 
-def check_env_file(location: str) -> None:
-    """Refuse, before anything starts, a ``--file`` that ``env``'s rules could not update."""
-    if location != "-":
-        envfile.read_existing(envfile.target_of(Path(location)))
-
-
-def write_env(location: str, updates: dict[str, str]) -> str:
-    """Merge ``updates`` into the file with ``env``'s rules (``envfile.update_file``), or print
-    the variables for ``-``; returns what it did."""
+def check_env_file(location: str) -> dict[str, str]:
+    """Refuse, before anything starts, a ``--file`` that ``env``'s rules could not update; what
+    it holds now (nothing for ``-``)."""
     if location == "-":
-        print(envfile.merge("", updates), end="", flush=True)
+        return {}
+    text = envfile.read_existing(envfile.target_of(Path(location)))
+    return envfile.parse(text or "")
+
+
+def write_env(location: str, change: EnvUpdate) -> str:
+    """Merge the change into the file with ``env``'s rules (``envfile.update_file``), or print
+    the variables for ``-``; returns what it did (names only: a value may be a secret)."""
+    if location == "-":
+        print(envfile.merge("", change.updates), end="", flush=True)
         return "printed the variables"
-    if envfile.update_file(Path(location), updates):
-        return f"wrote {', '.join(updates)} to {location}"
+    if envfile.update_file(Path(location), change.updates, change.drop, change.private):
+        removed = f", removed {', '.join(change.drop)}" if change.drop else ""
+        return f"wrote {', '.join(change.updates)} to {location}{removed}"
     return f"{location} already up to date"
+
+
+def accepted_keys(keyring: access_keys.Keyring) -> str:
+    """The start line's account of who may call: which keys sign, never a secret."""
+    if keyring.developer is None:
+        return f"signed calls accepted with the keys in .env ({access_keys.OWN_SOURCE})"
+    return (
+        f"signed calls accepted with {keyring.developer.source} and {access_keys.OWN_SOURCE}"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,15 +122,19 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        check_env_file(args.file)
+        existing = check_env_file(args.file)
     except (envfile.EnvFileError, OSError) as error:
         return _refuse_file(args.file, error, "read")
     postgres = LocalPostgres(args.data_dir)
     api = DataApi(
         postgres.conninfo, identity.CLUSTER_ARN, identity.SECRET_ARN, pause_after=args.pause_after
     )
+    in_env_file = access_keys.key_in_env_file(existing)
+    keyring = access_keys.Keyring(
+        developer=(lambda: in_env_file) if in_env_file else access_keys.chain_credentials
+    )
     try:
-        endpoint = DataApiEndpoint(api, args.port)
+        endpoint = DataApiEndpoint(api, args.port, Signer(keyring.find, identity.REGION))
     except OSError as error:
         print(
             f"✗ --port {args.port}: cannot listen on 127.0.0.1 ({_reason(error)}); "
@@ -100,7 +143,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         return Exit.USAGE
     try:
-        return _serve(postgres, endpoint, args)
+        return _serve(postgres, endpoint, keyring, existing, args)
     except KeyboardInterrupt:
         print("alex-db local: interrupted while starting; stopped", file=sys.stderr)
         return Exit.OK
@@ -110,7 +153,13 @@ def _run(args: argparse.Namespace) -> int:
         postgres.stop()
 
 
-def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
+def _serve(
+    postgres: LocalPostgres,
+    endpoint: DataApiEndpoint,
+    keyring: access_keys.Keyring,
+    existing: dict[str, str],
+    args,
+) -> int:
     try:
         created = postgres.start()
     except DataDirectoryInUseError as error:
@@ -124,7 +173,12 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
         print(f"✗ cannot start PostgreSQL: {_reason(error)}{where}", file=sys.stderr)
         return Exit.POSTGRES
     try:
-        wrote = write_env(args.file, env_updates(endpoint.url))
+        keyring.own = access_keys.own_key(postgres.data.root)
+    except access_keys.AccessKeyError as error:
+        print(f"✗ --data-dir {shown(postgres.data.root)}: {error}", file=sys.stderr)
+        return Exit.USAGE
+    try:
+        wrote = write_env(args.file, env_update(endpoint.url, keyring.own, keyring, existing))
     except (envfile.EnvFileError, OSError) as error:
         return _refuse_file(args.file, error, "write")
     pause = f"; auto-pause after {args.pause_after:g} s idle" if args.pause_after else ""
@@ -137,7 +191,7 @@ def _serve(postgres: LocalPostgres, endpoint: DataApiEndpoint, args) -> int:
         print(
             f"alex-db local: Data API on {endpoint.url} for {identity.CLUSTER_ARN}, database "
             f"{DATABASE}, PostgreSQL in {postgres.data.root} "
-            f"({state}){pause}; {wrote}. Ctrl-C stops.",
+            f"({state}){pause}; {accepted_keys(keyring)}; {wrote}. Ctrl-C stops.",
             file=sys.stderr,
             flush=True,
         )

@@ -9,9 +9,10 @@ success is HTTP 200 with the output shape as JSON; an error is the shape's statu
 Requests are limited to 4 MiB, as the model documents ("the maximum size of the HTTP request
 submitted through the Data API is 4 MiB"); the response limits are the service's (``service``).
 
-Before a body is parsed, ``admission`` refuses what did not come from an AWS SDK on this machine:
-another ``Host``, any ``Origin``, no SigV4 ``Authorization``, a body that is not JSON (browsers and
-DNS rebinding; see that module). A refused request's body is still read (within the same limits)
+Before a body is parsed, ``admission`` refuses what did not come from an AWS SDK on this machine
+holding a key ``local`` accepts: another ``Host``, any ``Origin``, a SigV4 ``Authorization`` that
+does not verify, a body that is not JSON (other users, browsers and DNS rebinding; see that
+module). A refused request's body is still read (within the same limits)
 so that the answer is not lost to a reset: closing a socket with unread data sends RST, which can
 discard an answer the client has not read yet (RFC 9112 section 9.6 on closing with unread data).
 
@@ -39,6 +40,7 @@ import botocore.session
 from alex_db.tools.local import admission
 from alex_db.tools.local.errors import DataApiError, bad_request
 from alex_db.tools.local.service import OPERATIONS, DataApi
+from alex_db.tools.local.signatures import SignedRequest
 
 HOST = "127.0.0.1"
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
@@ -62,9 +64,14 @@ class DataApiEndpoint(ThreadingHTTPServer):
     request_queue_size = LISTEN_BACKLOG  # socketserver passes it to listen()
 
     def __init__(
-        self, api: DataApi, port: int, idle_seconds: float = IDLE_CONNECTION_SECONDS
+        self,
+        api: DataApi,
+        port: int,
+        signer: admission.Signer,
+        idle_seconds: float = IDLE_CONNECTION_SECONDS,
     ) -> None:
         self.api = api
+        self.signer = signer
         self.paths = operation_paths()
         self.idle_seconds = idle_seconds
         super().__init__((HOST, port), _Handler)
@@ -140,7 +147,8 @@ class _Handler(BaseHTTPRequestHandler):
         """The body, read whole (within the limits) before the request is judged, so that a
         refusal's answer is not lost to a reset; then the refusal, if any."""
         raw = self._raw_body()
-        admission.admit(self.headers, self.server.server_address[1])
+        request = SignedRequest(self.command, self.path, self.headers, raw)
+        admission.admit(request, self.server.server_address[1], self.server.signer)
         return raw
 
     def _raw_body(self) -> bytes:
@@ -158,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             raise bad_request(f"the request is {length} bytes; the Data API accepts up to 4 MiB")
         try:
-            raw = self.rfile.read(length) if length > 0 else b"{}"
+            raw = self.rfile.read(length) if length > 0 else b""
         except OSError:  # TimeoutError included
             raise _HungUpError from None
         if len(raw) < length:
@@ -187,9 +195,10 @@ def _error_body(failure: DataApiError) -> bytes:
 
 
 def _parsed(raw: bytes) -> dict:
-    """The request body as the operation's input object."""
+    """The request body as the operation's input object (an empty body is an empty one, as
+    botocore sends for an operation without members)."""
     try:
-        request = json.loads(raw)
+        request = json.loads(raw or b"{}")
     # ValueError: not UTF-8, not JSON, or a number too long to convert; json recurses once per
     # level of nesting.
     except (ValueError, RecursionError):

@@ -186,9 +186,10 @@ def read_existing(path: Path) -> str | None:
         raise EnvFileError(f"cannot read it ({error.strerror or error})") from None
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str, private: bool = False) -> None:
     """Replace ``path`` with ``text`` in one rename in its own folder, keeping an existing file's
-    owner, group and mode (a new file gets NEW_FILE_MODE)."""
+    owner, group and mode (a new file gets NEW_FILE_MODE, and so does any file that is to hold a
+    secret: ``private``)."""
     existing = path.stat() if path.exists() else None
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -196,12 +197,11 @@ def write_atomically(path: Path, text: str) -> None:
             file.write(text.encode("utf-8"))
             file.flush()
             os.fsync(file.fileno())
-        if existing is None:
-            os.chmod(temporary, NEW_FILE_MODE)
-        else:
-            if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
-                os.chown(temporary, existing.st_uid, existing.st_gid)
-            os.chmod(temporary, stat.S_IMODE(existing.st_mode))
+        owner = (os.getuid(), os.getgid())
+        if existing is not None and (existing.st_uid, existing.st_gid) != owner:
+            os.chown(temporary, existing.st_uid, existing.st_gid)
+        keep_mode = existing is not None and not private
+        os.chmod(temporary, stat.S_IMODE(existing.st_mode) if keep_mode else NEW_FILE_MODE)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -226,14 +226,21 @@ def remove(text: str, keys: Collection[str]) -> str:
     )
 
 
-def update_file(path: Path, updates: Mapping[str, str], drop: Collection[str] = ()) -> bool:
+def update_file(
+    path: Path, updates: Mapping[str, str], drop: Collection[str] = (), private: bool = False
+) -> bool:
     """Merge ``updates`` into the ``.env`` at ``path`` and remove the assignments of ``drop``,
-    written atomically through a symlink to its target; False when the file already said exactly
-    that (nothing is written). Raises EnvFileError (or OSError) with the file untouched."""
+    written atomically through a symlink to its target (mode 0600 when ``private``: it holds a
+    secret); False when the file already said exactly that (nothing is written). Raises
+    EnvFileError (or OSError) with the file untouched."""
     target = target_of(path)
     before = read_existing(target)
     after = remove(merge(before or "", updates), drop)
-    if after == before:
+    if after == before and not (private and _readable_by_others(target)):
         return False
-    write_atomically(target, after)
+    write_atomically(target, after, private)
     return True
+
+
+def _readable_by_others(path: Path) -> bool:
+    return path.exists() and bool(path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))

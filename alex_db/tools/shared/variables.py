@@ -1,8 +1,26 @@
 """The ``.env`` variables every command reads or writes: ``env`` writes the first three, ``check``
-reads them, ``local`` writes all four (the endpoint points boto3's rds-data client at it)."""
+reads them, ``local`` writes them and the rest below (the endpoint points boto3's rds-data client
+at it; the region; its own keys when the developer has none)."""
 
 CLUSTER_ARN_VARIABLE = "AURORA_CLUSTER_ARN"
 SECRET_ARN_VARIABLE = "AURORA_SECRET_ARN"
 DATABASE_VARIABLE = "AURORA_DATABASE"
 # boto3 sends the rds-data client (and only it) here; `env` removes it to switch back to AWS.
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_RDS_DATA"
+# Where boto3 (and the AWS CLI) read the region, and where Alex's database client reads it
+# (backend/database/src/client.py: DEFAULT_AWS_REGION).
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION", "DEFAULT_AWS_REGION")
+# The key pair boto3's environment provider reads (botocore/credentials.py, EnvProvider).
+ACCESS_KEY_VARIABLE = "AWS_ACCESS_KEY_ID"
+SECRET_KEY_VARIABLE = "AWS_SECRET_ACCESS_KEY"
+
+
+def written_by_local(values: dict[str, str]) -> list[str]:
+    """What ``local`` added to a ``.env`` with these values and ``env`` removes to switch back to
+    AWS: the endpoint always, the key pair only when it is ``local``'s own (never a real key)."""
+    from alex_db.tools.shared.local_identity import is_local_key
+
+    owned = [ENDPOINT_VARIABLE]
+    if is_local_key(values.get(ACCESS_KEY_VARIABLE, "")):
+        owned += [ACCESS_KEY_VARIABLE, SECRET_KEY_VARIABLE]
+    return owned
