@@ -58,7 +58,13 @@ def serving(
     calls signed as ``signer`` says (by default with TEST_KEY); connections idle for
     ``idle_seconds`` are closed."""
     api = DataApi(postgres.conninfo, CLUSTER_ARN, SECRET_ARN, **options)
-    endpoint = DataApiEndpoint(api, 0, signer or signer_for(TEST_KEY), idle_seconds=idle_seconds)
+    endpoint = DataApiEndpoint(
+        api,
+        0,
+        signer or signer_for(TEST_KEY),
+        engine_version=lambda: str(postgres.major_version),
+        idle_seconds=idle_seconds,
+    )
     thread = threading.Thread(target=endpoint.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

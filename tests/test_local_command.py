@@ -70,8 +70,45 @@ def test_env_gets_the_local_variables_and_keeps_every_other_line(local):
         "# Alex backend\nOPENAI_API_KEY=sk-keep-me\n"
         f"AWS_ENDPOINT_URL_RDS_DATA={local.url}\n"
         f"AURORA_CLUSTER_ARN={CLUSTER_ARN}\nAURORA_SECRET_ARN={SECRET_ARN}\nAURORA_DATABASE=alex\n"
+        f"AWS_ENDPOINT_URL_RDS={local.url}\n"
         f"{region_lines}AWS_ACCESS_KEY_ID={key.key_id}\nAWS_SECRET_ACCESS_KEY={key.secret}\n"
     )
+
+
+def test_no_version_control_picks_up_the_data_directory(local):
+    subprocess.run(["git", "init", "-q", str(local.root)], check=True)
+    status = subprocess.run(
+        ["git", "-C", str(local.root), "status", "--porcelain", "--untracked-files=all",
+         "--ignored=no"], capture_output=True, text=True, check=True,
+    ).stdout
+    assert "project/" in status  # git sees the rest of the folder...
+    assert "data/" not in status  # ...but nothing of local's password, keys or database
+
+
+ALEX_STYLE_CHECK = """
+import os, boto3
+cluster_arn = os.environ["AURORA_CLUSTER_ARN"]
+rds = boto3.client("rds", region_name=os.environ["AWS_REGION"])
+cluster = rds.describe_db_clusters(DBClusterIdentifier=cluster_arn.split(":")[-1])["DBClusters"][0]
+assert cluster["HttpEndpointEnabled"] is True and cluster["Status"] == "available", cluster
+data = boto3.client("rds-data", region_name=os.environ["DEFAULT_AWS_REGION"])
+answer = data.execute_statement(resourceArn=cluster_arn, secretArn=os.environ["AURORA_SECRET_ARN"],
+                                database=os.environ["AURORA_DATABASE"], sql="SELECT 42")
+print(answer["records"][0][0]["longValue"])
+"""
+
+
+def test_a_script_that_asks_the_control_plane_first_runs_with_env_alone(local):
+    """What Alex's backend/database/test_data_api.py does: describe the cluster through boto3's
+    rds client, then a statement; nothing but .env in the environment."""
+    written = envfile.parse((local.project / ".env").read_text())
+    result = subprocess.run(
+        [sys.executable, "-c", ALEX_STYLE_CHECK],
+        env={"PATH": os.environ["PATH"], "AWS_SHARED_CREDENTIALS_FILE": str(local.root / "none"),
+             "AWS_CONFIG_FILE": str(local.root / "none"), **written},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (0, "42\n"), result.stderr
 
 
 def test_its_own_key_is_in_env_and_the_data_dir_readable_by_its_user_alone(local):
@@ -195,7 +232,7 @@ def test_env_for_a_stack_afterwards_switches_back_to_aws(local, monkeypatch, cap
         f"AURORA_CLUSTER_ARN={AWS_OUTPUTS['aurora_cluster_arn']}\n"
         f"AURORA_SECRET_ARN={AWS_OUTPUTS['aurora_secret_arn']}\nAURORA_DATABASE=alex\n"
         f"{region_lines}"
-    )  # local's endpoint and its own keys are gone; a real key would have stayed
+    )  # local's endpoints and its own keys are gone; a real key would have stayed
 
 
 def test_ctrl_c_stops_the_endpoint_and_postgresql(local):

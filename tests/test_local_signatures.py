@@ -95,7 +95,7 @@ def test_every_request_botocore_signs_verifies(segments, query, extra, body):
     pairs = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in query)
     url = "http://127.0.0.1:8432" + path + (f"?{pairs}" if query else "")
     request = botocore_signed(url, body, {"Content-Type": "application/json", **extra})
-    assert verify(request, known(TEST_KEY), REGION, NOW()) == TEST_KEY
+    assert verify(request, known(TEST_KEY), REGION, "rds-data", NOW()) == TEST_KEY
 
 
 @settings(max_examples=60, deadline=None)
@@ -106,7 +106,7 @@ def test_a_body_changed_after_signing_never_verifies(body, flip):
     changed = body[:position] + bytes([body[position] ^ 1]) + body[position + 1:]
     forged = SignedRequest(request.method, request.target, request.headers, changed)
     with pytest.raises(SignatureError) as refused:
-        verify(forged, known(TEST_KEY), REGION, NOW())
+        verify(forged, known(TEST_KEY), REGION, "rds-data", NOW())
     assert refused.value.code == "InvalidSignatureException"
 
 
@@ -114,11 +114,11 @@ def test_the_clock_may_be_fifteen_minutes_off_and_no_more():
     request = botocore_signed("http://127.0.0.1:8432/Execute", b"{}", {})
     signed_at = datetime.strptime(request.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     for offset in (-ALLOWED_SKEW, ALLOWED_SKEW):
-        assert verify(request, known(TEST_KEY), REGION, signed_at + offset) == TEST_KEY
+        assert verify(request, known(TEST_KEY), REGION, "rds-data", signed_at + offset) == TEST_KEY
     for offset, words in ((ALLOWED_SKEW + timedelta(seconds=1), "Signature expired"),
                           (-ALLOWED_SKEW - timedelta(seconds=1), "Signature not yet current")):
         with pytest.raises(SignatureError, match=words) as refused:
-            verify(request, known(TEST_KEY), REGION, signed_at + offset)
+            verify(request, known(TEST_KEY), REGION, "rds-data", signed_at + offset)
         assert (refused.value.code, refused.value.status) == ("InvalidSignatureException", 403)
 
 

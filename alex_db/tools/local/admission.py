@@ -25,7 +25,9 @@ checks, a token) and Vite (``server.allowedHosts``), a request is refused unless
    REST_JSON is "application/json"). ``text/plain``, ``application/x-www-form-urlencoded`` and
    ``multipart/form-data``, the CORS-safelisted types a page can send without a preflight, are
    refused. (The retired AWS SDK for Java 1.x sends an empty Content-Type for rds-data,
-   ``withContentTypeOverride("")`` in ``AWSRDSDataClient``; it is refused too.)
+   ``withContentTypeOverride("")`` in ``AWSRDSDataClient``; it is refused too.) The RDS control
+   plane's route (``CONTROL_PLANE``) takes the form bodies its SDKs send instead; a page could
+   send such a form, but never with the signature of rule 3.
 
 The errors are AWS's for the same faults. Unsigned: HTTP 403 ``MissingAuthenticationToken`` with
 "Missing Authentication Token"; malformed: ``IncompleteSignature``, HTTP 400 (AWS's "Common
@@ -72,6 +74,23 @@ class RefusedRequestError(DataApiError):
 
 
 @dataclass(frozen=True)
+class Route:
+    """What a path serves: ``service`` is the signing name its calls are signed for (the model's
+    ``signingName``), ``media_type`` the body its SDK sends, ``name`` what messages call it."""
+
+    service: str
+    media_type: str
+    name: str
+
+
+# botocore's rds-data model: REST-JSON, signingName rds-data (service-2.json, "metadata").
+DATA_API = Route("rds-data", JSON_MEDIA_TYPE, "the Data API")
+# botocore's rds model: the query protocol, signingName rds; its serializer sends
+# "application/x-www-form-urlencoded; charset=utf-8" (botocore/serialize.py, QuerySerializer).
+CONTROL_PLANE = Route("rds", "application/x-www-form-urlencoded", "the RDS control plane")
+
+
+@dataclass(frozen=True)
 class Signer:
     """What a signature is checked against: the keys ``local`` accepts (``find_key``), the region
     it serves (its cluster ARN's) and the clock."""
@@ -81,13 +100,13 @@ class Signer:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
-def admit(request: SignedRequest, port: int, signer: Signer) -> AccessKey:
-    """The key that signed ``request``; refuses (raises ``DataApiError``) a request that fails
-    any rule in the module docstring."""
+def admit(request: SignedRequest, port: int, signer: Signer, route: Route = DATA_API) -> AccessKey:
+    """The key that signed ``request`` for ``route``; refuses (raises ``DataApiError``) a request
+    that fails any rule in the module docstring."""
     _check_host(request.headers, port)
     _check_no_origin(request.headers)
-    key = _check_signature(request, signer)
-    _check_json(request.headers)
+    key = _check_signature(request, signer, route.service)
+    _check_media_type(request.headers, route)
     return key
 
 
@@ -123,7 +142,7 @@ def _check_no_origin(headers: Message) -> None:
         )
 
 
-def _check_signature(request: SignedRequest, signer: Signer) -> AccessKey:
+def _check_signature(request: SignedRequest, signer: Signer, service: str) -> AccessKey:
     if request.headers.get("Authorization") is None:
         raise RefusedRequestError(
             403,
@@ -133,7 +152,7 @@ def _check_signature(request: SignedRequest, signer: Signer) -> AccessKey:
             "own AWS credentials",
         )
     try:
-        return verify(request, signer.find_key, signer.region, signer.now())
+        return verify(request, signer.find_key, signer.region, service, signer.now())
     except SignatureError as refusal:
         hint = ""
         if refusal.code == "UnrecognizedClientException":
@@ -144,13 +163,13 @@ def _check_signature(request: SignedRequest, signer: Signer) -> AccessKey:
         raise RefusedRequestError(refusal.status, refusal.code, str(refusal) + hint) from None
 
 
-def _check_json(headers: Message) -> None:
+def _check_media_type(headers: Message, route: Route) -> None:
     content_type = headers.get("Content-Type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
-    if media_type != JSON_MEDIA_TYPE:
+    if media_type != route.media_type:
         shown = f"Content-Type {_quoted(content_type)}" if content_type else "no Content-Type"
         raise bad_request(
-            f"refused: {shown}; the Data API takes {JSON_MEDIA_TYPE} bodies, as the AWS SDKs "
+            f"refused: {shown}; {route.name} takes {route.media_type} bodies, as the AWS SDKs "
             f"send them"
         )
 

@@ -10,6 +10,7 @@ data directory.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -62,13 +63,14 @@ class EnvUpdate:
 def env_update(
     endpoint_url: str, own: AccessKey, keyring: access_keys.Keyring, existing: dict[str, str]
 ) -> EnvUpdate:
-    """The local ARNs, the database, the endpoint for boto3 and the region of the ARNs; and
+    """The local ARNs, the database, the endpoints for boto3's rds-data and rds clients (the
+    control plane answers on the same port) and the region of the ARNs; and
     ``local``'s own key only when the developer has no credentials of their own, which a process
     loading ``.env`` would otherwise stop using for AWS (``access_keys``). A key of ours left
     from an earlier start is removed once the developer has their own."""
     updates = dict(
         zip(ENV_VARIABLES, (identity.CLUSTER_ARN, identity.SECRET_ARN, DATABASE), strict=True)
-    ) | {variables.ENDPOINT_VARIABLE: endpoint_url}
+    ) | {variables.ENDPOINT_VARIABLE: endpoint_url, variables.RDS_ENDPOINT_VARIABLE: endpoint_url}
     updates |= dict.fromkeys(variables.REGION_VARIABLES, identity.REGION)
     key_variables = [variables.ACCESS_KEY_VARIABLE, variables.SECRET_KEY_VARIABLE]
     if keyring.developer is None:
@@ -134,7 +136,12 @@ def _run(args: argparse.Namespace) -> int:
         developer=(lambda: in_env_file) if in_env_file else access_keys.chain_credentials
     )
     try:
-        endpoint = DataApiEndpoint(api, args.port, Signer(keyring.find, identity.REGION))
+        endpoint = DataApiEndpoint(
+            api,
+            args.port,
+            Signer(keyring.find, identity.REGION),
+            engine_version=lambda: str(postgres.major_version),
+        )
     except OSError as error:
         print(
             f"✗ --port {args.port}: cannot listen on 127.0.0.1 ({_reason(error)}); "
@@ -174,8 +181,10 @@ def _serve(
         return Exit.POSTGRES
     try:
         keyring.own = access_keys.own_key(postgres.data.root)
-    except access_keys.AccessKeyError as error:
-        print(f"✗ --data-dir {shown(postgres.data.root)}: {error}", file=sys.stderr)
+        keep_out_of_version_control(postgres.data.root)
+    except (access_keys.AccessKeyError, OSError) as error:
+        why = getattr(error, "strerror", None) or error
+        print(f"✗ --data-dir {shown(postgres.data.root)}: {why}", file=sys.stderr)
         return Exit.USAGE
     try:
         wrote = write_env(args.file, env_update(endpoint.url, keyring.own, keyring, existing))
@@ -209,6 +218,20 @@ def _serve(
         file=sys.stderr,
     )
     return Exit.POSTGRES
+
+
+def keep_out_of_version_control(root: Path) -> None:
+    """An ignore file that ignores everything beside it, itself included (gitignore(5): "*"
+    matches every name in the directory of the .gitignore), so the password, the keys and the
+    database never show up in whatever repository the data directory sits in (an Alex checkout,
+    whose own .gitignore does not name it). Made once, never through a symlink."""
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        handle = os.open(root / ".gitignore", flags, 0o644)
+    except FileExistsError:
+        return
+    with os.fdopen(handle, "w") as file:
+        file.write("# alex-db local's data: its password, keys and database. Never commit it.\n*\n")
 
 
 def data_directory_state(postgres: LocalPostgres, created: bool) -> str:

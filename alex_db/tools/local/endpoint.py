@@ -37,8 +37,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import botocore.session
 
-from alex_db.tools.local import admission
+from alex_db.tools.local import admission, control_plane
 from alex_db.tools.local.errors import DataApiError, bad_request
+from alex_db.tools.local.postgres import DATABASE, MASTER_USER
 from alex_db.tools.local.service import OPERATIONS, DataApi
 from alex_db.tools.local.signatures import SignedRequest
 
@@ -57,6 +58,11 @@ def operation_paths() -> dict[str, str]:
     return {model.operation_model(name).http["requestUri"]: name for name in OPERATIONS}
 
 
+def json_error_body(failure: DataApiError) -> bytes:
+    """``failure`` as the REST-JSON protocol's error body (the code travels in a header)."""
+    return json.dumps({"message": failure.message}).encode()
+
+
 class DataApiEndpoint(ThreadingHTTPServer):
     """Serves one ``DataApi`` on 127.0.0.1:``port`` (0 picks a free port)."""
 
@@ -68,10 +74,14 @@ class DataApiEndpoint(ThreadingHTTPServer):
         api: DataApi,
         port: int,
         signer: admission.Signer,
+        engine_version: Callable[[], str] = lambda: "",
         idle_seconds: float = IDLE_CONNECTION_SECONDS,
     ) -> None:
+        """``engine_version`` tells the control plane which PostgreSQL runs (asked per call: it
+        is known once the server has started)."""
         self.api = api
         self.signer = signer
+        self.engine_version = engine_version
         self.paths = operation_paths()
         self.idle_seconds = idle_seconds
         super().__init__((HOST, port), _Handler)
@@ -111,24 +121,36 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
 
     def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
-        self._respond(self._answer)
+        if self.path.split("?", 1)[0] == control_plane.PATH:
+            self._respond(self._control_plane, control_plane.error_body, control_plane.CONTENT_TYPE)
+        else:
+            self._respond(self._answer)
 
     def do_GET(self) -> None:  # noqa: N802
         self._respond(self._no_operation)
 
-    def _respond(self, answer: Callable[[], bytes]) -> None:
+    def _respond(
+        self,
+        answer: Callable[[], bytes],
+        error_body: Callable[[DataApiError], bytes] = json_error_body,
+        content_type: str = "application/json",
+    ) -> None:
+        """Send ``answer()``, or the failure it raised as ``error_body`` renders it (the REST-JSON
+        protocol's ``{"message"}`` by default)."""
         try:
             status, body, error = 200, answer(), None
         except _HungUpError:
             self.close_connection = True
             return
         except DataApiError as failure:
-            status, body, error = failure.status, _error_body(failure), failure.code
+            status, body, error = failure.status, error_body(failure), failure.code
         except Exception as failure:  # a bug here must not take the endpoint down
             print(f"alex-db local: internal error: {failure!r}", file=sys.stderr)
-            status, error = 500, "InternalServerErrorException"
-            body = json.dumps({"message": "internal error in alex-db local"}).encode()
-        self._send(status, body, error)
+            failure = DataApiError(
+                "InternalServerErrorException", "internal error in alex-db local"
+            )
+            status, body, error = 500, error_body(failure), failure.code
+        self._send(status, body, error, content_type)
 
     def _answer(self) -> bytes:
         raw = self._admitted_body()
@@ -137,18 +159,25 @@ class _Handler(BaseHTTPRequestHandler):
             raise bad_request(f"unknown operation path {self.path}")
         return json.dumps(self.server.api.handle(operation, _parsed(raw))).encode()
 
+    def _control_plane(self) -> bytes:
+        raw = self._admitted_body(admission.CONTROL_PLANE)
+        cluster = control_plane.LocalCluster(
+            DATABASE, MASTER_USER, self.server.engine_version(), HOST, self.server.server_address[1]
+        )
+        return control_plane.answer(raw, cluster)
+
     def _no_operation(self) -> bytes:
         self._admitted_body()
         raise admission.RefusedRequestError(
             404, "UnknownOperationException", "POST a Data API operation"
         )
 
-    def _admitted_body(self) -> bytes:
+    def _admitted_body(self, route: admission.Route = admission.DATA_API) -> bytes:
         """The body, read whole (within the limits) before the request is judged, so that a
         refusal's answer is not lost to a reset; then the refusal, if any."""
         raw = self._raw_body()
         request = SignedRequest(self.command, self.path, self.headers, raw)
-        admission.admit(request, self.server.server_address[1], self.server.signer)
+        admission.admit(request, self.server.server_address[1], self.server.signer, route)
         return raw
 
     def _raw_body(self) -> bytes:
@@ -173,9 +202,11 @@ class _Handler(BaseHTTPRequestHandler):
             raise _HungUpError
         return raw
 
-    def _send(self, status: int, body: bytes, error: str | None) -> None:
+    def _send(
+        self, status: int, body: bytes, error: str | None, content_type: str = "application/json"
+    ) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
         if error:
@@ -188,10 +219,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         """Quiet: a request log would drown the one line that says where we listen."""
-
-
-def _error_body(failure: DataApiError) -> bytes:
-    return json.dumps({"message": failure.message}).encode()
 
 
 def _parsed(raw: bytes) -> dict:

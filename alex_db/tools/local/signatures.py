@@ -44,7 +44,6 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote
 
 ALGORITHM = "AWS4-HMAC-SHA256"
-SERVICE = "rds-data"  # the model's signingName (botocore rds-data service-2.json)
 TIME_FORMAT = "%Y%m%dT%H%M%SZ"  # ISO 8601 basic, as X-Amz-Date carries it
 # How far a request's time may be from this machine's clock (AWS Common Errors, RequestExpired).
 ALLOWED_SKEW = timedelta(minutes=15)
@@ -114,12 +113,14 @@ def verify(
     request: SignedRequest,
     find_key: Callable[[str], AccessKey | None],
     region: str,
+    service: str,
     now: datetime,
 ) -> AccessKey:
-    """The key that signed ``request``, or ``SignatureError``: the header is well formed, the key
-    is one ``find_key`` knows, the scope is this region's and service's, the time is within
-    ``ALLOWED_SKEW`` of ``now`` and the signature is the one the key's secret gives."""
-    authorization = _parse(request.headers)
+    """The key that signed ``request`` for ``service`` (the model's ``signingName``), or
+    ``SignatureError``: the header is well formed, the key is one ``find_key`` knows, the scope is
+    this region's and service's, the time is within ``ALLOWED_SKEW`` of ``now`` and the signature
+    is the one the key's secret gives."""
+    authorization = _parse(request.headers, service)
     stamp = _request_time(request.headers, authorization)
     key = find_key(authorization.key_id)
     if key is None:
@@ -132,23 +133,27 @@ def verify(
             f"(alex-db local serves region {region}, the region of its cluster ARN)",
         )
     _check_time(stamp, now)
-    expected = signature(key.secret, request, authorization.signed_headers, stamp, region)
+    expected = signature(
+        key.secret, request, authorization.signed_headers, stamp, f"{region}/{service}"
+    )
     if not hmac.compare_digest(expected, authorization.signature):
         raise SignatureError("InvalidSignatureException", MISMATCH)
     return key
 
 
 def signature(
-    secret: str, request: SignedRequest, signed_headers: list[str], stamp: str, region: str
+    secret: str, request: SignedRequest, signed_headers: list[str], stamp: str, where: str
 ) -> str:
-    """The hex signature of ``request`` under ``secret`` (steps 1 to 3 of the module docstring)."""
-    scope = f"{stamp[:8]}/{region}/{SERVICE}/aws4_request"
+    """The hex signature of ``request`` under ``secret`` for ``where`` (``region/service``):
+    steps 1 to 3 of the module docstring."""
+    region, service = where.split("/")
+    scope = f"{stamp[:8]}/{region}/{service}/aws4_request"
     canonical = canonical_request(request, signed_headers)
     to_sign = "\n".join(
         (ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode("utf-8")).hexdigest())
     )
     key = ("AWS4" + secret).encode("utf-8")
-    for part in (stamp[:8], region, SERVICE, "aws4_request"):
+    for part in (stamp[:8], region, service, "aws4_request"):
         key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
     return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
@@ -216,7 +221,7 @@ def _payload_hash(request: SignedRequest) -> str:
     return actual
 
 
-def problems(value: str, headers: Mapping[str, str] | Message) -> list[str]:
+def problems(value: str, headers: Mapping[str, str] | Message, service: str) -> list[str]:
     """What a SigV4 ``Authorization`` header lacks, one sentence each (none when well formed);
     the wording follows AWS's own IncompleteSignature messages ("Authorization header requires
     'Credential' parameter.")."""
@@ -232,8 +237,8 @@ def problems(value: str, headers: Mapping[str, str] | Message) -> list[str]:
     scope = CREDENTIAL_SCOPE.fullmatch(parameters.get("Credential", ""))
     if parameters.get("Credential") and not scope:
         found.append("Credential must be <access key>/<yyyymmdd>/<region>/<service>/aws4_request.")
-    elif scope and scope["service"] != SERVICE:
-        found.append(f"Credential should be scoped to correct service: '{SERVICE}'.")
+    elif scope and scope["service"] != service:
+        found.append(f"Credential should be scoped to correct service: '{service}'.")
     signed = parameters.get("SignedHeaders", "")
     dated_by = "x-amz-date" if headers.get("X-Amz-Date") is not None else "date"
     if signed and (
@@ -256,9 +261,9 @@ def _parameters(rest: str) -> dict[str, str]:
     return dict(part.strip().partition("=")[::2] for part in rest.split(",") if "=" in part)
 
 
-def _parse(headers: Message) -> _Authorization:
+def _parse(headers: Message, service: str) -> _Authorization:
     value = headers.get("Authorization", "")
-    found = problems(value, headers)
+    found = problems(value, headers, service)
     if found:
         shown = value if len(value) <= 80 else value[:80] + "..."
         raise SignatureError(

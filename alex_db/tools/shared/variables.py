@@ -7,6 +7,10 @@ SECRET_ARN_VARIABLE = "AURORA_SECRET_ARN"
 DATABASE_VARIABLE = "AURORA_DATABASE"
 # boto3 sends the rds-data client (and only it) here; `env` removes it to switch back to AWS.
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_RDS_DATA"
+# boto3 sends the rds client (the control plane) here: a service's own endpoint variable is
+# AWS_ENDPOINT_URL_<its serviceId, upper case, spaces as _> (AWS SDKs and Tools Reference Guide,
+# "Service-specific endpoints"; botocore's rds model: serviceId "RDS").
+RDS_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_RDS"
 # Where boto3 (and the AWS CLI) read the region, and where Alex's database client reads it
 # (backend/database/src/client.py: DEFAULT_AWS_REGION).
 REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION", "DEFAULT_AWS_REGION")
@@ -17,10 +21,10 @@ SECRET_KEY_VARIABLE = "AWS_SECRET_ACCESS_KEY"
 
 def written_by_local(values: dict[str, str]) -> list[str]:
     """What ``local`` added to a ``.env`` with these values and ``env`` removes to switch back to
-    AWS: the endpoint always, the key pair only when it is ``local``'s own (never a real key)."""
+    AWS: the endpoints always, the key pair only when it is ``local``'s own (never a real key)."""
     from alex_db.tools.shared.local_identity import is_local_key
 
-    owned = [ENDPOINT_VARIABLE]
+    owned = [ENDPOINT_VARIABLE, RDS_ENDPOINT_VARIABLE]
     if is_local_key(values.get(ACCESS_KEY_VARIABLE, "")):
         owned += [ACCESS_KEY_VARIABLE, SECRET_KEY_VARIABLE]
     return owned
