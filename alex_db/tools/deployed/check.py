@@ -432,11 +432,13 @@ def run_local_checks(
 ) -> Report:
     """Against ``alex-db local``: only the Data API step, signed with ``keys`` (those ``local``
     wrote to ``.env``) or, without them, the session's own credentials, which ``local`` accepts
-    too. There is no RDS control plane or
-    Secrets Manager behind a local endpoint, so the cluster and secret steps cannot run."""
+    too. ``local`` answers only DescribeDBClusters of the RDS control plane and has no Secrets
+    Manager, so the cluster steps (which read instances, parameters and versions) and the secret
+    step cannot run."""
     progress(
         f"… {target.cluster_arn} is served by alex-db local at {endpoint_url}: the cluster and "
-        f"secret steps are skipped (no RDS control plane or Secrets Manager locally)"
+        f"secret steps are skipped (local answers DescribeDBClusters only, and has no Secrets "
+        f"Manager)"
     )
     budget = Budget(wait_seconds, clock)
     report = report_for(target)
