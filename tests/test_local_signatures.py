@@ -326,3 +326,28 @@ def test_rotated_credentials_are_looked_up_again_but_not_on_every_unknown_key():
     assert keyring.find("ASIASECOND0000000002") == current[0]
     assert keyring.find("ALEXDBLOCALNOBODY001") is None
     assert len(lookups) == 2
+
+
+@pytest.mark.parametrize("key_id, removed", [
+    ("ALEXDBLOCALABCDEFGH1", True),  # local's own: env takes it away with the endpoints
+    ("AKIAIOSFODNN7EXAMPLE", False),  # a developer's real key: never touched
+])
+def test_env_removes_locals_own_key_and_never_a_real_one(tmp_path, monkeypatch, capsys, key_id,
+                                                         removed):
+    from alex_db.tools.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outputs.json").write_text(json.dumps({
+        "aurora_cluster_arn": "arn:aws:rds:eu-west-1:123456789012:cluster:alex-aurora-cluster",
+        "aurora_secret_arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:alex-AbCdEf",
+        "database_name": "alex",
+    }))
+    key_lines = f"AWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY=the-secret\n"
+    (tmp_path / ".env").write_text(
+        f"OPENAI_API_KEY=keep\n{key_lines}AWS_ENDPOINT_URL_RDS_DATA=http://127.0.0.1:8432\n"
+        "AWS_ENDPOINT_URL_RDS=http://127.0.0.1:8432\n"
+    )
+    assert main(["env", "--outputs", "outputs.json"]) == 0
+    text = (tmp_path / ".env").read_text()
+    assert "AWS_ENDPOINT_URL" not in text and "OPENAI_API_KEY=keep\n" in text
+    assert (key_lines in text) is not removed
