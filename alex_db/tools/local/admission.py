@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 
-from alex_db.tools.local.errors import DataApiError, bad_request
+from alex_db.tools.local.errors import RefusedRequestError, bad_request
 from alex_db.tools.local.signatures import AccessKey, SignatureError, SignedRequest, verify
 
 # The names a client on this machine uses for 127.0.0.1 (RFC 6761 section 6.3 reserves
@@ -57,20 +57,6 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 JSON_MEDIA_TYPE = "application/json"
 # How much of a refused header a message quotes: enough to recognise it, never a page of text.
 QUOTED_CHARACTERS = 80
-
-
-class RefusedRequestError(DataApiError):
-    """A request refused before it reached the Data API, with AWS's status for the fault (these
-    codes are AWS's front door's, not the rds-data model's, so they carry their own status)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(code, message)
-        self._status = status
-
-    @property
-    def status(self) -> int:
-        """The HTTP status AWS answers this fault with."""
-        return self._status
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 from xml.etree import ElementTree
 
-from alex_db.tools.local.errors import DataApiError
+from alex_db.tools.local.errors import DataApiError, RefusedRequestError
 from alex_db.tools.shared import local_identity as identity
 
 PATH = "/"
@@ -54,28 +54,15 @@ class LocalCluster:
     port: int
 
 
-class ControlPlaneError(DataApiError):
-    """A control-plane fault: the query protocol's code and AWS's status for it."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(code, message)
-        self._status = status
-
-    @property
-    def status(self) -> int:
-        """The HTTP status AWS answers this fault with."""
-        return self._status
-
-
 def answer(body: bytes, cluster: LocalCluster) -> bytes:
     """The XML answer to one form-encoded call about ``cluster``."""
     try:
         form = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
     except (UnicodeDecodeError, ValueError):
-        raise ControlPlaneError(400, "MalformedInput", "the body is not a form") from None
+        raise RefusedRequestError(400, "MalformedInput", "the body is not a form") from None
     action = _one(form, "Action")
     if action != "DescribeDBClusters":
-        raise ControlPlaneError(
+        raise RefusedRequestError(
             400,
             "InvalidAction",
             f"The action {action or '(none)'} is not valid for this web service. alex-db local "
@@ -83,9 +70,9 @@ def answer(body: bytes, cluster: LocalCluster) -> bytes:
         )
     wanted = _one(form, "DBClusterIdentifier")
     if wanted is not None and not _is_local_cluster(wanted):
-        raise ControlPlaneError(404, "DBClusterNotFoundFault", f"DBCluster {wanted} not found.")
+        raise RefusedRequestError(404, "DBClusterNotFoundFault", f"DBCluster {wanted} not found.")
     if any(name.startswith("Filters.") for name in form):
-        raise ControlPlaneError(
+        raise RefusedRequestError(
             400, "InvalidParameterValue", "alex-db local does not filter DescribeDBClusters"
         )
     return _describe_clusters(cluster)

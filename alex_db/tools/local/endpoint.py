@@ -38,7 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import botocore.session
 
 from alex_db.tools.local import admission, control_plane
-from alex_db.tools.local.errors import DataApiError, bad_request
+from alex_db.tools.local.errors import DataApiError, RefusedRequestError, bad_request
 from alex_db.tools.local.postgres import DATABASE, MASTER_USER
 from alex_db.tools.local.service import OPERATIONS, DataApi
 from alex_db.tools.local.signatures import SignedRequest
@@ -168,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _no_operation(self) -> bytes:
         self._admitted_body()
-        raise admission.RefusedRequestError(
+        raise RefusedRequestError(
             404, "UnknownOperationException", "POST a Data API operation"
         )
 

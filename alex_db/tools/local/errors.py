@@ -46,3 +46,17 @@ class DataApiError(Exception):
 def bad_request(message: str) -> DataApiError:
     """A malformed call (the model's catch-all for request errors)."""
     return DataApiError("BadRequestException", message)
+
+
+class RefusedRequestError(DataApiError):
+    """A fault outside the rds-data model's shapes (the front door's, the control plane's), with
+    AWS's status for it carried alongside."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(code, message)
+        self._status = status
+
+    @property
+    def status(self) -> int:
+        """The HTTP status AWS answers this fault with."""
+        return self._status
