@@ -186,13 +186,15 @@ def run_env(args: argparse.Namespace) -> int:
         variables.CLUSTER_ARN_VARIABLE: target.cluster_arn,
         variables.SECRET_ARN_VARIABLE: target.secret_arn,
         variables.DATABASE_VARIABLE: target.database,
-    }
+    } | dict.fromkeys(variables.REGION_VARIABLES, target.region)
     try:
         if args.file == "-":
             print(envfile.merge("", updates), end="")
             return Exit.OK
-        # Real ARNs mean AWS again: drop the endpoint `alex-db local` wrote.
-        changed = envfile.update_file(Path(args.file), updates, drop=[variables.ENDPOINT_VARIABLE])
+        # Real ARNs mean AWS again: drop what `alex-db local` wrote for itself.
+        changed = envfile.update_file(
+            Path(args.file), updates, drop=envfile.LOCAL_OWNED_VARIABLES
+        )
     except envfile.EnvFileError as error:
         print(f"✗ {args.file}: {error}", file=sys.stderr)
         return Exit.USAGE

@@ -26,6 +26,7 @@ from dotenv import dotenv_values
 from dotenv.parser import Binding, parse_stream
 
 from alex_db.tools.shared.files import TEXT_LIMIT, read_at_most
+from alex_db.tools.shared.variables import ENDPOINT_VARIABLE
 
 # A new .env may end up holding credentials one day: readable by its owner only.
 NEW_FILE_MODE = 0o600
@@ -34,6 +35,10 @@ NEW_FILE_MODE = 0o600
 _BARE_VALUE = re.compile(r"[A-Za-z0-9_./:@+,=-]*")
 _LINE_END = re.compile(r"(\r\n|\n|\r)$")
 WRITABLE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+# What `alex-db local` writes into .env for itself alone and `alex-db env` removes again when it
+# points .env back at AWS: left behind, any of these would keep boto3 talking to 127.0.0.1. The
+# one list both read, so a name local adds is a name env removes.
+LOCAL_OWNED_VARIABLES = (ENDPOINT_VARIABLE,)
 
 
 class EnvFileError(ValueError):
