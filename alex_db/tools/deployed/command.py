@@ -192,9 +192,7 @@ def run_env(args: argparse.Namespace) -> int:
             print(envfile.merge("", updates), end="")
             return Exit.OK
         # Real ARNs mean AWS again: drop what `alex-db local` wrote for itself.
-        changed = envfile.update_file(
-            Path(args.file), updates, drop=envfile.LOCAL_OWNED_VARIABLES
-        )
+        changed = envfile.update_file(Path(args.file), updates, drop=envfile.LOCAL_OWNED_VARIABLES)
     except envfile.EnvFileError as error:
         print(f"✗ {args.file}: {error}", file=sys.stderr)
         return Exit.USAGE
