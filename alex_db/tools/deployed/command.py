@@ -68,6 +68,18 @@ def add_env_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--file", default=".env", help="the file to update (default .env; - for stdout)"
     )
+    parser.add_argument(
+        "--terraform-state",
+        metavar="PATH",
+        help="also write the stack's outputs as a Terraform state file there, for "
+        "terraform_remote_state (Alex: terraform/5_database/terraform.tfstate)",
+    )
+    parser.add_argument(
+        "--tfvars",
+        metavar="PATH",
+        help="also set aurora_cluster_arn and aurora_secret_arn in this .tfvars file "
+        "(Alex: terraform/6_agents/terraform.tfvars)",
+    )
 
 
 def _flags(args: argparse.Namespace) -> dict[str, str | None]:
@@ -173,12 +185,16 @@ def usable_endpoint(url: str) -> bool:
 
 
 def run_env(args: argparse.Namespace) -> int:
-    """Write the stack's ARNs and database name into a .env file (or stdout)."""
+    """Write the stack's ARNs, database name and region into a .env file (or stdout), and, when
+    asked, its outputs into a Terraform state file and the two ARNs into a .tfvars file. Every
+    file is checked before any is written, so a refused one leaves all of them as they were."""
     from alex_db.tools.deployed import locate
-    from alex_db.tools.shared import envfile
+    from alex_db.tools.shared import envfile, terraform_state, tfvars
 
+    sources = locate.stack_output_sources(args.outputs, args.stack)
     try:
-        target = locate.resolve(_flags(args), locate.stack_output_sources(args.outputs, args.stack))
+        target = locate.resolve(_flags(args), sources)
+        outputs = locate.stack_outputs(target, sources) if args.terraform_state else {}
     except locate.TargetError as error:
         print(f"✗ {error}", file=sys.stderr)
         return Exit.USAGE
@@ -187,20 +203,43 @@ def run_env(args: argparse.Namespace) -> int:
         variables.SECRET_ARN_VARIABLE: target.secret_arn,
         variables.DATABASE_VARIABLE: target.database,
     } | dict.fromkeys(variables.REGION_VARIABLES, target.region)
-    try:
-        if args.file == "-":
-            print(envfile.merge("", updates), end="")
-            return Exit.OK
+    arns = {"aurora_cluster_arn": target.cluster_arn, "aurora_secret_arn": target.secret_arn}
+    # (the path as given, its new text or None when up to date, what it holds)
+    files = []
+    if args.file != "-":
         # Real ARNs mean AWS again: drop what `alex-db local` wrote for itself.
-        changed = envfile.update_file(Path(args.file), updates, drop=envfile.LOCAL_OWNED_VARIABLES)
-    except envfile.EnvFileError as error:
-        print(f"✗ {args.file}: {error}", file=sys.stderr)
-        return Exit.USAGE
-    except OSError as error:
-        print(f"✗ {args.file}: cannot write it ({error.strerror or error})", file=sys.stderr)
-        return Exit.USAGE
-    if changed:
-        print(f"{args.file}: wrote {', '.join(updates)}", file=sys.stderr)
-    else:
-        print(f"{args.file}: already up to date", file=sys.stderr)
+        drop = envfile.LOCAL_OWNED_VARIABLES
+        files.append((args.file, partial(envfile.planned, Path(args.file), updates, drop)))
+    if args.terraform_state:
+        path = Path(args.terraform_state)
+        files.append((args.terraform_state, partial(terraform_state.planned, path, outputs)))
+    if args.tfvars:
+        files.append((args.tfvars, partial(tfvars.planned, Path(args.tfvars), arns)))
+    planned = []
+    for name, plan in files:
+        try:
+            planned.append((name, plan()))
+        except envfile.EnvFileError as error:
+            print(f"✗ {name}: {error}", file=sys.stderr)
+            return Exit.USAGE
+        except OSError as error:
+            print(f"✗ {name}: cannot read it ({error.strerror or error})", file=sys.stderr)
+            return Exit.USAGE
+    if args.file == "-":
+        print(envfile.merge("", updates), end="")
+    holds = {
+        args.file: ", ".join(updates),
+        args.terraform_state: "the stack's outputs",
+        args.tfvars: ", ".join(arns),
+    }
+    for name, text in planned:
+        if text is None:
+            print(f"{name}: already up to date", file=sys.stderr)
+            continue
+        try:
+            envfile.write_atomically(envfile.target_of(Path(name)), text)
+        except OSError as error:
+            print(f"✗ {name}: cannot write it ({error.strerror or error})", file=sys.stderr)
+            return Exit.USAGE
+        print(f"{name}: wrote {holds[name]}", file=sys.stderr)
     return Exit.OK
