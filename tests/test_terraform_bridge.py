@@ -406,6 +406,31 @@ def test_values_are_hcl_strings_with_every_special_sequence_escaped():
     `${` / `%{` open an interpolation or directive unless doubled (`$${`, `%%{`)."""
     assert tfvars.hcl_string('a"b\\c${d}%{e}') == '"a\\"b\\\\c$${d}%%{e}"'
     assert tfvars.hcl_string("$$") == '"$$"', "a $ not followed by { stays as it is"
+    assert tfvars.hcl_string("a\nb\x00\U000e0001") == '"a\\u000ab\\u0000\\U000e0001"'
+
+
+def test_two_flags_naming_one_file_are_refused(checkout, capsys):
+    (checkout / "link.tfvars").symlink_to(".env")
+    refused_untouched(
+        checkout, capsys, ["--tfvars", "link.tfvars"], "link.tfvars: the same file as .env"
+    )
+
+
+def test_a_value_that_cannot_be_written_to_stdout_is_one_line(checkout, capsys):
+    refused_untouched(
+        checkout,
+        capsys,
+        ["--file", "-", "--terraform-state", STATE, "--database", "a\x1bb"],
+        "✗ -: AURORA_DATABASE: the value",
+    )
+
+
+def test_an_output_with_a_lone_surrogate_is_written_as_an_escape(checkout, capsys):
+    """JSON may escape half a surrogate pair; json.loads keeps it, and UTF-8 cannot encode it."""
+    (checkout / "outputs.json").write_text(json.dumps(OUTPUTS)[:-1] + ', "odd": "\\udcff"}')
+    assert env(capsys, "--terraform-state", STATE)[0] == 0
+    assert "\\udcff" in (checkout / STATE).read_text()
+    assert_terraform_reads(checkout / STATE)
 
 
 @pytest.mark.parametrize(

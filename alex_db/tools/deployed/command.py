@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -204,35 +205,41 @@ def run_env(args: argparse.Namespace) -> int:
         variables.DATABASE_VARIABLE: target.database,
     } | dict.fromkeys(variables.REGION_VARIABLES, target.region)
     arns = {"aurora_cluster_arn": target.cluster_arn, "aurora_secret_arn": target.secret_arn}
-    # (the path as given, its new text or None when up to date, what it holds)
-    files = []
+    # The path as given -> (what it will hold, its new text or None when already up to date).
+    plans: dict[str, tuple[str, Callable[[], str | None]]] = {}
     if args.file != "-":
         # Real ARNs mean AWS again: drop what `alex-db local` wrote for itself.
         drop = envfile.LOCAL_OWNED_VARIABLES
-        files.append((args.file, partial(envfile.planned, Path(args.file), updates, drop)))
+        plans[args.file] = (
+            ", ".join(updates),
+            partial(envfile.planned, Path(args.file), updates, drop),
+        )
     if args.terraform_state:
         path = Path(args.terraform_state)
-        files.append((args.terraform_state, partial(terraform_state.planned, path, outputs)))
+        plans[args.terraform_state] = (
+            "the stack's outputs",
+            partial(terraform_state.planned, path, outputs),
+        )
     if args.tfvars:
-        files.append((args.tfvars, partial(tfvars.planned, Path(args.tfvars), arns)))
-    planned = []
-    for name, plan in files:
-        try:
-            planned.append((name, plan()))
-        except envfile.EnvFileError as error:
-            print(f"✗ {name}: {error}", file=sys.stderr)
-            return Exit.USAGE
-        except OSError as error:
-            print(f"✗ {name}: cannot read it ({error.strerror or error})", file=sys.stderr)
-            return Exit.USAGE
+        plans[args.tfvars] = (", ".join(arns), partial(tfvars.planned, Path(args.tfvars), arns))
     if args.file == "-":
-        print(envfile.merge("", updates), end="")
-    holds = {
-        args.file: ", ".join(updates),
-        args.terraform_state: "the stack's outputs",
-        args.tfvars: ", ".join(arns),
-    }
-    for name, text in planned:
+        plans["-"] = ("", partial(envfile.merge, "", updates))
+    texts = {}
+    try:
+        _refuse_one_file_twice([args.file, args.terraform_state, args.tfvars])
+        for name, (_, plan) in plans.items():
+            try:
+                texts[name] = plan()
+            except envfile.EnvFileError as error:
+                raise envfile.EnvFileError(f"{name}: {error}") from None
+            except OSError as error:
+                reason = f"cannot read it ({error.strerror or error})"
+                raise envfile.EnvFileError(f"{name}: {reason}") from None
+    except envfile.EnvFileError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return Exit.USAGE
+    print(texts.pop("-", ""), end="")
+    for name, text in texts.items():
         if text is None:
             print(f"{name}: already up to date", file=sys.stderr)
             continue
@@ -241,5 +248,22 @@ def run_env(args: argparse.Namespace) -> int:
         except OSError as error:
             print(f"✗ {name}: cannot write it ({error.strerror or error})", file=sys.stderr)
             return Exit.USAGE
-        print(f"{name}: wrote {holds[name]}", file=sys.stderr)
+        print(f"{name}: wrote {plans[name][0]}", file=sys.stderr)
     return Exit.OK
+
+
+def _refuse_one_file_twice(paths: list[str | None]) -> None:
+    """Two flags naming one file (through a symlink, too) would each overwrite the other."""
+    from alex_db.tools.shared import envfile
+
+    seen: dict[str, str] = {}
+    for given in paths:
+        if given is None or given == "-":
+            continue
+        real = os.path.realpath(given)
+        if real in seen:
+            raise envfile.EnvFileError(
+                f"{given}: the same file as {seen[real]}; give each of --file, "
+                f"--terraform-state and --tfvars its own file"
+            )
+        seen[real] = given

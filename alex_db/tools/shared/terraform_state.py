@@ -126,7 +126,8 @@ def _previous(text: str) -> tuple[str, int, dict] | None:
 
 
 def render(lineage: str, serial: int, outputs: dict[str, dict]) -> str:
-    """The snapshot as Terraform writes one: fields in ``stateV4``'s order, two-space indent."""
+    """The snapshot as Terraform writes one: fields in ``stateV4``'s order, two-space indent;
+    ASCII, so a lone surrogate in an output (JSON allows the escape) cannot stop the write."""
     document = {
         "version": FORMAT_VERSION,
         "terraform_version": WRITTEN_BY,
@@ -135,7 +136,7 @@ def render(lineage: str, serial: int, outputs: dict[str, dict]) -> str:
         "outputs": outputs,
         "resources": [],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
 
 
 def updated(text: str | None, outputs: Mapping[str, object]) -> str | None:

@@ -53,7 +53,13 @@ def hcl_string(value: str) -> str:
     ``\\uNNNN`` (a literal newline is not allowed in a quoted template)."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     escaped = escaped.replace("${", "$${").replace("%{", "%%{")
-    return '"' + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped) + '"'
+    return '"' + "".join(c if c.isprintable() else _escaped(c) for c in escaped) + '"'
+
+
+def _escaped(char: str) -> str:
+    """``\\uNNNN`` inside the Basic Multilingual Plane, ``\\UNNNNNNNN`` beyond it (spec.md)."""
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 class _Reader:
