@@ -137,6 +137,7 @@ def test_env_for_a_stack_afterwards_switches_back_to_aws(local, monkeypatch, cap
         "# Alex backend\nOPENAI_API_KEY=sk-keep-me\n"
         f"AURORA_CLUSTER_ARN={AWS_OUTPUTS['aurora_cluster_arn']}\n"
         f"AURORA_SECRET_ARN={AWS_OUTPUTS['aurora_secret_arn']}\nAURORA_DATABASE=alex\n"
+        "AWS_REGION=us-east-1\nAWS_DEFAULT_REGION=us-east-1\nDEFAULT_AWS_REGION=us-east-1\n"
     )
 
 
