@@ -358,6 +358,38 @@ def test_any_state_with_resources_is_refused_unchanged(resources, extra, version
         assert os.listdir(folder) == ["terraform.tfstate"]
 
 
+@settings(max_examples=100, deadline=None)
+@given(content=st.binary(max_size=150) | st.text(max_size=150).map(str.encode))
+@example(content=b'{"version": 4, "serial": 18446744073709551615, "lineage": "l"}')
+@example(content=b'{"version": 4.0, "serial": 1, "lineage": "l", "resources": null}')
+def test_any_bytes_in_a_state_file_are_refused_untouched_or_replaced_by_a_state(content):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "terraform.tfstate"
+        path.write_bytes(content)
+        code, err = run_quietly(
+            [
+                "env",
+                "--cluster-arn",
+                CLUSTER_ARN,
+                "--secret-arn",
+                SECRET_ARN,
+                "--file",
+                "-",
+                "--terraform-state",
+                str(path),
+            ]
+        )
+        assert code in (0, 2) and err.count("\n") == 1, err
+        assert os.listdir(folder) == ["terraform.tfstate"]
+        if code == 2:
+            assert path.read_bytes() == content
+        else:
+            assert assert_terraform_reads(path)["outputs"]["aurora_cluster_arn"] == {
+                "value": CLUSTER_ARN,
+                "type": "string",
+            }
+
+
 def run_quietly(argv: list[str]) -> tuple[int, str]:
     stderr = io.StringIO()
     with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):

@@ -87,9 +87,9 @@ def _resource_names(resources: list) -> str:
     return shown + (", …" if len(resources) > 3 else "")
 
 
-def _previous(text: str) -> tuple[str, int, dict] | None:
-    """(lineage, serial, outputs) of the snapshot in ``text``, None for an empty file (no state
-    yet: read.go's ErrNoState); an ``EnvFileError`` for anything that must not be replaced."""
+def _previous(text: str) -> tuple[str, int] | None:
+    """(lineage, serial) of the snapshot in ``text``, None for an empty file (no state yet:
+    read.go's ErrNoState); an ``EnvFileError`` for anything that must not be replaced."""
     if not text:
         return None
     try:
@@ -121,8 +121,7 @@ def _previous(text: str) -> tuple[str, int, dict] | None:
         raise envfile.EnvFileError('not a valid Terraform state ("serial" is not a whole number)')
     if not isinstance(lineage, str) or not lineage:
         raise envfile.EnvFileError('not a valid Terraform state (no "lineage")')
-    outputs = document.get("outputs")
-    return lineage, serial, outputs if isinstance(outputs, dict) else {}
+    return lineage, serial
 
 
 def render(lineage: str, serial: int, outputs: dict[str, dict]) -> str:
@@ -148,8 +147,8 @@ def updated(text: str | None, outputs: Mapping[str, object]) -> str | None:
     previous = _previous(text or "")
     if previous is None:
         return render(str(uuid.uuid4()), 1, written)
-    lineage, serial, old_outputs = previous
-    if old_outputs == written and text == render(lineage, serial, written):
+    lineage, serial = previous
+    if text == render(lineage, serial, written):
         return None
     return render(lineage, serial + 1, written)
 
