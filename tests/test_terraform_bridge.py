@@ -448,6 +448,12 @@ def test_two_flags_naming_one_file_are_refused(checkout, capsys):
     )
 
 
+def test_only_the_env_file_can_be_standard_output(checkout, capsys):
+    refused_untouched(
+        checkout, capsys, ["--file", "-", "--tfvars", "-"], "--tfvars -: only --file can be"
+    )
+
+
 def test_a_value_that_cannot_be_written_to_stdout_is_one_line(checkout, capsys):
     refused_untouched(
         checkout,

@@ -190,43 +190,19 @@ def run_env(args: argparse.Namespace) -> int:
     asked, its outputs into a Terraform state file and the two ARNs into a .tfvars file. Every
     file is checked before any is written, so a refused one leaves all of them as they were."""
     from alex_db.tools.deployed import locate
-    from alex_db.tools.shared import envfile, terraform_state, tfvars
+    from alex_db.tools.shared import envfile
 
     sources = locate.stack_output_sources(args.outputs, args.stack)
     try:
         target = locate.resolve(_flags(args), sources)
-        outputs = locate.stack_outputs(target, sources) if args.terraform_state else {}
+        outputs = locate.stack_outputs(target, sources) if args.terraform_state is not None else {}
     except locate.TargetError as error:
         print(f"✗ {error}", file=sys.stderr)
         return Exit.USAGE
-    updates = {
-        variables.CLUSTER_ARN_VARIABLE: target.cluster_arn,
-        variables.SECRET_ARN_VARIABLE: target.secret_arn,
-        variables.DATABASE_VARIABLE: target.database,
-    } | dict.fromkeys(variables.REGION_VARIABLES, target.region)
-    arns = {"aurora_cluster_arn": target.cluster_arn, "aurora_secret_arn": target.secret_arn}
-    # The path as given -> (what it will hold, its new text or None when already up to date).
-    plans: dict[str, tuple[str, Callable[[], str | None]]] = {}
-    if args.file != "-":
-        # Real ARNs mean AWS again: drop what `alex-db local` wrote for itself.
-        drop = envfile.LOCAL_OWNED_VARIABLES
-        plans[args.file] = (
-            ", ".join(updates),
-            partial(envfile.planned, Path(args.file), updates, drop),
-        )
-    if args.terraform_state:
-        path = Path(args.terraform_state)
-        plans[args.terraform_state] = (
-            "the stack's outputs",
-            partial(terraform_state.planned, path, outputs),
-        )
-    if args.tfvars:
-        plans[args.tfvars] = (", ".join(arns), partial(tfvars.planned, Path(args.tfvars), arns))
-    if args.file == "-":
-        plans["-"] = ("", partial(envfile.merge, "", updates))
+    plans = _env_plans(args, target, outputs)
     texts = {}
     try:
-        _refuse_one_file_twice([args.file, args.terraform_state, args.tfvars])
+        _refuse_unusable_paths(args)
         for name, (_, plan) in plans.items():
             try:
                 texts[name] = plan()
@@ -252,12 +228,45 @@ def run_env(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
-def _refuse_one_file_twice(paths: list[str | None]) -> None:
-    """Two flags naming one file (through a symlink, too) would each overwrite the other."""
+def _env_plans(args, target, outputs) -> dict[str, tuple[str, Callable[[], str | None]]]:
+    """Each file ``env`` was asked to write (``-`` for standard output), as the path given ->
+    (what it will hold, a call that returns its new text, or None when it is up to date)."""
+    from alex_db.tools.shared import envfile, terraform_state, tfvars
+
+    updates = {
+        variables.CLUSTER_ARN_VARIABLE: target.cluster_arn,
+        variables.SECRET_ARN_VARIABLE: target.secret_arn,
+        variables.DATABASE_VARIABLE: target.database,
+    } | dict.fromkeys(variables.REGION_VARIABLES, target.region)
+    arns = {"aurora_cluster_arn": target.cluster_arn, "aurora_secret_arn": target.secret_arn}
+    holds = ", ".join(updates)
+    if args.file == "-":
+        plans = {"-": (holds, partial(envfile.merge, "", updates))}
+    else:
+        # Real ARNs mean AWS again: drop what `alex-db local` wrote for itself.
+        drop = envfile.LOCAL_OWNED_VARIABLES
+        plans = {args.file: (holds, partial(envfile.planned, Path(args.file), updates, drop))}
+    if args.terraform_state is not None:
+        state = Path(args.terraform_state)
+        plans[args.terraform_state] = (
+            "the stack's outputs",
+            partial(terraform_state.planned, state, outputs),
+        )
+    if args.tfvars is not None:
+        plans[args.tfvars] = (", ".join(arns), partial(tfvars.planned, Path(args.tfvars), arns))
+    return plans
+
+
+def _refuse_unusable_paths(args: argparse.Namespace) -> None:
+    """Two flags naming one file (through a symlink, too) would each overwrite the other, and
+    only ``--file`` can be standard output (``-``)."""
     from alex_db.tools.shared import envfile
 
+    for flag, given in (("--terraform-state", args.terraform_state), ("--tfvars", args.tfvars)):
+        if given == "-":
+            raise envfile.EnvFileError(f"{flag} -: only --file can be standard output; give a path")
     seen: dict[str, str] = {}
-    for given in paths:
+    for given in (args.file, args.terraform_state, args.tfvars):
         if given is None or given == "-":
             continue
         real = os.path.realpath(given)
