@@ -488,6 +488,38 @@ def test_a_tfvars_file_hcl_would_not_read_is_refused_untouched(checkout, capsys,
     refused_untouched(checkout, capsys, ["--tfvars", TFVARS], message)
 
 
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: (p / TFVARS).mkdir(), "it is a directory"),
+        (lambda p: os.mkfifo(p / TFVARS), "it is not a regular file"),
+        (lambda p: ((p / TFVARS).write_text("x = 1\n"), (p / TFVARS).chmod(0o444)), "read-only"),
+        (lambda p: (p / TFVARS).parent.chmod(0o555), "read-only"),
+        (lambda p: (p / TFVARS).symlink_to("terraform.tfvars"), "symlink loop"),
+    ],
+    ids=["directory", "fifo", "read-only-file", "read-only-folder", "symlink-loop"],
+)
+def test_tfvars_paths_that_cannot_be_updated_in_place_are_refused_untouched(
+    checkout, capsys, make, message
+):
+    make(checkout)
+    try:
+        refused_untouched(checkout, capsys, ["--tfvars", TFVARS], message)
+    finally:
+        (checkout / TFVARS).parent.chmod(0o755)
+
+
+def test_a_tfvars_symlink_is_written_through_to_its_target(checkout, capsys):
+    (checkout / "shared.tfvars").write_text('# shared\nregion = "eu-west-2"\n')
+    (checkout / TFVARS).symlink_to(checkout / "shared.tfvars")
+    assert env(capsys, "--tfvars", TFVARS)[0] == 0
+    assert (checkout / TFVARS).is_symlink()
+    assert (checkout / "shared.tfvars").read_text().startswith('# shared\nregion = "eu-west-2"\n')
+    assert tfvars.assignments((checkout / "shared.tfvars").read_text())["aurora_secret_arn"] == (
+        f'"{SECRET_ARN}"'
+    )
+
+
 def test_a_json_variables_file_is_refused(checkout, capsys):
     """Terraform reads a variables file whose name ends in .json as HCL's JSON syntax
     (hashicorp/terraform internal/configs/parser.go, LoadHCLFile)."""
@@ -551,7 +583,7 @@ def tfvars_files(draw):
     return content, "".join(expected) + appended
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(file=tfvars_files())
 @example(
     file=(
@@ -581,7 +613,7 @@ def test_any_tfvars_content_survives_byte_for_byte_except_the_two_values(file):
         assert path.read_bytes().decode() == expected
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(content=st.binary(max_size=120) | st.text(max_size=120).map(str.encode))
 def test_any_bytes_in_a_tfvars_file_either_merge_or_are_refused_untouched(content):
     with tempfile.TemporaryDirectory() as folder:
