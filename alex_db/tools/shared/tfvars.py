@@ -246,9 +246,11 @@ def merge(text: str, updates: Mapping[str, str]) -> str:
     if missing and merged and not merged.endswith("\n"):
         merged += newline
     merged += "".join(f"{name} = {hcl_string(updates[name])}{newline}" for name in missing)
-    # Read back with the same rules: each name set once, to exactly its value.
-    written = {name: merged[a.start : a.end] for name, a in _top_level(merged, updates).items()}
-    if written != {name: hcl_string(value) for name, value in updates.items()}:
+    # Read back with the same rules: each name set to exactly its value.
+    written = assignments(merged)
+    if {name: written.get(name) for name in updates} != {
+        name: hcl_string(value) for name, value in updates.items()
+    }:
         raise TfvarsError(
             "cannot update it without changing other values (its end is not where HCL's rules "
             "say a file ends); fix the file first"
