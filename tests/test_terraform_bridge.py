@@ -214,6 +214,19 @@ def test_outputs_of_other_json_types_get_their_cty_types(checkout, capsys):
     assert "z" not in outputs, "null has no type of its own"
 
 
+def test_an_output_nested_deeper_than_any_stack_exports_is_left_out_not_a_traceback(
+    checkout, capsys
+):
+    """json.loads reads about 990 levels; walking 900 of them for a type once overflowed
+    Python's stack."""
+    deep = "[" * 900 + "]" * 900
+    (checkout / "outputs.json").write_text(json.dumps(OUTPUTS)[:-1] + f', "deep": {deep}}}')
+    code, _, err = env(capsys, "--terraform-state", STATE)
+    assert code == 0, err
+    outputs = assert_terraform_reads(checkout / STATE)["outputs"]
+    assert set(outputs) == set(OUTPUTS)
+
+
 def test_flags_win_in_the_state_as_in_env(checkout, capsys):
     assert env(capsys, "--terraform-state", STATE, "--database", "alex_test")[0] == 0
     outputs = assert_terraform_reads(checkout / STATE)["outputs"]

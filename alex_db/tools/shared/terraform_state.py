@@ -35,12 +35,17 @@ WRITTEN_BY = "1.5.0"
 # `pulumi stack output --json` prints a secret output as this string (pulumi/pulumi
 # pkg/backend/display/json.go, massagePropertyValue): it is left out rather than written.
 SECRET_PLACEHOLDER = "[secret]"
+# Deeper than any stack output is nested (alex-db's are strings); json.loads reads about 990
+# levels, more than Python's stack can walk again, so an output past this is left out.
+NESTING_LIMIT = 64
 
 
-def cty_type(value: object) -> str | list | None:
+def cty_type(value: object, depth: int = 0) -> str | list | None:
     """The go-cty type, in its JSON form (zclconf/go-cty ``cty/json/type.go``), that decodes
     ``value`` as it stands: None when no type can hold it (null has no type of its own, and a
-    number that is not finite is not JSON)."""
+    number that is not finite is not JSON) or it is nested deeper than NESTING_LIMIT."""
+    if depth > NESTING_LIMIT:
+        return None
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, str):
@@ -49,7 +54,7 @@ def cty_type(value: object) -> str | list | None:
         return "number" if math.isfinite(value) else None
     if isinstance(value, list | dict):
         items = value.values() if isinstance(value, dict) else value
-        types = [cty_type(item) for item in items]
+        types = [cty_type(item, depth + 1) for item in items]
         if any(t is None for t in types):
             return None
         if isinstance(value, dict):
