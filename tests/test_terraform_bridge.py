@@ -533,6 +533,11 @@ def test_a_tfvars_symlink_is_written_through_to_its_target(checkout, capsys):
     )
 
 
+def test_templates_nested_beyond_pythons_stack_are_one_line(checkout, capsys):
+    (checkout / TFVARS).write_text("x = " + '"${' * 3000 + "1" + '}"' * 3000 + "\n")
+    refused_untouched(checkout, capsys, ["--tfvars", TFVARS], "nested deeper than")
+
+
 def test_a_json_variables_file_is_refused(checkout, capsys):
     """Terraform reads a variables file whose name ends in .json as HCL's JSON syntax
     (hashicorp/terraform internal/configs/parser.go, LoadHCLFile)."""

@@ -213,9 +213,21 @@ class _Reader:
         raise self.fail(f"an unclosed heredoc (no line {marker!r} after <<{marker})", self.at)
 
 
+def _attributes(text: str) -> list[Attribute]:
+    """The top-level attributes of ``text``; a file whose ``${ }`` sequences nest deeper
+    than Python's stack can follow is refused rather than guessed at."""
+    try:
+        return _Reader(text).attributes()
+    except RecursionError:
+        raise TfvarsError(
+            "its strings and ${ } sequences are nested deeper than alex-db reads; set the two "
+            "variables by hand"
+        ) from None
+
+
 def _top_level(text: str, names: Mapping[str, str]) -> dict[str, Attribute]:
     found: dict[str, Attribute] = {}
-    for attribute in _Reader(text).attributes():
+    for attribute in _attributes(text):
         if attribute.name not in names:
             continue
         if attribute.name in found:
@@ -230,7 +242,7 @@ def _top_level(text: str, names: Mapping[str, str]) -> dict[str, Attribute]:
 
 def assignments(text: str) -> dict[str, str]:
     """Every top-level attribute's expression, as written (the last one for a repeated name)."""
-    return {a.name: text[a.start : a.end] for a in _Reader(text).attributes()}
+    return {a.name: text[a.start : a.end] for a in _attributes(text)}
 
 
 def merge(text: str, updates: Mapping[str, str]) -> str:
