@@ -41,7 +41,8 @@ class Attribute:
     """A top-level ``name = expression``: where its expression starts and ends."""
 
     name: str
-    line: int
+    at: int
+    """Where its name starts."""
     start: int
     end: int
 
@@ -62,6 +63,12 @@ def _escaped(char: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
+def _line(text: str, at: int) -> int:
+    """The line number of offset ``at``, counted only for a message (counting at every
+    attribute would make a long file quadratic)."""
+    return text.count("\n", 0, at) + 1
+
+
 class _Reader:
     """One pass over the text with HCL's lexical rules, collecting the top-level attributes."""
 
@@ -69,13 +76,10 @@ class _Reader:
         self.text = text
         self.at = 0
 
-    def line(self, at: int | None = None) -> int:
-        return self.text.count("\n", 0, self.at if at is None else at) + 1
-
     def fail(self, what: str, at: int) -> TfvarsError:
         return TfvarsError(
-            f"{what} at line {self.line(at)}; HCL (and so Terraform) cannot read the file: "
-            f"fix that part first"
+            f"{what} at line {_line(self.text, at)}; HCL (and so Terraform) cannot read the "
+            f"file: fix that part first"
         )
 
     def attributes(self) -> list[Attribute]:
@@ -91,7 +95,7 @@ class _Reader:
                     start = _SPACES.match(self.text, after + 1).end()
                     self.at = start
                     end = self.expression_end()
-                    found.append(Attribute(name.group(), self.line(name.start()), start, end))
+                    found.append(Attribute(name.group(), name.start(), start, end))
                     continue
             self.expression_end()  # a block or something else: skipped whole
         return found
@@ -231,10 +235,10 @@ def _top_level(text: str, names: Mapping[str, str]) -> dict[str, Attribute]:
         if attribute.name not in names:
             continue
         if attribute.name in found:
+            first, second = (_line(text, a.at) for a in (found[attribute.name], attribute))
             raise TfvarsError(
-                f"{attribute.name} is set twice (lines {found[attribute.name].line} and "
-                f"{attribute.line}); Terraform refuses that too (Attribute redefined): "
-                f"delete one"
+                f"{attribute.name} is set twice (lines {first} and {second}); Terraform "
+                f"refuses that too (Attribute redefined): delete one"
             )
         found[attribute.name] = attribute
     return found
