@@ -53,9 +53,12 @@ ENV_PIECES = [
     "é",
     "\ufeff",
 ]
+REGION_LINES = "AWS_REGION=us-east-1\nAWS_DEFAULT_REGION=us-east-1\nDEFAULT_AWS_REGION=us-east-1\n"
 WRITTEN = (
     f"AURORA_CLUSTER_ARN={CLUSTER_ARN}\nAURORA_SECRET_ARN={SECRET_ARN}\nAURORA_DATABASE=alex\n"
+    + REGION_LINES
 )
+WRITTEN_KEYS = list(envfile.parse(WRITTEN))
 
 
 @pytest.fixture
@@ -100,7 +103,7 @@ def test_existing_file_keeps_every_other_line_and_replaces_stale_duplicates(proj
         f"AURORA_CLUSTER_ARN={CLUSTER_ARN}\n"
         "QUOTED='a b c'\n"
         f"AURORA_SECRET_ARN={SECRET_ARN}\n"
-        "AURORA_DATABASE=alex\n"
+        "AURORA_DATABASE=alex\n" + REGION_LINES
     )
 
 
@@ -205,7 +208,7 @@ def test_rewritten_lines_keep_their_export_prefix_and_crlf_endings(project, caps
     assert env(capsys)[0] == 0
     assert (project / ".env").read_bytes() == (
         f"# mine\r\nexport AURORA_CLUSTER_ARN={CLUSTER_ARN}\r\n  export  AURORA_DATABASE=alex\r\n"
-        f"Z=1\r\nAURORA_SECRET_ARN={SECRET_ARN}\r\n"
+        f"Z=1\r\nAURORA_SECRET_ARN={SECRET_ARN}\r\n" + REGION_LINES.replace("\n", "\r\n")
     ).encode()
 
 
@@ -380,7 +383,7 @@ def test_any_file_and_value_either_merges_exactly_or_is_refused_untouched(conten
             "AURORA_CLUSTER_ARN": CLUSTER_ARN,
             "AURORA_SECRET_ARN": SECRET_ARN,
             "AURORA_DATABASE": database,
-        }
+        } | dict.fromkeys(("AWS_REGION", "AWS_DEFAULT_REGION", "DEFAULT_AWS_REGION"), "us-east-1")
         before = dotenv_values(stream=io.StringIO(content.decode()), interpolate=False)
         after = dotenv_values(stream=io.StringIO(path.read_bytes().decode()), interpolate=False)
         assert {k: after[k] for k in updates} == updates
@@ -390,3 +393,48 @@ def test_any_file_and_value_either_merges_exactly_or_is_refused_untouched(conten
         if not any(key.encode() in content for key in updates):
             # Nothing to rewrite, so nothing is lost: the keys are appended to every old byte.
             assert path.read_bytes().startswith(content)
+
+
+def test_the_stack_region_is_written_for_boto3_and_for_alexs_client_and_scripts(tmp_path, capsys):
+    """boto3 reads AWS_DEFAULT_REGION, Alex's scripts AWS_REGION and its database client
+    DEFAULT_AWS_REGION (ed-donner/alex backend/database/src/client.py): a stack outside
+    us-east-1 must reach all three. The region is the cluster ARN's, which every source has."""
+    cluster = CLUSTER_ARN.replace("us-east-1", "eu-west-2")
+    secret = SECRET_ARN.replace("us-east-1", "eu-west-2")
+    path = tmp_path / ".env"
+    path.write_text("AWS_REGION=us-east-1\nOPENAI_API_KEY=sk-keep\n")
+    code = main(["env", "--cluster-arn", cluster, "--secret-arn", secret, "--file", str(path)])
+    assert code == 0
+    assert envfile.parse(path.read_text()) == {
+        "AWS_REGION": "eu-west-2",
+        "OPENAI_API_KEY": "sk-keep",
+        "AURORA_CLUSTER_ARN": cluster,
+        "AURORA_SECRET_ARN": secret,
+        "AURORA_DATABASE": "alex",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+        "DEFAULT_AWS_REGION": "eu-west-2",
+    }
+    err = capsys.readouterr().err
+    assert err.endswith("AWS_REGION, AWS_DEFAULT_REGION, DEFAULT_AWS_REGION\n"), err
+
+
+def test_env_removes_every_line_local_wrote_that_only_local_means(project, capsys):
+    """Switching back to AWS: whatever `alex-db local` puts into .env for itself (its endpoints,
+    its own key when the developer has none) must not survive `env`, or boto3 keeps talking to
+    127.0.0.1. The lines come from local's own writer, so a name added there without adding it
+    to the list that env reads fails here."""
+    from alex_db.tools.local.access_keys import Keyring, own_key
+    from alex_db.tools.local.command import env_update
+
+    own = own_key(project)
+    written_by_local = env_update("http://127.0.0.1:8432", own, Keyring(own=own), {}).updates
+    (project / ".env").write_text(
+        "# mine\nOPENAI_API_KEY=sk-keep\n" + envfile.merge("", written_by_local)
+    )
+    assert env(capsys)[0] == 0
+    after = envfile.parse((project / ".env").read_text())
+    rewritten_by_env = set(WRITTEN_KEYS)
+    assert [key for key in written_by_local if key in after and key not in rewritten_by_env] == []
+    assert {key: after[key] for key in rewritten_by_env} == envfile.parse(WRITTEN)
+    assert after["OPENAI_API_KEY"] == "sk-keep"
+    assert (project / ".env").read_text().startswith("# mine\nOPENAI_API_KEY=sk-keep\n")

@@ -23,12 +23,28 @@ class DeployedDatabase:
     stack: str
 
 
+def region_of(cluster_arn: str) -> str:
+    """The region field of an ARN (``arn:PARTITION:rds:REGION:ACCOUNT:cluster:NAME``): the
+    stack's region, where the Data API answers."""
+    return cluster_arn.split(":")[3]
+
+
 def render(db: DeployedDatabase) -> str:
-    """The multi-line instructions text."""
+    """The multi-line instructions text: the ``.env`` lines ``alex-db env`` writes (the region
+    under the three names boto3, Alex's scripts and Alex's database client read), the bridge to
+    Alex's Terraform parts 6 and 7, Alex's schema steps (``backend/database``:
+    ``run_migrations.py``, ``reset_db.py``; the Terraform part 5 text named a ``migrate.py`` that
+    does not exist) and a Data API test."""
+    region = region_of(db.cluster_arn)
+    bridge = (
+        f"alex-db env --stack {db.stack} --terraform-state terraform/5_database/terraform.tfstate "
+        f"--tfvars terraform/6_agents/terraform.tfvars"
+    )
     return f"""Aurora Serverless v2 PostgreSQL is deployed.
 
 Cluster:   {db.cluster_identifier}
 Database:  {db.database_name}
+Region:    {region}
 Data API:  {db.data_api_status}
 Capacity:  {db.min_acu:g}-{db.max_acu:g} ACU; {db.cost_floor}
 
@@ -36,6 +52,16 @@ Add these lines to .env (or run: alex-db env --stack {db.stack}):
 AURORA_CLUSTER_ARN={db.cluster_arn}
 AURORA_SECRET_ARN={db.secret_arn}
 AURORA_DATABASE={db.database_name}
+AWS_REGION={region}
+AWS_DEFAULT_REGION={region}
+DEFAULT_AWS_REGION={region}
+
+Alex's parts 6 and 7 read part 5 from Terraform files; from the root of your Alex checkout:
+{bridge}
+
+Create the schema and load the seed data (Alex's backend/database, after .env is written):
+cd backend/database && uv run run_migrations.py
+uv run reset_db.py --with-test-data
 
 Test the Data API (or run: alex-db check, which reads .env):
 aws rds-data execute-statement \\

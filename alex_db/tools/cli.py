@@ -43,7 +43,7 @@ COMMANDS = {
         deployed.run_check,
     ),
     "env": (
-        "write AURORA_CLUSTER_ARN, AURORA_SECRET_ARN, AURORA_DATABASE into .env",
+        "write the stack's ARNs, database and region into .env (and Terraform files)",
         deployed.add_env_arguments,
         deployed.run_env,
     ),

@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -67,6 +68,18 @@ def add_env_arguments(parser: argparse.ArgumentParser) -> None:
     _add_source_arguments(parser)
     parser.add_argument(
         "--file", default=".env", help="the file to update (default .env; - for stdout)"
+    )
+    parser.add_argument(
+        "--terraform-state",
+        metavar="PATH",
+        help="also write the stack's outputs as a Terraform state file there, for "
+        "terraform_remote_state (Alex: terraform/5_database/terraform.tfstate)",
+    )
+    parser.add_argument(
+        "--tfvars",
+        metavar="PATH",
+        help="also set aurora_cluster_arn and aurora_secret_arn in this .tfvars file "
+        "(Alex: terraform/6_agents/terraform.tfvars)",
     )
 
 
@@ -181,37 +194,106 @@ def usable_endpoint(url: str) -> bool:
 
 
 def run_env(args: argparse.Namespace) -> int:
-    """Write the stack's ARNs and database name into a .env file (or stdout)."""
+    """Write the stack's ARNs, database name and region into a .env file (or stdout), and, when
+    asked, its outputs into a Terraform state file and the two ARNs into a .tfvars file. Every
+    file is checked before any is written, so a refused one leaves all of them as they were."""
     from alex_db.tools.deployed import locate
     from alex_db.tools.shared import envfile
 
+    sources = locate.stack_output_sources(args.outputs, args.stack)
     try:
-        target = locate.resolve(_flags(args), locate.stack_output_sources(args.outputs, args.stack))
+        target = locate.resolve(_flags(args), sources)
+        outputs = locate.stack_outputs(target, sources) if args.terraform_state is not None else {}
     except locate.TargetError as error:
         print(f"✗ {error}", file=sys.stderr)
         return Exit.USAGE
+    plans = _env_plans(args, target, outputs)
+    texts = {}
+    try:
+        _refuse_unusable_paths(args)
+        for name, (_, plan) in plans.items():
+            try:
+                texts[name] = plan()
+            except envfile.EnvFileError as error:
+                raise envfile.EnvFileError(f"{name}: {error}") from None
+            except OSError as error:
+                reason = f"cannot read it ({error.strerror or error})"
+                raise envfile.EnvFileError(f"{name}: {reason}") from None
+    except envfile.EnvFileError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return Exit.USAGE
+    print(texts.pop("-", ""), end="")
+    for name, text in texts.items():
+        if text is None:
+            print(f"{name}: already up to date", file=sys.stderr)
+            continue
+        try:
+            envfile.write_atomically(envfile.target_of(Path(name)), text)
+        except OSError as error:
+            print(f"✗ {name}: cannot write it ({error.strerror or error})", file=sys.stderr)
+            return Exit.USAGE
+        print(f"{name}: wrote {plans[name][0]}", file=sys.stderr)
+    return Exit.OK
+
+
+def _env_plans(args, target, outputs) -> dict[str, tuple[str, Callable[[], str | None]]]:
+    """Each file ``env`` was asked to write (``-`` for standard output), as the path given ->
+    (what it will hold, a call that returns its new text, or None when it is up to date)."""
+    from alex_db.tools.shared import envfile, terraform_state, tfvars
+
     updates = {
         variables.CLUSTER_ARN_VARIABLE: target.cluster_arn,
         variables.SECRET_ARN_VARIABLE: target.secret_arn,
         variables.DATABASE_VARIABLE: target.database,
-    }
-    try:
-        if args.file == "-":
-            print(envfile.merge("", updates), end="")
-            return Exit.OK
-        # Real ARNs mean AWS again: drop what `alex-db local` wrote (its endpoint, its own keys).
-        path = Path(args.file)
-        target = envfile.target_of(path)
-        existing = envfile.read(target) if target.is_file() else {}
-        changed = envfile.update_file(path, updates, drop=variables.written_by_local(existing))
-    except envfile.EnvFileError as error:
-        print(f"✗ {args.file}: {error}", file=sys.stderr)
-        return Exit.USAGE
-    except OSError as error:
-        print(f"✗ {args.file}: cannot write it ({error.strerror or error})", file=sys.stderr)
-        return Exit.USAGE
-    if changed:
-        print(f"{args.file}: wrote {', '.join(updates)}", file=sys.stderr)
+    } | dict.fromkeys(variables.REGION_VARIABLES, target.region)
+    arns = {"aurora_cluster_arn": target.cluster_arn, "aurora_secret_arn": target.secret_arn}
+    holds = ", ".join(updates)
+    if args.file == "-":
+        plans = {"-": (holds, partial(envfile.merge, "", updates))}
     else:
-        print(f"{args.file}: already up to date", file=sys.stderr)
-    return Exit.OK
+        # Real ARNs mean AWS again: drop what `alex-db local` wrote for itself (its endpoints;
+        # its own key, never a real one).
+        drop = variables.written_by_local(_values_in(Path(args.file)))
+        plans = {args.file: (holds, partial(envfile.planned, Path(args.file), updates, drop))}
+    if args.terraform_state is not None:
+        state = Path(args.terraform_state)
+        plans[args.terraform_state] = (
+            "the stack's outputs",
+            partial(terraform_state.planned, state, outputs),
+        )
+    if args.tfvars is not None:
+        plans[args.tfvars] = (", ".join(arns), partial(tfvars.planned, Path(args.tfvars), arns))
+    return plans
+
+
+def _values_in(path: Path) -> dict[str, str]:
+    """What the ``.env`` at ``path`` says now (nothing when it is not a readable file yet: the
+    plan then refuses it with its own words)."""
+    from alex_db.tools.shared import envfile
+
+    try:
+        target = envfile.target_of(path)
+        return envfile.read(target) if target.is_file() else {}
+    except envfile.EnvFileError:
+        return {}
+
+
+def _refuse_unusable_paths(args: argparse.Namespace) -> None:
+    """Two flags naming one file (through a symlink, too) would each overwrite the other, and
+    only ``--file`` can be standard output (``-``)."""
+    from alex_db.tools.shared import envfile
+
+    for flag, given in (("--terraform-state", args.terraform_state), ("--tfvars", args.tfvars)):
+        if given == "-":
+            raise envfile.EnvFileError(f"{flag} -: only --file can be standard output; give a path")
+    seen: dict[str, str] = {}
+    for given in (args.file, args.terraform_state, args.tfvars):
+        if given is None or given == "-":
+            continue
+        real = os.path.realpath(given)
+        if real in seen:
+            raise envfile.EnvFileError(
+                f"{given}: the same file as {seen[real]}; give each of --file, "
+                f"--terraform-state and --tfvars its own file"
+            )
+        seen[real] = given

@@ -14,6 +14,7 @@ source, so a run can say where its target came from.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import subprocess
@@ -62,6 +63,9 @@ class Source:
     name: str
     """How a user knows it: ``--outputs FILE``, ``--stack NAME``, ``the environment``, ``.env``."""
     read: Callable[[], Mapping[str, str]]
+    stack_outputs: Callable[[], Mapping[str, object]] = dict
+    """Every stack output it holds (``--outputs``, ``--stack``; read once), for ``env``'s
+    Terraform state; none for the environment and ``.env``."""
 
 
 class TargetError(ValueError):
@@ -136,17 +140,31 @@ def stack_output_sources(outputs_file: str | None, stack: str | None) -> list[So
     """``--outputs``, then ``--stack``, whichever were given."""
     sources: list[Source] = []
     if outputs_file:
+        from_file = functools.cache(lambda: read_outputs_file(outputs_file))
         sources.append(
             Source(
-                f"--outputs {outputs_file}",
-                lambda: outputs_as_variables(read_outputs_file(outputs_file)),
+                f"--outputs {outputs_file}", lambda: outputs_as_variables(from_file()), from_file
             )
         )
     if stack:
+        from_cli = functools.cache(lambda: read_stack_outputs(stack))
         sources.append(
-            Source(f"--stack {stack}", lambda: outputs_as_variables(read_stack_outputs(stack)))
+            Source(f"--stack {stack}", lambda: outputs_as_variables(from_cli()), from_cli)
         )
     return sources
+
+
+def stack_outputs(target: Target, sources: list[Source]) -> dict[str, object]:
+    """The stack outputs of the source the ARNs came from (none when flags gave them), with the
+    target's ARNs and database in their outputs' names, so flags win here as everywhere."""
+    origin = target.sources[CLUSTER_ARN_VARIABLE]
+    outputs = next((dict(s.stack_outputs()) for s in sources if s.name == origin), {})
+    values = {
+        CLUSTER_ARN_VARIABLE: target.cluster_arn,
+        SECRET_ARN_VARIABLE: target.secret_arn,
+        DATABASE_VARIABLE: target.database,
+    }
+    return outputs | {name: values[variable] for name, variable in OUTPUT_VARIABLES.items()}
 
 
 def environment_sources(environ: Mapping[str, str], cwd: Path) -> list[Source]:

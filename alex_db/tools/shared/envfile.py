@@ -164,9 +164,10 @@ def target_of(path: Path) -> Path:
         raise EnvFileError(f"cannot follow the symlink ({error.strerror or error})") from None
 
 
-def read_existing(path: Path) -> str | None:
+def read_existing(path: Path, limit: int = TEXT_LIMIT) -> str | None:
     """The text of the file to update, or None when it does not exist yet; refuses a path that
-    cannot be updated in place (a directory, a missing or read-only folder, a read-only file)."""
+    cannot be updated in place (a directory, a missing or read-only folder, a read-only file).
+    The same rules serve every file the tools update in place (``.env``, Terraform's files)."""
     folder = path.parent
     if not folder.is_dir():
         raise EnvFileError(f"the folder {folder} does not exist")
@@ -181,7 +182,7 @@ def read_existing(path: Path) -> str | None:
     if not _writable(path, path.stat().st_mode):
         raise EnvFileError("it is read-only")
     try:
-        return decode(read_at_most(path, TEXT_LIMIT))
+        return decode(read_at_most(path, limit))
     except OSError as error:
         raise EnvFileError(f"cannot read it ({error.strerror or error})") from None
 
@@ -226,6 +227,15 @@ def remove(text: str, keys: Collection[str]) -> str:
     )
 
 
+def planned(path: Path, updates: Mapping[str, str], drop: Collection[str] = ()) -> str | None:
+    """What the ``.env`` at ``path`` (or its symlink's target) says once ``updates`` are merged
+    and the assignments of ``drop`` removed; None when it says exactly that already. Raises
+    EnvFileError (or OSError) for a file that cannot be updated in place."""
+    before = read_existing(target_of(path))
+    after = remove(merge(before or "", updates), drop)
+    return None if after == before else after
+
+
 def update_file(
     path: Path, updates: Mapping[str, str], drop: Collection[str] = (), private: bool = False
 ) -> bool:
@@ -234,10 +244,11 @@ def update_file(
     secret); False when the file already said exactly that (nothing is written). Raises
     EnvFileError (or OSError) with the file untouched."""
     target = target_of(path)
-    before = read_existing(target)
-    after = remove(merge(before or "", updates), drop)
-    if after == before and not (private and _readable_by_others(target)):
-        return False
+    after = planned(path, updates, drop)
+    if after is None:
+        if not (private and _readable_by_others(target)):
+            return False
+        after = read_existing(target) or ""
     write_atomically(target, after, private)
     return True
 

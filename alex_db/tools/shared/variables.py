@@ -11,8 +11,9 @@ ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_RDS_DATA"
 # AWS_ENDPOINT_URL_<its serviceId, upper case, spaces as _> (AWS SDKs and Tools Reference Guide,
 # "Service-specific endpoints"; botocore's rds model: serviceId "RDS").
 RDS_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_RDS"
-# Where boto3 (and the AWS CLI) read the region, and where Alex's database client reads it
-# (backend/database/src/client.py: DEFAULT_AWS_REGION).
+# The region, three ways: botocore reads AWS_DEFAULT_REGION (botocore/configprovider.py, the
+# `region` entry), Alex's scripts read AWS_REGION and its database client DEFAULT_AWS_REGION
+# (ed-donner/alex backend/database/src/client.py). `env` writes the stack's, `local` its ARNs'.
 REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION", "DEFAULT_AWS_REGION")
 # The key pair boto3's environment provider reads (botocore/credentials.py, EnvProvider).
 ACCESS_KEY_VARIABLE = "AWS_ACCESS_KEY_ID"

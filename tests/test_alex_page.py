@@ -1,0 +1,79 @@
+"""docs/alex.md, the page for Alex users: what it tells them to run is what alex-db accepts, and
+the order it gives is the one that works."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+
+from alex_db.config.instructions import DeployedDatabase, render
+from alex_db.tools.cli import build_parser
+
+PAGE = (Path(__file__).resolve().parent.parent / "docs" / "alex.md").read_text()
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def shell_lines(text: str) -> list[str]:
+    """The commands in the page's code blocks, continuation lines joined, comments dropped."""
+    commands, inside, pending = [], False, ""
+    for line in text.splitlines():
+        if line.startswith("```"):
+            inside = not inside
+            continue
+        if not inside:
+            continue
+        line = pending + line.split("  #")[0].strip()
+        if line.endswith("\\"):
+            pending = line[:-1] + " "
+            continue
+        pending = ""
+        commands.extend(part.strip() for part in line.split("&&") if part.strip())
+    return commands
+
+
+ALEX_DB_COMMANDS = [c for c in shell_lines(PAGE) if c.startswith("alex-db ")]
+
+
+def test_the_page_runs_the_bridge_and_the_readme_points_at_it_on_its_first_screen():
+    assert any("--terraform-state" in c and "--tfvars" in c for c in ALEX_DB_COMMANDS)
+    first_screen = "\n".join(README.splitlines()[:15])
+    assert "(docs/alex.md)" in first_screen
+
+
+@pytest.mark.parametrize("command", ALEX_DB_COMMANDS)
+def test_every_alex_db_command_on_the_page_is_one_alex_db_accepts(command):
+    args = shlex.split(command)[1:]
+    build_parser().parse_args(args)  # a usage error would exit 2
+
+
+def test_the_schema_steps_are_the_ones_setup_instructions_gives():
+    text = render(
+        DeployedDatabase(
+            cluster_identifier="c",
+            cluster_arn="arn:aws:rds:us-east-1:123456789012:cluster:c",
+            secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf",
+            database_name="alex",
+            data_api_status="Enabled",
+            min_acu=0.5,
+            max_acu=1,
+            cost_floor="",
+            stack="dev",
+        )
+    )
+    page = shell_lines(PAGE)
+    for step in ("uv run run_migrations.py", "uv run reset_db.py --with-test-data"):
+        assert step in page and step in text
+
+
+def test_teardown_destroys_part_7_before_the_stack_and_removes_the_bridge_last():
+    teardown = shell_lines(PAGE.split("## 7. Tearing down", 1)[1].split("\n## ", 1)[0])
+    order = [c for c in teardown if "destroy" in c or c.startswith("rm ")]
+    assert order == [
+        "terraform destroy",
+        "terraform destroy",
+        "pulumi destroy",
+        "rm terraform/5_database/terraform.tfstate",
+    ]
+    assert teardown[: teardown.index("terraform destroy")] == ["cd terraform/7_frontend"]
