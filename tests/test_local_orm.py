@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -153,3 +154,49 @@ def test_the_linear_rewrite_equals_the_plain_one(sql):
     rewritten = rewrite(sql)
     assert (rewritten.sql, rewritten.names) == reference_rewrite(sql)
 
+
+# -- 2. TIMESTAMP hints with up to nine fraction digits --------------------------------------------
+
+
+def timestamp(name: str, text: str) -> dict:
+    return {"name": name, "value": {"stringValue": text}, "typeHint": "TIMESTAMP"}
+
+
+def test_a_timestamp_hint_with_microseconds_round_trips_as_drizzle_sends_it(rds):
+    """drizzle-orm's live suite ("all date and time columns") writes this into a ``timestamp(6)``
+    column and reads back the same six digits."""
+    name = table("micro")
+    run(rds, f"CREATE TABLE {name} (id serial PRIMARY KEY, at timestamp(6) NOT NULL)")
+    run(rds, f"insert into {name} values (default, :1)", timestamp("1", "2022-01-01 00:00:00.123456"))
+    assert run(rds, f"SELECT at FROM {name}")["records"] == [
+        [{"stringValue": "2022-01-01 00:00:00.123456"}]
+    ]
+
+
+def test_a_timestamp_hint_takes_nine_fraction_digits_as_jdbc_does_and_not_ten(rds):
+    """``Timestamp.valueOf`` reads up to nine (nanoseconds); PostgreSQL keeps microseconds."""
+    nine = run(rds, "SELECT :t", timestamp("t", "2022-01-01 00:00:00.123456789"))
+    assert nine["records"] == [[{"stringValue": "2022-01-01 00:00:00.123457"}]]
+    ten = "2022-01-01 00:00:00.1234567891"
+    assert error_of(lambda: run(rds, "SELECT :t", timestamp("t", ten))) == (
+        "DatabaseErrorException",
+        f'ERROR: invalid input syntax for type timestamp: "{ten}"; SQLState: 22007',
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2022-01-01T00:00:00.123456",
+        "2022-01-01 00:00:00.123456Z",
+        "2022-01-01 00:00:00.123456+02",
+        "2022-01-01 00:00:00.",
+        "now",
+        "tomorrow",
+    ],
+)
+def test_zones_words_and_the_t_separator_are_still_refused_with_microseconds(rds, text):
+    assert error_of(lambda: run(rds, "SELECT :t", timestamp("t", text))) == (
+        "DatabaseErrorException",
+        f'ERROR: invalid input syntax for type timestamp: "{text}"; SQLState: 22007',
+    )
