@@ -9,17 +9,14 @@ rewrite directly where a property needs thousands of inputs.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from alex_db.tools.local.named_parameters import rewrite
 from tests.local_support import error_of, run, table
-
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def numbered(*values: object) -> list[dict]:
@@ -203,40 +200,3 @@ def test_zones_words_and_the_t_separator_are_still_refused_with_microseconds(rds
         "DatabaseErrorException",
         f'ERROR: invalid input syntax for type timestamp: "{text}"; SQLState: 22007',
     )
-
-
-# -- 4. timetz comes back in UTC without its offset ------------------------------------------------
-
-
-def test_timetz_comes_back_in_utc_without_its_offset_as_the_typeorm_driver_suite_expects(rds):
-    """typeorm-aurora-data-api-driver's live suite saves ``15:30:00 PST`` into ``timetz`` and
-    ``time with time zone`` columns and reads back ``23:30:00``."""
-    result = run(
-        rds,
-        "SELECT '15:30:00 PST'::timetz, '23:30:00.25+05:30'::time with time zone,"
-        " '00:15:00+01'::timetz, ARRAY['15:30:00-08'::timetz, NULL], '12:00:00'::time",
-    )
-    assert result["records"] == [[
-        {"stringValue": "23:30:00"}, {"stringValue": "18:00:00.25"}, {"stringValue": "23:15:00"},
-        {"arrayValue": {"stringValues": ["23:30:00", None]}}, {"stringValue": "12:00:00"},
-    ]]
-
-
-def test_timetz_in_json_records_is_the_same_utc_text(rds):
-    result = run(rds, "SELECT '15:30:00-08'::timetz AS t", formatRecordsAs="JSON")
-    assert json.loads(result["formattedRecords"]) == [{"t": "23:30:00"}]
-
-
-OFFSETS = st.integers(min_value=-(15 * 3600 + 59 * 60 + 59), max_value=15 * 3600 + 59 * 60 + 59)
-
-
-@FAST
-@given(st.times(), OFFSETS)
-def test_any_timetz_is_the_time_postgresql_gives_it_in_utc(rds, moment, offset):
-    sign, seconds = "+-"[offset < 0], abs(offset)
-    text = f"{moment.isoformat()}{sign}{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-    (converted, utc), = run(
-        rds, "SELECT :v::timetz, (:v::timetz AT TIME ZONE 'UTC')::time",
-        {"name": "v", "value": {"stringValue": text}},
-    )["records"]
-    assert converted == utc

@@ -72,19 +72,6 @@ JSON_TYPES = frozenset({"json", "jsonb"})
 BITS = {"1": True, "0": False}
 # timestamptz in a UTC session ends in "+00"; the Data API's timestamp format has no offset.
 _UTC_OFFSET = re.compile(r"\+00$")
-# timetz keeps the offset it was given ("15:30:00-08"), whatever the session's zone. The Data API
-# answers it as the time in UTC without an offset ("23:30:00"), as it answers timestamptz:
-# typeorm-aurora-data-api-driver's functional suite, which its CI also runs against a live cluster
-# (the *-func-tests-server jobs in .circleci/config.yml), saves "15:30:00 PST" into timetz and
-# "time with time zone" columns and expects "23:30:00" ("Data API destroys the timezone
-# information", test/functional/pg/basic/simple-queries.pg-func.test.ts, since its commit 713c59d;
-# its README: "Data API currently destroys any timezone information returning everything in
-# UTC"; its author's report of the same answer, koxudaxi/local-data-api#112). The fraction stays
-# as PostgreSQL wrote it. Offsets have up to seconds (PostgreSQL's timetz output: +HH[:MM[:SS]]).
-_TIMETZ = re.compile(
-    r"([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([+-])([0-9]{2})(?::([0-9]{2}))?(?::([0-9]{2}))?"
-)
-SECONDS_A_DAY = 24 * 3600
 # A JSON string (kept whole) or insignificant whitespace (RFC 8259: space, tab, LF, CR).
 _JSON_STRING_OR_SPACE = re.compile(r'("(?:[^"\\]|\\.)*")|[ \t\n\r]+')
 
@@ -196,21 +183,7 @@ def plain(value: object, column: Column, options: Options) -> object:
 def _text(text: str, type_name: str) -> str:
     if type_name in JSON_TYPES:  # compact on Serverless v2 (aurora-data-api's live suite)
         return compact_json(text)
-    if type_name == "timetz":
-        return _timetz_in_utc(text)
     return _UTC_OFFSET.sub("", text) if type_name == "timestamptz" else text
-
-
-def _timetz_in_utc(text: str) -> str:
-    """PostgreSQL's ``timetz`` text as the time of day in UTC, without an offset."""
-    found = _TIMETZ.fullmatch(text)
-    if found is None:  # not what PostgreSQL writes: left as it came
-        return text
-    hour, minute, second, fraction, sign, *offset = found.groups()
-    east = sum(int(part or 0) * unit for part, unit in zip(offset, (3600, 60, 1), strict=True))
-    seconds = int(hour) * 3600 + int(minute) * 60 + int(second) - (east if sign == "+" else -east)
-    seconds %= SECONDS_A_DAY
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}{fraction or ''}"
 
 
 def compact_json(text: str) -> str:
