@@ -1,8 +1,8 @@
 """``alex-db local`` answering what ORMs' Data API drivers send, as Aurora does (issue 24, and the
 linear rewrite of issue 22 item 4): parameters named ``:1``, ``:2``, … (drizzle-orm, kysely-data-api),
-TIMESTAMP hints with microseconds, ``timetz`` in UTC and the master user's database ``postgres``.
+TIMESTAMP hints with microseconds and the master user's database ``postgres``.
 
-The rules and their sources are in ``named_parameters.py``, ``parameters.py``, ``results.py`` and
+The rules and their sources are in ``named_parameters.py``, ``parameters.py`` and
 ``roles.py``; these tests drive them through boto3's real ``rds-data`` client, or call the pure
 rewrite directly where a property needs thousands of inputs.
 """
@@ -16,7 +16,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from alex_db.tools.local.named_parameters import rewrite
-from tests.local_support import error_of, run, table
+from alex_db.tools.local.roles import MASTER_USER
+from tests.local_support import IN_ALEX, error_of, run, table
 
 
 def numbered(*values: object) -> list[dict]:
@@ -200,3 +201,43 @@ def test_zones_words_and_the_t_separator_are_still_refused_with_microseconds(rds
         "DatabaseErrorException",
         f'ERROR: invalid input syntax for type timestamp: "{text}"; SQLState: 22007',
     )
+
+
+# -- 3. the master user owns database postgres, as on RDS -------------------------------------------
+
+
+def in_postgres(rds, sql: str) -> dict:
+    """ExecuteStatement in database ``postgres``, where typeorm-aurora-data-api-driver's suite
+    and kysely-data-api's harness work."""
+    return rds.execute_statement(sql=sql, **{**IN_ALEX, "database": "postgres"})
+
+
+def test_the_master_user_creates_a_schema_in_postgres_which_it_owns_as_on_rds(rds):
+    schema = table("orm_schema")
+    try:
+        in_postgres(rds, f"CREATE SCHEMA {schema}")
+        in_postgres(rds, f"CREATE TABLE {schema}.t (id int)")
+        owners = in_postgres(
+            rds,
+            "SELECT pg_get_userbyid(datdba), (SELECT pg_get_userbyid(nspowner) FROM pg_namespace"
+            f" WHERE nspname = '{schema}') FROM pg_database WHERE datname = current_database()",
+        )["records"]
+        assert owners == [[{"stringValue": MASTER_USER}, {"stringValue": MASTER_USER}]]
+    finally:
+        in_postgres(rds, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.mark.parametrize(
+    ("sql", "says"),
+    [
+        ("COPY (SELECT 1) TO PROGRAM 'true'", "permission denied|must be superuser"),
+        ("SELECT pg_read_file('PG_VERSION')", "permission denied"),
+        ("ALTER SYSTEM SET work_mem = '1MB'", "permission denied|must be superuser"),
+        (f"ALTER ROLE {MASTER_USER} SUPERUSER", "permission denied|must be superuser"),
+    ],
+)
+def test_owning_postgres_gives_no_superuser_power(rds, sql, says):
+    code, message = error_of(lambda: in_postgres(rds, sql))
+    assert code == "DatabaseErrorException" and re.search(says, message), message
+    rolsuper = in_postgres(rds, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    assert rolsuper["records"] == [[{"booleanValue": False}]]
