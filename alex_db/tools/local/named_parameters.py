@@ -37,9 +37,9 @@ from dataclasses import dataclass
 
 _NAME = re.compile(r"[A-Za-z0-9_]+")
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
-# Where something other than plain SQL text may start: a placeholder or cast, a literal, a quoted
-# identifier or a comment.
-_MAY_START = re.compile(r"""[:'"$]|--|/\*""")
+# Where something other than plain SQL text may start: casts (skipped whole), a placeholder, a
+# literal, a quoted identifier or a comment. A colon followed by neither is plain text.
+_MAY_START = re.compile(r"""(?:::)+|:[A-Za-z0-9_]|['"$]|--|/\*""")
 # The end of a block comment's level, or the start of a nested one.
 _COMMENT_MARK = re.compile(r"/\*|\*/")
 # The rest of a string literal after its opening quote, up to and with its closing quote: a
@@ -79,10 +79,13 @@ def rewrite(sql: str, cast_for: Callable[[str], str] = lambda name: "") -> Rewri
     position = 0
     while found := _MAY_START.search(sql, position):
         start = found.start()
-        name = _NAME.match(sql, start + 1) if sql[start] == ":" else None
-        if name is None or sql.startswith("::", start):
-            position = _after_cast_literal_or_comment(sql, start)
+        if found.group().startswith("::"):
+            position = found.end()
             continue
+        if sql[start] != ":":
+            position = _after_literal_or_comment(sql, start)
+            continue
+        name = _NAME.match(sql, start + 1)
         placeholder = f"${numbers.setdefault(name.group(), len(numbers) + 1)}"
         cast = cast_for(name.group())
         text = sql[copied:start]
@@ -95,13 +98,11 @@ def rewrite(sql: str, cast_for: Callable[[str], str] = lambda name: "") -> Rewri
     return Rewritten("".join(out), tuple(numbers), tuple(casts))
 
 
-def _after_cast_literal_or_comment(sql: str, start: int) -> int:
-    """The index just after the ``::``, literal, quoted identifier or comment starting at
-    ``start`` (``start + 1`` when none starts there). An unterminated one runs to the end, as
-    PostgreSQL reads it."""
+def _after_literal_or_comment(sql: str, start: int) -> int:
+    """The index just after the literal, quoted identifier or comment starting at ``start``
+    (``start + 1`` when none starts there). An unterminated one runs to the end, as PostgreSQL
+    reads it."""
     char = sql[start]
-    if sql.startswith("::", start):
-        return start + 2
     if char == "'":
         escapes = start > 0 and sql[start - 1] in "eE" and not (
             start > 1 and _is_word(sql[start - 2])
