@@ -247,7 +247,7 @@ def test_a_batch_with_one_empty_set_runs_once(rds):
     [
         ("TIMESTAMP", "2026-07-22T02:17:21.804Z"),
         ("TIMESTAMP", "now"),
-        ("TIMESTAMP", "2026-07-22 02:17:21.804123"),
+        ("TIMESTAMP", "2026-07-22 02:17:21.8041234567"),
         ("TIMESTAMP", "2026-07-22"),
         ("DATE", "tomorrow"),
         ("DATE", "Jan 2 2025"),

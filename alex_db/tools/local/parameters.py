@@ -15,7 +15,8 @@ Array parameters are refused: the model says "Array parameters are not supported
 
 A hinted value must be written the way the model documents for its hint (``SqlParameter.typeHint``:
 DATE "The accepted format is YYYY-MM-DD", TIME "HH:MM:SS[.FFF]", TIMESTAMP "YYYY-MM-DD
-HH:MM:SS[.FFF]"), not the way PostgreSQL's far more lenient input functions read it: they accept
+HH:MM:SS[.FFF]", where AWS in fact reads up to nine fraction digits: ``_TIMESTAMP``), not the way
+PostgreSQL's far more lenient input functions read it: they accept
 ``2026-07-22T02:17:21.804Z`` (and drop the zone), ``now``, ``tomorrow`` or ``Jan 2 2025``, which
 AWS refuses, so code would pass here and break when deployed. UUID and DECIMAL have no documented
 format; the Data API is Java (its metadata is pgjdbc's), so we accept what both Java's parsers
@@ -56,16 +57,29 @@ FIELD_CASTS = {
     "blobValue": "bytea",
 }
 _DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
-# [.FFF]: at most three fraction digits, as documented (sqlalchemy-aurora-data-api sends exactly
-# three: "Three digit fractional second component ... This is what the data api requires").
-_TIME = r"[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,3})?"
+_CLOCK = "[0-9]{2}:[0-9]{2}:[0-9]{2}"
+# TIME: [.FFF], at most three fraction digits, as documented (sqlalchemy-aurora-data-api sends
+# exactly three: "Three digit fractional second component ... This is what the data api requires").
+_TIME = rf"{_CLOCK}(\.[0-9]{{1,3}})?"
+# TIMESTAMP: up to nine. The model documents [.FFF], but drizzle-orm's suite, run on a live
+# Serverless v2 cluster, sends "2022-01-01 00:00:00.123456" with this hint and reads it back whole
+# ("all date and time columns" in integration-tests/tests/pg/awsdatapi.test.ts; the driver turns
+# the ISO string's "T" into a space in toValueParam, drizzle-orm/src/aws-data-api/common/index.ts).
+# So AWS reads more than three digits; the Data API is Java, and JDBC's Timestamp.valueOf takes
+# "yyyy-[m]m-[d]d hh:mm:ss[.f...]" with at most nine ("Timestamp format must be yyyy-mm-dd
+# hh:mm:ss[.fffffffff]": java.sql.Timestamp.valueOf in OpenJDK's
+# src/java.sql/share/classes/java/sql/Timestamp.java). PostgreSQL, like pgjdbc, rounds to
+# microseconds. The date part stays as documented (YYYY-MM-DD), and a zone, "T" or a word is
+# refused as before.
+_TIMESTAMP = rf"{_DATE} {_CLOCK}(\.[0-9]{{1,9}})?"
 _HEX = "[0-9a-fA-F]"
-# hint -> (format, PostgreSQL's SQLSTATE for invalid input). DATE, TIME and TIMESTAMP as the
-# model's SqlParameter.typeHint documents them; UUID and DECIMAL as both Java and PostgreSQL read.
+# hint -> (format, PostgreSQL's SQLSTATE for invalid input). DATE and TIME as the model's
+# SqlParameter.typeHint documents them, TIMESTAMP as AWS reads it (above); UUID and DECIMAL as both
+# Java and PostgreSQL read.
 HINT_FORMATS = {
     "DATE": (re.compile(_DATE), "22007"),
     "TIME": (re.compile(_TIME), "22007"),
-    "TIMESTAMP": (re.compile(f"{_DATE} {_TIME}"), "22007"),
+    "TIMESTAMP": (re.compile(_TIMESTAMP), "22007"),
     "UUID": (re.compile(f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"), "22P02"),
     "DECIMAL": (re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"), "22P02"),
 }

@@ -14,9 +14,9 @@ stop it with ``pg_cancel_backend``/``pg_terminate_backend``. The superuser is AW
 - ``RDS_SUPERUSER`` is a NOLOGIN role in ``pg_monitor`` (every session's ``pg_stat_activity``) and
   ``pg_signal_backend`` (cancel or end any non-superuser session), PostgreSQL's predefined roles
   for those two powers ("Predefined Roles" in the PostgreSQL docs).
-- ``MASTER_USER`` has AWS's attributes, ``rds_superuser`` with ADMIN OPTION, owns database
-  ``alex`` (``postgres`` stays the superuser's, which ``local`` connects to), and logs in with
-  the data directory's password (SCRAM). Trusted extensions (``uuid-ossp``, ``pgcrypto``; PostgreSQL
+- ``MASTER_USER`` has AWS's attributes, ``rds_superuser`` with ADMIN OPTION, owns databases
+  ``alex`` and ``postgres`` (``DEFAULT_DATABASE``), and logs in with the data directory's password
+  (SCRAM). Trusted extensions (``uuid-ossp``, ``pgcrypto``; PostgreSQL
   13+ marks them ``trusted``) need only CREATE on the database, which its owner has.
 
 So the master user cannot run programs (``COPY ... TO/FROM PROGRAM`` needs superuser or
@@ -55,6 +55,12 @@ SUPERUSER = "rdsadmin"
 RDS_SUPERUSER = "rds_superuser"
 MASTER_USER = MASTER_USERNAME
 DATABASE = "alex"
+# On RDS and Aurora the master user owns database postgres (and so its public schema): ORMs' suites
+# create schemas there. template0 and rdsadmin stay rdsadmin's. Listings from real instances:
+# "postgres | postgres ... rdsadmin | rdsadmin ... template0 | rdsadmin" with master user
+# "postgres" (prayagupa/rdb, db/pg/README.md); AWS's "Controlling user access to the PostgreSQL
+# database" (Aurora User Guide) has the master user run REVOKE CREATE ON SCHEMA public there.
+DEFAULT_DATABASE = "postgres"
 # pg_ident.conf's map from the operating-system user running `local` to SUPERUSER.
 IDENT_MAP = "alexdb"
 BOOTSTRAP_SUPERUSER_OID = 10  # src/include/catalog/pg_authid.dat
@@ -200,6 +206,11 @@ def converge(connection: psycopg.Connection, password_hash: str) -> None:
         run("REVOKE {} FROM {}", sql.Identifier(granted), sql.Identifier(member))
     if not exists("SELECT 1 FROM pg_database WHERE datname = %s", DATABASE):
         run("CREATE DATABASE {} OWNER {}", sql.Identifier(DATABASE), sql.Identifier(MASTER_USER))
+    run(
+        "ALTER DATABASE {} OWNER TO {}",
+        sql.Identifier(DEFAULT_DATABASE),
+        sql.Identifier(MASTER_USER),
+    )
     for (database,) in connection.execute(
         "SELECT datname FROM pg_database WHERE datdba = %s AND oid >= %s",
         (BOOTSTRAP_SUPERUSER_OID, FIRST_NORMAL_OBJECT_ID),
