@@ -40,6 +40,7 @@ bench: $(DEV)
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_local.py
 	$(BIN)/python benchmarks/bench_local_load.py
+	$(BIN)/python benchmarks/bench_named_parameters.py
 	$(BIN)/python benchmarks/bench_suite.py
 
 clean:
