@@ -15,7 +15,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from alex_db.config.keys import check_keys
-from alex_db.config.provider_keys import region_warnings
 from alex_db.config.lifecycle import LOG_RETENTION_DAYS
 from alex_db.config.network import NetworkSettings, load_network
 from alex_db.config.parameters import DEFAULT_SLOW_QUERY_MS, SLOW_QUERY_MS_RANGE
@@ -26,6 +25,7 @@ from alex_db.config.partitions import (
     is_region_name,
 )
 from alex_db.config.profile import Profile, profile_for
+from alex_db.config.provider_keys import region_warnings
 from alex_db.config.values import (
     SettingsError,
     key,
