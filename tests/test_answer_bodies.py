@@ -65,14 +65,18 @@ def streaming():
     httpd.server_close()
 
 
-# The command as a user runs it, reporting its own peak resident memory (ru_maxrss, KiB on Linux).
+# The command as a user runs it, reporting its own peak resident memory: VmHWM, the high-water
+# mark of this process's memory since its exec (proc(5)); ru_maxrss would carry over the peak of
+# the test worker that forked it (Linux keeps it across execve).
 MEASURED = """
-import resource, sys
+import sys
 from alex_db.tools.cli import main
 try:
     code = main(sys.argv[1:])
 finally:
-    print(f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB", file=sys.stderr)
+    with open("/proc/self/status") as status:
+        peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    print(f"peak {peak_kib // 1024} MiB", file=sys.stderr)
 sys.exit(code)
 """
 
