@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV := venv
 BIN := $(VENV)/bin
 STACK ?= dev
+# Extra flags for `make plan`, e.g. ARGS="--config minCapacity=0 --diff before.json".
+ARGS ?=
 PIP := $(BIN)/pip install --disable-pip-version-check
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
@@ -25,7 +27,7 @@ $(DEV): $(RUNTIME) requirements-dev.txt policy/requirements.txt
 	touch $@
 
 plan: $(RUNTIME)
-	$(BIN)/alex-db plan --stack $(STACK)
+	$(BIN)/alex-db plan --stack $(STACK) $(ARGS)
 
 # One worker per core; --dist loadscope keeps each module's shared fixtures (a mocked program
 # run, a PostgreSQL server) in one worker instead of building them twice.

@@ -21,6 +21,7 @@ from alex_db.config.lifecycle import (
 )
 from alex_db.config.naming import PhysicalNames
 from alex_db.config.parameters import cluster_parameters, parameter_family
+from alex_db.config.provider_keys import check_aws_keys
 from alex_db.config.settings import CONFIG_KEYS, Settings, load_settings
 from alex_db.config.values import NAMESPACE, SettingsError, reject, short_names
 from alex_db.infra.alarms import DatabaseAlarms, DatabaseAlarmsArgs
@@ -57,6 +58,7 @@ def configured_keys() -> tuple[dict[str, str], frozenset[str]]:
         )
         everything, secret_full_keys = {}, frozenset()
     check_namespaces(everything, CONFIG_KEYS)
+    check_aws_keys(everything)
     names = short_names(everything)
     ours = pulumi.Config(NAMESPACE)
     answers = {name: ours.get(name) for name in {*names, *CONFIG_KEYS}}

@@ -37,6 +37,28 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
+# What tests/local_support.py's server_bin_dir skips with when the machine has no PostgreSQL.
+NO_POSTGRES = "no PostgreSQL server on this machine"
+INSTALL_POSTGRES = "`sudo apt-get install postgresql` (Debian, Ubuntu) or `brew install postgresql@15`"
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say loudly, as the run's last lines, that the ``alex-db local`` tests did not run for want
+    of a PostgreSQL server: a skip reason alone hides in ``-rs`` output and the run looks green."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if NO_POSTGRES in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.section("alex-db local was NOT tested", sep="!", red=True, bold=True)
+        terminalreporter.line(
+            f"WARNING: {len(skipped)} tests of `alex-db local` were skipped: {NO_POSTGRES}. "
+            f"Install one with {INSTALL_POSTGRES} and run make test again.",
+            red=True,
+            bold=True,
+        )
+
 
 @pytest.fixture(autouse=True, scope="session")
 def one_botocore_loader():

@@ -197,6 +197,7 @@ def test_text_view_shows_where_it_runs_what_reaches_it_and_each_values_origin(ca
     ]:
         assert f"\n{line}\n" in out, line
     configuration = out.split("Effective configuration (value, and where it came from):\n")[1]
+    configuration = configuration.split("\n\n")[0]  # the next command follows the table
     rows = {line.split()[0]: line.split(None, 2)[1:] for line in configuration.splitlines()}
     assert rows["aws:region"] == ["us-east-1", "stack file (Pulumi.dev.yaml)"]
     assert rows["alex-db:readers"] == ["1", "--config"]

@@ -25,6 +25,7 @@ from alex_db.config.partitions import (
     is_region_name,
 )
 from alex_db.config.profile import Profile, profile_for
+from alex_db.config.provider_keys import region_warnings
 from alex_db.config.values import (
     SettingsError,
     key,
@@ -445,6 +446,7 @@ def load_settings(
     unknown and secret keys are refused before any value is looked at, so no message shows one.
     """
     check_keys(raw, secret_keys, CONFIG_KEYS)
+    region_notes = region_warnings(region)  # aws:region as the other keys (provider_keys.py)
     values = {name: (raw.get(name) or default).strip() for name, default in DEFAULTS.items()}
     version = _engine_version(values["engineVersion"])
     production = parse_bool("production", values["production"])
@@ -479,5 +481,5 @@ def load_settings(
             "allowMajorVersionUpgrade", values["allowMajorVersionUpgrade"]
         ),
         extended_support=parse_bool("extendedSupport", values["extendedSupport"]),
-        warnings=_warnings(stack, production, customer_managed_key),
+        warnings=_warnings(stack, production, customer_managed_key) + region_notes,
     )

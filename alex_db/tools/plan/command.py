@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from alex_db.tools.plan.document import build_plan, to_json
     from alex_db.tools.plan.earlier_plan import EarlierPlanError, load_earlier_plan
     from alex_db.tools.plan.runner import run_program
-    from alex_db.tools.plan.text import render_text
+    from alex_db.tools.plan.text import next_step, render_text
     from alex_db.tools.shared.stack_files import StackConfigError, load_stack_config
 
     started = time.perf_counter()
@@ -62,4 +62,6 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         print(render_changes(changes, earlier, plan), end="")
+        if changes:
+            print(next_step(args.stack, "applies these changes"))
     return Exit.OK

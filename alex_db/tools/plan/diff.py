@@ -6,6 +6,7 @@ secret it means the data (or the credentials) are gone.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from alex_db.config.lifecycle import MAJOR_UPGRADE, MINOR_UPGRADE, REFUSED_DOWNGRADE
@@ -13,6 +14,7 @@ from alex_db.config.naming import exported_log_group_name
 from alex_db.config.replacements import forces_replacement
 from alex_db.config.versions import parse_engine_version
 from alex_db.tools.plan.runner import ROOT_STACK_TYPE
+from alex_db.tools.plan.text import egress_rule
 
 # Replacing these loses what they hold.
 HOLDS_DATA = frozenset({"aws:rds/cluster:Cluster", "aws:secretsmanager/secret:Secret"})
@@ -154,14 +156,50 @@ def diff_plans(old: dict, new: dict) -> list[Change]:
     return changes
 
 
+def monthly_estimate(plan: dict) -> str:
+    """A plan's monthly compute estimate at minimum capacity (``$43.80``), or why there is none."""
+    cost = plan.get("cost") or {}
+    if "monthly_at_min" not in cost:
+        return "no estimate"
+    return f"${cost['monthly_at_min']:,.2f}"
+
+
+def _estimate_line(old: dict, new: dict) -> list[str]:
+    """``monthly estimate: $43.80 -> $0.00`` when the estimate changes; nothing when it does not
+    or when the earlier plan predates estimates."""
+    if "cost" not in old or "cost" not in new:
+        return []
+    was, now = monthly_estimate(old), monthly_estimate(new)
+    if was == now:
+        return []
+    return [f"monthly estimate: {was} -> {now} (compute at minimum capacity, per month)"]
+
+
+def _value_lines(key: str, was: object, now: object, mark: str) -> list[str]:
+    """One changed property: ``key: old -> new``; text of several lines as a unified diff (an
+    output like ``setup_instructions`` would otherwise be one long escaped string); egress
+    rules as a person reads them."""
+    texts = [value for value in (was, now) if isinstance(value, str)]
+    if any("\n" in text for text in texts):
+        before = was.splitlines() if isinstance(was, str) else []
+        after = now.splitlines() if isinstance(now, str) else []
+        block = difflib.unified_diff(before, after, "before", "after", lineterm="", n=1)
+        return [f"    {key}:{mark}"] + [f"      {line}".rstrip() for line in block]
+    if key == "egress" and all(isinstance(value, list | type(None)) for value in (was, now)):
+        was, now = ("; ".join(map(egress_rule, rules or [])) or "none" for rules in (was, now))
+        return [f"    {key}: {was} -> {now}{mark}"]
+    return [f"    {key}: {was!r} -> {now!r}{mark}"]
+
+
 def render_changes(changes: list[Change], old: dict, new: dict) -> str:
-    """The changes for a reader, one resource a line plus its changed properties."""
+    """The changes for a reader: the monthly estimate when it changes, then one resource a line
+    plus its changed properties."""
     if not changes:
         return "No changes.\n"
     inputs_before = {engine_urn(r["urn"]): r["inputs"] for r in old["resources"]}
     inputs_after = {engine_urn(r["urn"]): r["inputs"] for r in new["resources"]}
     inputs_before[OUTPUTS], inputs_after[OUTPUTS] = old.get("outputs", {}), new.get("outputs", {})
-    lines = []
+    lines = _estimate_line(old, new)
     for change in changes:
         lines.append(f"{change.verdict}: {change.urn}")
         forcing = forces_replacement(change.urn_type)
@@ -173,5 +211,5 @@ def render_changes(changes: list[Change], old: dict, new: dict) -> str:
                 mark = f"  ({IGNORED})"
             was = inputs_before[change.urn].get(key)
             now = inputs_after[change.urn].get(key)
-            lines.append(f"    {key}: {was!r} -> {now!r}{mark}")
+            lines.extend(_value_lines(key, was, now, mark))
     return "\n".join(lines) + "\n"

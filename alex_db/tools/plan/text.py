@@ -109,12 +109,40 @@ def _configuration(plan: dict) -> list[str]:
     ]
 
 
+# A rule's protocol as AWS reads it (EC2 API Reference, IpPermission, IpProtocol: "Use -1 to
+# specify all protocols ... specifying -1 or a protocol number other than tcp, udp, icmp, or
+# icmpv6 allows traffic on all ports, regardless of any port range you specify").
+PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+ALL_PROTOCOLS = frozenset({"-1", "all"})
+# Where a security group rule may send traffic (the provider's SecurityGroupEgress inputs).
+RULE_TARGETS = ("cidrBlocks", "ipv6CidrBlocks", "prefixListIds", "securityGroups")
+
+
+def _port(value: object) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def egress_rule(rule: dict) -> str:
+    """One egress rule as a person reads it: ``all traffic to 0.0.0.0/0``, ``TCP port 443 to
+    10.0.0.0/8``, never the API's ``-1 0-0``."""
+    protocol = str(rule.get("protocol", "")).lower()
+    protocol = PROTOCOL_NUMBERS.get(protocol, protocol)
+    if protocol in ALL_PROTOCOLS:
+        traffic = "all traffic"
+    elif protocol in ("tcp", "udp"):
+        low, high = _port(rule.get("fromPort")), _port(rule.get("toPort"))
+        ports = f"port {low}" if low == high else f"ports {low}-{high}"
+        traffic = f"{protocol.upper()} {ports}"
+    elif protocol in ("icmp", "icmpv6"):
+        traffic = protocol.upper()
+    else:
+        traffic = f"protocol {protocol}, all ports"
+    targets = [str(target) for name in RULE_TARGETS for target in rule.get(name) or []]
+    return f"{traffic} to {', '.join(targets) or 'nowhere'}"
+
+
 def _security(s: dict) -> list[str]:
-    egress = [
-        f"{rule.get('protocol')} {rule.get('fromPort')}-{rule.get('toPort')} to "
-        f"{', '.join(rule.get('cidrBlocks', []))}"
-        for rule in s["egress"]
-    ]
+    egress = [egress_rule(rule) for rule in s["egress"]]
     monitoring = (
         f"every {s['monitoring_interval']} s, role {s['monitoring_role']}"
         if s["monitoring_interval"]
@@ -198,6 +226,14 @@ def _cost(c: dict) -> list[str]:
     ]
 
 
+def next_step(stack: str, applies: str) -> str:
+    """The commands that come after a plan: preflight reads the account, then ``pulumi up``."""
+    return (
+        f"Next: alex-db preflight --stack {stack} (seconds, read-only: what would make the "
+        f"deploy fail), then pulumi up --stack {stack} {applies}"
+    )
+
+
 def render_text(plan: dict) -> str:
     """The plan for a reader."""
     outputs = []
@@ -220,5 +256,6 @@ def render_text(plan: dict) -> str:
         ["Outputs:"] + outputs,
         ["Estimated compute cost per month:"] + _cost(plan["cost"]),
         ["Effective configuration (value, and where it came from):"] + _configuration(plan),
+        [next_step(plan["stack"], "to deploy it")],
     ]
     return "\n\n".join("\n".join(section) for section in sections) + "\n"

@@ -78,6 +78,7 @@ def open_clients(new_session: Callable[[], object], region: str) -> tuple[dict, 
             service: bounded(
                 judge_answers(session.client(service, region_name=region, config=CLIENT_CONFIG)),
                 CALL_SECONDS,
+                profile=session.profile_name,
             )
             for service in SERVICES
         }

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     """Validate the stack's merged config, then run the read-only checks against the account."""
     import boto3
 
+    from alex_db.config.provider_keys import check_aws_keys
     from alex_db.config.settings import load_settings
     from alex_db.config.values import SettingsError, key, short_names
     from alex_db.tools.preflight.checks import run_preflight
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         region = stack_region(args.region, config.values, os.environ)
         raw = {name: config.values[key(name)] for name in short_names(config.values)}
         secret = short_names(config.secret_keys)
+        check_aws_keys(config.values)
         settings = load_settings(raw, stack=args.stack, region=region, secret_keys=secret)
     except (StackConfigError, SettingsError) as error:
         print(f"✗ {error}", file=sys.stderr)

@@ -42,9 +42,10 @@ into ``Exit.UNREACHABLE`` (``check``) or "cannot tell" (``preflight``).
 from __future__ import annotations
 
 import datetime
+import json
 
 from botocore.exceptions import BotoCoreError, ClientError
-from botocore.parsers import ResponseParserError, create_parser
+from botocore.parsers import BaseJSONParser, ResponseParserError, create_parser
 from botocore.utils import is_json_value_header
 
 # Everything an AWS call can raise that a command must turn into one line.
@@ -109,12 +110,43 @@ def misshapen(shape, value: object, path: str) -> str | None:
     return f"{path} is not a {kind}" if wrong else None
 
 
+def _body_problem(parser, operation_model, response: dict) -> str | None:
+    """What is wrong with the body before any parser reads it, or None.
+
+    - Cut short: botocore reads the body with ``enforce_content_length=False``
+      (``botocore/httpsession.py``, ``URLLib3Session.send``), so a connection that closes early
+      hands the parser what came, and a JSON parser reads a cut body as text (below).
+    - Not JSON where a JSON protocol answers: ``BaseJSONParser._parse_body_as_json``
+      (``botocore/parsers.py``) turns text that is not JSON into ``{"message": text}``, so a
+      captive portal's HTML page with status 200 reads as an answer with nothing in it (check
+      against ``local`` said "returned no row", exit 1). Error statuses are left to botocore,
+      which makes such a body a bare-status error (``not_aws_answer``), and so are answers
+      whose output is a raw payload rather than a JSON document (a ``payload`` member).
+    """
+    body = bytes(response.get("body") or b"")
+    announced = str(response["headers"].get("content-length", ""))
+    if announced.isdigit() and len(body) < int(announced):
+        return f"cut short: {len(body)} of the {announced} bytes announced"
+    output = operation_model.output_shape
+    document = output is None or "payload" not in output.serialization
+    success = response["status_code"] < 300
+    if isinstance(parser, BaseJSONParser) and document and success and body.strip():
+        try:
+            json.loads(body)
+        except ValueError:  # UnicodeDecodeError included
+            return "a JSON protocol's answer that is not JSON"
+    return None
+
+
 def _problem(parser, operation_model, response: dict) -> str | None:
     """What is wrong with ``response`` as an answer to ``operation_model``, read as botocore
     reads it (``botocore/endpoint.py``, ``Endpoint._do_get_response``): one parse with the
     operation's output shape (an error parse from status 301 on, ``ResponseParser.parse``), and
     from status 300 on a second with the shape of the error code it found
-    (``_add_modeled_error_fields``)."""
+    (``_add_modeled_error_fields``); first the body itself (``_body_problem``)."""
+    problem = _body_problem(parser, operation_model, response)
+    if problem is not None:
+        return problem
     parsed = parser.parse(response, operation_model.output_shape)
     if not isinstance(parsed, dict):
         return f"read as {type(parsed).__name__}"

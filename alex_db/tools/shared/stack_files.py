@@ -25,6 +25,11 @@ PROGRAM = PROJECT_DIR / "__main__.py"
 PROJECT = NAMESPACE
 
 SECRET_MASK = "[secret]"
+# How many values (keys, scalars, lists, maps) a project or stack file may hold once its YAML
+# aliases are expanded: a stack file holds dozens. A 652-byte file of nested aliases ("billion
+# laughs") expands to 10^10, which every walk of the loaded document (the secret check, the
+# origins) then visits; PyYAML shares one object per alias, so nothing stops it before.
+MOST_VALUES = 100_000
 
 
 class StackConfigError(ValueError):
@@ -74,16 +79,70 @@ def existing_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
     )
 
 
+class _TooManyValuesError(Exception):
+    """A document whose aliases expand past MOST_VALUES, or into themselves."""
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes ``root`` holds with every alias expanded, counted on PyYAML's composed
+    node graph (``yaml.compose``: an alias is the anchored node itself, shared, not a copy), so
+    the count costs one visit per distinct node. A node inside itself (``&a [*a]``) never ends;
+    either raises _TooManyValuesError."""
+    sizes: dict[int, int] = {}
+    counting: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in counting:
+            raise _TooManyValuesError("an alias inside its own anchor, which never ends")
+        counting.add(id(node))
+        children = node.value if isinstance(node, yaml.CollectionNode) else []
+        if isinstance(node, yaml.MappingNode):
+            children = [part for pair in children for part in pair]
+        total = 1 + sum(size(child) for child in children)
+        if total > MOST_VALUES:
+            raise _TooManyValuesError(
+                f"more than {MOST_VALUES:,} values once its aliases are expanded"
+            )
+        counting.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    return size(root)
+
+
+def _load_yaml(text: str):
+    """``yaml.safe_load(text)``, with the document's expanded size checked between composing
+    and constructing (the two halves of ``safe_load``: ``get_single_node`` then
+    ``construct_document``, PyYAML ``composer.py`` and ``constructor.py``), so an alias bomb is
+    refused before anything walks it."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        _expanded_size(root)
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
 def _yaml_mapping(path: Path) -> dict:
     """The ``config:`` mapping of a project or stack file; anything else is one line."""
     try:
-        document = yaml.safe_load(read_at_most(path, TEXT_LIMIT).decode("utf-8")) or {}
+        document = _load_yaml(read_at_most(path, TEXT_LIMIT).decode("utf-8")) or {}
     except UnicodeDecodeError as error:
         raise StackConfigError(
             f"{path.name} is not UTF-8 text (byte {error.start} cannot be decoded)"
         ) from None
     except yaml.YAMLError as error:
         raise StackConfigError(f"{path.name} is not valid YAML: {error}".splitlines()[0]) from None
+    except _TooManyValuesError as error:
+        raise StackConfigError(
+            f"{path.name} holds {error}; a stack file holds keys and values (write the "
+            f"values out instead of repeating aliases)"
+        ) from None
     except RecursionError:  # PyYAML's parser recurses once per level of nesting
         raise StackConfigError(
             f"{path.name} is nested too deeply to read; a stack file holds keys and values"
