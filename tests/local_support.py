@@ -47,11 +47,13 @@ class FakeClock:
 
 
 @contextmanager
-def serving(postgres, idle_seconds: float = 60.0, **options) -> Iterator[tuple[DataApi, str]]:
-    """A DataApi over ``postgres`` on 127.0.0.1 (a free port) until the block ends; connections
-    idle for ``idle_seconds`` are closed."""
+def serving(
+    postgres, endpoint_options: dict | None = None, **options
+) -> Iterator[tuple[DataApi, str]]:
+    """A DataApi over ``postgres`` (``options`` are its own) on 127.0.0.1 (a free port) until the
+    block ends; ``endpoint_options`` are the endpoint's (its deadlines, its connection cap)."""
     api = DataApi(postgres.conninfo, CLUSTER_ARN, SECRET_ARN, **options)
-    endpoint = DataApiEndpoint(api, 0, idle_seconds=idle_seconds)
+    endpoint = DataApiEndpoint(api, 0, **(endpoint_options or {}))
     thread = threading.Thread(target=endpoint.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
