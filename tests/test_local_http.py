@@ -21,6 +21,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from alex_db.tools.local.endpoint import DATABASE_CONNECTIONS, MAX_REQUEST_BYTES, OWN_FILES
 from tests.local_support import (
@@ -207,16 +209,12 @@ def test_one_content_length_of_digits_is_answered(served, length):
     assert aws_shaped(answers(exchange(address, post(url, "/Execute", framed, body)))[0])[0] == 200
 
 
-def fullwidth(number: int) -> str:
-    return "".join(chr(ord("０") + int(digit)) for digit in str(number))
-
-
 @pytest.mark.parametrize(
     "lengths",
     [
         ["+{n}"],  # int() reads a sign
         ["{n1}_{n2}"],  # int() reads digit-group underscores
-        ["{wide}"],  # int() reads non-ASCII digits
+        ["{n}.0"],
         ["{n}abc"],
         ["x{n}"],
         ["{n} {n}"],
@@ -234,8 +232,7 @@ def test_a_content_length_that_is_not_one_number_is_a_bad_request_that_closes(se
     body = call()
     n = str(len(body))
     values = [
-        v.format(n=n, n1=n[0], n2=n[1:], wide=fullwidth(len(body)), hex=f"{len(body):x}",
-                 more=len(body) + 5)
+        v.format(n=n, n1=n[0], n2=n[1:], hex=f"{len(body):x}", more=len(body) + 5)
         for v in lengths
     ]
     framed = "".join(f"Content-Length: {value}\r\n" for value in values)
@@ -314,6 +311,79 @@ def test_what_http_server_cannot_read_is_a_bad_request_in_awss_shape(served, req
     status, code, message = refused(exchange(address, request_head))
     assert (status, code) == (400, "BadRequestException")
     assert says in message
+
+
+# -- any header block ----------------------------------------------------------------------------
+
+REQUEST_LINES = st.sampled_from([
+    "POST /Execute HTTP/1.1", "POST /Execute HTTP/1.0", "POST /BatchExecute HTTP/1.1",
+    "GET / HTTP/1.1", "HEAD / HTTP/1.1", "PUT /Execute HTTP/1.1", "POST /Execute",
+    "POST /Nowhere HTTP/1.1", "POST /Execute HTTP/2.0",
+])
+# Printable Latin-1, as http.server decodes header bytes; no CR or LF, which end a line.
+HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF,
+                                    blacklist_characters="\x7f"), max_size=30)
+LENGTHS = st.one_of(
+    st.sampled_from(["{n}", " {n} ", "+{n}", "0{n}", "{n}0", "-1", "0", "", "{n}, {n}", "0x1f",
+                     "1_0", "9" * 30]),
+    st.integers(0, 5000).map(str),
+    HEADER_TEXT,
+)
+ENCODINGS = st.one_of(
+    st.sampled_from(["chunked", "identity", "gzip", "identity, chunked", "", "Chunked"]),
+    HEADER_TEXT,
+)
+JUNK = st.one_of(
+    HEADER_TEXT,  # a line with no colon, a folded line, anything
+    st.tuples(st.sampled_from(["Connection", "Expect", "Host", "Content-Type", "X-Junk", "Te"]),
+              HEADER_TEXT).map(": ".join),
+)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    request_line=REQUEST_LINES,
+    signed=st.booleans(),
+    lengths=st.lists(LENGTHS, max_size=2),
+    encodings=st.lists(ENCODINGS, max_size=2),
+    junk=st.lists(JUNK, max_size=3),
+    order=st.randoms(use_true_random=False),
+    body=st.one_of(st.just(call()), st.binary(max_size=200)),
+    trailer=st.binary(max_size=60),
+    hang_up=st.booleans(),
+)
+def test_any_header_block_gets_well_formed_aws_answers_and_the_endpoint_keeps_answering(
+    served, request_line, signed, lengths, encodings, junk, order, body, trailer, hang_up
+):
+    url, address = served
+    lines = [f"{name}: {value}" for name, value in sdk_headers(url, "/Execute", body).items()]
+    lines = lines if signed else []
+    lines += [f"Content-Length: {value.replace('{n}', str(len(body)))}" for value in lengths]
+    lines += [f"Transfer-Encoding: {value}" for value in encodings] + junk
+    order.shuffle(lines)
+    head = "".join(f"{line}\r\n" for line in [request_line, *lines]) + "\r\n"
+    with socket.create_connection(address, timeout=PATIENCE_SECONDS) as connection:
+        connection.sendall(head.encode() + body + trailer)
+        if hang_up:  # half-close: the server sees the end of what was sent at once
+            connection.shutdown(socket.SHUT_WR)
+        received = b""
+        try:
+            while chunk := connection.recv(65536):
+                received += chunk
+        except TimeoutError:
+            pytest.fail(f"the connection was still open after {PATIENCE_SECONDS} s")
+        except ConnectionResetError:
+            pytest.fail("the connection was reset")
+    for answer in answers(received):
+        if request_line.startswith("HEAD"):  # an answer to HEAD has headers only (RFC 9110 9.3.2)
+            status, code = answer[0], answer[1]["x-amzn-errortype"]
+            assert answer[2] == b""
+        else:
+            status, code, _ = aws_shaped(answer)
+        assert status < 500, code
+    result = rds_data_client(url).execute_statement(sql="SELECT 1", **IN_ALEX)
+    assert result["records"] == [[{"longValue": 1}]]
 
 
 # -- connections beyond what the open-file limit holds -------------------------------------------
