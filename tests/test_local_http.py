@@ -17,6 +17,7 @@ import sys
 import textwrap
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -421,9 +422,9 @@ def test_past_the_cap_a_connection_is_refused_at_once_and_a_client_gets_in_after
     assert result["records"] == [[{"longValue": 1}]]
 
 
-# A child process that serves the session's PostgreSQL under a lowered open-file limit, with the
-# default cap (derived from that limit); it prints the URL and the cap, then serves until stdin
-# closes.
+# A child process that serves the session's PostgreSQL under a lowered open-file limit; it prints
+# the URL, then serves until stdin closes. Arguments: the data directory, the open-file limit, the
+# request deadline and the connection cap ("default": derived from the limit).
 CHILD = textwrap.dedent(
     """
     import resource, sys
@@ -432,7 +433,9 @@ CHILD = textwrap.dedent(
     resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[2]), hard))
     from alex_db.tools.local.postgres import LocalPostgres
     from tests.local_support import serving
-    options = {"request_seconds": 3.0}
+    options = {"request_seconds": float(sys.argv[3])}
+    if sys.argv[4] != "default":
+        options["max_connections"] = int(sys.argv[4])
     with serving(LocalPostgres(Path(sys.argv[1])), endpoint_options=options) as (api, url):
         print(url, flush=True)
         sys.stdin.read()
@@ -446,16 +449,26 @@ def threads_of(pid: int) -> int:
     return int(re.search(r"^Threads:\s+(\d+)", status, re.MULTILINE)[1])
 
 
-def test_more_connections_than_the_open_file_limit_never_stop_the_endpoint(local_postgres):
+@contextmanager
+def child_endpoint(local_postgres, request_seconds: float, cap: str = "default"):
+    """The CHILD process and its address; stopped at the end of the block."""
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(local_postgres.data.root), str(CHILD_FILE_LIMIT)],
+        [sys.executable, "-c", CHILD, str(local_postgres.data.root), str(CHILD_FILE_LIMIT),
+         str(request_seconds), cap],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         url = child.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:"), child.stderr.read()
-        address = ("127.0.0.1", urlparse(url).port)
+        yield child, url, ("127.0.0.1", urlparse(url).port)
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_more_connections_than_the_open_file_limit_never_stop_the_endpoint(local_postgres):
+    with child_endpoint(local_postgres, request_seconds=3.0) as (child, url, address):
         threads_idle = threads_of(child.pid)
         cap = CHILD_FILE_LIMIT - DATABASE_CONNECTIONS - OWN_FILES
         # More connections than the child has files, each in a request that does not end.
@@ -478,6 +491,23 @@ def test_more_connections_than_the_open_file_limit_never_stop_the_endpoint(local
         assert result["records"] == [[{"longValue": 1}]]
         _, err = child.communicate("", timeout=PATIENCE_SECONDS)
         assert f"{cap} connections open" in err and "Traceback" not in err
-    finally:
-        child.kill()
-        child.wait()
+
+
+def test_when_accept_runs_out_of_files_the_endpoint_waits_says_so_once_and_recovers(
+    local_postgres,
+):
+    # A cap above the limit: accept itself fails (EMFILE) once the files are gone.
+    with child_endpoint(local_postgres, request_seconds=1.0, cap="1000") as (child, url, address):
+        holding = []
+        for _ in range(CHILD_FILE_LIMIT + 20):
+            holding.append(socket.create_connection(address, timeout=PATIENCE_SECONDS))
+            holding[-1].sendall(b"POST /Execute HTTP/1.1\r\n")
+        for connection in holding:  # each accepted once files are free again, then timed out
+            assert closed_by_server(connection)
+            connection.close()
+        result = rds_data_client(url).execute_statement(sql="SELECT 1", **IN_ALEX)
+        assert result["records"] == [[{"longValue": 1}]]
+        _, err = child.communicate("", timeout=PATIENCE_SECONDS)
+        # One line an episode (a few when connections close one by one), never one per attempt.
+        assert 1 <= err.count("cannot accept a connection (Too many open files)") <= 5, err
+        assert "Traceback" not in err
