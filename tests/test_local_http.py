@@ -84,6 +84,8 @@ def answers(received: bytes) -> list[tuple[int, dict[str, str], bytes]]:
         assert status, f"not an HTTP/1.1 status line: {status_line!r}"
         headers = dict(line.split(": ", 1) for line in lines)
         headers = {name.lower(): value for name, value in headers.items()}
+        if status[1].startswith("1"):  # an interim answer (100 Continue): no body, not counted
+            continue
         length = int(headers["content-length"])
         assert len(received) >= length, "an answer's body is cut short"
         found.append((int(status[1]), headers, received[:length]))
@@ -302,6 +304,31 @@ def test_a_body_over_4_mib_gets_its_400_not_a_reset(served):
     assert "4 MiB" in message
 
 
+def test_a_body_over_4_mib_sent_after_100_continue_is_refused_before_it_is_sent(served):
+    url, address = served
+    head = post(url, "/Execute", f"Expect: 100-continue\r\nContent-Length: {MAX_REQUEST_BYTES + 1}\r\n")
+    with socket.create_connection(address, timeout=PATIENCE_SECONDS) as connection:
+        connection.sendall(head)  # and waits, as curl does, for 100 Continue before the body
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    assert not received.startswith(b"HTTP/1.1 100")
+    status, code, message = refused(received)
+    assert (status, code) == (400, "BadRequestException")
+    assert "4 MiB" in message
+
+
+def test_a_body_sent_after_100_continue_is_answered(served):
+    url, address = served
+    body = call()
+    head = post(url, "/Execute", f"Expect: 100-continue\r\nContent-Length: {len(body)}\r\n")
+    with socket.create_connection(address, timeout=PATIENCE_SECONDS) as connection:
+        connection.sendall(head)
+        assert connection.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        connection.sendall(body)
+        assert aws_shaped(next_answer(connection))[0] == 200
+
+
 def test_boto3_gets_the_400_for_a_body_over_4_mib(served):
     url, _ = served
     rows = [[{"name": "v", "value": {"stringValue": "x" * 1000}}]] * 4300
@@ -354,6 +381,7 @@ JUNK = st.one_of(
     HEADER_TEXT,  # a line with no colon, a folded line, anything
     st.tuples(st.sampled_from(["Connection", "Expect", "Host", "Content-Type", "X-Junk", "Te"]),
               HEADER_TEXT).map(": ".join),
+    st.sampled_from(["Expect: 100-continue", "Connection: close", "Connection: keep-alive"]),
 )
 
 

@@ -37,7 +37,7 @@ stalled client blocks nobody else. What a connection may hold is bounded:
 Bodies are framed as RFC 9112 section 6.3 frames a request, strictly, so that nothing here reads a
 body differently from a proxy in front of it (request smuggling, RFC 9112 section 11.2): exactly
 one ``Content-Length`` of digits only (RFC 9110 section 8.6: ``Content-Length = 1*DIGIT``; Python's
-``int()`` also takes ``+248``, ``24_8`` and non-ASCII digits), and no ``Transfer-Encoding`` of any
+``int()`` also takes ``+248`` and ``24_8``), and no ``Transfer-Encoding`` of any
 value (every AWS SDK sends ``Content-Length``; section 6.3 item 3 gives a request whose length
 cannot be determined a 400 and a closed connection). A request framed otherwise, or over 4 MiB, is
 a 400 ``BadRequestException`` and its connection is closed without reading the rest. Closing a
@@ -100,7 +100,7 @@ LINGER_BYTES = 4 * MAX_REQUEST_BYTES
 # spinning on a listening socket that stays readable (Go's net/http ``Server.Serve`` retries such
 # temporary accept errors after 5 ms, doubling up to 1 s, and logs each).
 ACCEPT_RETRY_SECONDS = 0.1
-OUT_OF_FILES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 # RFC 9110 section 8.6: ``Content-Length = 1*DIGIT``, DIGIT being ASCII 0-9 (RFC 5234 B.1).
 DIGITS = re.compile(r"[0-9]+")
 # How much of a malformed header value a message quotes.
@@ -165,7 +165,7 @@ class DataApiEndpoint(ThreadingHTTPServer):
         try:
             accepted = super().get_request()
         except OSError as failure:
-            if failure.errno in OUT_OF_FILES:
+            if failure.errno in OUT_OF_RESOURCES:
                 if not self._said_out_of_files:
                     self._said_out_of_files = True
                     print(f"alex-db local: cannot accept a connection ({failure.strerror}); "
@@ -328,6 +328,17 @@ class _Handler(BaseHTTPRequestHandler):
         reason = message or HTTPStatus(code).phrase
         body = b"" if self.command == "HEAD" else _error_body(bad_request(reason))
         self._send(400, body, "BadRequestException")
+
+    def handle_expect_100(self) -> bool:
+        """``Expect: 100-continue``: a request framed wrongly or too large gets its 400 at once,
+        instead of an invitation to send the body (RFC 9110 section 10.1.1: a server "MAY
+        instead respond with a final status code")."""
+        try:
+            self._body_length()
+        except DataApiError as failure:
+            self._send(failure.status, _error_body(failure), failure.code)
+            return False
+        return super().handle_expect_100()
 
     def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
         self._respond(self._answer)
