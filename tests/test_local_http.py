@@ -21,7 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
+import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -456,6 +459,18 @@ def test_past_the_cap_a_connection_is_refused_at_once_and_a_client_gets_in_after
             status, code, message = refused(received)
             assert (status, code) == (503, "ServiceUnavailableError")
             assert "retry" in message
+        # boto3 reads it as the model's error, and retries it as it retries AWS's 503s.
+        retrying = boto3.client(
+            "rds-data", endpoint_url=url, region_name="us-east-1", aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=Config(retries={"total_max_attempts": 3, "mode": "standard"}),
+        )
+        with pytest.raises(ClientError) as raised:
+            retrying.execute_statement(sql="SELECT 1", **IN_ALEX)
+        error = raised.value.response
+        assert error["Error"]["Code"] == "ServiceUnavailableError"
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 503
+        assert error["ResponseMetadata"]["RetryAttempts"] == 2
         assert threading.active_count() <= before + CAP
     finally:
         hang_up(holding)
