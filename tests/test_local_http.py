@@ -99,7 +99,7 @@ def answers(received: bytes) -> list[tuple[int, dict[str, str], bytes]]:
 def next_answer(connection: socket.socket) -> tuple[int, dict[str, str], bytes]:
     """The next whole answer on a keep-alive ``connection`` (headers and body may come apart)."""
     received = b""
-    while True:
+    for _ in range(1000):  # an answer here is a few hundred bytes: a few reads at most
         chunk = connection.recv(65536)
         assert chunk, "closed before a whole answer"
         received += chunk
@@ -107,6 +107,7 @@ def next_answer(connection: socket.socket) -> tuple[int, dict[str, str], bytes]:
         length = re.search(rb"(?i)\r\ncontent-length: ([0-9]+)", head)
         if blank and length and len(body) >= int(length[1]):
             return answers(received)[0]
+    pytest.fail(f"no whole answer in {len(received)} bytes")
 
 
 def aws_shaped(answer: tuple[int, dict[str, str], bytes]) -> tuple[int, str | None, str | None]:
