@@ -89,7 +89,9 @@ LISTEN_BACKLOG = 1024
 # server's log and pipes, modules and service models read later, a refused connection's socket).
 DATABASE_CONNECTIONS = 100
 OWN_FILES = 32
-# Each connection is a thread; past a few thousand, threads (not files) run out first.
+# Each connection is a thread (with a stack of its own): where the open-file limit is huge
+# (containers often allow 2**20 files) this bound, not the limit, keeps a flood of connections
+# from exhausting memory or the kernel's thread limits.
 MOST_CONNECTIONS = 4096
 # A closing connection reads and drops what its client still sends for at most this long and this
 # much: enough for an SDK to finish sending a body over the limit and read its 400, not a way to
