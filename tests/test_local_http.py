@@ -458,9 +458,9 @@ def test_past_the_cap_a_connection_is_refused_at_once_and_a_client_gets_in_after
         for _ in range(3 * CAP):
             received = exchange(address, b"")
             status, code, message = refused(received)
-            assert (status, code) == (503, "ServiceUnavailableError")
-            assert "retry" in message
-        # boto3 reads it as the model's error, and retries it as it retries AWS's 503s.
+            assert (status, code) == (400, "ThrottlingException")
+            assert message.startswith("Rate exceeded") and "retry" in message
+        # boto3 reads it as AWS's throttling, and retries it as it retries AWS's.
         retrying = boto3.client(
             "rds-data", endpoint_url=url, region_name="us-east-1", aws_access_key_id="local",
             aws_secret_access_key="local",
@@ -469,8 +469,8 @@ def test_past_the_cap_a_connection_is_refused_at_once_and_a_client_gets_in_after
         with pytest.raises(ClientError) as raised:
             retrying.execute_statement(sql="SELECT 1", **IN_ALEX)
         error = raised.value.response
-        assert error["Error"]["Code"] == "ServiceUnavailableError"
-        assert error["ResponseMetadata"]["HTTPStatusCode"] == 503
+        assert error["Error"]["Code"] == "ThrottlingException"
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
         assert error["ResponseMetadata"]["RetryAttempts"] == 2
         assert threading.active_count() <= before + CAP
     finally:
@@ -553,7 +553,7 @@ def test_more_connections_than_the_open_file_limit_never_stop_the_endpoint(local
             received = b""
             while chunk := connection.recv(65536):
                 received += chunk
-            assert refused(received)[:2] == (503, "ServiceUnavailableError")
+            assert refused(received)[:2] == (400, "ThrottlingException")
         assert not select.select(holding[:cap], [], [], 0)[0]  # still held, nothing sent back
         assert threads_of(child.pid) <= threads_idle + cap
         hang_up(holding)

@@ -29,10 +29,12 @@ stalled client blocks nobody else. What a connection may hold is bounded:
 - Number. Every connection is a socket, so the open-file limit (``RLIMIT_NOFILE``) bounds them
   together with PostgreSQL's connections and the process's own files; at that limit ``accept``
   fails, and a server that keeps trying spins. ``connection_cap`` keeps connections below it, and
-  one past the cap is answered ``ServiceUnavailableError`` (HTTP 503, the rds-data model's shape
-  for "the service ... isn't available"), which botocore retries by itself (its retry rules
-  treat 503 as transient: ``botocore/retries/standard.py`` ``_TRANSIENT_STATUS_CODES`` and the
-  legacy ``service_unavailable`` rule in ``botocore/data/_retry.json``).
+  one past the cap is answered at once as AWS answers an rds-data call it throttles: HTTP 400
+  ``ThrottlingException`` "Rate exceeded" (the SDK for Java's report of it in
+  awsdocs/amazon-rds-user-guide#110, "Rate exceeded (Service: AWSRDSData; Status Code: 400; Error
+  Code: ThrottlingException)"; the model declares no throttling shape). botocore retries it by
+  itself: ``botocore/data/_retry.json``'s ``throttling_exception`` rule (that code with HTTP 400)
+  and ``botocore/retries/standard.py``'s ``_THROTTLED_ERROR_CODES``.
 
 Bodies are framed as RFC 9112 section 6.3 frames a request, strictly, so that nothing here reads a
 body differently from a proxy in front of it (request smuggling, RFC 9112 section 11.2): exactly
@@ -179,8 +181,8 @@ class DataApiEndpoint(ThreadingHTTPServer):
         return accepted
 
     def process_request(self, request: socket.socket, client_address: object) -> None:
-        """A thread for the connection, or ``ServiceUnavailableError`` when ``max_connections``
-        are open."""
+        """A thread for the connection, or ``ThrottlingException`` when ``max_connections`` are
+        open."""
         with self._count_lock:
             full = self._connections >= self.max_connections
             if not full:
@@ -191,7 +193,7 @@ class DataApiEndpoint(ThreadingHTTPServer):
             if report:
                 print(f"alex-db local: {self.max_connections} connections open, the most this "
                       f"process's open-file limit leaves room for; new ones are answered "
-                      f"ServiceUnavailableError until some close", file=sys.stderr)
+                      f"ThrottlingException until some close", file=sys.stderr)
             _refuse_connection(request)
             return
         try:
@@ -245,16 +247,16 @@ def _drain(connection: socket.socket, deadline: float) -> None:
 
 
 def _refuse_connection(connection: socket.socket) -> None:
-    """Answer a connection past the cap with ``ServiceUnavailableError`` and close it, all
-    without waiting: this runs on the thread that accepts every connection. A fresh socket's send
-    buffer takes the short answer whole; what the client already sent is dropped, not left to
-    reset the connection."""
-    body = json.dumps({"message": "alex-db local has as many connections open as it can hold; "
-                                  "retry when some have closed"}).encode()
+    """Answer a connection past the cap with ``ThrottlingException`` and close it, all without
+    waiting: this runs on the thread that accepts every connection. A fresh socket's send buffer
+    takes the short answer whole; what the client already sent is dropped, not left to reset the
+    connection."""
+    body = json.dumps({"message": "Rate exceeded: alex-db local holds as many connections as its "
+                                  "open-file limit allows; retry when some have closed"}).encode()
     answer = (
-        f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        f"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nx-amzn-RequestId: {uuid.uuid4()}\r\n"
-        f"x-amzn-ErrorType: ServiceUnavailableError\r\nConnection: close\r\n\r\n"
+        f"x-amzn-ErrorType: ThrottlingException\r\nConnection: close\r\n\r\n"
     ).encode() + body
     try:
         connection.setblocking(False)
