@@ -328,10 +328,7 @@ class _Handler(BaseHTTPRequestHandler):
         """http.server's own refusals (a request line or header block it cannot read, a method
         with no handler) as the Data API's ``BadRequestException``, not its HTML page; the
         connection is closed, as after any request that is not framed as expected."""
-        self.close_connection = True
-        reason = message or HTTPStatus(code).phrase
-        body = b"" if self.command == "HEAD" else _error_body(bad_request(reason))
-        self._send(400, body, "BadRequestException")
+        self._send_refusal(bad_request(message or HTTPStatus(code).phrase))
 
     def handle_expect_100(self) -> bool:
         """``Expect: 100-continue``: a request framed wrongly or too large gets its 400 at once,
@@ -340,9 +337,16 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._body_length()
         except DataApiError as failure:
-            self._send(failure.status, _error_body(failure), failure.code)
+            self._send_refusal(failure)
             return False
         return super().handle_expect_100()
+
+    def _send_refusal(self, failure: DataApiError) -> None:
+        """``failure`` as the last answer on this connection; an answer to HEAD has no body
+        (RFC 9110 section 9.3.2), or the client would read it as the next answer."""
+        self.close_connection = True
+        body = b"" if self.command == "HEAD" else _error_body(failure)
+        self._send(failure.status, body, failure.code)
 
     def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
         self._respond(self._answer)
