@@ -285,11 +285,13 @@ class _DeadlineReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("the request's deadline passed")
-        self._connection.settimeout(left)
-        return self._connection.recv_into(buffer)
+        """Bytes that arrived in time are read even when this thread looks late (a busy process
+        may), but past the deadline nothing is waited for."""
+        self._connection.settimeout(max(self.deadline - time.monotonic(), 0.0))
+        try:
+            return self._connection.recv_into(buffer)
+        except BlockingIOError:  # past the deadline, and nothing has come
+            raise TimeoutError("the request's deadline passed") from None
 
 
 class _Handler(BaseHTTPRequestHandler):
