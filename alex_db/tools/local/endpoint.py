@@ -151,7 +151,7 @@ class DataApiEndpoint(ThreadingHTTPServer):
         self._count_lock = threading.Lock()
         self._connections = 0
         self._said_full = False
-        self._said_out_of_files = False
+        self._said_cannot_accept = False
         super().__init__((HOST, port), _Handler)
 
     @property
@@ -170,14 +170,14 @@ class DataApiEndpoint(ThreadingHTTPServer):
             accepted = super().get_request()
         except OSError as failure:
             if failure.errno in OUT_OF_RESOURCES:
-                if not self._said_out_of_files:
-                    self._said_out_of_files = True
+                if not self._said_cannot_accept:
+                    self._said_cannot_accept = True
                     print(f"alex-db local: cannot accept a connection ({failure.strerror}); "
                           f"new clients wait until connections or files are closed",
                           file=sys.stderr)
                 time.sleep(ACCEPT_RETRY_SECONDS)
             raise
-        self._said_out_of_files = False
+        self._said_cannot_accept = False
         return accepted
 
     def process_request(self, request: socket.socket, client_address: object) -> None:
