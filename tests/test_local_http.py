@@ -311,7 +311,8 @@ def test_a_body_over_4_mib_gets_its_400_not_a_reset(served):
 
 def test_a_body_over_4_mib_sent_after_100_continue_is_refused_before_it_is_sent(served):
     url, address = served
-    head = post(url, "/Execute", f"Expect: 100-continue\r\nContent-Length: {MAX_REQUEST_BYTES + 1}\r\n")
+    too_long = MAX_REQUEST_BYTES + 1
+    head = post(url, "/Execute", f"Expect: 100-continue\r\nContent-Length: {too_long}\r\n")
     with socket.create_connection(address, timeout=PATIENCE_SECONDS) as connection:
         connection.sendall(head)  # and waits, as curl does, for 100 Continue before the body
         received = b""
