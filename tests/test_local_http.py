@@ -518,7 +518,7 @@ def wait_for_threads(pid: int, count: int) -> None:
         if threads_of(pid) <= count:
             return
         time.sleep(0.01)
-    pytest.fail(f"{threads_of(pid)} threads, not {count}, {PATIENCE_SECONDS} s after the clients left")
+    pytest.fail(f"{threads_of(pid)} threads, not {count}, long after the clients left")
 
 
 def threads_of(pid: int) -> int:
