@@ -52,18 +52,18 @@ class FakeClock:
 
 @contextmanager
 def serving(
-    postgres, idle_seconds: float = 60.0, signer: Signer | None = None, **options
+    postgres, signer: Signer | None = None, endpoint_options: dict | None = None, **options
 ) -> Iterator[tuple[DataApi, str]]:
-    """A DataApi over ``postgres`` on 127.0.0.1 (a free port) until the block ends, accepting
-    calls signed as ``signer`` says (by default with TEST_KEY); connections idle for
-    ``idle_seconds`` are closed."""
+    """A DataApi over ``postgres`` (``options`` are its own) on 127.0.0.1 (a free port) until the
+    block ends, accepting calls signed as ``signer`` says (by default with TEST_KEY);
+    ``endpoint_options`` are the endpoint's (its deadlines, its connection cap)."""
     api = DataApi(postgres.conninfo, CLUSTER_ARN, SECRET_ARN, **options)
     endpoint = DataApiEndpoint(
         api,
         0,
         signer or signer_for(TEST_KEY),
         engine_version=lambda: str(postgres.major_version),
-        idle_seconds=idle_seconds,
+        **(endpoint_options or {}),
     )
     thread = threading.Thread(target=endpoint.serve_forever, args=(0.05,), daemon=True)
     thread.start()
