@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from botocore.exceptions import ClientError
+from psycopg import sql
 
 from alex_db.tools.local.postgres import (
     MASTER_USER,
@@ -226,3 +227,30 @@ def test_the_start_line_says_the_master_user_moved_then_just_reused(first_start,
         assert data_directory_state(again, again.start()) == "reused"
     finally:
         again.stop()
+
+
+def test_a_hand_over_cut_short_completes_at_the_next_start(first_start, older):
+    """The rename and the pending mark are one transaction; the hand-over after it runs at every
+    start until it completes, and only then does the superuser stay out of the master's
+    databases."""
+    from alex_db.tools.local.roles import HANDOVER_PENDING
+
+    first_start[0].stop()
+    root, bin_dir = older
+    postgres = LocalPostgres(root, bin_dir, durable=False)
+    try:
+        postgres.start()
+        with psycopg.connect(**postgres.superuser_conninfo("alex"), autocommit=True) as alex:
+            alex.execute("CREATE TABLE public.left_over (id int)")  # as if the older master made it
+        with psycopg.connect(**postgres.superuser_conninfo("postgres"), autocommit=True) as pg:
+            pg.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(
+                sql.Identifier(SUPERUSER), sql.Literal(HANDOVER_PENDING)))
+        postgres.stop()
+        postgres.start()
+        with psycopg.connect(**postgres.superuser_conninfo("alex")) as alex:
+            assert alex.execute(
+                "SELECT pg_get_userbyid(relowner), shobj_description(10, 'pg_authid')"
+                " FROM pg_class WHERE relname = 'left_over'"
+            ).fetchall() == [(MASTER_USER, None)]
+    finally:
+        postgres.stop()

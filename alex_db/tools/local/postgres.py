@@ -269,17 +269,16 @@ class LocalPostgres:
 
     def conninfo(self, database: str) -> dict[str, object]:
         """psycopg connection arguments for ``database`` as the master user."""
-        return {**self.superuser_conninfo(database), "user": MASTER_USER, "password": self.password}
+        return {**self._socket(database), "user": MASTER_USER, "password": self.password}
 
     def superuser_conninfo(self, database: str) -> dict[str, object]:
         """psycopg connection arguments for ``database`` as the superuser (peer authentication:
-        only the operating-system user running ``local`` gets in)."""
-        return {
-            "host": str(self.data.sockets),
-            "port": SOCKET_PORT,
-            "user": SUPERUSER,
-            "dbname": database,
-        }
+        only the operating-system user running ``local`` gets in), its ``search_path`` pinned
+        from the first query (``roles.PINNED_SEARCH_PATH``)."""
+        return {**self._socket(database), "user": SUPERUSER, "options": roles.PINNED_SEARCH_PATH}
+
+    def _socket(self, database: str) -> dict[str, object]:
+        return {"host": str(self.data.sockets), "port": SOCKET_PORT, "dbname": database}
 
     @property
     def major_version(self) -> int:
@@ -561,10 +560,12 @@ class LocalPostgres:
 
     def _apply_roles(self) -> None:
         """Make the roles Aurora's (``roles``): migrate an older data directory first, then
-        converge, then hand the master user what it made in every database."""
+        converge, then finish a pending hand-over of what the older master user made."""
         try:
             if not self._superuser_is_bootstrap():
-                with psycopg.connect(**self.conninfo("postgres")) as connection:
+                # That master user is still the superuser: its session is pinned as well.
+                older_master = {**self.conninfo("postgres"), "options": roles.PINNED_SEARCH_PATH}
+                with psycopg.connect(**older_master) as connection:
                     if not roles.is_bootstrap_superuser(connection):
                         raise roles.RolesError(
                             f"neither {SUPERUSER} nor {MASTER_USER} is this cluster's bootstrap "
@@ -576,11 +577,14 @@ class LocalPostgres:
             superuser = self.superuser_conninfo
             with psycopg.connect(**superuser("postgres"), autocommit=True) as connection:
                 roles.converge(connection, self._password_hash(connection))
-                databases = roles.connectable_databases(connection)
+                databases = roles.databases_to_hand_over(connection)
             self.kept_by_superuser = []
             for database in databases:
                 with psycopg.connect(**superuser(database), autocommit=True) as connection:
                     self.kept_by_superuser += roles.give_to_master(connection)
+            if databases:
+                with psycopg.connect(**superuser("postgres"), autocommit=True) as connection:
+                    roles.handover_done(connection)
         except roles.RolesError as error:
             raise LocalPostgresError(f"--data-dir {shown(self.data.root)}: {error}") from None
         except psycopg.Error as error:

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import psycopg
 from psycopg import sql
+from psycopg.types.numeric import Oid
 
 from alex_db.config.naming import MASTER_USERNAME
 
@@ -66,6 +67,19 @@ RDS_SUPERUSER_GRANTS = ("pg_monitor", "pg_signal_backend")
 # Predefined roles that reach the server's files and programs: nobody but the superuser has them.
 SERVER_ACCESS_ROLES = ("pg_execute_server_program", "pg_read_server_files", "pg_write_server_files")
 MIGRATION_ROLE = "alexdb_migration"
+# Libpq's ``options`` for every superuser session: PostgreSQL's advice after CVE-2018-1058
+# ("A Guide to CVE-2018-1058: Protect Your Search Path", postgresql.org, 2018) is a search_path
+# of pg_catalog and pg_temp for sessions whose privileges others could borrow; with ``public``
+# in it, an operator public.=(oid, integer) that the master user creates beats pg_catalog's
+# =(oid, oid) as the better match and runs as the superuser. Given at connection, the setting is
+# the client's, which outranks one the master user puts on its database with ALTER DATABASE ...
+# SET (``src/include/utils/guc.h``, ``GucSource``: PGC_S_CLIENT, "from client connection
+# request", comes after PGC_S_DATABASE and PGC_S_DATABASE_USER, in increasing priority).
+PINNED_SEARCH_PATH = "-c search_path=pg_catalog,pg_temp"
+# The comment ``retire_bootstrap_master`` puts on the superuser, in the same transaction as the
+# rename: only a superuser may comment on a superuser (PostgreSQL 15 docs, "COMMENT"), and
+# comments on roles live in the shared catalog pg_shdescription, seen from any database.
+HANDOVER_PENDING = "alex-db local: hand-over of an older master user's objects pending"
 
 # What an older master user may own, and how to give it away: (catalog, owner column, which rows,
 # the ALTER keyword). Objects that belong to another (indexes, TOAST tables, a table's row and
@@ -126,8 +140,9 @@ def access_rules(os_user: str) -> tuple[str, str]:
 def is_bootstrap_superuser(connection: psycopg.Connection) -> bool:
     """Whether the connection's user is the cluster's bootstrap superuser."""
     row = connection.execute(
-        "SELECT oid = %s AND rolsuper FROM pg_roles WHERE rolname = current_user",
-        (BOOTSTRAP_SUPERUSER_OID,),
+        "SELECT oid OPERATOR(pg_catalog.=) %s AND rolsuper FROM pg_catalog.pg_roles"
+        " WHERE rolname OPERATOR(pg_catalog.=) current_user",
+        (Oid(BOOTSTRAP_SUPERUSER_OID),),
     ).fetchone()
     return bool(row and row[0])
 
@@ -136,8 +151,11 @@ def retire_bootstrap_master(connection: psycopg.Connection, password_hash: str) 
     """On a connection as an older data directory's master user (the bootstrap superuser): rename
     it ``rdsadmin`` and create a new master user with ``password_hash``, in one transaction.
     A session cannot rename its own user; ``SET SESSION AUTHORIZATION`` to a transient superuser
-    makes the session another's for the rename (PostgreSQL docs, "SET SESSION AUTHORIZATION")."""
-    taken = connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (SUPERUSER,)).fetchone()
+    makes the session another's for the rename (PostgreSQL docs, "SET SESSION AUTHORIZATION").
+    The same transaction marks the hand-over pending (``HANDOVER_PENDING``)."""
+    taken = connection.execute(
+        "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) %s", (SUPERUSER,)
+    ).fetchone()
     if taken:
         raise RolesError(
             f"a role named {SUPERUSER} exists and is not the bootstrap superuser; rename it "
@@ -152,6 +170,7 @@ def retire_bootstrap_master(connection: psycopg.Connection, password_hash: str) 
             "CREATE ROLE {master} LOGIN PASSWORD {password}",
             "RESET SESSION AUTHORIZATION",
             "DROP ROLE {transient}",
+            "COMMENT ON ROLE {superuser} IS {pending}",
         ):
             connection.execute(
                 sql.SQL(statement).format(
@@ -159,6 +178,7 @@ def retire_bootstrap_master(connection: psycopg.Connection, password_hash: str) 
                     master=sql.Identifier(MASTER_USER),
                     superuser=sql.Identifier(SUPERUSER),
                     password=sql.Literal(password_hash),
+                    pending=sql.Literal(HANDOVER_PENDING),
                 )
             )
 
@@ -173,7 +193,7 @@ def converge(connection: psycopg.Connection, password_hash: str) -> None:
     def exists(query: str, value: str) -> bool:
         return connection.execute(query, (value,)).fetchone() is not None
 
-    role_exists = "SELECT 1 FROM pg_roles WHERE rolname = %s"
+    role_exists = "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) %s"
     if not exists(role_exists, RDS_SUPERUSER):
         run("CREATE ROLE {} NOLOGIN", sql.Identifier(RDS_SUPERUSER))
     for granted in RDS_SUPERUSER_GRANTS:
@@ -189,28 +209,51 @@ def converge(connection: psycopg.Connection, password_hash: str) -> None:
     # What an older master user (a superuser) could have handed out: superusers besides
     # rdsadmin, and the predefined roles that reach the server's files and programs.
     for (role,) in connection.execute(
-        "SELECT rolname FROM pg_roles WHERE rolsuper AND oid <> %s", (BOOTSTRAP_SUPERUSER_OID,)
+        "SELECT rolname FROM pg_catalog.pg_roles WHERE rolsuper"
+        " AND oid OPERATOR(pg_catalog.<>) %s",
+        (Oid(BOOTSTRAP_SUPERUSER_OID),),
     ).fetchall():
         run("ALTER ROLE {} NOSUPERUSER", sql.Identifier(role))
     for granted, member in connection.execute(
-        "SELECT r.rolname, m.rolname FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid"
-        " JOIN pg_roles m ON m.oid = a.member WHERE r.rolname = ANY(%s)",
+        "SELECT r.rolname, m.rolname FROM pg_catalog.pg_auth_members a"
+        " JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.roleid"
+        " JOIN pg_catalog.pg_roles m ON m.oid OPERATOR(pg_catalog.=) a.member"
+        " WHERE r.rolname OPERATOR(pg_catalog.=) ANY(%s)",
         (list(SERVER_ACCESS_ROLES),),
     ).fetchall():
         run("REVOKE {} FROM {}", sql.Identifier(granted), sql.Identifier(member))
-    if not exists("SELECT 1 FROM pg_database WHERE datname = %s", DATABASE):
+    if not exists(
+        "SELECT 1 FROM pg_catalog.pg_database WHERE datname OPERATOR(pg_catalog.=) %s", DATABASE
+    ):
         run("CREATE DATABASE {} OWNER {}", sql.Identifier(DATABASE), sql.Identifier(MASTER_USER))
     for (database,) in connection.execute(
-        "SELECT datname FROM pg_database WHERE datdba = %s AND oid >= %s",
-        (BOOTSTRAP_SUPERUSER_OID, FIRST_NORMAL_OBJECT_ID),
+        "SELECT datname FROM pg_catalog.pg_database WHERE datdba OPERATOR(pg_catalog.=) %s"
+        " AND oid OPERATOR(pg_catalog.>=) %s",
+        (Oid(BOOTSTRAP_SUPERUSER_OID), Oid(FIRST_NORMAL_OBJECT_ID)),
     ).fetchall():
         run("ALTER DATABASE {} OWNER TO {}", sql.Identifier(database), sql.Identifier(MASTER_USER))
 
 
-def connectable_databases(connection: psycopg.Connection) -> list[str]:
-    """The databases a session can open (``template0`` cannot be connected to)."""
-    rows = connection.execute("SELECT datname FROM pg_database WHERE datallowconn ORDER BY 1")
+def databases_to_hand_over(connection: psycopg.Connection) -> list[str]:
+    """The databases the superuser must enter to finish a pending hand-over (every one a session
+    can open; ``template0`` cannot be connected to), or none: outside a hand-over it stays out
+    of the databases the master user owns (module docstring)."""
+    pending = connection.execute(
+        "SELECT pg_catalog.shobj_description(oid, 'pg_authid') OPERATOR(pg_catalog.=) %s"
+        " FROM pg_catalog.pg_roles WHERE oid OPERATOR(pg_catalog.=) %s",
+        (HANDOVER_PENDING, Oid(BOOTSTRAP_SUPERUSER_OID)),
+    ).fetchone()
+    if not (pending and pending[0]):
+        return []
+    rows = connection.execute(
+        "SELECT datname FROM pg_catalog.pg_database WHERE datallowconn ORDER BY 1"
+    )
     return [name for (name,) in rows.fetchall()]
+
+
+def handover_done(connection: psycopg.Connection) -> None:
+    """Clear the mark ``retire_bootstrap_master`` set, once every database is handed over."""
+    connection.execute(sql.SQL("COMMENT ON ROLE {} IS NULL").format(sql.Identifier(SUPERUSER)))
 
 
 def owned_objects(connection: psycopg.Connection) -> list[tuple[str, str]]:
@@ -219,19 +262,23 @@ def owned_objects(connection: psycopg.Connection) -> list[tuple[str, str]]:
     (``OWNED_KINDS``); the identity is ``pg_identify_object``'s, schema-qualified and quoted for
     use in SQL (PostgreSQL docs, "Object Information and Addressing Functions")."""
     selects = [
-        f"SELECT '{keyword}', '{OBJECT_CLASS.get(catalog, catalog)}'::regclass, oid FROM {catalog}"
-        f" WHERE {owner} = {BOOTSTRAP_SUPERUSER_OID} AND oid >= {FIRST_NORMAL_OBJECT_ID}"
-        f" AND {rows}"
+        f"SELECT '{keyword}',"
+        f" 'pg_catalog.{OBJECT_CLASS.get(catalog, catalog)}'::pg_catalog.regclass, oid"
+        f" FROM pg_catalog.{catalog}"
+        f" WHERE {owner} OPERATOR(pg_catalog.=) {BOOTSTRAP_SUPERUSER_OID}::pg_catalog.oid"
+        f" AND oid OPERATOR(pg_catalog.>=) {FIRST_NORMAL_OBJECT_ID}::pg_catalog.oid AND {rows}"
         for catalog, owner, rows, keyword in OWNED_KINDS
     ]
     query = (
         "SELECT o.keyword, i.identity FROM ("
         + " UNION ALL ".join(selects)
-        + ") AS o(keyword, classid, objid), pg_identify_object(o.classid, o.objid, 0) AS i"
+        + ") AS o(keyword, classid, objid),"
+        " pg_catalog.pg_identify_object(o.classid, o.objid, 0) AS i"
         # A member of an extension, or an object made for another (its 'i'nternal or 'a'uto
         # dependency: pg_depend in the PostgreSQL docs), follows what it belongs to.
-        " WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = o.classid"
-        " AND d.objid = o.objid AND d.deptype IN ('e', 'i', 'a'))"
+        " WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+        " WHERE d.classid OPERATOR(pg_catalog.=) o.classid"
+        " AND d.objid OPERATOR(pg_catalog.=) o.objid AND d.deptype IN ('e', 'i', 'a'))"
         " ORDER BY o.objid"
     )
     return [(keyword, identity) for keyword, identity in connection.execute(query).fetchall()]
