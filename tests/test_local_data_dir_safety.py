@@ -1,0 +1,194 @@
+"""``alex-db local`` as root never follows a path someone else controls (issue 22, item 3), and a
+stale ``postmaster.pid`` names only a process that is PostgreSQL on that data directory (item 5).
+
+The attackers are the server's own operating-system user (``postgres``), which owns the cluster
+directory and can plant symlinks in it, and another local user, who made the data directory in
+advance under ``/tmp``. Both are real users here: ``postgres`` plants with ``runuser``, and the
+other user is ``nobody``."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from alex_db.tools.local.postgres import LocalPostgres
+from alex_db.tools.shared.exits import Exit
+from tests.local_support import ROOT, reachable_folder, server_bin_dir
+
+AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="root's privileges are what is at stake")
+ROOTS_SECRET = "root's own file\n"
+
+
+@pytest.fixture(scope="module")
+def made():
+    """A data directory ``local`` made and stopped; its folder and the server binaries."""
+    bin_dir = server_bin_dir()
+    with reachable_folder("alexdb-safety-") as top:
+        postgres = LocalPostgres(top / "data", bin_dir, durable=False)
+        postgres.start()
+        postgres.stop()
+        yield top, bin_dir
+
+
+@contextmanager
+def roots_file(top: Path, name: str) -> Iterator[Path]:
+    """A file only root may read or write, in a folder of its own beside the data directory."""
+    folder = top / f"roots-{name}"
+    folder.mkdir(mode=0o700)
+    target = folder / name
+    target.write_text(ROOTS_SECRET)
+    target.chmod(0o600)
+    yield target
+
+
+def plant_as_server_user(link: Path, target: Path) -> None:
+    """``ln -s target link`` as PostgreSQL's user, which owns the directory ``link`` is in."""
+    subprocess.run(["runuser", "-u", "postgres", "--", "ln", "-sfn", str(target), str(link)],
+                   check=True, capture_output=True, timeout=60)
+
+
+def untouched(target: Path) -> tuple[str, int, int, int]:
+    info = target.stat()
+    return target.read_text(), info.st_uid, info.st_gid, info.st_mode & 0o7777
+
+
+@AS_ROOT
+def test_symlinks_the_server_user_plants_in_its_cluster_are_never_followed_by_root(made):
+    top, bin_dir = made
+    cluster = top / "data" / "pgdata"
+    with roots_file(top, "hba") as hba, roots_file(top, "ident") as ident, \
+            roots_file(top, "config") as config:
+        plant_as_server_user(cluster / "pg_hba.conf.partial", hba)
+        plant_as_server_user(cluster / "pg_ident.conf.partial", ident)
+        plant_as_server_user(cluster / "pg_hba.conf", config)
+        before = [untouched(path) for path in (hba, ident, config)]
+        postgres = LocalPostgres(top / "data", bin_dir, durable=False)
+        try:
+            postgres.start()
+            rules = (cluster / "pg_hba.conf").read_text()
+        finally:
+            postgres.stop()
+            assert [untouched(path) for path in (hba, ident, config)] == before
+        assert before[0] == (ROOTS_SECRET, 0, 0, 0o600)
+        # It still starts, with its own rules in a file of its own.
+        assert "peer map=alexdb" in rules
+        assert not (cluster / "pg_hba.conf").is_symlink()
+
+
+def refusal(data_dir: Path) -> tuple[int, str]:
+    """``alex-db local`` on ``data_dir`` as a user runs it; its exit code and stderr. One that
+    serves instead of refusing is stopped with Ctrl-C after a while, and fails the test."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "alex_db", "local", "--port", "0", "--data-dir", str(data_dir),
+         "--file", "-"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        out, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        pytest.fail(f"local served instead of refusing: {err}")
+    assert out == ""
+    return process.returncode, err.strip()
+
+
+@contextmanager
+def made_in_advance_by(user: str, top: Path) -> Iterator[Path]:
+    """What another local user leaves under /tmp for root: a data directory of theirs, with the
+    lock file, the socket directory and the cluster pointing at root's things."""
+    account = pwd.getpwnam(user)
+    data = top / "data"
+    data.mkdir(mode=0o755)
+    os.chown(data, account.pw_uid, account.pw_gid)
+    yield data
+
+
+@AS_ROOT
+def test_a_data_directory_another_user_made_is_refused_and_nothing_of_roots_is_touched(made):
+    top, _ = made
+    with reachable_folder("alexdb-foreign-") as other, made_in_advance_by("nobody", other) as data, \
+            roots_file(other, "lock") as lock, roots_file(other, "run") as run_target:
+        nobody = pwd.getpwnam("nobody")
+        for link, target in ((data / "alex-db-local.lock", lock), (data / "run", run_target.parent)):
+            subprocess.run(["runuser", "-u", "nobody", "--", "ln", "-s", str(target), str(link)],
+                           check=True, capture_output=True, timeout=60)
+        before = [untouched(lock), run_target.parent.stat().st_uid,
+                  run_target.parent.stat().st_mode & 0o7777]
+        code, err = refusal(data)
+        assert (code, err) == (
+            Exit.USAGE,
+            f"✗ --data-dir {data}: it belongs to user 'nobody' (uid {nobody.pw_uid}), not to "
+            f"root, so alex-db local did not make it; as root it uses only a data directory it "
+            f"made (remove it, or choose another --data-dir)",
+        )
+        assert [untouched(lock), run_target.parent.stat().st_uid,
+                run_target.parent.stat().st_mode & 0o7777] == before
+
+
+@AS_ROOT
+def test_a_data_directory_others_may_write_in_is_refused():
+    with reachable_folder("alexdb-open-") as top:
+        data = top / "data"
+        data.mkdir()
+        data.chmod(0o777)
+        code, err = refusal(data)
+    assert code == Exit.USAGE
+    assert err == (
+        f"✗ --data-dir {data}: other users may write in it (mode 777), so alex-db local did not "
+        f"make it; as root it uses only a data directory it made (remove it, or choose another "
+        f"--data-dir)"
+    )
+
+
+@AS_ROOT
+def test_a_lock_file_root_did_not_make_is_refused_not_truncated(made):
+    top, _ = made
+    lock = top / "data" / "alex-db-local.lock"
+    lock.unlink()
+    with roots_file(top, "planted-lock") as target:
+        lock.symlink_to(target)
+        try:
+            code, err = refusal(top / "data")
+        finally:
+            lock.unlink()
+        assert untouched(target) == (ROOTS_SECRET, 0, 0, 0o600)
+    assert code == Exit.USAGE
+    assert err == (f"✗ --data-dir {top / 'data'}: {lock} is a symbolic link, not the lock file "
+                   f"alex-db local makes; remove it and start again")
+
+
+# -- item 5: a stale postmaster.pid whose PID another process now has ------------------------------
+
+
+def test_a_stale_postmaster_pid_naming_an_unrelated_process_does_not_stop_the_start(made):
+    top, bin_dir = made
+    postgres = LocalPostgres(top / "data", bin_dir, durable=False)
+    postgres.start()
+    lines = postgres.data.postmaster_pid.read_text().split("\n")
+    postgres.stop()
+    # What a machine restart leaves: the file of a server that is gone, and its PID reused.
+    unrelated = subprocess.Popen(["sleep", "300"])
+    try:
+        stale = "\n".join([str(unrelated.pid), *lines[1:]])
+        postgres.data.postmaster_pid.write_text(stale)
+        again = LocalPostgres(top / "data", bin_dir, durable=False)
+        try:
+            again.start()
+            assert again.running()
+            assert postgres.data.postmaster_pid.read_text().split("\n")[0] != str(unrelated.pid)
+        finally:
+            again.stop()
+        assert unrelated.poll() is None  # nobody signalled it
+    finally:
+        unrelated.send_signal(signal.SIGTERM)
+        unrelated.wait(60)
