@@ -30,7 +30,11 @@ role that is not a superuser, ``pg_execute_server_program`` included (PostgreSQL
 Attributes": "regard roles that have the CREATEROLE privilege as almost-superuser-roles");
 PostgreSQL 16 requires ADMIN OPTION on the role granted (16 release notes, "Restrict the
 privileges of CREATEROLE"). Aurora's patched engine refuses it; a stock 15 cannot without a
-server extension. ``LocalPostgres.createrole_is_contained`` says which one runs.
+server extension: it checks only CREATEROLE before such a grant (``AddRoleMems``,
+``src/backend/commands/user.c``), and no event trigger sees it ("this event does not occur for
+DDL commands targeting shared objects - databases, roles, and tablespaces", PostgreSQL 15 docs,
+"Overview of Event Trigger Behavior"). ``converge`` revokes it at every start;
+``LocalPostgres.createrole_is_contained`` says which kind of server runs.
 
 Data directories made by an older ``alex-db local`` have the master user as the bootstrap
 superuser (OID 10). Making it NOSUPERUSER is not enough: PostgreSQL 16+ refuses it ("The bootstrap
