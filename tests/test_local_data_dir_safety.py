@@ -170,14 +170,25 @@ def test_a_lock_file_root_did_not_make_is_refused_not_truncated(made):
 # -- item 5: a stale postmaster.pid whose PID another process now has ------------------------------
 
 
-def test_a_stale_postmaster_pid_naming_an_unrelated_process_does_not_stop_the_start(made):
+def as_server_user() -> dict:
+    """Popen arguments that run a process as PostgreSQL's user (ourselves when not root)."""
+    if os.geteuid() != 0:
+        return {}
+    account = pwd.getpwnam("postgres")
+    return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+
+
+# Whose process now has the old server's PID: ours, or the server's user's, whose PID
+# PostgreSQL's own check (kill(pid, 0) succeeds) would take for a live server.
+@pytest.mark.parametrize("owner", [{}, as_server_user()], ids=["ours", "the server user's"])
+def test_a_stale_postmaster_pid_naming_an_unrelated_process_does_not_stop_the_start(made, owner):
     top, bin_dir = made
     postgres = LocalPostgres(top / "data", bin_dir, durable=False)
     postgres.start()
     lines = postgres.data.postmaster_pid.read_text().split("\n")
     postgres.stop()
     # What a machine restart leaves: the file of a server that is gone, and its PID reused.
-    unrelated = subprocess.Popen(["sleep", "300"])
+    unrelated = subprocess.Popen(["sleep", "300"], **owner)
     try:
         stale = "\n".join([str(unrelated.pid), *lines[1:]])
         postgres.data.postmaster_pid.write_text(stale)
@@ -192,3 +203,20 @@ def test_a_stale_postmaster_pid_naming_an_unrelated_process_does_not_stop_the_st
     finally:
         unrelated.send_signal(signal.SIGTERM)
         unrelated.wait(60)
+
+
+@AS_ROOT
+def test_a_postmaster_pid_the_server_user_links_to_roots_file_is_not_read(made):
+    """Root reads postmaster.pid in the cluster the server's user owns: a link there to a file
+    of root's that holds "1" made root name init and tell the user to `kill -INT 1`."""
+    top, bin_dir = made
+    with roots_file(top, "pid") as target:
+        target.write_text("1\n")
+        plant_as_server_user(top / "data" / "pgdata" / "postmaster.pid", target)
+        postgres = LocalPostgres(top / "data", bin_dir, durable=False)
+        try:
+            postgres.start()
+            assert postgres.running()
+        finally:
+            postgres.stop()
+        assert target.read_text() == "1\n"
