@@ -18,8 +18,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from alex_db.tools.local.postgres import LocalPostgres
+from alex_db.tools.local.postgres import LocalPostgres, LocalPostgresError
 from alex_db.tools.shared.exits import Exit
 from tests.local_support import ROOT, reachable_folder, server_bin_dir
 
@@ -167,6 +169,32 @@ def test_a_lock_file_root_did_not_make_is_refused_not_truncated(made):
                    f"alex-db local makes; remove it and start again")
 
 
+# What can sit where the lock file goes, and the one line each gets (usage: exit 2).
+LOCK_FILE_KINDS = {
+    "a FIFO": (lambda lock: os.mkfifo(lock), "is not a regular file, not the lock file"),
+    "a dangling link": (lambda lock: lock.symlink_to(lock.parent / "nowhere"),
+                        "is a symbolic link, not the lock file"),
+    "a directory": (lambda lock: lock.mkdir(), "cannot use it (Is a directory"),
+}
+
+
+@pytest.mark.parametrize("kind", LOCK_FILE_KINDS)
+def test_whatever_sits_where_the_lock_file_goes_is_one_line_not_a_hang(made, kind):
+    top, bin_dir = made
+    plant, says = LOCK_FILE_KINDS[kind]
+    lock = top / "data" / "alex-db-local.lock"
+    lock.unlink(missing_ok=True)
+    plant(lock)
+    postgres = LocalPostgres(top / "data", bin_dir, durable=False)
+    try:
+        with pytest.raises(LocalPostgresError) as refused:
+            postgres.start()
+    finally:
+        postgres.stop()
+        lock.rmdir() if lock.is_dir() and not lock.is_symlink() else lock.unlink()
+    assert refused.value.usage and says in str(refused.value) and "\n" not in str(refused.value)
+
+
 # -- item 5: a stale postmaster.pid whose PID another process now has ------------------------------
 
 
@@ -220,3 +248,25 @@ def test_a_postmaster_pid_the_server_user_links_to_roots_file_is_not_read(made):
         finally:
             postgres.stop()
         assert target.read_text() == "1\n"
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.one_of(
+    st.binary(max_size=64),
+    st.integers(min_value=-2**40, max_value=2**40).map(lambda pid: f"{pid}\n".encode()),
+))
+@example(content=b"1\n")  # init: alive, and signalable by root
+@example(content=f"{os.getpid()}\n".encode())  # this very process: alive, and ours
+@example(content="\u0663\n".encode())  # a digit int() reads: pid 3
+def test_whatever_postmaster_pid_holds_it_never_names_a_process_that_is_not_the_server(
+    tmp_path, content
+):
+    """Whatever the server's user (or a crash) leaves in postmaster.pid of a data directory no
+    server runs on, the start goes on, and the file is gone for PostgreSQL to write anew: the
+    check that runs before PostgreSQL starts (``start()`` calls it after taking the lock)."""
+    postgres = LocalPostgres(tmp_path / "data")
+    postgres.data.cluster.mkdir(parents=True, exist_ok=True)
+    postgres.data.postmaster_pid.write_bytes(content)
+    postgres._refuse_a_left_behind_server()
+    assert not postgres.data.postmaster_pid.exists()
