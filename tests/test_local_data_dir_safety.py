@@ -195,6 +195,30 @@ def test_whatever_sits_where_the_lock_file_goes_is_one_line_not_a_hang(made, kin
     assert refused.value.usage and says in str(refused.value) and "\n" not in str(refused.value)
 
 
+def test_a_socket_directory_that_is_a_link_is_refused_and_its_target_untouched(made):
+    top, bin_dir = made
+    sockets = top / "data" / "run"
+    target = top / "roots-folder"
+    target.mkdir(mode=0o755)
+    before = target.stat()
+    subprocess.run(["rm", "-rf", str(sockets)], check=True)
+    sockets.symlink_to(target)
+    postgres = LocalPostgres(top / "data", bin_dir, durable=False)
+    try:
+        with pytest.raises(LocalPostgresError) as refused:
+            postgres.start()
+    finally:
+        postgres.stop()
+        sockets.unlink()
+    after = target.stat()
+    assert (after.st_uid, after.st_gid, after.st_mode) == (
+        before.st_uid, before.st_gid, before.st_mode)
+    assert str(refused.value) == (
+        f"--data-dir {top / 'data'}: {sockets} is a symbolic link, which alex-db local did not "
+        f"make; remove it and start again"
+    )
+
+
 # -- item 5: a stale postmaster.pid whose PID another process now has ------------------------------
 
 

@@ -215,12 +215,12 @@ class _NotOursError(Exception):
 
 def _open_no_follow(path: Path, flags: int, mode: int = 0o600) -> int:
     """``os.open`` that never follows a link at ``path`` itself (``O_NOFOLLOW``: ``ELOOP`` on
-    Linux, ``EMLINK`` on FreeBSD, which the open(2) manual pages list) and never waits on a FIFO
-    (``O_NONBLOCK``)."""
+    Linux, ``EMLINK`` on FreeBSD, which the open(2) manual pages list; ``ENOTDIR`` on Linux with
+    ``O_DIRECTORY``) and never waits on a FIFO (``O_NONBLOCK``)."""
     try:
         return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
     except OSError as error:
-        if error.errno in (errno.ELOOP, errno.EMLINK):
+        if error.errno in (errno.ELOOP, errno.EMLINK, errno.ENOTDIR) and path.is_symlink():
             raise _NotOursError(f"{shown(path)} is a symbolic link") from None
         raise
 
