@@ -244,7 +244,7 @@ def _private_directory(path: Path, account: pwd.struct_passwd | None) -> None:
     handle = _open_no_follow(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         owner = os.fstat(handle).st_uid
-        if owner not in {os.geteuid(), account.pw_uid if account else os.geteuid()}:
+        if owner != os.geteuid() and (account is None or owner != account.pw_uid):
             raise _NotOursError(f"{shown(path)} belongs to uid {owner}")
         os.fchmod(handle, 0o700)
         if account is not None:
@@ -371,6 +371,7 @@ class LocalPostgres:
         return {**self._socket(database), "user": SUPERUSER, "options": roles.PINNED_SEARCH_PATH}
 
     def _socket(self, database: str) -> dict[str, object]:
+        """Where the server listens (its Unix socket only), for either user."""
         return {"host": str(self.data.sockets), "port": SOCKET_PORT, "dbname": database}
 
     @property

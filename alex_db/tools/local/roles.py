@@ -71,10 +71,13 @@ RDS_SUPERUSER_GRANTS = ("pg_monitor", "pg_signal_backend")
 # Predefined roles that reach the server's files and programs: nobody but the superuser has them.
 SERVER_ACCESS_ROLES = ("pg_execute_server_program", "pg_read_server_files", "pg_write_server_files")
 MIGRATION_ROLE = "alexdb_migration"
-# Libpq's ``options`` for every superuser session: PostgreSQL's advice after CVE-2018-1058
-# ("A Guide to CVE-2018-1058: Protect Your Search Path", postgresql.org, 2018) is a search_path
-# of pg_catalog and pg_temp for sessions whose privileges others could borrow; with ``public``
-# in it, an operator public.=(oid, integer) that the master user creates beats pg_catalog's
+# Libpq's ``options`` for every superuser session. PostgreSQL's advice after CVE-2018-1058
+# ("A Guide to CVE-2018-1058: Protect Your Search Path", wiki.postgresql.org, 2018; libpq docs,
+# "Connection Control Functions": "If untrusted users have access to a database that has not
+# adopted a secure schema usage pattern, begin each session by removing publicly-writable schemas
+# from search_path", by the ``options`` key word) is a search_path of pg_catalog, then pg_temp
+# (searched last, and never for functions or operators: docs, "search_path"). With ``public`` in
+# it, an operator public.=(oid, integer) that the master user creates beats pg_catalog's
 # =(oid, oid) as the better match and runs as the superuser. Given at connection, the setting is
 # the client's, which outranks one the master user puts on its database with ALTER DATABASE ...
 # SET (``src/include/utils/guc.h``, ``GucSource``: PGC_S_CLIENT, "from client connection
