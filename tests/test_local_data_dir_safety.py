@@ -138,6 +138,25 @@ def test_a_data_directory_another_user_made_is_refused_and_nothing_of_roots_is_t
 
 
 @AS_ROOT
+def test_a_data_directory_that_is_another_users_link_to_roots_folder_is_refused():
+    """A folder of root's, reached through a link another user made where the data directory
+    goes: root would make its lock file, socket directory and cluster there."""
+    with reachable_folder("alexdb-linked-") as top:
+        roots_folder = top / "roots-folder"
+        roots_folder.mkdir(mode=0o755)
+        theirs = top / "theirs"
+        theirs.mkdir()
+        os.chown(theirs, pwd.getpwnam("nobody").pw_uid, -1)
+        subprocess.run(["runuser", "-u", "nobody", "--", "ln", "-s", str(roots_folder),
+                        str(theirs / "data")], check=True, capture_output=True, timeout=60)
+        code, err = refusal(theirs / "data")
+        assert list(roots_folder.iterdir()) == []
+    assert code == Exit.USAGE
+    assert err.startswith(f"✗ --data-dir {theirs / 'data'}: it is a symbolic link that belongs "
+                          f"to user 'nobody' (uid {pwd.getpwnam('nobody').pw_uid}), not to root")
+
+
+@AS_ROOT
 def test_a_data_directory_others_may_write_in_is_refused():
     with reachable_folder("alexdb-open-") as top:
         data = top / "data"

@@ -268,14 +268,13 @@ def _refuse_a_foreign_data_dir(root: Path) -> None:
     else's to write in (0710 now, 0755 from an older ``local``). Another user who made it in
     advance (under ``/tmp``, where ``_check_searchable`` points root) could put links in it that
     root then follows: to truncate a file (the lock file), chown a directory (``run``) or read
-    the server log."""
-    info = root.stat()
-    if info.st_uid != 0:
-        try:
-            owner = f"user '{pwd.getpwuid(info.st_uid).pw_name}' (uid {info.st_uid})"
-        except KeyError:
-            owner = f"uid {info.st_uid}"
-        why = f"it belongs to {owner}, not to root"
+    the server log. A link another user made in its place would lead root into a folder of
+    root's choosing only in name, so the link must be root's too."""
+    link, info = root.lstat(), root.stat()
+    if stat.S_ISLNK(link.st_mode) and link.st_uid != 0:
+        why = f"it is a symbolic link that belongs to {_user_named(link.st_uid)}, not to root"
+    elif info.st_uid != 0:
+        why = f"it belongs to {_user_named(info.st_uid)}, not to root"
     elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         why = f"other users may write in it (mode {stat.S_IMODE(info.st_mode):o})"
     else:
@@ -285,6 +284,14 @@ def _refuse_a_foreign_data_dir(root: Path) -> None:
         f"a data directory it made (remove it, or choose another --data-dir)",
         usage=True,
     )
+
+
+def _user_named(uid: int) -> str:
+    """A user as messages name one: "user 'nobody' (uid 65534)", or "uid N" without a name."""
+    try:
+        return f"user '{pwd.getpwuid(uid).pw_name}' (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
 
 
 def _write_private(path: Path, text: str, account: pwd.struct_passwd | None) -> None:
