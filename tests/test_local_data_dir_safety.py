@@ -13,8 +13,6 @@ import pwd
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,15 +38,15 @@ def made():
         yield top, bin_dir
 
 
-@contextmanager
-def roots_file(top: Path, name: str) -> Iterator[Path]:
-    """A file only root may read or write, in a folder of its own beside the data directory."""
+def roots_file(top: Path, name: str) -> Path:
+    """A file only root may read or write, in a folder of its own beside the data directory
+    (removed with ``top``)."""
     folder = top / f"roots-{name}"
     folder.mkdir(mode=0o700)
     target = folder / name
     target.write_text(ROOTS_SECRET)
     target.chmod(0o600)
-    yield target
+    return target
 
 
 def plant_as_server_user(link: Path, target: Path) -> None:
@@ -66,23 +64,22 @@ def untouched(target: Path) -> tuple[str, int, int, int]:
 def test_symlinks_the_server_user_plants_in_its_cluster_are_never_followed_by_root(made):
     top, bin_dir = made
     cluster = top / "data" / "pgdata"
-    with roots_file(top, "hba") as hba, roots_file(top, "ident") as ident, \
-            roots_file(top, "config") as config:
-        plant_as_server_user(cluster / "pg_hba.conf.partial", hba)
-        plant_as_server_user(cluster / "pg_ident.conf.partial", ident)
-        plant_as_server_user(cluster / "pg_hba.conf", config)
-        before = [untouched(path) for path in (hba, ident, config)]
-        postgres = LocalPostgres(top / "data", bin_dir, durable=False)
-        try:
-            postgres.start()
-            rules = (cluster / "pg_hba.conf").read_text()
-        finally:
-            postgres.stop()
-            assert [untouched(path) for path in (hba, ident, config)] == before
-        assert before[0] == (ROOTS_SECRET, 0, 0, 0o600)
-        # It still starts, with its own rules in a file of its own.
-        assert "peer map=alexdb" in rules
-        assert not (cluster / "pg_hba.conf").is_symlink()
+    hba, ident, config = (roots_file(top, name) for name in ("hba", "ident", "config"))
+    plant_as_server_user(cluster / "pg_hba.conf.partial", hba)
+    plant_as_server_user(cluster / "pg_ident.conf.partial", ident)
+    plant_as_server_user(cluster / "pg_hba.conf", config)
+    before = [untouched(path) for path in (hba, ident, config)]
+    postgres = LocalPostgres(top / "data", bin_dir, durable=False)
+    try:
+        postgres.start()
+        rules = (cluster / "pg_hba.conf").read_text()
+    finally:
+        postgres.stop()
+        assert [untouched(path) for path in (hba, ident, config)] == before
+    assert before[0] == (ROOTS_SECRET, 0, 0, 0o600)
+    # It still starts, with its own rules in a file of its own.
+    assert "peer map=alexdb" in rules
+    assert not (cluster / "pg_hba.conf").is_symlink()
 
 
 def refusal(data_dir: Path) -> tuple[int, str]:
@@ -104,37 +101,28 @@ def refusal(data_dir: Path) -> tuple[int, str]:
     return process.returncode, err.strip()
 
 
-@contextmanager
-def made_in_advance_by(user: str, top: Path) -> Iterator[Path]:
-    """What another local user leaves under /tmp for root: a data directory of theirs, with the
-    lock file, the socket directory and the cluster pointing at root's things."""
-    account = pwd.getpwnam(user)
-    data = top / "data"
-    data.mkdir(mode=0o755)
-    os.chown(data, account.pw_uid, account.pw_gid)
-    yield data
-
-
 @AS_ROOT
-def test_a_data_directory_another_user_made_is_refused_and_nothing_of_roots_is_touched(made):
-    top, _ = made
-    with reachable_folder("alexdb-foreign-") as other, made_in_advance_by("nobody", other) as data, \
-            roots_file(other, "lock") as lock, roots_file(other, "run") as run_target:
-        nobody = pwd.getpwnam("nobody")
-        for link, target in ((data / "alex-db-local.lock", lock), (data / "run", run_target.parent)):
+def test_a_data_directory_another_user_made_is_refused_and_nothing_of_roots_is_touched():
+    """What another local user leaves under /tmp for root: a data directory of theirs, with the
+    lock file and the socket directory pointing at root's things."""
+    nobody = pwd.getpwnam("nobody")
+    with reachable_folder("alexdb-foreign-") as other:
+        data = other / "data"
+        data.mkdir(mode=0o755)
+        os.chown(data, nobody.pw_uid, nobody.pw_gid)
+        lock, run_target = roots_file(other, "lock"), roots_file(other, "run").parent
+        for link, target in ((data / "alex-db-local.lock", lock), (data / "run", run_target)):
             subprocess.run(["runuser", "-u", "nobody", "--", "ln", "-s", str(target), str(link)],
                            check=True, capture_output=True, timeout=60)
-        before = [untouched(lock), run_target.parent.stat().st_uid,
-                  run_target.parent.stat().st_mode & 0o7777]
+        before = [untouched(lock), run_target.stat().st_uid, run_target.stat().st_mode]
         code, err = refusal(data)
-        assert (code, err) == (
-            Exit.USAGE,
-            f"✗ --data-dir {data}: it belongs to user 'nobody' (uid {nobody.pw_uid}), not to "
-            f"root, so alex-db local did not make it; as root it uses only a data directory it "
-            f"made (remove it, or choose another --data-dir)",
-        )
-        assert [untouched(lock), run_target.parent.stat().st_uid,
-                run_target.parent.stat().st_mode & 0o7777] == before
+        assert [untouched(lock), run_target.stat().st_uid, run_target.stat().st_mode] == before
+    assert (code, err) == (
+        Exit.USAGE,
+        f"✗ --data-dir {data}: it belongs to user 'nobody' (uid {nobody.pw_uid}), not to "
+        f"root, so alex-db local did not make it; as root it uses only a data directory it "
+        f"made (remove it, or choose another --data-dir)",
+    )
 
 
 @AS_ROOT
@@ -176,13 +164,13 @@ def test_a_lock_file_root_did_not_make_is_refused_not_truncated(made):
     top, _ = made
     lock = top / "data" / "alex-db-local.lock"
     lock.unlink()
-    with roots_file(top, "planted-lock") as target:
-        lock.symlink_to(target)
-        try:
-            code, err = refusal(top / "data")
-        finally:
-            lock.unlink()
-        assert untouched(target) == (ROOTS_SECRET, 0, 0, 0o600)
+    target = roots_file(top, "planted-lock")
+    lock.symlink_to(target)
+    try:
+        code, err = refusal(top / "data")
+    finally:
+        lock.unlink()
+    assert untouched(target) == (ROOTS_SECRET, 0, 0, 0o600)
     assert code == Exit.USAGE
     assert err == (f"✗ --data-dir {top / 'data'}: {lock} is a symbolic link, not the lock file "
                    f"alex-db local makes; remove it and start again")
@@ -281,16 +269,16 @@ def test_a_postmaster_pid_the_server_user_links_to_roots_file_is_not_read(made):
     """Root reads postmaster.pid in the cluster the server's user owns: a link there to a file
     of root's that holds "1" made root name init and tell the user to `kill -INT 1`."""
     top, bin_dir = made
-    with roots_file(top, "pid") as target:
-        target.write_text("1\n")
-        plant_as_server_user(top / "data" / "pgdata" / "postmaster.pid", target)
-        postgres = LocalPostgres(top / "data", bin_dir, durable=False)
-        try:
-            postgres.start()
-            assert postgres.running()
-        finally:
-            postgres.stop()
-        assert target.read_text() == "1\n"
+    target = roots_file(top, "pid")
+    target.write_text("1\n")
+    plant_as_server_user(top / "data" / "pgdata" / "postmaster.pid", target)
+    postgres = LocalPostgres(top / "data", bin_dir, durable=False)
+    try:
+        postgres.start()
+        assert postgres.running()
+    finally:
+        postgres.stop()
+    assert target.read_text() == "1\n"
 
 
 @settings(max_examples=60, deadline=None,
