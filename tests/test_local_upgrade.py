@@ -55,6 +55,9 @@ OLDER_SESSION = (
     "INSERT INTO users (name, mood) VALUES ('Ada', 'keen')",
     "INSERT INTO holdings (user_id, quantity) SELECT id, 3 FROM users",
     "SELECT lo_from_bytea(0, 'kept')",
+    # An event trigger runs its function as whoever runs the DDL, the superuser included.
+    "CREATE FUNCTION app.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN NULL; END$$",
+    "CREATE EVENT TRIGGER on_ddl ON ddl_command_end EXECUTE FUNCTION app.on_ddl()",
 )
 
 
@@ -175,6 +178,20 @@ def test_what_the_older_master_made_is_the_new_masters_and_still_works(first_sta
         assert value("SELECT has_table_privilege('reader', 'users', 'SELECT')") == {
             "booleanValue": True}
         run(rds, "CREATE TABLE made_after (id int)")
+
+
+def test_the_function_an_event_trigger_runs_stays_the_superusers(first_start):
+    """Handed to the master user, it could be rewritten to run as the superuser the next time
+    the superuser's DDL fires the trigger."""
+    postgres, _ = first_start
+    with serving(postgres) as (_, url):
+        rds = rds_data_client(url)
+        assert run(rds, "SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'on_ddl'"
+                   )["records"] == [[{"stringValue": SUPERUSER}]]
+        with pytest.raises(ClientError) as raised:
+            run(rds, "CREATE OR REPLACE FUNCTION app.on_ddl() RETURNS event_trigger"
+                " LANGUAGE plpgsql AS $$BEGIN NULL; END$$")
+    assert "must be owner of function on_ddl" in raised.value.response["Error"]["Message"]
 
 
 def test_the_grants_an_older_superuser_handed_out_are_gone(first_start):

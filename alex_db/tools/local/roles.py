@@ -93,14 +93,22 @@ HANDOVER_PENDING = "alex-db local: hand-over of an older master user's objects p
 # array types, serial and identity sequences, extension members) follow their owner and are left
 # out; ALTER ... OWNER TO moves them along (PostgreSQL docs, "ALTER TABLE": "OWNER ... changes
 # the owner of the table, sequence, view, materialized view, or foreign table ... indexes and
-# sequences owned by it"; "ALTER TYPE": the array type follows).
+# sequences owned by it"; "ALTER TYPE": the array type follows). A function an event trigger
+# runs stays the superuser's: the trigger runs it as whoever runs DDL, the superuser included
+# (PostgreSQL docs, "CREATE EVENT TRIGGER": only superusers create them), and its owner could
+# rewrite it.
 OWNED_KINDS = (
     ("pg_class", "relowner", "relkind IN ('r', 'p')", "TABLE"),
     ("pg_class", "relowner", "relkind = 'v'", "VIEW"),
     ("pg_class", "relowner", "relkind = 'm'", "MATERIALIZED VIEW"),
     ("pg_class", "relowner", "relkind = 'S'", "SEQUENCE"),
     ("pg_class", "relowner", "relkind = 'f'", "FOREIGN TABLE"),
-    ("pg_proc", "proowner", "true", "ROUTINE"),
+    (
+        "pg_proc",
+        "proowner",
+        "oid OPERATOR(pg_catalog.<>) ALL (SELECT evtfoid FROM pg_catalog.pg_event_trigger)",
+        "ROUTINE",
+    ),
     ("pg_type", "typowner", "typtype = 'd'", "DOMAIN"),
     ("pg_type", "typowner", "typtype IN ('e', 'r', 'c')", "TYPE"),
     ("pg_namespace", "nspowner", "true", "SCHEMA"),
