@@ -162,6 +162,16 @@ def test_the_superusers_sessions_resolve_through_pg_catalog_only(restarted):
     assert superuser_answer(restarted, "alex", "SELECT current_user") == [(SUPERUSER,)]
 
 
+def test_the_superusers_sessions_run_no_event_trigger_where_the_server_can_say_so(restarted):
+    """PostgreSQL 17+ has login event triggers and the event_triggers setting, which the
+    superuser's sessions turn off; older servers have neither and would refuse the setting (the
+    connection itself proves it was not sent)."""
+    setting = superuser_answer(
+        restarted, "postgres", "SELECT setting FROM pg_settings WHERE name = 'event_triggers'"
+    )
+    assert setting == ([("off",)] if restarted.major_version >= 17 else [])
+
+
 def test_a_planted_operator_that_raises_does_not_keep_local_from_starting(data_dir, restarted):
     with serving(restarted) as (_, url):
         rds = rds_data_client(url)

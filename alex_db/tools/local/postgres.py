@@ -374,8 +374,11 @@ class LocalPostgres:
     def superuser_conninfo(self, database: str) -> dict[str, object]:
         """psycopg connection arguments for ``database`` as the superuser (peer authentication:
         only the operating-system user running ``local`` gets in), its ``search_path`` pinned
-        from the first query (``roles.PINNED_SEARCH_PATH``)."""
-        return {**self._socket(database), "user": SUPERUSER, "options": roles.PINNED_SEARCH_PATH}
+        from the first query (``roles.superuser_session_options``)."""
+        return {**self._socket(database), "user": SUPERUSER, "options": self._superuser_options()}
+
+    def _superuser_options(self) -> str:
+        return roles.superuser_session_options(self.major_version)
 
     def _socket(self, database: str) -> dict[str, object]:
         """Where the server listens (its Unix socket only), for either user."""
@@ -707,7 +710,7 @@ class LocalPostgres:
         try:
             if not self._superuser_is_bootstrap():
                 # That master user is still the superuser: its session is pinned as well.
-                older_master = {**self.conninfo("postgres"), "options": roles.PINNED_SEARCH_PATH}
+                older_master = {**self.conninfo("postgres"), "options": self._superuser_options()}
                 with psycopg.connect(**older_master) as connection:
                     if not roles.is_bootstrap_superuser(connection):
                         raise roles.RolesError(

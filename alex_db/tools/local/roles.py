@@ -83,6 +83,22 @@ MIGRATION_ROLE = "alexdb_migration"
 # SET (``src/include/utils/guc.h``, ``GucSource``: PGC_S_CLIENT, "from client connection
 # request", comes after PGC_S_DATABASE and PGC_S_DATABASE_USER, in increasing priority).
 PINNED_SEARCH_PATH = "-c search_path=pg_catalog,pg_temp"
+# PostgreSQL 17 adds login event triggers, which fire as whoever logs in, and a setting that
+# switches every event trigger off for a session, "in a connection string" (PostgreSQL 17 docs,
+# "Overview of Event Trigger Behavior" and "event_triggers"); older servers refuse the unknown
+# setting at connection, so it is given from 17 on only.
+EVENT_TRIGGERS_SETTING_FROM = 17
+
+
+def superuser_session_options(major_version: int) -> str:
+    """Libpq's ``options`` for a superuser session on a server of ``major_version``: the pinned
+    ``search_path``, and from 17 on no event trigger (a login trigger an older superuser master
+    left would otherwise run at every connection of ``local``)."""
+    if major_version >= EVENT_TRIGGERS_SETTING_FROM:
+        return f"{PINNED_SEARCH_PATH} -c event_triggers=off"
+    return PINNED_SEARCH_PATH
+
+
 # The comment ``retire_bootstrap_master`` puts on the superuser, in the same transaction as the
 # rename: only a superuser may comment on a superuser (PostgreSQL 15 docs, "COMMENT"), and
 # comments on roles live in the shared catalog pg_shdescription, seen from any database.
