@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from botocore.exceptions import ClientError
+from psycopg import sql
 
 from alex_db.tools.local.postgres import (
     MASTER_USER,
@@ -54,6 +55,9 @@ OLDER_SESSION = (
     "INSERT INTO users (name, mood) VALUES ('Ada', 'keen')",
     "INSERT INTO holdings (user_id, quantity) SELECT id, 3 FROM users",
     "SELECT lo_from_bytea(0, 'kept')",
+    # An event trigger runs its function as whoever runs the DDL, the superuser included.
+    "CREATE FUNCTION app.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN NULL; END$$",
+    "CREATE EVENT TRIGGER on_ddl ON ddl_command_end EXECUTE FUNCTION app.on_ddl()",
 )
 
 
@@ -176,6 +180,20 @@ def test_what_the_older_master_made_is_the_new_masters_and_still_works(first_sta
         run(rds, "CREATE TABLE made_after (id int)")
 
 
+def test_the_function_an_event_trigger_runs_stays_the_superusers(first_start):
+    """Handed to the master user, it could be rewritten to run as the superuser the next time
+    the superuser's DDL fires the trigger."""
+    postgres, _ = first_start
+    with serving(postgres) as (_, url):
+        rds = rds_data_client(url)
+        assert run(rds, "SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'on_ddl'"
+                   )["records"] == [[{"stringValue": SUPERUSER}]]
+        with pytest.raises(ClientError) as raised:
+            run(rds, "CREATE OR REPLACE FUNCTION app.on_ddl() RETURNS event_trigger"
+                " LANGUAGE plpgsql AS $$BEGIN NULL; END$$")
+    assert "must be owner of function on_ddl" in raised.value.response["Error"]["Message"]
+
+
 def test_the_grants_an_older_superuser_handed_out_are_gone(first_start):
     postgres, _ = first_start
     with serving(postgres) as (_, url), pytest.raises(ClientError) as raised:
@@ -226,3 +244,30 @@ def test_the_start_line_says_the_master_user_moved_then_just_reused(first_start,
         assert data_directory_state(again, again.start()) == "reused"
     finally:
         again.stop()
+
+
+def test_a_hand_over_cut_short_completes_at_the_next_start(first_start, older):
+    """The rename and the pending mark are one transaction; the hand-over after it runs at every
+    start until it completes, and only then does the superuser stay out of the master's
+    databases."""
+    from alex_db.tools.local.roles import HANDOVER_PENDING
+
+    first_start[0].stop()
+    root, bin_dir = older
+    postgres = LocalPostgres(root, bin_dir, durable=False)
+    try:
+        postgres.start()
+        with psycopg.connect(**postgres.superuser_conninfo("alex"), autocommit=True) as alex:
+            alex.execute("CREATE TABLE public.left_over (id int)")  # as if the older master made it
+        with psycopg.connect(**postgres.superuser_conninfo("postgres"), autocommit=True) as pg:
+            pg.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(
+                sql.Identifier(SUPERUSER), sql.Literal(HANDOVER_PENDING)))
+        postgres.stop()
+        postgres.start()
+        with psycopg.connect(**postgres.superuser_conninfo("alex")) as alex:
+            assert alex.execute(
+                "SELECT pg_get_userbyid(relowner), shobj_description(10, 'pg_authid')"
+                " FROM pg_class WHERE relname = 'left_over'"
+            ).fetchall() == [(MASTER_USER, None)]
+    finally:
+        postgres.stop()

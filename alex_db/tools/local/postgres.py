@@ -24,10 +24,20 @@ are 0600; the cluster and the socket directory are 0700 and belong to the server
 the PostgreSQL server is not permitted"). When we are root (CI, containers) they run as the
 ``postgres`` user, which then owns the cluster directories and must be able to enter every parent
 directory of the data directory.
+
+Root never follows a path someone else controls. The server's user owns the cluster and can plant
+links in it, so what root writes there (``pg_hba.conf``, ``pg_ident.conf``) is a new file made
+with ``O_EXCL | O_NOFOLLOW`` and handed over with ``fchown`` on its descriptor, then renamed over
+the old name (a rename replaces a link, never follows it); the socket and cluster directories are
+changed through a descriptor opened with ``O_NOFOLLOW``, and what root reads there is opened the
+same way. Everything else is in the data directory itself, which as root must be one ``local``
+made: root's, and no one else may write in it (``_refuse_a_foreign_data_dir``); the lock file in it
+must be root's own regular file before it is truncated.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import pwd
@@ -199,15 +209,48 @@ def _check_searchable(directory: Path, start: Path, account: pwd.struct_passwd) 
             )
 
 
-def _give_to(path: Path, account: pwd.struct_passwd | None) -> None:
-    if account is not None:
-        os.chown(path, account.pw_uid, account.pw_gid)
+class _NotOursError(Exception):
+    """A path in the data directory that ``local`` did not make: a link, or another's file."""
+
+
+def _open_no_follow(path: Path, flags: int, mode: int = 0o600) -> int:
+    """``os.open`` that never follows a link at ``path`` itself (``O_NOFOLLOW``: ``ELOOP`` on
+    Linux, ``EMLINK`` on FreeBSD, which the open(2) manual pages list; ``ENOTDIR`` on Linux with
+    ``O_DIRECTORY``) and never waits on a FIFO (``O_NONBLOCK``)."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.EMLINK, errno.ENOTDIR) and path.is_symlink():
+            raise _NotOursError(f"{shown(path)} is a symbolic link") from None
+        raise
+
+
+def _read_no_follow(path: Path, limit: int = 4096) -> str:
+    """The start of a small regular file (``postmaster.pid``, ``PG_VERSION``) in a directory the
+    server's user owns, read without following a link it may have put there."""
+    handle = _open_no_follow(path, os.O_RDONLY)
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise _NotOursError(f"{shown(path)} is not a regular file")
+        return os.read(handle, limit).decode(errors="replace")
+    finally:
+        os.close(handle)
 
 
 def _private_directory(path: Path, account: pwd.struct_passwd | None) -> None:
+    """``path`` a directory of mode 0700 that belongs to the server's user (``account``, or us),
+    changed through a descriptor so that a link put in its place is refused, not followed."""
     path.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
-    _give_to(path, account)
+    handle = _open_no_follow(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        owner = os.fstat(handle).st_uid
+        if owner != os.geteuid() and (account is None or owner != account.pw_uid):
+            raise _NotOursError(f"{shown(path)} belongs to uid {owner}")
+        os.fchmod(handle, 0o700)
+        if account is not None:
+            os.fchown(handle, account.pw_uid, account.pw_gid)
+    finally:
+        os.close(handle)
 
 
 def _make_data_dir_private(root: Path, account: pwd.struct_passwd | None) -> None:
@@ -220,15 +263,72 @@ def _make_data_dir_private(root: Path, account: pwd.struct_passwd | None) -> Non
         os.chmod(root, 0o710)
 
 
+def _refuse_a_foreign_data_dir(root: Path) -> None:
+    """As root, an existing data directory must be what ``local`` makes: root's, and nobody
+    else's to write in (0710 now, 0755 from an older ``local``). Another user who made it in
+    advance (under ``/tmp``, where ``_check_searchable`` points root) could put links in it that
+    root then follows: to truncate a file (the lock file), chown a directory (``run``) or read
+    the server log. A link another user made in its place would lead root into a folder of
+    root's choosing only in name, so the link must be root's too."""
+    link, info = root.lstat(), root.stat()
+    if stat.S_ISLNK(link.st_mode) and link.st_uid != 0:
+        why = f"it is a symbolic link that belongs to {_user_named(link.st_uid)}, not to root"
+    elif info.st_uid != 0:
+        why = f"it belongs to {_user_named(info.st_uid)}, not to root"
+    elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        why = f"other users may write in it (mode {stat.S_IMODE(info.st_mode):o})"
+    else:
+        return
+    raise LocalPostgresError(
+        f"--data-dir {shown(root)}: {why}, so alex-db local did not make it; as root it uses only "
+        f"a data directory it made (remove it, or choose another --data-dir)",
+        usage=True,
+    )
+
+
+def _user_named(uid: int) -> str:
+    """A user as messages name one: "user 'nobody' (uid 65534)", or "uid N" without a name."""
+    try:
+        return f"user '{pwd.getpwuid(uid).pw_name}' (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
 def _write_private(path: Path, text: str, account: pwd.struct_passwd | None) -> None:
     """Replace ``path`` with ``text`` at once (a reader never sees half of it), mode 0600, owned
-    by ``account`` when given."""
+    by ``account`` when given. ``path`` is in the cluster, which the server's user owns: the new
+    file is created, never reused (``O_EXCL``; unlinking what is there follows no link), and
+    handed over by descriptor; the rename replaces whatever ``path`` is."""
     partial = path.with_name(path.name + ".partial")
-    handle = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    partial.unlink(missing_ok=True)
+    handle = _open_no_follow(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     with os.fdopen(handle, "w") as file:
+        if account is not None:
+            os.fchown(handle, account.pw_uid, account.pw_gid)
         file.write(text)
-    _give_to(partial, account)
     os.replace(partial, path)
+
+
+def _is_server_on(pid: int, cluster: Path) -> bool:
+    """Whether process ``pid`` is a PostgreSQL server running on ``cluster``: its program is
+    ``postgres`` and its working directory the cluster (the postmaster changes into its data
+    directory at start: ``ChangeToDataDir``, ``src/backend/utils/init/miscinit.c``). Where there
+    is no ``/proc`` (macOS) a live process is all we can know."""
+    if not Path("/proc/self").is_dir():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    process = Path("/proc", str(pid))
+    try:
+        program = (process / "cmdline").read_bytes().split(b"\0", 1)[0]
+        directory = os.readlink(process / "cwd")
+    except OSError:  # gone, or another user's process, which no server of ours is
+        return False
+    return Path(os.fsdecode(program)).name == "postgres" and directory == os.path.realpath(cluster)
 
 
 def _operating_system_user() -> str:
@@ -269,22 +369,25 @@ class LocalPostgres:
 
     def conninfo(self, database: str) -> dict[str, object]:
         """psycopg connection arguments for ``database`` as the master user."""
-        return {**self.superuser_conninfo(database), "user": MASTER_USER, "password": self.password}
+        return {**self._socket(database), "user": MASTER_USER, "password": self.password}
 
     def superuser_conninfo(self, database: str) -> dict[str, object]:
         """psycopg connection arguments for ``database`` as the superuser (peer authentication:
-        only the operating-system user running ``local`` gets in)."""
-        return {
-            "host": str(self.data.sockets),
-            "port": SOCKET_PORT,
-            "user": SUPERUSER,
-            "dbname": database,
-        }
+        only the operating-system user running ``local`` gets in), its ``search_path`` pinned
+        from the first query (``roles.superuser_session_options``)."""
+        return {**self._socket(database), "user": SUPERUSER, "options": self._superuser_options()}
+
+    def _superuser_options(self) -> str:
+        return roles.superuser_session_options(self.major_version)
+
+    def _socket(self, database: str) -> dict[str, object]:
+        """Where the server listens (its Unix socket only), for either user."""
+        return {"host": str(self.data.sockets), "port": SOCKET_PORT, "dbname": database}
 
     @property
     def major_version(self) -> int:
         """The cluster's PostgreSQL major version (its ``PG_VERSION`` file)."""
-        return int(self.data.cluster.joinpath("PG_VERSION").read_text().strip())
+        return int(_read_no_follow(self.data.cluster / "PG_VERSION").strip())
 
     @property
     def createrole_is_contained(self) -> bool:
@@ -310,6 +413,13 @@ class LocalPostgres:
             self._launch()
             self._wait_until_ready()
             self._apply_roles()
+        except _NotOursError as error:
+            self.stop()
+            raise LocalPostgresError(
+                f"--data-dir {shown(self.data.root)}: {error}, which alex-db local did not make; "
+                f"remove it and start again",
+                usage=True,
+            ) from None
         except BaseException:
             self.stop()
             raise
@@ -355,6 +465,8 @@ class LocalPostgres:
                 )
             if self._account is not None:
                 _check_searchable(root, existing, self._account)
+                if existing == root:
+                    _refuse_a_foreign_data_dir(root)
             made = not root.exists()
             root.mkdir(parents=True, exist_ok=True)
             # Only a folder we made, or one an older `local` made (which it left 0755): never a
@@ -369,7 +481,20 @@ class LocalPostgres:
             ) from None
 
     def _take_lock(self) -> None:
-        handle = os.open(self.data.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        """Hold the lock file (``flock``) and write our process id in it; a lock file that is a
+        link, or not our own regular file, is refused before anything is written to it."""
+        lock = self.data.lock_file
+        try:
+            handle = _open_no_follow(lock, os.O_RDWR | os.O_CREAT)
+        except _NotOursError as error:
+            raise self._not_our_lock_file(str(error)) from None
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            os.close(handle)
+            raise self._not_our_lock_file(
+                f"{shown(lock)} is not a regular file" if not stat.S_ISREG(info.st_mode)
+                else f"{shown(lock)} belongs to uid {info.st_uid}"
+            )
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -383,16 +508,36 @@ class LocalPostgres:
         os.write(handle, str(os.getpid()).encode())
         self._lock = handle
 
+    def _not_our_lock_file(self, what: str) -> LocalPostgresError:
+        return LocalPostgresError(
+            f"--data-dir {shown(self.data.root)}: {what}, not the lock file alex-db local makes; "
+            f"remove it and start again",
+            usage=True,
+        )
+
     def _refuse_a_left_behind_server(self) -> None:
-        """We hold the data directory's lock, so a live ``postmaster.pid`` belongs to a server
-        an ``alex-db local`` started and never stopped (it was killed). Joining that server
-        would serve from a process nobody stops; PostgreSQL would refuse to start a second one
-        anyway (``src/backend/utils/init/miscinit.c``, ``CreateLockFile``, checks the pid the
-        same way), so say which process it is and how to stop it."""
+        """We hold the data directory's lock, so a ``postmaster.pid`` naming a PostgreSQL server
+        on this cluster belongs to one an ``alex-db local`` started and never stopped (it was
+        killed). Joining that server would serve from a process nobody stops, so say which
+        process it is and how to stop it.
+
+        A file naming anything else is stale (the machine restarted and its PID went to another
+        process), and is removed, as PostgreSQL removes a lock file whose process is gone
+        (``src/backend/utils/init/miscinit.c``, ``CreateLockFile``: "Looks like nobody's home.
+        Unlink the file"). PostgreSQL's check is only ``kill(pid, 0)``, so a reused PID of the
+        server's own user would stop it with "lock file already exists". Removing the file
+        loses no safety: a server refuses to start while any process of an older one is still
+        attached to the cluster's shared memory, whose key is the data directory's inode
+        (``src/backend/port/sysv_shmem.c``, ``PGSharedMemoryCreate``: "pre-existing shared
+        memory block ... is still in use")."""
         try:
-            pid = int(self.data.postmaster_pid.read_text().split("\n", 1)[0])
-            os.kill(pid, 0)
-        except (OSError, ValueError):  # no file, no such process, or not ours to signal
+            pid = int(_read_no_follow(self.data.postmaster_pid).split("\n", 1)[0])
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, _NotOursError):  # not a pid file PostgreSQL wrote
+            pid = 0
+        if pid <= 0 or not _is_server_on(pid, self.data.cluster):
+            self.data.postmaster_pid.unlink(missing_ok=True)
             return
         raise DataDirectoryInUseError(
             f"--data-dir {shown(self.data.root)}: a PostgreSQL server (pid {pid}) still runs on "
@@ -485,7 +630,7 @@ class LocalPostgres:
         _write_private(self.data.ident_file, ident, self._account)
 
     def _launch(self) -> None:
-        log_handle = os.open(self.data.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        log_handle = _open_no_follow(self.data.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         os.fchmod(log_handle, 0o600)  # an older `local` made it 0644
         log = os.fdopen(log_handle, "ab")  # the child keeps its own copy open
         try:
@@ -555,16 +700,20 @@ class LocalPostgres:
         """A connection as the superuser or, in an older data directory (which has none by that
         name), as the master user; either proves the server is up."""
         try:
-            return psycopg.connect(**self.superuser_conninfo("postgres"), connect_timeout=2)
+            return psycopg.connect(
+                **self.superuser_conninfo(roles.UPKEEP_DATABASE), connect_timeout=2
+            )
         except psycopg.OperationalError:
             return psycopg.connect(**self.conninfo("postgres"), connect_timeout=2)
 
     def _apply_roles(self) -> None:
         """Make the roles Aurora's (``roles``): migrate an older data directory first, then
-        converge, then hand the master user what it made in every database."""
+        converge, then finish a pending hand-over of what the older master user made."""
         try:
             if not self._superuser_is_bootstrap():
-                with psycopg.connect(**self.conninfo("postgres")) as connection:
+                # That master user is still the superuser: its session is pinned as well.
+                older_master = {**self.conninfo("postgres"), "options": self._superuser_options()}
+                with psycopg.connect(**older_master) as connection:
                     if not roles.is_bootstrap_superuser(connection):
                         raise roles.RolesError(
                             f"neither {SUPERUSER} nor {MASTER_USER} is this cluster's bootstrap "
@@ -574,13 +723,17 @@ class LocalPostgres:
                     roles.retire_bootstrap_master(connection, self._password_hash(connection))
                 self.migrated = True
             superuser = self.superuser_conninfo
-            with psycopg.connect(**superuser("postgres"), autocommit=True) as connection:
+            upkeep = superuser(roles.UPKEEP_DATABASE)
+            with psycopg.connect(**upkeep, autocommit=True) as connection:
                 roles.converge(connection, self._password_hash(connection))
-                databases = roles.connectable_databases(connection)
+                databases = roles.databases_to_hand_over(connection)
             self.kept_by_superuser = []
             for database in databases:
                 with psycopg.connect(**superuser(database), autocommit=True) as connection:
                     self.kept_by_superuser += roles.give_to_master(connection)
+            if databases:
+                with psycopg.connect(**upkeep, autocommit=True) as connection:
+                    roles.handover_done(connection)
         except roles.RolesError as error:
             raise LocalPostgresError(f"--data-dir {shown(self.data.root)}: {error}") from None
         except psycopg.Error as error:
@@ -591,7 +744,7 @@ class LocalPostgres:
         """Whether ``rdsadmin`` is the bootstrap superuser; False where there is no such role (a
         data directory an older ``local`` made: its bootstrap superuser is the master user)."""
         try:
-            with psycopg.connect(**self.superuser_conninfo("postgres")) as connection:
+            with psycopg.connect(**self.superuser_conninfo(roles.UPKEEP_DATABASE)) as connection:
                 return roles.is_bootstrap_superuser(connection)
         except psycopg.OperationalError as error:
             # The server's own words: initdb --no-locale keeps its messages in English.
