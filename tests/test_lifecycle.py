@@ -24,7 +24,7 @@ from alex_db.config.lifecycle import (
     REFUSED_DOWNGRADE,
     decide_engine_version,
 )
-from alex_db.config.replacements import forces_replacement
+from alex_db.config.resource_types import forces_replacement
 from alex_db.config.settings import SettingsError, load_settings
 from alex_db.config.versions import EngineVersion
 from alex_db.tools.plan.runner import run_program
@@ -360,7 +360,9 @@ def test_lifecycle_switches_are_booleans(key):
 # The offline runner -------------------------------------------------------------------------
 
 
-def test_offline_runner_fails_loudly_on_a_resource_type_without_placeholders():
+def test_offline_runner_answers_a_stand_in_for_a_type_without_placeholders_and_names_it():
+    """The run goes on (so one test, not the whole suite, says what is missing) and the type is
+    remembered for ``plan`` and ``ProgramRun.entry_problems``."""
     from alex_db.tools.plan.runner import PlaceholderMocks
 
     mocks = PlaceholderMocks(TEST_PLACEHOLDERS, "us-east-1")
@@ -372,8 +374,10 @@ def test_offline_runner_fails_loudly_on_a_resource_type_without_placeholders():
         resource_id="",
         custom=True,
     )
-    with pytest.raises(NotImplementedError, match="no placeholder outputs for .*aws:sns/topic"):
-        mocks.new_resource(unplanned)
+    resource_id, outputs = mocks.new_resource(unplanned)
+    assert resource_id == "unplanned"
+    assert outputs == {"arn": "arn:aws:sns:us-east-1:123456789012:PLACEHOLDER/unplanned"}
+    assert mocks.unlisted_types == ["aws:sns/topic:Topic"]
 
 
 # 5. plan --diff knows what AWS replaces -----------------------------------------------------

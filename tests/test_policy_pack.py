@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from alex_db.config.network import load_network
 from alex_db.config.parameters import FORCE_SSL_DEFAULTS
-from alex_db.config.replacements import forces_replacement
+from alex_db.config.resource_types import forces_replacement
 from alex_db.config.values import SettingsError
 from alex_db.tools.plan.runner import ProgramRun, run_program
 from alex_db.tools.shared.stack_files import load_stack_config

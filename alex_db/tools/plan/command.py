@@ -24,14 +24,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the plan (or its diff against an earlier one); bad config or files exit 2."""
+    """Print the plan (or its diff against an earlier one); bad config or files exit 2, a
+    resource type without its entry in ``config/resource_types.py`` exits 1."""
     # Imported here so `--help` and the other commands never pay for Pulumi and the providers.
     import pulumi
 
     from alex_db.tools.plan.diff import diff_plans, render_changes
     from alex_db.tools.plan.document import build_plan, to_json
     from alex_db.tools.plan.earlier_plan import EarlierPlanError, load_earlier_plan
-    from alex_db.tools.plan.runner import run_program
+    from alex_db.tools.plan.runner import MissingEntryError, run_program
     from alex_db.tools.plan.text import render_text
     from alex_db.tools.shared.stack_files import StackConfigError, load_stack_config
 
@@ -47,6 +48,13 @@ def run(args: argparse.Namespace) -> int:
     except pulumi.RunError as error:
         print(error, file=sys.stderr)
         return Exit.USAGE
+    except MissingEntryError as error:
+        print(f"alex-db plan: {error}", file=sys.stderr)
+        return Exit.FAILED
+    if problems := program_run.entry_problems():
+        # A resource type the tools know nothing about: a plan would show made-up values.
+        print(f"alex-db plan: {'; '.join(problems)}", file=sys.stderr)
+        return Exit.FAILED
     plan = build_plan(args.stack, config, program_run)
     print(
         f"alex-db plan: ran the program for stack {args.stack} under mocks in "

@@ -11,42 +11,20 @@ from collections.abc import Callable, Mapping
 
 from alex_db.config.naming import PhysicalNames
 from alex_db.config.parameters import parameter_family
+from alex_db.config.resource_types import RESOURCE_TYPES, UNNAMED, not_found_codes
 from alex_db.config.settings import BASE_TAGS, OWNER_TAG, Settings
 from alex_db.tools.preflight.clients import READ_ERRORS, cannot_tell, every_item
 from alex_db.tools.shared.aws_errors import error_code, needed, only
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import Step, failed, passed, unknown
 
-NOT_FOUND_CODES = frozenset(
-    {
-        "DBParameterGroupNotFound",
-        "DBClusterNotFoundFault",
-        "DBInstanceNotFound",
-        "DBInstanceNotFoundFault",
-        "DBSubnetGroupNotFoundFault",
-        "NoSuchEntity",
-        "ResourceNotFoundException",
-    }
-)
-# Every type the program creates with a name of its own, and what preflight does about the name
-# (tests/test_resource_types.py fails on a created type missing here). CHECKED types get an
-# ownership step below; the others say why not.
-CHECKED = "checked"
+# The error codes that mean a checked name is free, and what preflight does about each created
+# type's name (checked, or why not), are in each type's entry (config/resource_types.py).
+NOT_FOUND_CODES = not_found_codes()
 NAME_CHECKS = {
-    "aws:rds/cluster:Cluster": CHECKED,
-    "aws:rds/clusterInstance:ClusterInstance": CHECKED,
-    "aws:rds/subnetGroup:SubnetGroup": CHECKED,
-    "aws:rds/clusterParameterGroup:ClusterParameterGroup": CHECKED,
-    "aws:ec2/securityGroup:SecurityGroup": CHECKED,
-    "aws:iam/role:Role": CHECKED,
-    "aws:cloudwatch/logGroup:LogGroup": CHECKED,
-    "aws:secretsmanager/secret:Secret": "cannot clash: the name ends in a random suffix",
-    "aws:iam/rolePolicy:RolePolicy": "cannot clash: an inline policy of the stack's own role",
-    "aws:backup/selection:Selection": "cannot clash: a selection inside the stack's own plan",
-    "aws:kms/alias:Alias": "not checked: preflight reads no KMS aliases",
-    "aws:backup/vault:Vault": "not checked: preflight reads no AWS Backup vaults",
-    "aws:backup/plan:Plan": "not checked: preflight reads no AWS Backup plans",
-    "aws:cloudwatch/metricAlarm:MetricAlarm": "not checked: preflight reads no CloudWatch alarms",
+    type_token: entry.name_check
+    for type_token, entry in RESOURCE_TYPES.items()
+    if entry.name_check is not None and entry.name_check != UNNAMED
 }
 FREE = "free"
 EXISTS = "exists"
