@@ -9,11 +9,15 @@ import boto3
 import requests
 from moto.backends import get_backend
 
+from alex_db.config.settings import DEFAULTS
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 CLUSTER_ID = "alex-aurora-cluster"
 PASSWORD = "Sentinel-Pw-9d1e!check#never-printed"
-VERSION = "PostgreSQL 15.12 on x86_64-pc-linux-gnu, compiled by gcc, 64-bit"
+# The program's default: the fake stack is what a stack that relies on the defaults runs.
+DEFAULT_VERSION = DEFAULTS["engineVersion"]
+VERSION = f"PostgreSQL {DEFAULT_VERSION} on x86_64-pc-linux-gnu, compiled by gcc, 64-bit"
 
 
 @dataclass
@@ -35,7 +39,7 @@ def create_stack(
     cluster = rds.create_db_cluster(
         DBClusterIdentifier=CLUSTER_ID,
         Engine="aurora-postgresql",
-        EngineVersion="15.12",
+        EngineVersion=DEFAULT_VERSION,
         EngineMode="provisioned",
         DatabaseName="alex",
         MasterUsername="alexadmin",
