@@ -25,7 +25,7 @@ from alex_db.config.lifecycle import (
     decide_engine_version,
 )
 from alex_db.config.resource_types import forces_replacement
-from alex_db.config.settings import SettingsError, load_settings
+from alex_db.config.settings import DEFAULTS, SettingsError, load_settings
 from alex_db.config.versions import EngineVersion
 from alex_db.tools.plan.runner import run_program
 from tests.conftest import CLUSTER, DEV_CONFIG, INSTANCE, RANDOM_ID, ROOT, TEST_PLACEHOLDERS
@@ -34,10 +34,14 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 LIFECYCLE_DOC = ROOT / "docs" / "lifecycle.md"
 
 PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+# The version the stacks in these scenarios are configured with, whatever the default is: each
+# scenario is about how the program answers a given configured and running pair.
+CONFIGURED = "15.12"
 
 
 def run_against(running: str | None, stack: str = "dev", **config: str):
     """The whole program while AWS reports the stack's cluster running ``running``."""
+    config = {"engineVersion": CONFIGURED, **config}
     merged = {**DEV_CONFIG, **{f"alex-db:{k}": v for k, v in config.items()}}
     placeholders = dataclasses.replace(TEST_PLACEHOLDERS, running_engine_version=running)
     return run_program(stack, merged, placeholders)
@@ -47,7 +51,7 @@ def run_against(running: str | None, stack: str = "dev", **config: str):
 
 
 def test_first_deploy_sends_the_configured_version(dev):
-    assert dev.one(CLUSTER).inputs["engineVersion"] == "15.12"
+    assert dev.one(CLUSTER).inputs["engineVersion"] == DEFAULTS["engineVersion"]
     assert dev.warnings == []
 
 
@@ -329,7 +333,9 @@ def test_lifecycle_support_on_a_running_cluster_is_never_a_diff_that_cannot_appl
     (resourceClusterUpdate leaves it out of ModifyDBClusterInput) and reads AWS's value back, so a
     cluster created before the setting (AWS's default: the paid option) would show the same
     "update" on every run. A new cluster still gets the value; a running one keeps its own."""
-    placeholders = dataclasses.replace(TEST_PLACEHOLDERS, running_engine_version="15.12")
+    placeholders = dataclasses.replace(
+        TEST_PLACEHOLDERS, running_engine_version=DEFAULTS["engineVersion"]
+    )
     running = run_program("dev", dict(DEV_CONFIG), placeholders)
     cluster = running.one(CLUSTER)
     assert cluster.inputs["engineLifecycleSupport"] == "open-source-rds-extended-support-disabled"
