@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import itertools
+import re
 
 import pytest
 
@@ -32,6 +34,7 @@ from alex_db.tools.plan.document import physical_name
 from alex_db.tools.preflight.clients import SERVICES
 from alex_db.tools.preflight.names import NAME_CHECKS, NOT_FOUND_CODES
 from alex_db.tools.shared.exits import Exit
+from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +159,13 @@ def test_preflight_reads_with_every_service_and_code_the_name_checks_need():
     checks = [e.name_check for e in RESOURCE_TYPES.values() if isinstance(e.name_check, NameCheck)]
     assert {check.service for check in checks} <= set(SERVICES)
     assert set().union(*(check.not_found for check in checks)) == NOT_FOUND_CODES
+
+
+def test_the_readmes_component_table_lists_every_component(dev, everything):
+    """Step 5 of the checklist: the README's table names each component the program can build."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("| component (`alexdb:index:…`) |", 1)[1].splitlines()[2:]
+    rows = [line for line in itertools.takewhile(lambda line: line.startswith("|"), table)]
+    documented = {re.match(r"\| `(\w+)`", row).group(1) for row in rows}
+    built = {r.type.split(":")[-1] for r in [*dev.resources, *everything.resources] if not r.custom}
+    assert documented == built, "the README's component table (What it deploys) and the program"
