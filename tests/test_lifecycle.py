@@ -40,8 +40,10 @@ CONFIGURED = "15.12"
 
 
 def run_against(running: str | None, stack: str = "dev", **config: str):
-    """The whole program while AWS reports the stack's cluster running ``running``."""
-    config = {"engineVersion": CONFIGURED, **config}
+    """The whole program while AWS reports the stack's cluster running ``running`` (None: no
+    cluster yet), configured at CONFIGURED unless ``config`` says otherwise when one runs."""
+    if running is not None:
+        config = {"engineVersion": CONFIGURED, **config}
     merged = {**DEV_CONFIG, **{f"alex-db:{k}": v for k, v in config.items()}}
     placeholders = dataclasses.replace(TEST_PLACEHOLDERS, running_engine_version=running)
     return run_program(stack, merged, placeholders)
@@ -415,7 +417,7 @@ def test_secret_version_and_role_policy_changes_are_replacements():
             {"running": "15.13", "engineVersion": "16.4", "allowMajorVersionUpgrade": "true"},
             "major upgrade",
         ),
-        ({"running": "15.13"}, {"running": None}, "refused downgrade"),
+        ({"running": "15.13"}, {"running": None, "engineVersion": CONFIGURED}, "refused downgrade"),
     ],
 )
 def test_diff_labels_engine_changes(old, new, label):

@@ -293,7 +293,6 @@ QUOTED_DEFAULTS = [
     ("README.md", r"\(`(alex-aurora-postgresql\d+)`;", PhysicalNames.for_stack("dev").parameter_group(DEFAULT_FAMILY)),
     ("commands.md", r"available, aurora-postgresql (\S+),", DEFAULT_VERSION),
     ("commands.md", r"SELECT version\(\) -> PostgreSQL (\S+) on", DEFAULT_VERSION),
-    ("local.md", r"not Aurora (\S+),", DEFAULT_VERSION),
 ]
 
 
