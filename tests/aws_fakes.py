@@ -9,15 +9,16 @@ import boto3
 import requests
 from moto.backends import get_backend
 
-from alex_db.config.settings import DEFAULTS
+from alex_db.tools.shared.stack_files import load_stack_config
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 CLUSTER_ID = "alex-aurora-cluster"
 PASSWORD = "Sentinel-Pw-9d1e!check#never-printed"
-# The program's default: the fake stack is what a stack that relies on the defaults runs.
-DEFAULT_VERSION = DEFAULTS["engineVersion"]
-VERSION = f"PostgreSQL {DEFAULT_VERSION} on x86_64-pc-linux-gnu, compiled by gcc, 64-bit"
+# What stack dev deploys (the default, unless Pulumi.dev.yaml pins another): the fake stack runs
+# it and preflight's fake account offers it.
+DEV_VERSION = load_stack_config("dev").values["alex-db:engineVersion"]
+VERSION = f"PostgreSQL {DEV_VERSION} on x86_64-pc-linux-gnu, compiled by gcc, 64-bit"
 
 
 @dataclass
@@ -39,7 +40,7 @@ def create_stack(
     cluster = rds.create_db_cluster(
         DBClusterIdentifier=CLUSTER_ID,
         Engine="aurora-postgresql",
-        EngineVersion=DEFAULT_VERSION,
+        EngineVersion=DEV_VERSION,
         EngineMode="provisioned",
         DatabaseName="alex",
         MasterUsername="alexadmin",

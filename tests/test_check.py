@@ -32,7 +32,7 @@ from alex_db.tools.deployed.locate import Target
 from alex_db.tools.shared.exits import Exit
 from tests.aws_fakes import (
     ACCOUNT,
-    DEFAULT_VERSION,
+    DEV_VERSION,
     PASSWORD,
     REGION,
     VERSION,
@@ -120,7 +120,7 @@ def test_healthy_stack_passes_all_three_steps(aws, capsys):
     lines = out.splitlines()
     assert len(lines) == 3
     assert lines[0] == (
-        f"✓ cluster alex-aurora-cluster: available, aurora-postgresql {DEFAULT_VERSION}, "
+        f"✓ cluster alex-aurora-cluster: available, aurora-postgresql {DEV_VERSION}, "
         "Serverless v2 0.5-1 ACU, Data API enabled"
     )
     assert lines[1] == (

@@ -40,9 +40,11 @@ from alex_db.tools.shared.stack_files import StackConfigError, load_stack_config
 from tests.conftest import DEV_CONFIG, ROOT, TEST_PLACEHOLDERS
 
 PLACEHOLDER_PASSWORD = Placeholders().password
-# The default version's parameter group family and dev's group name.
-FAMILY = parameter_family(parse_engine_version(DEFAULTS["engineVersion"]))
-PARAMETER_GROUP = PhysicalNames.for_stack("dev").parameter_group(FAMILY)
+# What the repository's stack files deploy (a stack file may pin a version the default left).
+DEV_VERSION = load_stack_config("dev").values["alex-db:engineVersion"]
+PROD_FAMILY = parameter_family(
+    parse_engine_version(load_stack_config("prod").values["alex-db:engineVersion"])
+)
 
 
 def plan(capsys, *args: str) -> tuple[int, str, str]:
@@ -130,7 +132,7 @@ def test_placeholders_are_marked(dev_plan_json):
 
 def test_key_settings_and_cost_for_dev(dev_plan_json):
     settings = dev_plan_json["settings"]
-    assert settings["engine_version"] == DEFAULTS["engineVersion"]
+    assert settings["engine_version"] == DEV_VERSION
     assert (settings["min_acu"], settings["max_acu"]) == (0.5, 1)
     assert settings["data_api"] and settings["storage_encrypted"]
     assert not settings["publicly_accessible"] and not settings["deletion_protection"]
@@ -207,7 +209,8 @@ def test_text_view_shows_where_it_runs_what_reaches_it_and_each_values_origin(ca
     rows = {line.split()[0]: line.split(None, 2)[1:] for line in configuration.splitlines()}
     assert rows["aws:region"] == ["us-east-1", "stack file (Pulumi.dev.yaml)"]
     assert rows["alex-db:readers"] == ["1", "--config"]
-    assert rows["alex-db:engineVersion"] == [DEFAULTS["engineVersion"], "default (Pulumi.yaml)"]
+    pause = DEFAULTS["secondsUntilAutoPause"]
+    assert rows["alex-db:secondsUntilAutoPause"] == [pause, "default (Pulumi.yaml)"]
     assert rows["alex-db:tags"] == ["-", "default (the program's)"]
 
 
@@ -573,7 +576,8 @@ def test_prod_plan_shows_key_parameter_group_monitoring_egress_and_the_kms_grant
     for line in (
         f"  encryption key:       {key} (alias/alex-aurora-prod)\n",
         "  IAM DB auth:          on\n",
-        f"  parameter group:      {PARAMETER_GROUP}-prod ({FAMILY})\n",
+        f"  parameter group:      {PhysicalNames.for_stack('prod').parameter_group(PROD_FAMILY)} "
+        f"({PROD_FAMILY})\n",
         "  parameters:           rds.force_ssl=1, log_min_duration_statement=1000, "
         "log_connections=1, log_disconnections=1\n",
         "  enhanced monitoring:  every 60 s, role "

@@ -30,13 +30,13 @@ from alex_db.config.versions import parse_engine_version
 from alex_db.tools.cli import main
 from alex_db.tools.preflight.clients import CLIENT_CONFIG
 from alex_db.tools.shared.exits import Exit
-from tests.aws_fakes import DEFAULT_VERSION, REGION
+from tests.aws_fakes import DEV_VERSION, REGION
 
 READ_ONLY_PREFIXES = ("Describe", "Get", "List")
-# The fake account offers the program's default version, whatever it is.
+# The fake account offers the version stack dev deploys, whatever it is.
 DEFAULT_ENGINE = {
     "Engine": "aurora-postgresql",
-    "EngineVersion": DEFAULT_VERSION,
+    "EngineVersion": DEV_VERSION,
     "Status": "available",
     "SupportedEngineModes": ["provisioned"],
     "ServerlessV2FeaturesSupport": {"MinCapacity": 0.0, "MaxCapacity": 256.0},
@@ -66,7 +66,7 @@ class Account:
         self.session = boto3.Session(region_name=REGION)
         self.calls: list[str] = []
         self.engine_versions = [DEFAULT_ENGINE]
-        self.offered = list(dict.fromkeys(["15.10", "15.12", "15.13", "16.4", DEFAULT_VERSION]))
+        self.offered = list(dict.fromkeys(["15.10", "15.12", "15.13", "16.4", DEV_VERSION]))
         self.quotas = QUOTAS
         events = self.session.events
         events.register("before-call", self._record)
@@ -136,7 +136,7 @@ def test_healthy_account_passes_every_check_with_reads_only(account, capsys):
         "✓ Data API in us-east-1: offered for Aurora PostgreSQL Serverless v2"
     )
     assert line(lines, "engine") == (
-        f"✓ engine aurora-postgresql {DEFAULT_VERSION}: offered; Serverless v2 0-256 ACU, auto-pause"
+        f"✓ engine aurora-postgresql {DEV_VERSION}: offered; Serverless v2 0-256 ACU, auto-pause"
     )
     assert line(lines, "subnets").startswith("✓ subnets: 6 in 6 availability zones")
     assert line(lines, "cluster") == "✓ cluster alex-aurora-cluster: free"
@@ -200,7 +200,7 @@ def test_taken_role_name_is_told_apart_from_our_own(account, capsys):
 
 
 def test_a_taken_parameter_group_name_is_named(account, capsys):
-    family = parameter_family(parse_engine_version(DEFAULT_VERSION))
+    family = parameter_family(parse_engine_version(DEV_VERSION))
     name = PhysicalNames.for_stack("dev").parameter_group(family)
     account.client("rds").create_db_cluster_parameter_group(
         DBClusterParameterGroupName=name,
@@ -286,7 +286,7 @@ def test_taken_cluster_identifier(account, capsys):
     account.client("rds").create_db_cluster(
         DBClusterIdentifier="alex-aurora-cluster",
         Engine="aurora-postgresql",
-        EngineVersion=DEFAULT_VERSION,
+        EngineVersion=DEV_VERSION,
         MasterUsername="someone",
         MasterUserPassword="Someone-else-1234",
         Tags=[{"Key": "alex-db:stack", "Value": "staging"}],
@@ -306,7 +306,7 @@ def test_a_cluster_named_in_other_case_is_the_same_name(account, capsys):
     account.client("rds").create_db_cluster(
         DBClusterIdentifier="Alex-Aurora-Cluster",
         Engine="aurora-postgresql",
-        EngineVersion=DEFAULT_VERSION,
+        EngineVersion=DEV_VERSION,
         MasterUsername="someone",
         MasterUserPassword="Someone-else-1234",
     )
@@ -334,7 +334,7 @@ def test_version_without_auto_pause_or_capacity_fails_for_what_it_lacks(account,
     code, lines, _ = preflight(capsys, "--config", "minCapacity=0", "--config", "maxCapacity=200")
     assert code == Exit.ENGINE
     assert line(lines, "engine") == (
-        f"✗ engine aurora-postgresql {DEFAULT_VERSION}: it cannot auto-pause (lowest 0.5 ACU), which "
+        f"✗ engine aurora-postgresql {DEV_VERSION}: it cannot auto-pause (lowest 0.5 ACU), which "
         "alex-db:minCapacity = 0 needs; alex-db:maxCapacity = 200 is above its limit of 128 ACU"
     )
 
@@ -387,7 +387,7 @@ def test_engine_check_says_cannot_tell_when_aws_does_not_answer(account, capsys)
     code, lines, _ = preflight(capsys)
     assert code == Exit.OK, "an unknown is not a failure"
     assert line(lines, "engine") == (
-        f"? engine aurora-postgresql {DEFAULT_VERSION}: cannot tell: the endpoint does not implement the "
+        f"? engine aurora-postgresql {DEV_VERSION}: cannot tell: the endpoint does not implement the "
         "call; the check needs rds:DescribeDBEngineVersions"
     )
 
@@ -491,7 +491,7 @@ def test_engine_without_serverless_limits_is_unknown(account, capsys):
     ]
     code, lines, _ = preflight(capsys)
     assert code == Exit.OK
-    assert line(lines, "engine").startswith(f"? engine aurora-postgresql {DEFAULT_VERSION}: offered, but AWS")
+    assert line(lines, "engine").startswith(f"? engine aurora-postgresql {DEV_VERSION}: offered, but AWS")
 
 
 def test_log_group_rds_created_without_expiry_is_in_the_way(account, capsys):
@@ -834,6 +834,6 @@ def test_serverless_limits_that_are_not_finite_numbers_are_cannot_tell(account, 
     code, lines, _ = preflight(capsys)
     assert code == Exit.OK
     assert line(lines, "engine") == (
-        f"? engine aurora-postgresql {DEFAULT_VERSION}: cannot tell: the Serverless v2 limits AWS reported "
+        f"? engine aurora-postgresql {DEV_VERSION}: cannot tell: the Serverless v2 limits AWS reported "
         "are not numbers"
     )
