@@ -24,8 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the plan (or its diff against an earlier one); bad config or files exit 2, a
-    resource type without its entry in ``config/resource_types.py`` exits 1."""
+    """Print the plan (or its diff against an earlier one); bad config or files exit 2. A
+    created resource type without a complete entry in ``config/resource_types.py`` is one
+    warning line, or exit 1 when the program could not run without its outputs."""
     # Imported here so `--help` and the other commands never pay for Pulumi and the providers.
     import pulumi
 
@@ -52,9 +53,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"alex-db plan: {error}", file=sys.stderr)
         return Exit.FAILED
     if problems := program_run.entry_problems():
-        # A resource type the tools know nothing about: a plan would show made-up values.
-        print(f"alex-db plan: {'; '.join(problems)}", file=sys.stderr)
-        return Exit.FAILED
+        # A resource type the tools know nothing about: its values below are the runner's
+        # stand-ins. Said, not refused, so every other test of the plan still runs while
+        # tests/test_resource_types.py names the gap.
+        print(f"alex-db plan: warning: {'; '.join(problems)}", file=sys.stderr)
     plan = build_plan(args.stack, config, program_run)
     print(
         f"alex-db plan: ran the program for stack {args.stack} under mocks in "
