@@ -59,9 +59,10 @@ def record() -> dict:
 
 
 def changes(recorded: dict, current: dict) -> list[tuple[str, str, object, object]]:
-    """(urn, input, recorded value, current value) for every input that differs."""
+    """(urn, input, recorded value, current value) for every input of a recorded resource that
+    differs (a resource gone is a delete). A new resource is no change to a running one."""
     found = []
-    for urn in recorded.keys() | current.keys():
+    for urn in recorded:
         old, new = recorded.get(urn, {}), current.get(urn, {})
         for name in sorted(old.keys() | new.keys()):
             if old.get(name) != new.get(name):

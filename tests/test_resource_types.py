@@ -73,9 +73,9 @@ def test_every_entry_is_for_a_type_some_configuration_creates(by_type):
 
 
 def test_a_missing_entry_and_a_missing_fact_are_one_line_each_naming_the_place():
-    unlisted = entry_problem("aws:ssm/parameter:Parameter")
+    unlisted = entry_problem("aws:sqs/queue:Queue")
     assert unlisted == (
-        "resource type aws:ssm/parameter:Parameter has no entry: add ResourceType(placeholder, "
+        "resource type aws:sqs/queue:Queue has no entry: add ResourceType(placeholder, "
         "replacement, on_destroy, name_check, tagged) for it to RESOURCE_TYPES in "
         "alex_db/config/resource_types.py (docs/developing.md, Adding a resource type)"
     )
@@ -86,9 +86,7 @@ def test_a_missing_entry_and_a_missing_fact_are_one_line_each_naming_the_place()
 # The program plus a type with no entry, whose outputs nothing reads (tests/test_offline.py has
 # one that stops for want of an output).
 NEW_TYPE = """
-aws_ssm = __import__("pulumi_aws").ssm
-aws_ssm.Parameter("alex-cluster-arn", name="/alex/cluster-arn", type="String",
-                  value=database.cluster_arn)
+__import__("pulumi_aws").sqs.Queue("alex-unlisted", name="alex-unlisted", tags=settings.tags)
 """
 
 
@@ -101,8 +99,8 @@ def test_plan_warns_of_a_type_without_an_entry_in_one_line(tmp_path, monkeypatch
     monkeypatch.setattr(runner, "run_program", functools.partial(runner.run_program, program=program))
     assert cli.main(["plan", "--stack", "dev"]) == Exit.OK
     out, err = capsys.readouterr()
-    assert "aws:ssm/parameter:Parameter" in out
-    problem = entry_problem("aws:ssm/parameter:Parameter")
+    assert "aws:sqs/queue:Queue" in out
+    problem = entry_problem("aws:sqs/queue:Queue")
     assert err.splitlines()[0] == f"alex-db plan: warning: {problem}"
     assert "Traceback" not in err
 
