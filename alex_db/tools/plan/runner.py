@@ -122,7 +122,7 @@ class ProgramRun:
 
     def entry_problems(self) -> list[str]:
         """One line per created type whose entry in ``config/resource_types.py`` is missing or
-        lacks a fact: ``plan`` refuses to show a run that has any."""
+        lacks a fact: ``plan`` says each before the plan it shows."""
         created = dict.fromkeys(resource.type for resource in self.resources if resource.custom)
         return [problem for type_token in created if (problem := entry_problem(type_token))]
 
