@@ -26,9 +26,11 @@ from moto import mock_aws
 
 from alex_db.config.naming import PhysicalNames
 from alex_db.config.parameters import parameter_family
+from alex_db.config.resource_types import NameCheck
 from alex_db.config.versions import parse_engine_version
 from alex_db.tools.cli import main
 from alex_db.tools.preflight.clients import CLIENT_CONFIG
+from alex_db.tools.preflight.names import NAME_CHECKS
 from alex_db.tools.shared.exits import Exit
 from tests.aws_fakes import DEV_VERSION, REGION
 
@@ -226,6 +228,15 @@ def test_production_checks_the_monitoring_and_backup_role_names_too(account, cap
     assert [entry[:2] for entry in roles] == ["✓ ", "✗ ", "✓ "], roles
     assert "alex-aurora-monitoring-role: taken by" in roles[1]
     assert roles[2].startswith("✓ IAM role alex-aurora-backup-role: free")
+
+
+def test_every_name_check_entry_is_a_step_of_preflight(account, capsys):
+    """A type whose entry says preflight checks its name (a NameCheck in
+    config/resource_types.py) gets a step, with every optional part that makes one on."""
+    _, lines, _ = preflight(capsys, "--config", "production=true", "--config", "backupPlan=true")
+    checks = [check for check in NAME_CHECKS.values() if isinstance(check, NameCheck)]
+    for check in checks:
+        assert any(entry[2:].startswith(f"{check.label} ") for entry in lines), check.label
 
 
 def test_a_role_this_stack_owns_is_fine(account, capsys):

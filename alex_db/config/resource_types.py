@@ -98,6 +98,10 @@ class NameCheck:
 
     service: str
     """The boto3 service preflight reads it with (``clients.SERVICES`` includes it)."""
+    label: str
+    """What preflight's step calls it (``cluster alex-aurora-cluster: free``)."""
+    permission: str
+    """The read permissions the step needs, named when AWS refuses them."""
     not_found: frozenset[str] = frozenset()
     """Error codes that mean the name is free (empty: the read answers an empty list)."""
 
@@ -150,7 +154,9 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             "(delete_automated_backups defaults to true; skip_final_snapshot and "
             "final_snapshot_identifier are read at delete)",
         ),
-        name_check=NameCheck("rds", frozenset({"DBClusterNotFoundFault"})),
+        name_check=NameCheck(
+            "rds", "cluster", "rds:DescribeDBClusters", frozenset({"DBClusterNotFoundFault"})
+        ),
         tagged=True,
     ),
     "aws:rds/clusterInstance:ClusterInstance": ResourceType(
@@ -174,7 +180,12 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             source="each instance's clusterIdentifier is the cluster's id, so Pulumi deletes it "
             "first",
         ),
-        name_check=NameCheck("rds", frozenset({"DBInstanceNotFound", "DBInstanceNotFoundFault"})),
+        name_check=NameCheck(
+            "rds",
+            "instance",
+            "rds:DescribeDBInstances",
+            frozenset({"DBInstanceNotFound", "DBInstanceNotFoundFault"}),
+        ),
         tagged=True,
     ),
     "aws:rds/subnetGroup:SubnetGroup": ResourceType(
@@ -188,7 +199,12 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             "Deleted after the cluster.",
             "the cluster's dbSubnetGroupName is the group's output",
         ),
-        name_check=NameCheck("rds", frozenset({"DBSubnetGroupNotFoundFault"})),
+        name_check=NameCheck(
+            "rds",
+            "DB subnet group",
+            "rds:DescribeDBSubnetGroups, rds:ListTagsForResource",
+            frozenset({"DBSubnetGroupNotFoundFault"}),
+        ),
         tagged=True,
     ),
     "aws:rds/clusterParameterGroup:ClusterParameterGroup": ResourceType(
@@ -204,7 +220,12 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             "terraform-provider-aws internal/service/rds/cluster_parameter_group.go "
             "(resourceClusterParameterGroupDelete)",
         ),
-        name_check=NameCheck("rds", frozenset({"DBParameterGroupNotFound"})),
+        name_check=NameCheck(
+            "rds",
+            "parameter group",
+            "rds:DescribeDBClusterParameterGroups, rds:ListTagsForResource",
+            frozenset({"DBParameterGroupNotFound"}),
+        ),
         tagged=True,
     ),
     "aws:ec2/securityGroup:SecurityGroup": ResourceType(
@@ -225,7 +246,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             "(resourceSecurityGroupDelete: deleteLingeringENIs, RetryWhenAWSErrCodeEquals)",
         ),
         # A filter by name and VPC answers an empty list for a free name.
-        name_check=NameCheck("ec2"),
+        name_check=NameCheck("ec2", "security group", "ec2:DescribeSecurityGroups"),
         tagged=True,
     ),
     "aws:secretsmanager/secret:Secret": ResourceType(
@@ -276,7 +297,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             "terraform-provider-aws internal/service/iam/role.go (deleteRole with "
             "force_detach_policies, set by alex_db/infra/roles.py)",
         ),
-        name_check=NameCheck("iam", frozenset({"NoSuchEntity"})),
+        name_check=NameCheck("iam", "IAM role", "iam:GetRole", frozenset({"NoSuchEntity"})),
         tagged=True,
     ),
     "aws:iam/rolePolicy:RolePolicy": ResourceType(
@@ -315,7 +336,12 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             "to create it (ResourceAlreadyExistsException).",
             source="the cluster depends on its log groups (alex_db/infra/log_groups.py)",
         ),
-        name_check=NameCheck("logs", frozenset({"ResourceNotFoundException"})),
+        name_check=NameCheck(
+            "logs",
+            "log group",
+            "logs:DescribeLogGroups, logs:ListTagsLogGroup",
+            frozenset({"ResourceNotFoundException"}),
+        ),
         tagged=True,
     ),
     "random:index/randomPassword:RandomPassword": ResourceType(
