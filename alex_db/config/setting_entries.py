@@ -11,6 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alex_db.config.versions import (
+    AUTO_PAUSE_MINIMUMS,
+    DATA_API_MINIMUMS,
+    MAX_256_ACU_MINIMUMS,
+    describe_minimums,
+)
+
 FALSE = "false"
 
 
@@ -49,23 +56,23 @@ SETTINGS: tuple[Setting, ...] = (
         "0.5",
         "0.3",
         "Serverless v2 minimum ACU, 0-256 in steps of 0.5 (0 pauses when idle; needs Aurora "
-        "PostgreSQL 13.15+, 14.12+, 15.7+, 16.3+ or 17+)",
+        f"PostgreSQL {describe_minimums(AUTO_PAUSE_MINIMUMS)})",
     ),
     _constant(
         "maxCapacity",
         "string",
         "1",
         "0.5",
-        "Serverless v2 maximum ACU, 1-256 in steps of 0.5 (at most 128 before Aurora PostgreSQL "
-        "13.13, 14.10, 15.5, 16.1)",
+        "Serverless v2 maximum ACU, 1-256 in steps of 0.5 (above 128 needs Aurora PostgreSQL "
+        f"{describe_minimums(MAX_256_ACU_MINIMUMS)})",
     ),
     _constant(
         "engineVersion",
         "string",
         "15.12",
         "15.4.1",
-        "Aurora PostgreSQL version MAJOR.MINOR (Data API needs 13.11+, 14.8+, 15.3+, 16.1+ or "
-        "17.4+)",
+        "Aurora PostgreSQL version MAJOR.MINOR (Data API needs "
+        f"{describe_minimums(DATA_API_MINIMUMS)})",
     ),
     _constant(
         "secondsUntilAutoPause",
