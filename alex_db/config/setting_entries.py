@@ -9,8 +9,12 @@ the README) and every default they quote equal to these entries, and proves each
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from alex_db.config.parameters import DEFAULT_SLOW_QUERY_MS
+from alex_db.config.profile import DEV, PRODUCTION, Profile
 from alex_db.config.versions import (
     AUTO_PAUSE_MINIMUMS,
     DATA_API_MINIMUMS,
@@ -47,6 +51,11 @@ def _constant(key: str, type_: str, default: str, refused: str, description: str
 
 def _varies(key: str, type_: str, docs_default: str, refused: str) -> Setting:
     return Setting(key, type_, None, docs_default, refused)
+
+
+def _by_profile(value: Callable[[Profile], object]) -> str:
+    """A default the production profile sets apart from dev's, as the docs print it."""
+    return f"`{value(PRODUCTION)}` in production, `{value(DEV)}` otherwise"
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -152,13 +161,20 @@ SETTINGS: tuple[Setting, ...] = (
     _varies("subnetIds", "array", "default VPC", "[1, 2]"),
     _varies("allowedCidrs", "array", "the VPC's CIDR", "10.0.0.0/33"),
     _varies(
-        "logExports", "array", '`["postgresql"]` in production, `[]` otherwise', "slowquery"
+        "logExports",
+        "array",
+        _by_profile(lambda p: json.dumps(list(p.default_log_exports))),
+        "slowquery",
     ),
     _varies("tags", "map", "`{}`", '{"aws:x": "y"}'),
     _varies("kmsKeyArn", "string", "(none)", "alias/mine"),
-    _varies("monitoringInterval", "integer", "`60` in production, `0` otherwise", "2"),
-    _varies("slowQueryMs", "integer", "`1000` in production, unset otherwise", "-1"),
+    _varies("monitoringInterval", "integer", _by_profile(lambda p: p.monitoring_interval), "2"),
+    _varies(
+        "slowQueryMs", "integer", f"`{DEFAULT_SLOW_QUERY_MS}` in production, unset otherwise", "-1"
+    ),
     _varies("backupCopyRegion", "string", "(none)", "mars-1"),
     _varies("alarmTopicArn", "string", "(none)", "arn:aws:sns:us-east-1:1:t.fifo"),
-    _varies("logRetentionDays", "integer", "`30` in production, `7` otherwise", "2"),
+    _varies(
+        "logRetentionDays", "integer", _by_profile(lambda p: p.default_log_retention_days), "2"
+    ),
 )
