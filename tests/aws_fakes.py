@@ -9,11 +9,16 @@ import boto3
 import requests
 from moto.backends import get_backend
 
+from alex_db.tools.shared.stack_files import load_stack_config
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 CLUSTER_ID = "alex-aurora-cluster"
 PASSWORD = "Sentinel-Pw-9d1e!check#never-printed"
-VERSION = "PostgreSQL 15.12 on x86_64-pc-linux-gnu, compiled by gcc, 64-bit"
+# What stack dev deploys (the default, unless Pulumi.dev.yaml pins another): the fake stack runs
+# it and preflight's fake account offers it.
+DEV_VERSION = load_stack_config("dev").values["alex-db:engineVersion"]
+VERSION = f"PostgreSQL {DEV_VERSION} on x86_64-pc-linux-gnu, compiled by gcc, 64-bit"
 
 
 @dataclass
@@ -35,7 +40,7 @@ def create_stack(
     cluster = rds.create_db_cluster(
         DBClusterIdentifier=CLUSTER_ID,
         Engine="aurora-postgresql",
-        EngineVersion="15.12",
+        EngineVersion=DEV_VERSION,
         EngineMode="provisioned",
         DatabaseName="alex",
         MasterUsername="alexadmin",

@@ -30,7 +30,15 @@ from alex_db.tools.deployed.check import (
 )
 from alex_db.tools.deployed.locate import Target
 from alex_db.tools.shared.exits import Exit
-from tests.aws_fakes import ACCOUNT, PASSWORD, REGION, VERSION, create_stack, queue_version_row
+from tests.aws_fakes import (
+    ACCOUNT,
+    DEV_VERSION,
+    PASSWORD,
+    REGION,
+    VERSION,
+    create_stack,
+    queue_version_row,
+)
 from tests.conftest import ROOT
 
 # ARNs of nothing deployed anywhere, well formed.
@@ -112,7 +120,7 @@ def test_healthy_stack_passes_all_three_steps(aws, capsys):
     lines = out.splitlines()
     assert len(lines) == 3
     assert lines[0] == (
-        "✓ cluster alex-aurora-cluster: available, aurora-postgresql 15.12, "
+        f"✓ cluster alex-aurora-cluster: available, aurora-postgresql {DEV_VERSION}, "
         "Serverless v2 0.5-1 ACU, Data API enabled"
     )
     assert lines[1] == (

@@ -21,7 +21,6 @@ from alex_db.config.policy_documents import (
     LOG_WRITE_ACTIONS,
     SECRET_READ_ACTIONS,
 )
-from alex_db.config.replacements import known_types
 from alex_db.config.settings import CONFIG_KEYS
 from alex_db.config.values import NAMESPACE
 from alex_db.tools.plan.runner import ProgramRun, recording_monitor, run_program
@@ -277,8 +276,6 @@ def check_registered_stack(
 ) -> None:
     """Item 2 for a run of ``values`` (short keys) in ``region``."""
     check_no_plaintext_secrets(program_run, secrets)
-    custom_types = {r.type for r in program_run.resources if r.custom}
-    assert custom_types <= known_types(), custom_types - known_types()
     key_arn = customer_key(program_run, values)
     check_lambda_policy(program_run, region, key_arn)
     cluster = program_run.one(CLUSTER)

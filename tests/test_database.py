@@ -7,7 +7,7 @@ import json
 import pytest
 
 from alex_db.config.policy_documents import DATA_API_ACTIONS
-from alex_db.config.settings import Capacity
+from alex_db.config.settings import DEFAULTS, Capacity
 from alex_db.infra.database import scaling_configuration
 from tests.conftest import CLUSTER, INSTANCE, PASSWORD_SENTINEL, ROLE_POLICY, SECRET, run
 
@@ -15,7 +15,7 @@ EXPECTED_CLUSTER = {
     "clusterIdentifier": "alex-aurora-cluster",
     "engine": "aurora-postgresql",
     "engineMode": "provisioned",
-    "engineVersion": "15.12",
+    "engineVersion": DEFAULTS["engineVersion"],
     "databaseName": "alex",
     "masterUsername": "alexadmin",
     "enableHttpEndpoint": True,

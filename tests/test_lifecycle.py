@@ -24,8 +24,8 @@ from alex_db.config.lifecycle import (
     REFUSED_DOWNGRADE,
     decide_engine_version,
 )
-from alex_db.config.replacements import forces_replacement
-from alex_db.config.settings import SettingsError, load_settings
+from alex_db.config.resource_types import forces_replacement
+from alex_db.config.settings import DEFAULTS, SettingsError, load_settings
 from alex_db.config.versions import EngineVersion
 from alex_db.tools.plan.runner import run_program
 from tests.conftest import CLUSTER, DEV_CONFIG, INSTANCE, RANDOM_ID, ROOT, TEST_PLACEHOLDERS
@@ -34,10 +34,16 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 LIFECYCLE_DOC = ROOT / "docs" / "lifecycle.md"
 
 PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+# The version the stacks in these scenarios are configured with, whatever the default is: each
+# scenario is about how the program answers a given configured and running pair.
+CONFIGURED = "15.12"
 
 
 def run_against(running: str | None, stack: str = "dev", **config: str):
-    """The whole program while AWS reports the stack's cluster running ``running``."""
+    """The whole program while AWS reports the stack's cluster running ``running`` (None: no
+    cluster yet), configured at CONFIGURED unless ``config`` says otherwise when one runs."""
+    if running is not None:
+        config = {"engineVersion": CONFIGURED, **config}
     merged = {**DEV_CONFIG, **{f"alex-db:{k}": v for k, v in config.items()}}
     placeholders = dataclasses.replace(TEST_PLACEHOLDERS, running_engine_version=running)
     return run_program(stack, merged, placeholders)
@@ -47,7 +53,7 @@ def run_against(running: str | None, stack: str = "dev", **config: str):
 
 
 def test_first_deploy_sends_the_configured_version(dev):
-    assert dev.one(CLUSTER).inputs["engineVersion"] == "15.12"
+    assert dev.one(CLUSTER).inputs["engineVersion"] == DEFAULTS["engineVersion"]
     assert dev.warnings == []
 
 
@@ -329,7 +335,9 @@ def test_lifecycle_support_on_a_running_cluster_is_never_a_diff_that_cannot_appl
     (resourceClusterUpdate leaves it out of ModifyDBClusterInput) and reads AWS's value back, so a
     cluster created before the setting (AWS's default: the paid option) would show the same
     "update" on every run. A new cluster still gets the value; a running one keeps its own."""
-    placeholders = dataclasses.replace(TEST_PLACEHOLDERS, running_engine_version="15.12")
+    placeholders = dataclasses.replace(
+        TEST_PLACEHOLDERS, running_engine_version=DEFAULTS["engineVersion"]
+    )
     running = run_program("dev", dict(DEV_CONFIG), placeholders)
     cluster = running.one(CLUSTER)
     assert cluster.inputs["engineLifecycleSupport"] == "open-source-rds-extended-support-disabled"
@@ -360,7 +368,9 @@ def test_lifecycle_switches_are_booleans(key):
 # The offline runner -------------------------------------------------------------------------
 
 
-def test_offline_runner_fails_loudly_on_a_resource_type_without_placeholders():
+def test_offline_runner_answers_a_stand_in_for_a_type_without_placeholders_and_names_it():
+    """The run goes on (so one test, not the whole suite, says what is missing) and the type is
+    remembered for ``plan`` and ``ProgramRun.entry_problems``."""
     from alex_db.tools.plan.runner import PlaceholderMocks
 
     mocks = PlaceholderMocks(TEST_PLACEHOLDERS, "us-east-1")
@@ -372,8 +382,10 @@ def test_offline_runner_fails_loudly_on_a_resource_type_without_placeholders():
         resource_id="",
         custom=True,
     )
-    with pytest.raises(NotImplementedError, match="no placeholder outputs for .*aws:sns/topic"):
-        mocks.new_resource(unplanned)
+    resource_id, outputs = mocks.new_resource(unplanned)
+    assert resource_id == "unplanned"
+    assert outputs == {"arn": "arn:aws:sns:us-east-1:123456789012:PLACEHOLDER/unplanned"}
+    assert mocks.unlisted_types == ["aws:sns/topic:Topic"]
 
 
 # 5. plan --diff knows what AWS replaces -----------------------------------------------------
@@ -405,7 +417,7 @@ def test_secret_version_and_role_policy_changes_are_replacements():
             {"running": "15.13", "engineVersion": "16.4", "allowMajorVersionUpgrade": "true"},
             "major upgrade",
         ),
-        ({"running": "15.13"}, {"running": None}, "refused downgrade"),
+        ({"running": "15.13"}, {"running": None, "engineVersion": CONFIGURED}, "refused downgrade"),
     ],
 )
 def test_diff_labels_engine_changes(old, new, label):

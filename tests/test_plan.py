@@ -20,6 +20,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from alex_db.config.naming import PhysicalNames
+from alex_db.config.parameters import parameter_family
+from alex_db.config.settings import DEFAULTS
+from alex_db.config.versions import parse_engine_version
 from alex_db.tools.cli import main
 from alex_db.tools.plan.diff import diff_plans, render_changes
 from alex_db.tools.plan.earlier_plan import NEEDS, EarlierPlanError, check_plan
@@ -36,6 +40,11 @@ from alex_db.tools.shared.stack_files import StackConfigError, load_stack_config
 from tests.conftest import DEV_CONFIG, ROOT, TEST_PLACEHOLDERS
 
 PLACEHOLDER_PASSWORD = Placeholders().password
+# What the repository's stack files deploy (a stack file may pin a version the default left).
+DEV_VERSION = load_stack_config("dev").values["alex-db:engineVersion"]
+PROD_FAMILY = parameter_family(
+    parse_engine_version(load_stack_config("prod").values["alex-db:engineVersion"])
+)
 
 
 def plan(capsys, *args: str) -> tuple[int, str, str]:
@@ -58,22 +67,22 @@ def dev_plan_json() -> dict:
     return json.loads(result.stdout)
 
 
-def test_fresh_process_plan_lists_every_resource_with_parent_and_physical_name(dev_plan_json):
+def test_fresh_process_plan_lists_every_resource_with_parent_and_physical_name(
+    dev_plan_json, dev
+):
+    """The plan lists what the program registers (the session's in-process run of the same
+    stack), parents and physical names included."""
     resources = {r["name"]: r for r in dev_plan_json["resources"]}
     components = {r["urn"]: r["name"] for r in dev_plan_json["resources"] if r["component"]}
-    assert sorted(components.values()) == [
-        "alex-aurora",
-        "alex-credentials",
-        "alex-lambda",
-        "alex-network",
-    ]
+    assert sorted(components.values()) == sorted(r.name for r in dev.resources if not r.custom)
     assert resources["alex-aurora-cluster"]["physical_name"] == "alex-aurora-cluster"
     assert components[resources["alex-aurora-cluster"]["parent"]] == "alex-aurora"
     assert components[resources["alex-network-sg"]["parent"]] == "alex-network"
     assert resources["alex-credentials-secret"]["physical_name"] == (
         "alex-aurora-credentials-xxxxxxxx"
     )
-    assert len([r for r in dev_plan_json["resources"] if not r["component"]]) == 12
+    planned = sorted(r["urn"] for r in dev_plan_json["resources"] if not r["component"])
+    assert planned == sorted(r.urn for r in dev.resources if r.custom)
 
 
 def test_json_schema_and_stable_order(dev_plan_json):
@@ -123,7 +132,7 @@ def test_placeholders_are_marked(dev_plan_json):
 
 def test_key_settings_and_cost_for_dev(dev_plan_json):
     settings = dev_plan_json["settings"]
-    assert settings["engine_version"] == "15.12"
+    assert settings["engine_version"] == DEV_VERSION
     assert (settings["min_acu"], settings["max_acu"]) == (0.5, 1)
     assert settings["data_api"] and settings["storage_encrypted"]
     assert not settings["publicly_accessible"] and not settings["deletion_protection"]
@@ -201,7 +210,8 @@ def test_text_view_shows_where_it_runs_what_reaches_it_and_each_values_origin(ca
     rows = {line.split()[0]: line.split(None, 2)[1:] for line in configuration.splitlines()}
     assert rows["aws:region"] == ["us-east-1", "stack file (Pulumi.dev.yaml)"]
     assert rows["alex-db:readers"] == ["1", "--config"]
-    assert rows["alex-db:engineVersion"] == ["15.12", "default (Pulumi.yaml)"]
+    pause = DEFAULTS["secondsUntilAutoPause"]
+    assert rows["alex-db:secondsUntilAutoPause"] == [pause, "default (Pulumi.yaml)"]
     assert rows["alex-db:tags"] == ["-", "default (the program's)"]
 
 
@@ -567,7 +577,8 @@ def test_prod_plan_shows_key_parameter_group_monitoring_egress_and_the_kms_grant
     for line in (
         f"  encryption key:       {key} (alias/alex-aurora-prod)\n",
         "  IAM DB auth:          on\n",
-        "  parameter group:      alex-aurora-postgresql15-prod (aurora-postgresql15)\n",
+        f"  parameter group:      {PhysicalNames.for_stack('prod').parameter_group(PROD_FAMILY)} "
+        f"({PROD_FAMILY})\n",
         "  parameters:           rds.force_ssl=1, log_min_duration_statement=1000, "
         "log_connections=1, log_disconnections=1\n",
         "  enhanced monitoring:  every 60 s, role "

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from alex_db.config.network import load_network
 from alex_db.config.parameters import FORCE_SSL_DEFAULTS
-from alex_db.config.replacements import forces_replacement
+from alex_db.config.resource_types import forces_replacement
 from alex_db.config.values import SettingsError
 from alex_db.tools.plan.runner import ProgramRun, run_program
 from alex_db.tools.shared.stack_files import load_stack_config
@@ -673,7 +673,7 @@ def test_prod_parameter_group_without_force_ssl_is_refused(prod):
 
     found = analyze_stack(outputs_changed(prod, "prod", PARAMETER_GROUP, allow_plaintext))
     assert of_policy(found, FORCE_SSL) == [
-        f"parameter group 'alex-aurora-postgresql15-prod' of {prod.one(CLUSTER).urn} must set "
+        f"parameter group '{prod.one(PARAMETER_GROUP).inputs['name']}' of {prod.one(CLUSTER).urn} must set "
         "rds.force_ssl to 1"
     ]
 
@@ -710,7 +710,7 @@ def test_prod_group_cannot_be_vouched_for_by_a_namesake_in_another_region(prod):
     )
     found = analyze_stack([*resources, namesake])
     assert of_policy(found, FORCE_SSL) == [
-        f"parameter group 'alex-aurora-postgresql15-prod' of {prod.one(CLUSTER).urn} must set "
+        f"parameter group '{prod.one(PARAMETER_GROUP).inputs['name']}' of {prod.one(CLUSTER).urn} must set "
         "rds.force_ssl to 1"
     ]
 
@@ -752,7 +752,7 @@ def test_prod_group_of_a_family_shipping_tls_off_must_send_it(prod):
 
     found = analyze_stack(outputs_changed(prod, "prod", PARAMETER_GROUP, dropped))
     assert of_policy(found, FORCE_SSL) == [
-        f"parameter group 'alex-aurora-postgresql15-prod' of {prod.one(CLUSTER).urn} must set "
+        f"parameter group '{prod.one(PARAMETER_GROUP).inputs['name']}' of {prod.one(CLUSTER).urn} must set "
         "rds.force_ssl to 1"
     ]
 

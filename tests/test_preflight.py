@@ -24,15 +24,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from alex_db.config.naming import PhysicalNames
+from alex_db.config.parameters import parameter_family
+from alex_db.config.resource_types import NameCheck
+from alex_db.config.versions import parse_engine_version
 from alex_db.tools.cli import main
 from alex_db.tools.preflight.clients import CLIENT_CONFIG
+from alex_db.tools.preflight.names import NAME_CHECKS
 from alex_db.tools.shared.exits import Exit
-from tests.aws_fakes import REGION
+from tests.aws_fakes import DEV_VERSION, REGION
 
 READ_ONLY_PREFIXES = ("Describe", "Get", "List")
-ENGINE_15_12 = {
+# The fake account offers the version stack dev deploys, whatever it is.
+DEFAULT_ENGINE = {
     "Engine": "aurora-postgresql",
-    "EngineVersion": "15.12",
+    "EngineVersion": DEV_VERSION,
     "Status": "available",
     "SupportedEngineModes": ["provisioned"],
     "ServerlessV2FeaturesSupport": {"MinCapacity": 0.0, "MaxCapacity": 256.0},
@@ -61,8 +67,8 @@ class Account:
     def __init__(self) -> None:
         self.session = boto3.Session(region_name=REGION)
         self.calls: list[str] = []
-        self.engine_versions = [ENGINE_15_12]
-        self.offered = ["15.10", "15.12", "15.13", "16.4"]
+        self.engine_versions = [DEFAULT_ENGINE]
+        self.offered = list(dict.fromkeys(["15.10", "15.12", "15.13", "16.4", DEV_VERSION]))
         self.quotas = QUOTAS
         events = self.session.events
         events.register("before-call", self._record)
@@ -132,7 +138,7 @@ def test_healthy_account_passes_every_check_with_reads_only(account, capsys):
         "✓ Data API in us-east-1: offered for Aurora PostgreSQL Serverless v2"
     )
     assert line(lines, "engine") == (
-        "✓ engine aurora-postgresql 15.12: offered; Serverless v2 0-256 ACU, auto-pause"
+        f"✓ engine aurora-postgresql {DEV_VERSION}: offered; Serverless v2 0-256 ACU, auto-pause"
     )
     assert line(lines, "subnets").startswith("✓ subnets: 6 in 6 availability zones")
     assert line(lines, "cluster") == "✓ cluster alex-aurora-cluster: free"
@@ -196,9 +202,11 @@ def test_taken_role_name_is_told_apart_from_our_own(account, capsys):
 
 
 def test_a_taken_parameter_group_name_is_named(account, capsys):
+    family = parameter_family(parse_engine_version(DEV_VERSION))
+    name = PhysicalNames.for_stack("dev").parameter_group(family)
     account.client("rds").create_db_cluster_parameter_group(
-        DBClusterParameterGroupName="alex-aurora-postgresql15",
-        DBParameterGroupFamily="aurora-postgresql15",
+        DBClusterParameterGroupName=name,
+        DBParameterGroupFamily=family,
         Description="another team's",
         Tags=[{"Key": "alex-db:stack", "Value": "staging"}],
     )
@@ -206,7 +214,7 @@ def test_a_taken_parameter_group_name_is_named(account, capsys):
     code, lines, _ = preflight(capsys)
     assert code == Exit.NAME_TAKEN
     assert line(lines, "parameter group").startswith(
-        "✗ parameter group alex-aurora-postgresql15: taken by stack 'staging'; pulumi up would"
+        f"✗ parameter group {name}: taken by stack 'staging'; pulumi up would"
     )
 
 
@@ -220,6 +228,15 @@ def test_production_checks_the_monitoring_and_backup_role_names_too(account, cap
     assert [entry[:2] for entry in roles] == ["✓ ", "✗ ", "✓ "], roles
     assert "alex-aurora-monitoring-role: taken by" in roles[1]
     assert roles[2].startswith("✓ IAM role alex-aurora-backup-role: free")
+
+
+def test_every_name_check_entry_is_a_step_of_preflight(account, capsys):
+    """A type whose entry says preflight checks its name (a NameCheck in
+    config/resource_types.py) gets a step, with every optional part that makes one on."""
+    _, lines, _ = preflight(capsys, "--config", "production=true", "--config", "backupPlan=true")
+    checks = [check for check in NAME_CHECKS.values() if isinstance(check, NameCheck)]
+    for check in checks:
+        assert any(entry[2:].startswith(f"{check.label} ") for entry in lines), check.label
 
 
 def test_a_role_this_stack_owns_is_fine(account, capsys):
@@ -280,7 +297,7 @@ def test_taken_cluster_identifier(account, capsys):
     account.client("rds").create_db_cluster(
         DBClusterIdentifier="alex-aurora-cluster",
         Engine="aurora-postgresql",
-        EngineVersion="15.12",
+        EngineVersion=DEV_VERSION,
         MasterUsername="someone",
         MasterUserPassword="Someone-else-1234",
         Tags=[{"Key": "alex-db:stack", "Value": "staging"}],
@@ -300,7 +317,7 @@ def test_a_cluster_named_in_other_case_is_the_same_name(account, capsys):
     account.client("rds").create_db_cluster(
         DBClusterIdentifier="Alex-Aurora-Cluster",
         Engine="aurora-postgresql",
-        EngineVersion="15.12",
+        EngineVersion=DEV_VERSION,
         MasterUsername="someone",
         MasterUserPassword="Someone-else-1234",
     )
@@ -312,7 +329,8 @@ def test_a_cluster_named_in_other_case_is_the_same_name(account, capsys):
 
 def test_unknown_engine_version_lists_what_the_region_offers(account, capsys):
     account.engine_versions = []
-    code, lines, _ = preflight(capsys)
+    account.offered = ["15.10", "15.12", "15.13", "16.4"]
+    code, lines, _ = preflight(capsys, "--config", "engineVersion=15.12")
     assert code == Exit.ENGINE
     assert line(lines, "engine") == (
         "✗ engine aurora-postgresql 15.12: not offered in this region; 15.x offered: 15.10, "
@@ -322,12 +340,12 @@ def test_unknown_engine_version_lists_what_the_region_offers(account, capsys):
 
 def test_version_without_auto_pause_or_capacity_fails_for_what_it_lacks(account, capsys):
     account.engine_versions = [
-        {**ENGINE_15_12, "ServerlessV2FeaturesSupport": {"MinCapacity": 0.5, "MaxCapacity": 128.0}}
+        {**DEFAULT_ENGINE, "ServerlessV2FeaturesSupport": {"MinCapacity": 0.5, "MaxCapacity": 128.0}}
     ]
     code, lines, _ = preflight(capsys, "--config", "minCapacity=0", "--config", "maxCapacity=200")
     assert code == Exit.ENGINE
     assert line(lines, "engine") == (
-        "✗ engine aurora-postgresql 15.12: it cannot auto-pause (lowest 0.5 ACU), which "
+        f"✗ engine aurora-postgresql {DEV_VERSION}: it cannot auto-pause (lowest 0.5 ACU), which "
         "alex-db:minCapacity = 0 needs; alex-db:maxCapacity = 200 is above its limit of 128 ACU"
     )
 
@@ -348,8 +366,8 @@ def test_an_existing_cluster_is_checked_at_the_version_pulumi_up_sends(account, 
     """AWS moved the cluster to 15.13 and then retired 15.12: ``pulumi up`` sends 15.13 (the
     program never sends less than runs), so 15.12 being gone is no failure."""
     our_cluster_running(account, "15.13")
-    account.engine_versions = [{**ENGINE_15_12, "EngineVersion": "15.13"}]
-    code, lines, _ = preflight(capsys)
+    account.engine_versions = [{**DEFAULT_ENGINE, "EngineVersion": "15.13"}]
+    code, lines, _ = preflight(capsys, "--config", "engineVersion=15.12")
     assert code == Exit.OK, lines
     assert line(lines, "engine") == (
         "✓ engine aurora-postgresql 15.13: offered; Serverless v2 0-256 ACU, auto-pause "
@@ -359,7 +377,7 @@ def test_an_existing_cluster_is_checked_at_the_version_pulumi_up_sends(account, 
 
 def test_a_major_upgrade_pulumi_up_would_refuse_fails_the_engine_check(account, capsys):
     our_cluster_running(account, "15.13")
-    account.engine_versions = [{**ENGINE_15_12, "EngineVersion": "16.4"}]
+    account.engine_versions = [{**DEFAULT_ENGINE, "EngineVersion": "16.4"}]
     code, lines, _ = preflight(capsys, "--config", "engineVersion=16.4")
     assert code == Exit.ENGINE
     assert line(lines, "engine") == (
@@ -380,7 +398,7 @@ def test_engine_check_says_cannot_tell_when_aws_does_not_answer(account, capsys)
     code, lines, _ = preflight(capsys)
     assert code == Exit.OK, "an unknown is not a failure"
     assert line(lines, "engine") == (
-        "? engine aurora-postgresql 15.12: cannot tell: the endpoint does not implement the "
+        f"? engine aurora-postgresql {DEV_VERSION}: cannot tell: the endpoint does not implement the "
         "call; the check needs rds:DescribeDBEngineVersions"
     )
 
@@ -480,11 +498,11 @@ def test_an_expired_sso_login_is_a_credentials_failure_not_the_network(account, 
 
 def test_engine_without_serverless_limits_is_unknown(account, capsys):
     account.engine_versions = [
-        {**ENGINE_15_12, "ServerlessV2FeaturesSupport": {"MaxCapacity": 256.0}}
+        {**DEFAULT_ENGINE, "ServerlessV2FeaturesSupport": {"MaxCapacity": 256.0}}
     ]
     code, lines, _ = preflight(capsys)
     assert code == Exit.OK
-    assert line(lines, "engine").startswith("? engine aurora-postgresql 15.12: offered, but AWS")
+    assert line(lines, "engine").startswith(f"? engine aurora-postgresql {DEV_VERSION}: offered, but AWS")
 
 
 def test_log_group_rds_created_without_expiry_is_in_the_way(account, capsys):
@@ -823,10 +841,10 @@ def test_the_region_table_names_real_regions_once():
 def test_serverless_limits_that_are_not_finite_numbers_are_cannot_tell(account, capsys):
     """A hostile answer once passed as "Serverless v2 inf-nan ACU"."""
     limits = {"MinCapacity": float("inf"), "MaxCapacity": float("nan")}
-    account.engine_versions = [{**ENGINE_15_12, "ServerlessV2FeaturesSupport": limits}]
+    account.engine_versions = [{**DEFAULT_ENGINE, "ServerlessV2FeaturesSupport": limits}]
     code, lines, _ = preflight(capsys)
     assert code == Exit.OK
     assert line(lines, "engine") == (
-        "? engine aurora-postgresql 15.12: cannot tell: the Serverless v2 limits AWS reported "
+        f"? engine aurora-postgresql {DEV_VERSION}: cannot tell: the Serverless v2 limits AWS reported "
         "are not numbers"
     )

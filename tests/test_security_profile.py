@@ -9,8 +9,11 @@ from dataclasses import replace
 
 import pytest
 
+from alex_db.config.naming import PhysicalNames
+from alex_db.config.parameters import parameter_family
 from alex_db.config.profile import PRODUCTION
-from alex_db.config.settings import Capacity
+from alex_db.config.settings import DEFAULTS, Capacity
+from alex_db.config.versions import parse_engine_version
 from alex_db.infra.database import AuroraDatabase, DatabaseArgs
 from alex_db.infra.parameter_group import ParameterGroupArgs
 from alex_db.tools.plan.runner import run_program
@@ -33,6 +36,8 @@ KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"
 PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 OWN_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+# The parameter group family of the default engine version.
+FAMILY = parameter_family(parse_engine_version(DEFAULTS["engineVersion"]))
 SEED_SIDS = ["DataApiOnThisCluster", "ReadThisDatabaseSecret", "WriteLogsInThisRegion"]
 
 
@@ -240,8 +245,8 @@ def test_monitoring_interval_overrides_the_profile_both_ways():
 
 def test_production_group_forces_tls_and_logs_connections_and_slow_queries(prod):
     group = prod.one(PARAMETER_GROUP)
-    assert group.inputs["name"] == "alex-aurora-postgresql15-prod"
-    assert group.inputs["family"] == "aurora-postgresql15"
+    assert group.inputs["name"] == PhysicalNames.for_stack("prod").parameter_group(FAMILY)
+    assert group.inputs["family"] == FAMILY
     assert {p["name"]: p["value"] for p in group.inputs["parameters"]} == {
         "rds.force_ssl": "1",
         "log_min_duration_statement": "1000",
@@ -253,11 +258,11 @@ def test_production_group_forces_tls_and_logs_connections_and_slow_queries(prod)
 
 def test_dev_group_forces_tls_only(dev):
     group = dev.one(PARAMETER_GROUP)
-    assert group.inputs["name"] == "alex-aurora-postgresql15"
+    assert group.inputs["name"] == PhysicalNames.for_stack("dev").parameter_group(FAMILY)
     assert group.inputs["parameters"] == [
         {"name": "rds.force_ssl", "value": "1", "applyMethod": "pending-reboot"}
     ]
-    assert dev.one(CLUSTER).inputs["dbClusterParameterGroupName"] == "alex-aurora-postgresql15"
+    assert dev.one(CLUSTER).inputs["dbClusterParameterGroupName"] == group.inputs["name"]
 
 
 def test_family_and_name_follow_the_engine_major():

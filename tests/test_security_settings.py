@@ -20,6 +20,7 @@ from alex_db.config.parameters import (
     parameter_family,
 )
 from alex_db.config.settings import (
+    DEFAULTS,
     MONITORING_INTERVALS,
     SettingsError,
     load_settings,
@@ -33,6 +34,9 @@ from alex_db.tools.plan.runner import (
 )
 from alex_db.tools.shared.stack_files import load_stack_config
 from tests.conftest import CLUSTER, DEV_CONFIG, TEST_PLACEHOLDERS
+
+# The cluster runs what the stack is configured with: the default version.
+DEFAULT_VERSION = DEFAULTS["engineVersion"]
 
 OWN_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 KEY_ALLOWED = (
@@ -313,7 +317,7 @@ def against_running_cluster(stack: str, key_on_cluster: str | None, **config: st
     (None: the account's AWS managed aws/rds key, as every cluster made before this version)."""
     merged = {**DEV_CONFIG, **{f"alex-db:{k}": v for k, v in config.items()}}
     placeholders = replace(
-        TEST_PLACEHOLDERS, running_engine_version="15.12", running_kms_key_id=key_on_cluster
+        TEST_PLACEHOLDERS, running_engine_version=DEFAULT_VERSION, running_kms_key_id=key_on_cluster
     )
     monitor = recording_monitor(merged, placeholders)
     return monitor, lambda: run_program(stack, merged, placeholders, monitor=monitor)
@@ -389,7 +393,7 @@ def test_a_running_cluster_keeping_its_key_deploys(key_on_cluster, config):
 def test_a_running_clusters_key_kms_will_not_describe_is_a_warning_not_a_failure():
     """A least-privilege deployer without kms:DescribeKey on the aws/rds key can still deploy an
     existing stack that changes nothing about keys; the program says what it could not check."""
-    placeholders = replace(TEST_PLACEHOLDERS, running_engine_version="15.12")
+    placeholders = replace(TEST_PLACEHOLDERS, running_engine_version=DEFAULT_VERSION)
     monitor = RecordingMonitor(KeyNotFound(placeholders, "us-east-1"))
     program_run = run_program("dev", DEV_CONFIG, placeholders, monitor=monitor)
     (warning,) = program_run.warnings

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from alex_db.config.naming import PhysicalNames
+from alex_db.config.parameters import parameter_family
+from alex_db.config.setting_entries import FALSE, SETTINGS, Setting
 from alex_db.config.settings import DEFAULTS, SettingsError, load_settings
-from alex_db.config.versions import EngineVersion, supports_auto_pause, supports_data_api
+from alex_db.config.versions import (
+    EngineVersion,
+    parse_engine_version,
+    supports_auto_pause,
+    supports_data_api,
+)
 
 
 def settings(**raw: str | None):
@@ -17,7 +30,7 @@ def settings(**raw: str | None):
 def test_defaults_are_the_seeds_capacity_on_a_version_with_data_api():
     loaded = settings()
     assert (loaded.capacity.min_acu, loaded.capacity.max_acu) == (0.5, 1.0)
-    assert str(loaded.engine_version) == "15.12"
+    assert str(loaded.engine_version) == DEFAULTS["engineVersion"]
     assert loaded.capacity.seconds_until_auto_pause is None
     assert loaded.tags == {"Project": "alex", "Part": "5", "alex-db:stack": "dev"}
 
@@ -193,3 +206,98 @@ def test_any_text_as_capacity_is_either_valid_or_named_in_the_error(text):
         settings(maxCapacity=text or None)
     except SettingsError as error:
         assert str(error).startswith("alex-db:maxCapacity = ")
+
+
+# One entry per setting (config/setting_entries.py) --------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = {path.name: path.read_text() for path in [ROOT / "README.md", *ROOT.glob("docs/*.md")]}
+
+
+def typed(setting: Setting):
+    """The default as Pulumi.yaml writes it: a YAML value of the declared type."""
+    if setting.type == "integer":
+        return int(setting.default)
+    if setting.type == "boolean":
+        return setting.default == "true"
+    if setting.type == "array":
+        return json.loads(setting.default)
+    return setting.default
+
+
+def test_pulumi_yaml_declares_exactly_the_keys_with_a_constant_default_as_their_entries_say():
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    expected = {
+        s.key: {"type": s.type, "description": s.description, "default": typed(s)}
+        for s in SETTINGS
+        if s.default is not None
+    }
+    for spec in expected.values():
+        if spec["type"] == "array":
+            spec["items"] = {"type": "string"}
+    for key in expected.keys() | declared.keys():
+        assert declared.get(key) == expected.get(key), (
+            f"Pulumi.yaml config.{key} must be {expected.get(key)} (alex_db/config/setting_entries.py)"
+        )
+
+
+def test_every_setting_is_validated_and_its_refusal_names_it():
+    """A key added without a rule takes any value: each entry's ``refused`` value must stop
+    load_settings with a message about that key."""
+    for setting in SETTINGS:
+        with pytest.raises(SettingsError) as error:
+            load_settings({setting.key: setting.refused}, stack="dev", region="us-east-1")
+        assert f"alex-db:{setting.key} " in str(error.value), str(error.value)
+        assert "\n" not in str(error.value)
+
+
+def table_rows(page: str, header: str) -> list[list[str]]:
+    """The body rows of the Markdown table under ``header`` in ``page``, cells stripped."""
+    lines = PAGES[page].split(header, 1)[1].splitlines()[2:]
+    rows = []
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+ENTRIES = {setting.key: setting for setting in SETTINGS}
+
+
+def test_the_configuration_pages_default_column_is_each_entrys():
+    for row in table_rows("configuration.md", "| key | default | meaning |"):
+        for key in re.findall(r"`([\w:]+)`", row[0]):
+            if key in ENTRIES:
+                assert row[1] == ENTRIES[key].docs_default, (
+                    f"docs/configuration.md: the default of {key} is {ENTRIES[key].docs_default}"
+                )
+
+
+def test_the_readmes_main_keys_show_each_entrys_default():
+    """``a` / `b` | `x` / `y``` pairs keys and defaults; ``off`` stands for false or none."""
+    for row in table_rows("README.md", "| key | default | what it does |"):
+        keys = re.findall(r"`(\w+)`", row[0])
+        cells = row[1].split(" / ") if " / " in row[1] else [row[1]] * len(keys)
+        for key, cell in zip(keys, cells, strict=True):
+            expected = {ENTRIES[key].docs_default}
+            expected |= {"off"} if ENTRIES[key].default in (None, FALSE) else set()
+            assert cell in expected, f"README.md: the default of {key} is {expected}"
+
+
+DEFAULT_VERSION = DEFAULTS["engineVersion"]
+DEFAULT_FAMILY = parameter_family(parse_engine_version(DEFAULT_VERSION))
+# Where the docs quote the default version or what follows from it; each quote must be today's.
+QUOTED_DEFAULTS = [
+    ("README.md", r"Aurora PostgreSQL (\S+)<br/>", DEFAULT_VERSION),
+    ("README.md", r"\(`(alex-aurora-postgresql\d+)`;", PhysicalNames.for_stack("dev").parameter_group(DEFAULT_FAMILY)),
+    ("commands.md", r"available, aurora-postgresql (\S+),", DEFAULT_VERSION),
+    ("commands.md", r"SELECT version\(\) -> PostgreSQL (\S+) on", DEFAULT_VERSION),
+]
+
+
+@pytest.mark.parametrize(("page", "pattern", "expected"), QUOTED_DEFAULTS)
+def test_every_default_the_docs_quote_is_todays(page, pattern, expected):
+    quoted = re.findall(pattern, PAGES[page])
+    assert quoted, f"{page} no longer quotes {pattern}: update QUOTED_DEFAULTS"
+    assert set(quoted) == {expected}, f"{page} quotes {quoted}; the default is {expected}"

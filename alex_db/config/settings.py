@@ -26,6 +26,7 @@ from alex_db.config.partitions import (
 )
 from alex_db.config.profile import Profile, profile_for
 from alex_db.config.provider_keys import region_warnings
+from alex_db.config.setting_entries import SETTINGS
 from alex_db.config.values import (
     SettingsError,
     key,
@@ -93,36 +94,11 @@ _KMS_KEY_ARN = re.compile(
     re.ASCII,
 )
 
-# The program's defaults; Pulumi.yaml declares the same ones (a test compares them).
-DEFAULTS: dict[str, str] = {
-    "minCapacity": "0.5",
-    "maxCapacity": "1",
-    "engineVersion": "15.12",
-    "secondsUntilAutoPause": "300",
-    "production": "false",
-    "allowDeletion": "false",
-    "readers": "0",
-    "allowPublicIngress": "false",
-    "allowedSecurityGroupIds": "[]",
-    "customerManagedKey": "false",
-    "backupPlan": "false",
-    "allowMajorVersionUpgrade": "false",
-    "extendedSupport": "false",
-}
+# The program's defaults and keys, from one entry per key (config/setting_entries.py);
+# Pulumi.yaml declares the keys with a constant default, with the same ones (a test compares them).
+DEFAULTS: dict[str, str] = {s.key: s.default for s in SETTINGS if s.default is not None}
 # Keys whose default is not a constant (the VPC's CIDR, the profile's log exports, ...).
-OPTIONAL_KEYS = (
-    "vpcId",
-    "subnetIds",
-    "allowedCidrs",
-    "logExports",
-    "tags",
-    "kmsKeyArn",
-    "monitoringInterval",
-    "slowQueryMs",
-    "backupCopyRegion",
-    "alarmTopicArn",
-    "logRetentionDays",
-)
+OPTIONAL_KEYS = tuple(s.key for s in SETTINGS if s.default is None)
 CONFIG_KEYS = (*DEFAULTS, *OPTIONAL_KEYS)
 
 
@@ -152,7 +128,7 @@ class Settings:
     region: str | None
     """``aws:region``, used for the cost estimate; None when the stack does not set it."""
     engine_version: EngineVersion
-    """Aurora PostgreSQL version. Default 15.12."""
+    """Aurora PostgreSQL version. Default: ``DEFAULTS["engineVersion"]``."""
     capacity: Capacity
     """Serverless v2 scaling range. Default 0.5–1 ACU."""
     tags: dict[str, str]

@@ -174,7 +174,7 @@ class AuroraDatabase(pulumi.ComponentResource):
         """``<cluster>-final-<8 hex>``: a fixed ``<cluster>-final`` makes the second destroy after
         a re-create fail (``DBClusterSnapshotAlreadyExists``). The suffix is stable across
         ``pulumi up``s and new whenever the cluster is: the keepers are the cluster's
-        forces-replacement inputs (``config/data/replacements.json``), and a destroy removes it.
+        forces-replacement inputs (``config/resource_types.py``), and a destroy removes it.
         Changing the name is no replacement: ``final_snapshot_identifier`` is not ForceNew and is
         only read at delete (hashicorp/terraform-provider-aws internal/service/rds/cluster.go)."""
         if args.profile.skip_final_snapshot:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from alex_db.config.lifecycle import MAJOR_UPGRADE, MINOR_UPGRADE, REFUSED_DOWNGRADE
 from alex_db.config.naming import exported_log_group_name
-from alex_db.config.replacements import forces_replacement
+from alex_db.config.resource_types import forces_replacement
 from alex_db.config.versions import parse_engine_version
 from alex_db.tools.plan.runner import ROOT_STACK_TYPE
 from alex_db.tools.plan.text import egress_rule

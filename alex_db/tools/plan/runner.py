@@ -24,10 +24,16 @@ import pulumi
 from alex_db import pulumi_internals
 from alex_db.config import partitions
 from alex_db.config.keys import REGION_KEY
+from alex_db.config.resource_types import RESOURCE_TYPES, UNLISTED, entry_problem
 from alex_db.tools.shared.stack_files import PROGRAM, PROJECT
 
 MARK = "PLACEHOLDER"
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+class MissingEntryError(Exception):
+    """The program stopped on a resource type that has no entry in
+    ``config/resource_types.py``; the message says what to add where, in one line."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,12 @@ class ProgramRun:
             raise AssertionError(f"expected one {type_token}, found {[r.urn for r in found]}")
         return found[0]
 
+    def entry_problems(self) -> list[str]:
+        """One line per created type whose entry in ``config/resource_types.py`` is missing or
+        lacks a fact: ``plan`` says each before the plan it shows."""
+        created = dict.fromkeys(resource.type for resource in self.resources if resource.custom)
+        return [problem for type_token in created if (problem := entry_problem(type_token))]
+
 
 def unwrap_secrets(value: Any) -> tuple[Any, bool]:
     """``value`` with every secret wrapper replaced by its content, and whether it had one."""
@@ -147,6 +159,8 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         self.placeholders = placeholders
         self.region = region
         self.partition = placeholders.partition or partitions.arn_partition(region)
+        self.unlisted_types: list[str] = []
+        """Types the run created that have no placeholder in ``config/resource_types.py``."""
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         if args.token == "aws:rds/getClusters:getClusters":
@@ -235,67 +249,26 @@ class PlaceholderMocks(pulumi.runtime.Mocks):
         return resource_id, {**args.inputs, **computed}
 
     def _computed(self, type_token: str, name: str, inputs: dict) -> tuple[str, dict]:
-        """The id and the outputs AWS (or the random provider) would compute."""
+        """The id and the outputs AWS (or the random provider) would compute, from the type's
+        placeholder in ``config/resource_types.py``. A type without one is answered with
+        ``UNLISTED`` and remembered, so the run goes on and says what to add where."""
         p = self.placeholders
-        physical = inputs.get("name") or inputs.get("identifier") or name
-        if type_token == "aws:rds/cluster:Cluster":
-            cluster_id = inputs["clusterIdentifier"]
-            return cluster_id, {
-                "arn": self._arn("rds", f"cluster:{cluster_id}"),
-                "endpoint": f"{cluster_id}.cluster-{MARK}.{self.region}.rds.amazonaws.com",
-                "readerEndpoint": f"{cluster_id}.cluster-ro-{MARK}.{self.region}.rds.amazonaws.com",
-                "port": 5432,
-                "clusterResourceId": f"cluster-{MARK}",
-            }
-        if type_token == "aws:rds/clusterInstance:ClusterInstance":
-            return physical, {
-                "arn": self._arn("rds", f"db:{physical}"),
-                "endpoint": f"{physical}.{MARK}.{self.region}.rds.amazonaws.com",
-            }
-        if type_token == "aws:secretsmanager/secret:Secret":
-            arn = self._arn("secretsmanager", f"secret:{physical}-{MARK}")
-            return arn, {"arn": arn}
-        if type_token == "aws:secretsmanager/secretVersion:SecretVersion":
-            return f"{inputs['secretId']}|{MARK}", {"versionId": MARK}
-        if type_token == "aws:rds/subnetGroup:SubnetGroup":
-            return physical, {"arn": self._arn("rds", f"subgrp:{physical}")}
-        if type_token == "aws:ec2/securityGroup:SecurityGroup":
-            return f"sg-{MARK}", {"arn": self._arn("ec2", f"security-group/sg-{MARK}")}
-        if type_token == "aws:iam/role:Role":
-            arn = self._arn("iam", f"role/{physical}", regional=False)
-            return physical, {"arn": arn, "uniqueId": MARK}
-        if type_token == "aws:iam/rolePolicy:RolePolicy":
-            return f"{inputs['role']}:{physical}", {}
-        if type_token == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
-            return f"{inputs['role']}-{MARK}", {}
-        if type_token == "aws:kms/key:Key":
-            key_id = f"{MARK}-key-id"
-            return key_id, {"arn": self._arn("kms", f"key/{key_id}"), "keyId": key_id}
-        if type_token == "aws:kms/alias:Alias":
-            return physical, {"arn": self._arn("kms", physical)}
-        if type_token == "aws:rds/clusterParameterGroup:ClusterParameterGroup":
-            return physical, {"arn": self._arn("rds", f"cluster-pg:{physical}")}
-        if type_token == "aws:backup/vault:Vault":
-            region = inputs.get("region") or self.region
-            arn = f"arn:{self.partition}:backup:{region}:{p.account_id}:backup-vault:{physical}"
-            return physical, {"arn": arn, "recoveryPoints": 0}
-        if type_token == "aws:backup/plan:Plan":
-            plan_id = f"{MARK}-plan-id"
-            return plan_id, {"arn": self._arn("backup", f"backup-plan:{plan_id}"), "version": MARK}
-        if type_token == "aws:backup/selection:Selection":
-            return f"{MARK}-selection-id", {}
-        if type_token == "aws:cloudwatch/metricAlarm:MetricAlarm":
-            return physical, {"arn": self._arn("cloudwatch", f"alarm:{physical}")}
-        if type_token == "random:index/randomPassword:RandomPassword":
-            return "none", {"result": p.password}
-        if type_token == "random:index/randomId:RandomId":
-            return MARK, {"hex": p.random_hex, "b64Url": MARK, "b64Std": MARK, "dec": MARK}
-        if type_token == "aws:cloudwatch/logGroup:LogGroup":
-            return physical, {"arn": self._arn("logs", f"log-group:{physical}")}
-        raise NotImplementedError(
-            f"no placeholder outputs for resource type {type_token} ({name}): add them to "
-            f"PlaceholderMocks._computed"
-        )
+        entry = RESOURCE_TYPES.get(type_token)
+        placeholder = entry.placeholder if entry and entry.placeholder else UNLISTED
+        if placeholder is UNLISTED and type_token not in self.unlisted_types:
+            self.unlisted_types.append(type_token)
+        context = {
+            "physical": inputs.get("name") or inputs.get("identifier") or name,
+            "inputs": inputs,
+            "partition": self.partition,
+            "region": inputs.get("region") or self.region,
+            "account": p.account_id,
+            "service": type_token.split(":")[1].split("/")[0],
+            "mark": MARK,
+            "password": p.password,
+            "random_hex": p.random_hex,
+        }
+        return placeholder.answer(context)
 
 
 class RecordingMonitor(pulumi_internals.mock_monitor_class()):
@@ -437,13 +410,22 @@ def run_program(
     """Run ``program`` for ``stack`` with ``config`` (full keys, string values) under mocks.
 
     Each call starts from a fresh stack, so runs in one process do not share exports. Whatever
-    the program raises (``pulumi.RunError`` for bad configuration) propagates; pass your own
+    the program raises (``pulumi.RunError`` for bad configuration) propagates, or
+    MissingEntryError when it stopped after creating a type with no entry; pass your own
     ``monitor`` (see ``recording_monitor``) to see what was registered before it did.
     """
     placeholders = placeholders or Placeholders()
     monitor = monitor or recording_monitor(config, placeholders)
     with _event_loops():
-        return _run(stack, config, placeholders, program, monitor, secret_keys)
+        try:
+            return _run(stack, config, placeholders, program, monitor, secret_keys)
+        except Exception as error:
+            unlisted = monitor.mocks.unlisted_types
+            if unlisted:
+                # The program needed an output the stand-in placeholder lacks: the missing
+                # entry is the cause worth naming, not the program's error that followed.
+                raise MissingEntryError(entry_problem(unlisted[0])) from error
+            raise
 
 
 def _run(

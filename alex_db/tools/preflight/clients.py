@@ -10,6 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound, ReadTimeoutError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 
+from alex_db.config.resource_types import name_check_services
 from alex_db.tools.shared.aws_calls import bounded
 from alex_db.tools.shared.aws_errors import (
     AWS_CALL_ERRORS,
@@ -30,9 +31,11 @@ MOST_PAGES = 100
 # answer (shared/aws_errors.py): each becomes "cannot tell".
 READ_ERRORS = (*AWS_CALL_ERRORS, NotImplementedError)
 
-# The services preflight reads; every client is made up front, so a bad AWS setting (profile,
+# The services preflight reads: STS for the identity, RDS and EC2 for the engine, quota and
+# network checks, and those the name checks read with (each type's entry in
+# config/resource_types.py). Every client is made up front, so a bad AWS setting (profile,
 # endpoint URL, retry count) is one failed check rather than a traceback halfway.
-SERVICES = ("sts", "rds", "ec2", "iam", "logs")
+SERVICES = tuple(dict.fromkeys(("sts", "rds", "ec2", *name_check_services())))
 # botocore's defaults (60 s to connect, 60 s to read, 5 attempts in legacy retry mode:
 # botocore/config.py and botocore/data/_retry.json) let one endpoint that accepts and never
 # answers hold a single call for ten minutes. Preflight is meant to take seconds: each call

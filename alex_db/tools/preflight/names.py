@@ -11,43 +11,30 @@ from collections.abc import Callable, Mapping
 
 from alex_db.config.naming import PhysicalNames
 from alex_db.config.parameters import parameter_family
+from alex_db.config.resource_types import RESOURCE_TYPES, UNNAMED, not_found_codes
 from alex_db.config.settings import BASE_TAGS, OWNER_TAG, Settings
 from alex_db.tools.preflight.clients import READ_ERRORS, cannot_tell, every_item
 from alex_db.tools.shared.aws_errors import error_code, needed, only
 from alex_db.tools.shared.exits import Exit
 from alex_db.tools.shared.report import Step, failed, passed, unknown
 
-NOT_FOUND_CODES = frozenset(
-    {
-        "DBParameterGroupNotFound",
-        "DBClusterNotFoundFault",
-        "DBInstanceNotFound",
-        "DBInstanceNotFoundFault",
-        "DBSubnetGroupNotFoundFault",
-        "NoSuchEntity",
-        "ResourceNotFoundException",
-    }
-)
-# Every type the program creates with a name of its own, and what preflight does about the name
-# (tests/test_resource_types.py fails on a created type missing here). CHECKED types get an
-# ownership step below; the others say why not.
-CHECKED = "checked"
+# The error codes that mean a checked name is free, and what preflight does about each created
+# type's name (checked, or why not), are in each type's entry (config/resource_types.py).
+NOT_FOUND_CODES = not_found_codes()
 NAME_CHECKS = {
-    "aws:rds/cluster:Cluster": CHECKED,
-    "aws:rds/clusterInstance:ClusterInstance": CHECKED,
-    "aws:rds/subnetGroup:SubnetGroup": CHECKED,
-    "aws:rds/clusterParameterGroup:ClusterParameterGroup": CHECKED,
-    "aws:ec2/securityGroup:SecurityGroup": CHECKED,
-    "aws:iam/role:Role": CHECKED,
-    "aws:cloudwatch/logGroup:LogGroup": CHECKED,
-    "aws:secretsmanager/secret:Secret": "cannot clash: the name ends in a random suffix",
-    "aws:iam/rolePolicy:RolePolicy": "cannot clash: an inline policy of the stack's own role",
-    "aws:backup/selection:Selection": "cannot clash: a selection inside the stack's own plan",
-    "aws:kms/alias:Alias": "not checked: preflight reads no KMS aliases",
-    "aws:backup/vault:Vault": "not checked: preflight reads no AWS Backup vaults",
-    "aws:backup/plan:Plan": "not checked: preflight reads no AWS Backup plans",
-    "aws:cloudwatch/metricAlarm:MetricAlarm": "not checked: preflight reads no CloudWatch alarms",
+    type_token: entry.name_check
+    for type_token, entry in RESOURCE_TYPES.items()
+    if entry.name_check is not None and entry.name_check != UNNAMED
 }
+# The types check_names reads back; each step takes its label, permission and client from the
+# type's NameCheck.
+CLUSTER = "aws:rds/cluster:Cluster"
+INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+ROLE = "aws:iam/role:Role"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 FREE = "free"
 EXISTS = "exists"
 # Tags -> None when the name is free. Each finder makes only Describe/Get/List calls.
@@ -97,7 +84,10 @@ def check_names(
     """Every name the stack creates (``client`` gives a boto3 client by service name); also
     whether its cluster exists already."""
     names = PhysicalNames.for_stack(settings.stack)
-    rds, ec2, iam, logs = (client(service) for service in ("rds", "ec2", "iam", "logs"))
+    rds, ec2, iam, logs = (
+        client(NAME_CHECKS[type_token].service)
+        for type_token in (CLUSTER, SECURITY_GROUP, ROLE, LOG_GROUP)
+    )
     stack = settings.stack
 
     def cluster() -> dict | None:
@@ -148,54 +138,28 @@ def check_names(
 
         return find
 
-    cluster_check = ownership("cluster", names.cluster, stack, cluster, "rds:DescribeDBClusters")
+    def owned(type_token: str, name: str, find: Finder) -> Step:
+        check = NAME_CHECKS[type_token]
+        return ownership(check.label, name, stack, find, check.permission)
+
+    cluster_check = owned(CLUSTER, names.cluster, cluster)
     checks = [cluster_check]
     checks += [
-        ownership("instance", identifier, stack, instance(identifier), "rds:DescribeDBInstances")
+        owned(INSTANCE, identifier, instance(identifier))
         for identifier in (names.instance(n) for n in range(1, settings.readers + 2))
     ]
-    checks.append(
-        ownership(
-            "DB subnet group",
-            names.subnet_group,
-            stack,
-            subnet_group,
-            "rds:DescribeDBSubnetGroups, rds:ListTagsForResource",
-        )
-    )
+    checks.append(owned(SUBNET_GROUP, names.subnet_group, subnet_group))
     if vpc_id is not None:
-        checks.append(
-            ownership(
-                "security group",
-                names.security_group,
-                stack,
-                security_group,
-                "ec2:DescribeSecurityGroups",
-            )
-        )
+        checks.append(owned(SECURITY_GROUP, names.security_group, security_group))
     # The family of the configured version: a running cluster's group is this stack's own.
     parameter_group_name = names.parameter_group(parameter_family(settings.engine_version))
-    checks.append(
-        ownership(
-            "parameter group",
-            parameter_group_name,
-            stack,
-            parameter_group,
-            "rds:DescribeDBClusterParameterGroups, rds:ListTagsForResource",
-        )
-    )
+    checks.append(owned(PARAMETER_GROUP, parameter_group_name, parameter_group))
     roles = [names.role]
     roles += [names.monitoring_role] if settings.monitoring_interval else []
     roles += [names.backup_role] if settings.backup_plan else []
-    checks += [ownership("IAM role", name, stack, role(name), "iam:GetRole") for name in roles]
+    checks += [owned(ROLE, name, role(name)) for name in roles]
     checks += [
-        ownership(
-            "log group",
-            names.log_group(log_type),
-            stack,
-            log_group(names.log_group(log_type)),
-            "logs:DescribeLogGroups, logs:ListTagsLogGroup",
-        )
+        owned(LOG_GROUP, names.log_group(log_type), log_group(names.log_group(log_type)))
         for log_type in settings.log_exports
     ]
     if settings.production:
