@@ -29,6 +29,8 @@ refused (and the connection closed, so its chunks are never read as a request).
 from __future__ import annotations
 
 import json
+import select
+import socket
 import sys
 import uuid
 from collections.abc import Callable
@@ -128,7 +130,23 @@ class _Handler(BaseHTTPRequestHandler):
         operation = self.server.paths.get(self.path.split("?", 1)[0])
         if operation is None:
             raise bad_request(f"unknown operation path {self.path}")
-        return json.dumps(self.server.api.handle(operation, _parsed(raw))).encode()
+        answer = self.server.api.handle(operation, _parsed(raw), caller_gone=self._caller_gone)
+        return json.dumps(answer).encode()
+
+    def _caller_gone(self) -> bool:
+        """Whether the client has closed its end while its call runs (EOF or a reset); data it
+        already sent (a next request) means it is still there. poll(), not select(): a
+        descriptor may be above select's 1024."""
+        waiting = select.poll()
+        waiting.register(self.connection, select.POLLIN)
+        if not waiting.poll(0):
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
 
     def _no_operation(self) -> bytes:
         self._admitted_body()
