@@ -373,3 +373,80 @@ def test_sql_that_ends_the_transaction_does_not_leave_later_calls_autocommitting
     )
     kept = [] if ending == "ROLLBACK" else [[{"longValue": 1}]]
     assert run(rds, f"SELECT n FROM {name} ORDER BY n")["records"] == kept
+
+
+# -- a large result is read in pieces -----------------------------------------------------------
+
+# Serves an endpoint in this process, asks it for a 1 GB result through boto3, and prints how far
+# the process's peak resident memory grew (ru_maxrss, KiB on Linux): the server's side of the
+# call runs in the same process. The connection arguments (password included) come on stdin.
+MEMORY_PROBE = """
+import json, resource, sys, threading
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from alex_db.tools.local.endpoint import DataApiEndpoint
+from alex_db.tools.local.service import DataApi
+from alex_db.tools.shared.local_identity import CLUSTER_ARN, SECRET_ARN
+
+info = json.load(sys.stdin)
+api = DataApi(lambda database: {**info, "dbname": database}, CLUSTER_ARN, SECRET_ARN)
+endpoint = DataApiEndpoint(api, 0)
+threading.Thread(target=endpoint.serve_forever, args=(0.05,), daemon=True).start()
+rds = boto3.client("rds-data", endpoint_url=endpoint.url, region_name="us-east-1",
+                   aws_access_key_id="local", aws_secret_access_key="local",
+                   config=Config(retries={"max_attempts": 1}, read_timeout=120))
+call = {"resourceArn": CLUSTER_ARN, "secretArn": SECRET_ARN, "database": "alex"}
+rds.execute_statement(**call, sql="SELECT 1")
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    rds.execute_statement(**call, sql=sys.argv[1])
+    error = {}
+except ClientError as failure:
+    error = failure.response["Error"]
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"code": error.get("Code"), "message": error.get("Message"), "grown_kib": grown}))
+"""
+
+
+@pytest.mark.parametrize("formatted", [False, True])
+def test_a_1_gb_result_is_refused_without_holding_it(local_postgres, formatted):
+    import subprocess
+    import sys
+
+    from alex_db.tools.local.service import RESPONSE_TOO_LARGE
+    from tests.local_support import ROOT
+
+    one_gb = "SELECT repeat('x', 1000) AS filler FROM generate_series(1, 1000000)"
+    probe = MEMORY_PROBE.replace('sql=sys.argv[1])', 'sql=sys.argv[1], formatRecordsAs="JSON")') \
+        if formatted else MEMORY_PROBE
+    answer = subprocess.run(
+        [sys.executable, "-c", probe, one_gb],
+        input=json.dumps(local_postgres.conninfo("alex")),
+        capture_output=True, text=True, cwd=ROOT, timeout=300, check=True,
+    )
+    outcome = json.loads(answer.stdout)
+    assert (outcome["code"], outcome["message"]) == ("BadRequestException", RESPONSE_TOO_LARGE)
+    assert outcome["grown_kib"] < 64 * 1024  # the result is 1 GB; the limit is 1 MiB (10 MB JSON)
+
+
+def test_a_query_without_rows_still_describes_its_columns(rds):
+    name = table("empty")
+    run(rds, f"CREATE TABLE {name} (id int NOT NULL, label text)")
+    result = run(rds, f"/* none */ SELECT id, label FROM {name}", includeResultMetadata=True)
+    assert result["records"] == []
+    assert [(c["name"], c["typeName"], c["nullable"]) for c in result["columnMetadata"]] == [
+        ("id", "int4", 0), ("label", "text", 1)
+    ]
+    code, _ = error_of(lambda: run(rds, "SELECT 1 AS a, 2 AS a WHERE false", formatRecordsAs="JSON"))
+    assert code == "BadRequestException"  # duplicate labels, known without a row
+
+
+def test_select_into_is_a_command_and_streamed_rows_count_no_updates(rds):
+    name = table("into")
+    selected = run(rds, f"SELECT n INTO {name} FROM generate_series(1, 3) AS n")
+    assert (selected["numberOfRecordsUpdated"], "records" in selected) == (0, False)
+    rows = run(rds, f"SELECT n FROM {name} ORDER BY n")
+    assert (rows["numberOfRecordsUpdated"], rows["records"]) == (
+        0, [[{"longValue": 1}], [{"longValue": 2}], [{"longValue": 3}]]
+    )

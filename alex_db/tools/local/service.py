@@ -21,8 +21,10 @@ Semantics follow botocore's ``rds-data`` model (``service-2.json``) and AWS's do
   ``formattedRecords`` ("The JSON response is limited to 10 megabytes", AWS's "Processing
   Amazon RDS Data API query results in JSON format"). Rows are converted one at a time and the
   call is refused as soon as the limit is passed, so a careless ``SELECT`` over a big table does
-  not make this process build the whole answer first (libpq still receives the whole result:
-  about 40 bytes a row). Inside a transaction the refusal also ends the transaction: "the API was
+  not make this process build the whole answer first; a query's rows also arrive one at a time
+  (libpq's single-row mode) and the rest is cancelled, so the result is never held whole (other
+  statements with ``RETURNING`` are still received whole: only their complete result carries the
+  update count). Inside a transaction the refusal also ends the transaction: "the API was
   changed to terminate and delete the transaction when the data returned by the statement
   exceeds the limit" (aurora-data-api's live suite, ``test_pagination_backoff``, skipped for that
   reason), so the next call with its id is ``TransactionNotFoundException``.
@@ -90,6 +92,7 @@ Semantics follow botocore's ``rds-data`` model (``service-2.json``) and AWS's do
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import secrets
@@ -98,7 +101,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 
 import psycopg
@@ -155,6 +158,15 @@ SELECT current_setting('max_connections')::int
      - coalesce(current_setting('reserved_connections', true), '0')::int
 """
 _FATAL = re.compile(r"FATAL:\s+(?P<message>.*)")
+# A statement that starts (after blanks and comments) as a query: its rows may be streamed.
+# Each alternative starts with its own character, so matching is linear in the SQL's length.
+_QUERY = re.compile(
+    r"(?:\s|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*(?:SELECT|VALUES|TABLE)\b", re.IGNORECASE
+)
+# The session's state once a statement is over (not still running, not in COPY).
+SETTLED = frozenset(
+    {pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR}
+)
 
 
 @dataclass
@@ -263,18 +275,23 @@ class DataApi:
         bound = bind(sql, _list(request, "parameters"))
         options = Options.from_request(request.get("resultSetOptions"))
         as_json = request.get("formatRecordsAs") == "JSON"
-        with self._session(request, call) as connection, connection.cursor() as cursor:
-            _run(cursor, bound)
+        with (
+            self._session(request, call) as connection,
+            connection.cursor() as cursor,
+            closing(_rows(cursor, bound)) as rows,
+        ):
+            first = next(rows, None)
             response: dict = {"numberOfRecordsUpdated": _updated(cursor), "generatedFields": []}
-            if cursor.description is None:
+            if not _has_result(cursor, bound):  # a command
                 return response
+            rows = itertools.chain([] if first is None else [first], rows)
             columns = columns_of(cursor)
             if as_json:  # columnMetadata is "blank if formatRecordsAs is JSON" (the model)
                 labels = _unique_labels(cursor)
-                objects = (plain_row(labels, row, columns, options) for row in cursor)
+                objects = (plain_row(labels, row, columns, options) for row in rows)
                 response["formattedRecords"] = json.dumps(_within(MAX_JSON_RESULT_BYTES, objects))
                 return response
-            records = (fields(row, columns, options) for row in cursor)
+            records = (fields(row, columns, options) for row in rows)
             response["records"] = _within(MAX_RESULT_BYTES, records)
             if request.get("includeResultMetadata"):
                 response["columnMetadata"] = column_metadata(connection, cursor, columns)
@@ -681,6 +698,62 @@ def _run(cursor: psycopg.Cursor, bound: Bound) -> None:
         if cursor.connection.pgconn.transaction_status == pq.TransactionStatus.ACTIVE:
             raise _end_copy(cursor.connection.pgconn) from None  # still in COPY: psycopg's refusal
         raise _database_error(error, bound) from None
+
+
+def _rows(cursor: psycopg.Cursor, bound: Bound) -> Iterator[tuple]:
+    """The statement's rows as PostgreSQL sends them. A query (``SELECT``, ``VALUES``,
+    ``TABLE``, whose update count is always 0) is read one row at a time (psycopg's ``stream``:
+    libpq's single-row mode), so that a result past the response limit is refused, and the rest
+    cancelled when this is closed, without ever being held whole; any other statement (whose
+    update count only its complete result carries) is run whole, as before."""
+    if not _QUERY.match(bound.sql):
+        _run(cursor, bound)
+        if cursor.description is not None:
+            yield from cursor
+        return
+    try:
+        yield from cursor.stream(bound.sql, bound.values or None)
+    except psycopg.Error as error:
+        # psycopg's own ProgrammingError, "the operation in stream() didn't produce a result"
+        # (psycopg/_cursor_base.py, _stream_fetchone_gen): it ran as a command (SELECT ... INTO).
+        # Not a subclass: those are PostgreSQL's errors (SyntaxError...), each with its SQLSTATE.
+        ran_as_command = type(error) is psycopg.ProgrammingError and error.sqlstate is None
+        if ran_as_command and cursor.connection.info.transaction_status in SETTLED:
+            return
+        raise _database_error(error, bound) from None
+
+
+def _has_result(cursor: psycopg.Cursor, bound: Bound) -> bool:
+    """Whether the statement returned a result (columns, rows or none). A streamed query that
+    sent no rows leaves the cursor no description (a stream sets it with a row), so it is asked
+    of PostgreSQL (Parse and Describe of the unnamed statement) and given to the cursor; False
+    for a command (``SELECT ... INTO`` included)."""
+    if not _QUERY.match(bound.sql) or cursor.description is not None:
+        return cursor.description is not None
+    pgconn = cursor.connection.pgconn
+    pgconn.send_prepare(b"", bound.sql.encode(), None)
+    if _answer(pgconn).status != pq.ExecStatus.COMMAND_OK:
+        return False
+    pgconn.send_describe_prepared(b"")
+    described = _answer(pgconn)
+    if described.status != pq.ExecStatus.COMMAND_OK or described.nfields == 0:
+        return False
+    cursor.pgresult = described  # what psycopg's description and the metadata are read from
+    return True
+
+
+def _answer(pgconn: pq.abc.PGconn) -> pq.abc.PGresult:
+    """The last result of what was just sent, waited for without holding the interpreter (a
+    cancel of the call ends the wait)."""
+    waiting = select.poll()
+    waiting.register(pgconn.socket, select.POLLIN)
+    while pgconn.is_busy():
+        waiting.poll(CANCEL_RETRY_SECONDS * 1000)
+        pgconn.consume_input()
+    last = None
+    while (result := pgconn.get_result()) is not None:
+        last = result
+    return last
 
 
 def _command(connection: psycopg.Connection, command: str) -> None:
