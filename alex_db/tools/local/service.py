@@ -58,11 +58,11 @@ Semantics follow botocore's ``rds-data`` model (``service-2.json``) and AWS's do
   error. However, the operation continues running and isn't canceled." (Aurora User Guide,
   "Controlling Data API timeout behavior", ``data-api-timeouts.html``); the error is the model's
   ``StatementTimeoutException`` (``botocore/data/rds-data/2018-08-01/service-2.json``, 400). So
-  every operation runs on a thread of its own while the thread that answers the caller watches
-  it: at ``statement_timeout_seconds`` (45 by default) it answers the timeout and cancels the
-  statement in PostgreSQL, unless ``continueAfterTimeout`` is true, in which case the statement
-  runs to its end and gives its connection back then. A caller that hangs up (the endpoint tells
-  through ``caller_gone``) has its statement cancelled the same way; with
+  a watchdog thread cancels in PostgreSQL the statement of a call past
+  ``statement_timeout_seconds`` (45 by default), which then answers the timeout; with
+  ``continueAfterTimeout`` the call runs on a thread of its own, the timeout is answered while
+  its statement runs to its end, and its connection is given back then. A caller that hangs up
+  (the endpoint tells through ``caller_gone``) has its statement cancelled the same way; with
   ``continueAfterTimeout`` it too runs to its end, since the caller asked that it not be cut off.
 - ``BatchExecuteStatement`` has "no fixed upper limit on the number of parameter sets", only the
   4 MiB request (the operation's documentation in the model). Each set is bound against the whole
@@ -142,8 +142,7 @@ STATEMENT_TIMEOUT_SECONDS = 45.0
 # How often the thread answering a call looks whether its caller is still connected.
 CALLER_CHECK_SECONDS = 0.05
 # A cancel request can reach PostgreSQL between two statements of a call, where it does nothing:
-# it is sent again every CANCEL_RETRY_SECONDS until the call ends, at most CANCEL_ATTEMPTS times.
-CANCEL_ATTEMPTS = 20
+# it is sent again every CANCEL_RETRY_SECONDS until the call ends.
 CANCEL_RETRY_SECONDS = 0.25
 # A batch binds each parameter set against the whole statement: its work, in characters, is the
 # sets times (the statement's length + SET_WORK). The limit is the 4 MiB a request may hold.
@@ -214,6 +213,9 @@ class DataApi:
         self._connection_limit = connection_limit
         self._connection_wait = connection_wait_seconds
         self._statement_seconds = statement_timeout_seconds
+        self._watched: set[_Call] = set()  # calls running now, for the watchdog
+        self._watchdog: threading.Thread | None = None
+        self._closing = threading.Event()
         self._open = 0  # connections open: idle, in a call or in a transaction
         self._beginning = 0  # BeginTransaction calls under way
         self._idle: dict[str | None, list[psycopg.Connection]] = {}
@@ -242,7 +244,8 @@ class DataApi:
         return self._supervised(lambda call: method(self, request, call), keep_running, caller_gone)
 
     def close(self) -> None:
-        """Roll back open transactions and close every connection."""
+        """Stop the watchdog, roll back open transactions and close every connection."""
+        self._closing.set()
         with self._lock:
             transactions, self._transactions = list(self._transactions.values()), {}
             idle, self._idle = [c for cs in self._idle.values() for c in cs], {}
@@ -382,28 +385,67 @@ class DataApi:
     def _supervised(
         self, work: Callable[[_Call], dict], keep_running: bool, caller_gone: Callable[[], bool]
     ) -> dict:
-        """``work``'s answer, run on a thread of its own while this one watches the clock and
-        the caller: past the statement timeout, or once the caller has hung up, the call is
-        stopped (its statement cancelled, unless ``keep_running``) and answered at once."""
-        call = _Call()
-        threading.Thread(target=call.run, args=(work,), name="alex-db-call", daemon=True).start()
-        deadline = time.monotonic() + self._statement_seconds
-        while not call.done.wait(min(CALLER_CHECK_SECONDS, max(deadline - time.monotonic(), 0))):
-            if time.monotonic() >= deadline:
-                failure = DataApiError(
-                    "StatementTimeoutException",
-                    f"The statement did not finish within {self._statement_seconds:g} seconds; "
-                    + ("it continues to run (continueAfterTimeout)" if keep_running
-                       else "it was cancelled"),
-                )
-            elif caller_gone():
-                failure = bad_request("the caller closed its connection; the call was cancelled")
-            else:
-                continue
-            if not keep_running:
-                call.stop()
-            raise failure
-        return call.result()
+        """``work``'s answer, within the statement timeout and while the caller is there.
+
+        A call runs on the thread that answers it, watched by the watchdog thread (``_watch``),
+        which cancels its statement past the timeout or once the caller has hung up; the call
+        then answers why. With ``keep_running`` (``continueAfterTimeout``) the statement must
+        outlive the answer, so it runs on a thread of its own, and this one answers the timeout
+        (or stops waiting for a caller who is gone) while it goes on."""
+        call = _Call(time.monotonic() + self._statement_seconds, caller_gone)
+        if keep_running:
+            worker = threading.Thread(target=call.run, args=(work,), daemon=True)
+            worker.start()
+            while not call.done.wait(
+                min(CALLER_CHECK_SECONDS, max(call.deadline - time.monotonic(), 0))
+            ):
+                if time.monotonic() >= call.deadline:
+                    raise self._timed_out("it continues to run (continueAfterTimeout)")
+                if caller_gone():
+                    raise _hung_up()
+            return call.result()
+        self._start_watchdog()
+        with self._lock:
+            self._watched.add(call)
+        try:
+            return work(call)
+        except DataApiError:
+            if call.given_up is not None:  # cancelled by the watchdog: say why
+                raise call.given_up from None
+            raise
+        finally:
+            with self._lock:
+                self._watched.discard(call)
+
+    def _start_watchdog(self) -> None:
+        with self._lock:
+            if self._watchdog is None:
+                self._watchdog = threading.Thread(target=self._watch, daemon=True)
+                self._watchdog.start()
+
+    def _watch(self) -> None:
+        """Until ``close()``: every CALLER_CHECK_SECONDS, give up each watched call that is past
+        its deadline or whose caller has hung up, and cancel its statement, again every
+        CANCEL_RETRY_SECONDS until it ends (a cancel that lands between two statements of a
+        call does nothing)."""
+        while not self._closing.wait(CALLER_CHECK_SECONDS):
+            with self._lock:
+                watched = list(self._watched)
+            for call in watched:
+                if call.given_up is None:
+                    if time.monotonic() >= call.deadline:
+                        call.given_up = self._timed_out("it was cancelled")
+                    elif call.caller_gone():
+                        call.given_up = _hung_up()
+                if call.given_up is not None:
+                    call.cancel()
+
+    def _timed_out(self, what_became_of_it: str) -> DataApiError:
+        return DataApiError(
+            "StatementTimeoutException",
+            f"The statement did not finish within {self._statement_seconds:g} seconds; "
+            f"{what_became_of_it}",
+        )
 
     def _check_identity(self, request: dict) -> None:
         resource = request.get("resourceArn")
@@ -590,18 +632,23 @@ class DataApi:
 
 
 class _Call:
-    """One operation running on its own thread: its outcome, and the connection its statement
-    runs on, so that the thread answering the caller can cancel it."""
+    """One operation: its deadline, how to tell that its caller has gone, why it was given up,
+    and the connection its statement runs on, so that the watchdog can cancel it; with
+    ``continueAfterTimeout``, also its outcome on the thread it runs on."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: float, caller_gone: Callable[[], bool]) -> None:
+        self.deadline = deadline
+        self.caller_gone = caller_gone
+        self.given_up: DataApiError | None = None
         self.done = threading.Event()
         self._lock = threading.Lock()
         self._connection: psycopg.Connection | None = None
-        self._stopped = False
+        self._cancelled_at = -CANCEL_RETRY_SECONDS
         self._answer: dict | None = None
         self._failure: BaseException | None = None
 
     def run(self, work: Callable[[_Call], dict]) -> None:
+        """Run ``work`` on this thread, keeping its outcome for ``result()``."""
         try:
             self._answer = work(self)
         except BaseException as failure:  # handed to the thread that answers the caller
@@ -617,12 +664,12 @@ class _Call:
 
     def check(self) -> None:
         """Stop here if the call has been given up (between two steps of a batch)."""
-        if self._stopped:
-            raise bad_request("the call was given up")
+        if self.given_up is not None:
+            raise self.given_up
 
     @contextmanager
     def running_on(self, connection: psycopg.Connection) -> Iterator[None]:
-        """While the block runs, ``stop()`` cancels what runs on ``connection``."""
+        """While the block runs, ``cancel()`` cancels what runs on ``connection``."""
         with self._lock:
             self.check()
             self._connection = connection
@@ -632,17 +679,16 @@ class _Call:
             with self._lock:  # waits for a cancel under way: it never reaches the next user
                 self._connection = None
 
-    def stop(self) -> None:
-        """Cancel the call's statement, again until the call ends (a cancel that arrives
-        between two statements does nothing), for at most CANCEL_ATTEMPTS tries."""
-        self._stopped = True
-        for _ in range(CANCEL_ATTEMPTS):
-            with self._lock:
-                if self._connection is not None:
-                    with suppress(psycopg.Error):
-                        self._connection.cancel_safe(timeout=CANCEL_RETRY_SECONDS * 4)
-            if self.done.wait(CANCEL_RETRY_SECONDS):
-                return
+    def cancel(self) -> None:
+        """Ask PostgreSQL to cancel the call's statement, at most every CANCEL_RETRY_SECONDS."""
+        now = time.monotonic()
+        if now - self._cancelled_at < CANCEL_RETRY_SECONDS:
+            return
+        self._cancelled_at = now
+        with self._lock:
+            if self._connection is not None:
+                with suppress(psycopg.Error):
+                    self._connection.cancel_safe(timeout=CANCEL_RETRY_SECONDS * 4)
 
 
 class _ExtendedProtocolCursor(psycopg.RawCursor):
@@ -654,6 +700,10 @@ class _ExtendedProtocolCursor(psycopg.RawCursor):
 
     def _execute_send(self, query, *, force_extended: bool = False, binary=None) -> None:
         super()._execute_send(query, force_extended=True, binary=binary)
+
+
+def _hung_up() -> DataApiError:
+    return bad_request("the caller closed its connection; its statement was cancelled")
 
 
 def _claim(transaction: _Transaction) -> None:
