@@ -781,11 +781,14 @@ def _has_result(cursor: psycopg.Cursor, bound: Bound) -> bool:
     if not _QUERY.match(bound.sql) or cursor.description is not None:
         return cursor.description is not None
     pgconn = cursor.connection.pgconn
-    pgconn.send_prepare(b"", bound.sql.encode(), None)
-    if _answer(pgconn).status != pq.ExecStatus.COMMAND_OK:
-        return False
-    pgconn.send_describe_prepared(b"")
-    described = _answer(pgconn)
+    try:
+        pgconn.send_prepare(b"", bound.sql.encode(), None)
+        if _answer(pgconn).status != pq.ExecStatus.COMMAND_OK:
+            return False
+        pgconn.send_describe_prepared(b"")
+        described = _answer(pgconn)
+    except psycopg.Error as error:  # the session ended under it
+        raise _database_error(error, bound) from None
     if described.status != pq.ExecStatus.COMMAND_OK or described.nfields == 0:
         return False
     cursor.pgresult = described  # what psycopg's description and the metadata are read from
@@ -828,17 +831,21 @@ def _end_copy(pgconn: pq.abc.PGconn) -> DataApiError:
     ``FROM STDIN`` is failed with ``CopyFail`` and answers PostgreSQL's error; ``TO STDOUT``'s
     rows are read and dropped, and it answers pgjdbc's own refusal (SQLSTATE 0A000)."""
     try:
-        pgconn.get_copy_data(1)
-    except psycopg.OperationalError:  # "no COPY in progress" to read: it is COPY FROM STDIN
-        pgconn.put_copy_end(COPY_REFUSED.encode())
-        return _last_error(pgconn) or DataApiError("DatabaseErrorException", COPY_REFUSED)
-    waiting = select.poll()
-    waiting.register(pgconn.socket, select.POLLIN)
-    while (size := pgconn.get_copy_data(1)[0]) != -1:  # ends with the data, or when cancelled
-        if size == 0:
-            waiting.poll(CANCEL_RETRY_SECONDS * 1000)
-            pgconn.consume_input()
-    _last_error(pgconn)
+        try:
+            size = pgconn.get_copy_data(1)[0]
+        except psycopg.OperationalError:  # libpq's "no COPY in progress" to read: FROM STDIN
+            pgconn.put_copy_end(COPY_REFUSED.encode())
+            return _last_error(pgconn) or DataApiError("DatabaseErrorException", COPY_REFUSED)
+        waiting = select.poll()
+        waiting.register(pgconn.socket, select.POLLIN)
+        while size != -1:  # ends with the data, or when the watchdog cancels the call
+            if size == 0:
+                waiting.poll(CANCEL_RETRY_SECONDS * 1000)
+                pgconn.consume_input()
+            size = pgconn.get_copy_data(1)[0]
+        _last_error(pgconn)
+    except psycopg.Error as error:  # the session ended under it
+        return _database_error(error)
     return DataApiError("DatabaseErrorException", f"ERROR: {COPY_REFUSED}; SQLState: 0A000")
 
 
