@@ -160,6 +160,8 @@ def test_any_call_is_an_answer_or_a_4xx_aws_error_and_leaves_the_pool_whole(endp
     if status == 200 and path == "/BeginTransaction":  # not ours to keep open
         call(endpoint, "/RollbackTransaction", {**TARGET, "transactionId": payload["transactionId"]})
     assert status == 200 or (400 <= status < 500 and error in STATUS and payload["message"])
+    # One call at a time on CONNECTIONS connections: running out of them means one leaked.
+    assert "SQLState: 53300" not in payload.get("message", "")
     assert busy_sessions(rds_data_client(endpoint)) == []
 
 
@@ -302,6 +304,18 @@ def test_a_4_mib_batch_of_empty_sets_is_refused_before_anything_runs(rds, endpoi
     status, error, payload = post(endpoint, "/BatchExecute", body)
     assert (status, error) == (400, "ValidationException")
     assert run(rds, f"SELECT count(*) FROM {name}")["records"] == [[{"longValue": 0}]]
+
+
+def test_a_batch_within_the_bound_is_still_ended_by_the_statement_timeout(rds, endpoint):
+    name = table("slow_batch")
+    run(rds, f"CREATE TABLE {name} (n int)")
+    sets = [[{"name": "n", "value": {"longValue": n}}] for n in range(20)]
+    code, _ = error_of(lambda: rds.batch_execute_statement(
+        **IN_ALEX, sql=f"INSERT INTO {name} SELECT :n FROM pg_sleep(0.1)", parameterSets=sets
+    ))
+    assert code == "StatementTimeoutException"
+    assert run(rds, f"SELECT count(*) FROM {name}")["records"] == [[{"longValue": 0}]]
+    assert_pool_whole(endpoint)
 
 
 # -- the smaller ones (item 5) ------------------------------------------------------------------

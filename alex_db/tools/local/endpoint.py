@@ -137,15 +137,15 @@ class _Handler(BaseHTTPRequestHandler):
         """Whether the client has closed its end while its call runs (EOF or a reset); data it
         already sent (a next request) means it is still there. poll(), not select(): a
         descriptor may be above select's 1024."""
-        waiting = select.poll()
-        waiting.register(self.connection, select.POLLIN)
-        if not waiting.poll(0):
-            return False
         try:
+            waiting = select.poll()
+            waiting.register(self.connection, select.POLLIN)
+            if not waiting.poll(0):
+                return False
             return self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
         except BlockingIOError:
             return False
-        except OSError:
+        except (OSError, ValueError):  # ValueError: the socket is closed already
             return True
 
     def _no_operation(self) -> bytes:

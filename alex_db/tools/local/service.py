@@ -139,7 +139,7 @@ STATEMENT_CONNECTIONS = 10
 CONNECTION_WAIT_SECONDS = 45.0
 # AWS's default limit on a call (the module's docstring has the source).
 STATEMENT_TIMEOUT_SECONDS = 45.0
-# How often the thread answering a call looks whether its caller is still connected.
+# How often the watchdog looks at the calls running: their deadlines, whether their callers left.
 CALLER_CHECK_SECONDS = 0.05
 # A cancel request can reach PostgreSQL between two statements of a call, where it does nothing:
 # it is sent again every CANCEL_RETRY_SECONDS until the call ends.
