@@ -84,12 +84,21 @@ def busy_sessions(rds) -> list[list[dict]]:
     )["records"]
 
 
+def no_busy_session_left(rds) -> bool:
+    """Whether no session of ours is busy, allowing a moment for one that was just closed (a
+    connection closed mid-transaction leaves pg_stat_activity a few milliseconds later)."""
+    for _ in range(100):  # bounded: 2 s
+        if not busy_sessions(rds):
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def assert_pool_whole(url: str) -> None:
     """No session of ours is left running or in a transaction, and every one of the endpoint's
     ``CONNECTIONS`` connections can be had at once (a leaked one makes a call wait 0.2 s for a
     connection and fail with PostgreSQL's 53300)."""
-    rds = rds_data_client(url)
-    assert busy_sessions(rds) == []
+    assert no_busy_session_left(rds_data_client(url))
     start = threading.Barrier(CONNECTIONS)
     failures: list[object] = []
 
@@ -154,6 +163,7 @@ PATHS = st.sampled_from(["/Execute", "/BatchExecute", "/BeginTransaction", "/Com
 @example(path="/BatchExecute", request={**IN_ALEX, "sql": "SELECT pg_terminate_backend("
          "pg_backend_pid())", "parameterSets": [[]]})
 @example(path="/Execute", request={**IN_ALEX, "sql": "COPY (SELECT 1) TO STDOUT"})
+@example(path="/Execute", request={**IN_ALEX, "sql": "SELECT 1", "\udc00key": 1})
 @given(path=PATHS, request=HOSTILE_CALLS)
 def test_any_call_is_an_answer_or_a_4xx_aws_error_and_leaves_the_pool_whole(endpoint, path, request):
     status, error, payload = call(endpoint, path, request)
@@ -162,7 +172,7 @@ def test_any_call_is_an_answer_or_a_4xx_aws_error_and_leaves_the_pool_whole(endp
     assert status == 200 or (400 <= status < 500 and error in STATUS and payload["message"])
     # One call at a time on CONNECTIONS connections: running out of them means one leaked.
     assert "SQLState: 53300" not in payload.get("message", "")
-    assert busy_sessions(rds_data_client(endpoint)) == []
+    assert no_busy_session_left(rds_data_client(endpoint))
 
 
 def test_after_hostile_calls_every_connection_is_free(endpoint):
