@@ -351,3 +351,20 @@ def test_env_removes_locals_own_key_and_never_a_real_one(tmp_path, monkeypatch, 
     text = (tmp_path / ".env").read_text()
     assert "AWS_ENDPOINT_URL" not in text and "OPENAI_API_KEY=keep\n" in text
     assert (key_lines in text) is not removed
+
+
+def test_a_bug_is_a_500_whose_log_line_quotes_no_secret(local_postgres, capfd):
+    """An unexpected exception's message can quote what it was handed (psycopg quotes the
+    connection string, password included): the log line names its type and place only."""
+    with serving(local_postgres) as (api, url):
+        def failing(*args, **kwargs):
+            raise RuntimeError(f"password={TEST_KEY.secret}")
+
+        api.handle = failing
+        code, status, _ = code_and_status(
+            lambda: rds_data_client(url).execute_statement(sql="SELECT 1", **IN_ALEX)
+        )
+    err = capfd.readouterr().err
+    assert (code, status) == ("InternalServerErrorException", 500)
+    assert "RuntimeError at test_local_signatures.py:" in err
+    assert TEST_KEY.secret not in err

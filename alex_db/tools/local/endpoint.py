@@ -48,7 +48,8 @@ socket with unread data resets it, which can discard an answer the client has no
 9112 section 9.6), so a closing connection first sends its answer and a FIN, then reads and drops
 what the client is still sending for a bounded time (``LINGER_SECONDS``, ``LINGER_BYTES``; nginx's
 ``lingering_close`` does the same, "read and ignore additional data coming from the client").
-A client that hangs up early just loses its answer: nothing is printed.
+A client that hangs up early loses its answer and, while its statement runs, has it cancelled
+(``DataApi.handle``'s ``caller_gone``, which polls the socket for its end); nothing is printed.
 """
 
 from __future__ import annotations
@@ -59,14 +60,17 @@ import io
 import json
 import re
 import resource
+import select
 import socket
 import sys
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import botocore.session
 
@@ -118,6 +122,14 @@ def operation_paths() -> dict[str, str]:
     """``requestUri`` -> operation name, read from botocore's own model of the service."""
     model = botocore.session.get_session().get_service_model("rds-data")
     return {model.operation_model(name).http["requestUri"]: name for name in OPERATIONS}
+
+
+def _where(failure: BaseException) -> str:
+    """A bug's type and the line that raised it, never its message: a message can quote what it
+    was handed (psycopg's connection errors quote the connection string, password included)."""
+    frames = traceback.extract_tb(failure.__traceback__)
+    place = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(failure).__name__}{place}"
 
 
 def json_error_body(failure: DataApiError) -> bytes:
@@ -389,7 +401,7 @@ class _Handler(BaseHTTPRequestHandler):
         except DataApiError as failure:
             status, body, error = failure.status, error_body(failure), failure.code
         except Exception as failure:  # a bug here must not take the endpoint down
-            print(f"alex-db local: internal error: {failure!r}", file=sys.stderr)
+            print(f"alex-db local: internal error: {_where(failure)}", file=sys.stderr)
             failure = DataApiError(
                 "InternalServerErrorException", "internal error in alex-db local"
             )
@@ -401,7 +413,23 @@ class _Handler(BaseHTTPRequestHandler):
         operation = self.server.paths.get(self.path.split("?", 1)[0])
         if operation is None:
             raise bad_request(f"unknown operation path {self.path}")
-        return json.dumps(self.server.api.handle(operation, _parsed(raw))).encode()
+        answer = self.server.api.handle(operation, _parsed(raw), caller_gone=self._caller_gone)
+        return json.dumps(answer).encode()
+
+    def _caller_gone(self) -> bool:
+        """Whether the client has closed its end while its call runs (EOF or a reset); data it
+        already sent (a next request) means it is still there. poll(), not select(): a
+        descriptor may be above select's 1024."""
+        try:
+            waiting = select.poll()
+            waiting.register(self.connection, select.POLLIN)
+            if not waiting.poll(0):
+                return False
+            return self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            return False
+        except (OSError, ValueError):  # ValueError: the socket is closed already
+            return True
 
     def _control_plane(self) -> bytes:
         raw = self._admitted_body(admission.CONTROL_PLANE)

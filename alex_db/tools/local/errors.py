@@ -21,6 +21,7 @@ STATUS = {
     "HttpEndpointNotEnabledException": 400,
     "InternalServerErrorException": 500,
     "SecretsErrorException": 400,
+    "StatementTimeoutException": 400,
     "TransactionNotFoundException": 404,
     "UnsupportedResultException": 400,
     "ValidationException": 400,
