@@ -753,4 +753,3 @@ def test_a_state_with_a_field_spelled_in_another_case_is_refused_untouched(check
     document[key] = document[key.lower()]
     (checkout / STATE).write_text(json.dumps(document))
     refused_untouched(checkout, capsys, ["--terraform-state", STATE], f'"{key}"')
-
