@@ -753,3 +753,17 @@ def test_a_state_with_a_field_spelled_in_another_case_is_refused_untouched(check
     document[key] = document[key.lower()]
     (checkout / STATE).write_text(json.dumps(document))
     refused_untouched(checkout, capsys, ["--terraform-state", STATE], f'"{key}"')
+
+
+def test_a_tfvars_file_starting_with_a_byte_order_mark_is_updated_not_duplicated(checkout, capsys):
+    """Windows editors save a BOM; HCL skips it (hclsyntax scanTokens strips a leading UTF-8 BOM),
+    so the first line is an assignment Terraform reads. Appending a second one would make
+    Terraform refuse the file ("Each argument may be set only once")."""
+    (checkout / TFVARS).write_bytes(
+        '\ufeffaurora_cluster_arn = "arn:old"\naws_region = "eu-west-2"\n'.encode()
+    )
+    assert env(capsys, "--tfvars", TFVARS)[0] == 0
+    assert (checkout / TFVARS).read_bytes().decode() == (
+        f'\ufeffaurora_cluster_arn = "{CLUSTER_ARN}"\naws_region = "eu-west-2"\n'
+        f'aurora_secret_arn = "{SECRET_ARN}"\n'
+    )
