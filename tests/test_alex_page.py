@@ -77,3 +77,43 @@ def test_teardown_destroys_part_7_before_the_stack_and_removes_the_bridge_last()
         "rm terraform/5_database/terraform.tfstate",
     ]
     assert teardown[: teardown.index("terraform destroy")] == ["cd terraform/7_frontend"]
+
+
+def code_blocks(text: str) -> list[str]:
+    """Each code block of ``text``, with its fences (what a reader pastes at once)."""
+    return [f"```\n{body.split(chr(10), 1)[1]}```" for body in text.split("```")[1::2]]
+
+
+# The folders of an Alex checkout the page names (ed-donner/alex), and the alex-db checkout.
+ALEX_FOLDERS = {
+    "terraform",
+    "terraform/5_database",
+    "terraform/6_agents",
+    "terraform/7_frontend",
+    "backend",
+    "backend/database",
+    "scripts",
+}
+
+
+@pytest.mark.parametrize("block", code_blocks(PAGE))
+def test_each_block_pasted_into_one_shell_at_the_alex_root_reaches_every_folder_it_names(block):
+    """The page says its commands run from the root of the Alex checkout unless a `cd` says
+    otherwise; a `cd` lasts for the rest of the block, so every later relative path (a `cd`, an
+    `rm`, a `-chdir`) must be read from where the earlier ones left the reader."""
+    where = ""  # relative to the Alex root; None: the alex-db checkout
+    for command in shell_lines(block):
+        words = shlex.split(command)
+        if words[0] == "cd":
+            if words[1] == "ALEX_DB":
+                where = None
+                continue
+            assert where is not None, f"{command!r} after `cd ALEX_DB` names no alex-db folder"
+            where = f"{where}/{words[1]}".strip("/")
+            assert where in ALEX_FOLDERS, f"{command!r} lands in {where!r}, not an Alex folder"
+        paths = [w.split("=", 1)[1] for w in words if w.startswith("-chdir=")]
+        paths += [w.rsplit("/", 1)[0] for w in words[1:] if words[0] == "rm"]
+        for path in paths:
+            assert where is not None, f"{command!r}: {path} read inside the alex-db checkout"
+            folder = f"{where}/{path}".strip("/")
+            assert folder in ALEX_FOLDERS, f"{command!r}: {folder!r} is not an Alex folder"
