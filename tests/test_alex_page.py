@@ -71,12 +71,11 @@ def test_teardown_destroys_part_7_before_the_stack_and_removes_the_bridge_last()
     teardown = shell_lines(PAGE.split("## 7. Tearing down", 1)[1].split("\n## ", 1)[0])
     order = [c for c in teardown if "destroy" in c or c.startswith("rm ")]
     assert order == [
-        "terraform destroy",
-        "terraform destroy",
-        "pulumi destroy",
+        "terraform -chdir=terraform/7_frontend destroy",
+        "terraform -chdir=terraform/6_agents destroy",
+        "pulumi destroy --cwd ALEX_DB",
         "rm terraform/5_database/terraform.tfstate",
     ]
-    assert teardown[: teardown.index("terraform destroy")] == ["cd terraform/7_frontend"]
 
 
 def code_blocks(text: str) -> list[str]:
