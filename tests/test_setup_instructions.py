@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from alex_db.config.instructions import DeployedDatabase, render
@@ -58,3 +64,53 @@ def test_the_bridge_for_parts_6_and_7_is_one_command(text):
         "alex-db env --stack dev --terraform-state terraform/5_database/terraform.tfstate "
         "--tfvars terraform/6_agents/terraform.tfvars"
     ) in text.splitlines()
+
+
+# A stand-in for the Pulumi CLI with the one rule the bridge depends on: a stack named without its
+# project ("dev", not "org/alex-db/dev") is looked up in the project of the folder Pulumi runs in
+# (`--cwd DIR`, else the current one), and without a Pulumi.yaml there Pulumi stops with "If
+# you're using the --stack flag, pass the fully qualified name (org/project/stack)"
+# (pulumi/pulumi pkg/cmd/pulumi, stack reference parsing).
+FAKE_PULUMI = """\
+import json, os, sys
+args = sys.argv[1:]
+folder = args[args.index("--cwd") + 1] if "--cwd" in args else "."
+if not os.path.isfile(os.path.join(folder, "Pulumi.yaml")):
+    sys.exit("error: If you're using the --stack flag, pass the fully qualified name")
+print(json.dumps(OUTPUTS))
+"""
+
+
+def test_the_bridge_command_works_from_the_alex_root_where_the_text_says_to_run_it(text, tmp_path):
+    """Alex's parts and `.env` sit in the Alex checkout; the Pulumi project does not."""
+    project = Path(__file__).resolve().parent.parent
+    alex = tmp_path / "alex"
+    for part in ("terraform/5_database", "terraform/6_agents"):
+        (alex / part).mkdir(parents=True)
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    outputs = {
+        "aurora_cluster_arn": CLUSTER_ARN,
+        "aurora_secret_arn": SECRET_ARN,
+        "database_name": "alex",
+    }
+    (tools / "pulumi").write_text(f"#!{sys.executable}\nOUTPUTS = {outputs!r}\n" + FAKE_PULUMI)
+    (tools / "pulumi").chmod(0o755)
+    (tools / "alex-db").symlink_to(
+        shutil.which("alex-db") or Path(sys.executable).parent / "alex-db"
+    )
+    intro = "Alex's parts 6 and 7 read part 5 from Terraform files"
+    bridge = text.split(intro, 1)[1].splitlines()[1].replace("ALEX_DB", str(project))
+    result = subprocess.run(
+        ["bash", "-c", bridge],
+        cwd=alex,
+        env={"PATH": f"{tools}:/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    state = json.loads((alex / "terraform/5_database/terraform.tfstate").read_text())
+    assert state["outputs"]["aurora_cluster_arn"]["value"] == CLUSTER_ARN
+    assert SECRET_ARN in (alex / "terraform/6_agents/terraform.tfvars").read_text()
