@@ -61,7 +61,8 @@ def test_the_schema_steps_name_alexs_real_scripts(text):
 
 def test_the_bridge_for_parts_6_and_7_is_one_command(text):
     assert (
-        "alex-db env --stack dev --terraform-state terraform/5_database/terraform.tfstate "
+        "pulumi stack output --json --stack dev --cwd ALEX_DB | alex-db env --outputs - "
+        "--terraform-state terraform/5_database/terraform.tfstate "
         "--tfvars terraform/6_agents/terraform.tfvars"
     ) in text.splitlines()
 
@@ -100,7 +101,7 @@ def test_the_bridge_command_works_from_the_alex_root_where_the_text_says_to_run_
         shutil.which("alex-db") or Path(sys.executable).parent / "alex-db"
     )
     intro = "Alex's parts 6 and 7 read part 5 from Terraform files"
-    bridge = text.split(intro, 1)[1].splitlines()[1].replace("ALEX_DB", str(project))
+    bridge = text.split(intro, 1)[1].splitlines()[2].replace("ALEX_DB", str(project))
     result = subprocess.run(
         ["bash", "-c", bridge],
         cwd=alex,
