@@ -110,6 +110,10 @@ def test_each_block_pasted_into_one_shell_at_the_alex_root_reaches_every_folder_
             assert where is not None, f"{command!r} after `cd ALEX_DB` names no alex-db folder"
             where = f"{where}/{words[1]}".strip("/")
             assert where in ALEX_FOLDERS, f"{command!r} lands in {where!r}, not an Alex folder"
+        if words[:2] == ["alex-db", "env"] and "--stack" in words:
+            # `--stack` runs `pulumi stack output` where it is: a short stack name needs the
+            # Pulumi project's folder, which an Alex folder is not.
+            assert where is None, f"{command!r} runs Pulumi in an Alex folder, not ALEX_DB"
         paths = [w.split("=", 1)[1] for w in words if w.startswith("-chdir=")]
         paths += [w.rsplit("/", 1)[0] for w in words[1:] if words[0] == "rm"]
         for path in paths:
