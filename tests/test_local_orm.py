@@ -65,6 +65,13 @@ def test_colons_in_casts_strings_identifiers_comments_and_dollar_bodies_stay_sql
     ]]
 
 
+def test_a_dollar_quote_tagged_with_a_non_ascii_letter_is_a_string_as_postgresql_reads_it(rds):
+    """PostgreSQL's scanner (src/backend/parser/scan.l) starts a dollar-quote tag with any of
+    [A-Za-z\\200-\\377_]: every byte of a non-ASCII UTF-8 character counts as a letter."""
+    result = run(rds, "SELECT $é$ :1 $é$ AS d, $tag€$:2$tag€$ AS e")
+    assert result["records"] == [[{"stringValue": " :1 "}, {"stringValue": ":2"}]]
+
+
 def test_a_missing_numbered_parameter_is_named_in_the_error(rds):
     code, message = error_of(lambda: run(rds, "SELECT :1, :12", *numbered(1)))
     assert (code, message) == (
