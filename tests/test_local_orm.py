@@ -140,16 +140,29 @@ def _reference_skip(sql: str, i: int) -> int:
             else:
                 k += 1
         return len(sql)
-    tag = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$").match(sql, i)
+    tag = _reference_tag(sql, i)
     if tag and not word(i - 1):
-        k = sql.find(tag.group(), tag.end())
-        return len(sql) if k < 0 else k + len(tag.group())
+        k = sql.find(tag, i + len(tag))
+        return len(sql) if k < 0 else k + len(tag)
     return i
+
+
+def _reference_tag(sql: str, i: int) -> str | None:
+    """The dollar-quote delimiter at ``i`` (scan.l: ``$``, then a letter, ``_`` or any non-ASCII
+    character, then those or ASCII digits, then ``$``), or None."""
+    if not sql.startswith("$", i):
+        return None
+    k = i + 1
+    while k < len(sql) and (
+        sql[k] == "_" or not sql[k].isascii() or sql[k].isalpha() or (k > i + 1 and sql[k].isdigit())
+    ):
+        k += 1
+    return sql[i : k + 1] if sql.startswith("$", k) else None
 
 
 SQL_PIECES = st.sampled_from(
     [":", "::", "1", "10", "a", "_", "'", "''", '"', "E'", "\\", "$", "$$", "$t$", "--", "\n",
-     "/*", "*/", " ", "x1", "é"]
+     "/*", "*/", " ", "x1", "é", "$é$", "$€1$"]
 )
 
 
