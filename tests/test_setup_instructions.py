@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import botocore.session
 import pytest
 
 from alex_db.config.instructions import DeployedDatabase, render
@@ -115,3 +117,24 @@ def test_the_bridge_command_works_from_the_alex_root_where_the_text_says_to_run_
     state = json.loads((alex / "terraform/5_database/terraform.tfstate").read_text())
     assert state["outputs"]["aurora_cluster_arn"]["value"] == CLUSTER_ARN
     assert SECRET_ARN in (alex / "terraform/6_agents/terraform.tfvars").read_text()
+
+
+def test_the_data_api_test_command_goes_to_the_stacks_region_whatever_the_cli_is_set_to(
+    text, monkeypatch
+):
+    """The AWS CLI sends a call to the region it is configured with (its --region, else
+    AWS_REGION / AWS_DEFAULT_REGION / the profile), never the ARN's, and it reads no .env: a
+    developer whose CLI is set to us-east-1 would ask the wrong region for a eu-west-2 cluster."""
+    command = text.split("aws rds-data execute-statement", 1)[1].split("\n\n", 1)[0]
+    words = shlex.split(command.replace("\\\n", " "))
+    options = dict(zip(words[::2], words[1::2], strict=True))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    session = botocore.session.Session()
+    client = session.create_client(
+        "rds-data",
+        region_name=options.get("--region") or session.get_config_variable("region"),
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+    )
+    assert client.meta.endpoint_url == "https://rds-data.eu-west-2.amazonaws.com"
