@@ -68,7 +68,7 @@ cd backend/database && uv run run_migrations.py
 uv run reset_db.py --with-test-data
 
 Test the Data API (or run: alex-db check, which reads .env):
-aws rds-data execute-statement \\
+aws rds-data execute-statement --region {region} \\
   --resource-arn "{db.cluster_arn}" \\
   --secret-arn "{db.secret_arn}" \\
   --database {db.database_name} \\
