@@ -120,3 +120,21 @@ def test_each_block_pasted_into_one_shell_at_the_alex_root_reaches_every_folder_
             assert where is not None, f"{command!r}: {path} read inside the alex-db checkout"
             folder = f"{where}/{path}".strip("/")
             assert folder in ALEX_FOLDERS, f"{command!r}: {folder!r} is not an Alex folder"
+
+
+def test_alex_db_is_on_the_path_before_the_page_first_runs_it():
+    """`make plan` puts the command in ALEX_DB/venv/bin, which no shell searches by itself; the
+    commands run from the Alex checkout, so a bare `alex-db` needs that folder on the PATH."""
+    where, on_path = "", False
+    for command in shell_lines(PAGE):
+        words = shlex.split(command)
+        if words[:2] == ["cd", "ALEX_DB"]:
+            where = None
+        elif words[0] == "cd":
+            where = ""
+        if words[0] == "export" and words[1].startswith("PATH="):
+            on_path = where is None and "$PWD/venv/bin" in words[1].split(":")
+        if words[0] == "alex-db":
+            assert on_path, f"{command!r} runs before ALEX_DB/venv/bin is on the PATH"
+            return
+    raise AssertionError("the page runs no alex-db command")
