@@ -114,9 +114,10 @@ def _expanded_size(root: yaml.Node) -> int:
 
 class _StackFileLoader(yaml.SafeLoader):
     """PyYAML's safe loader with the scalars a config value can hold: a timestamp-looking scalar
-    stays the text written (as the Pulumi CLI's Go YAML reader keeps it when decoding into an
-    untyped value, for compatibility: gopkg.in/yaml decode.go), and ``!!binary`` is refused
-    (bytes are no config value)."""
+    stays the text written, as the Pulumi CLI reads it (pulumi/pulumi
+    ``sdk/go/common/encoding/marshal.go`` reads stack files with gopkg.in/yaml.v2, whose
+    ``decode.go`` keeps a timestamp as its string "for backward compatibility"), and
+    ``!!binary`` is refused (bytes are no config value)."""
 
     def construct_yaml_timestamp(self, node):
         return self.construct_scalar(node)
