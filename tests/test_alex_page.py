@@ -71,9 +71,70 @@ def test_teardown_destroys_part_7_before_the_stack_and_removes_the_bridge_last()
     teardown = shell_lines(PAGE.split("## 7. Tearing down", 1)[1].split("\n## ", 1)[0])
     order = [c for c in teardown if "destroy" in c or c.startswith("rm ")]
     assert order == [
-        "terraform destroy",
-        "terraform destroy",
-        "pulumi destroy",
+        "terraform -chdir=terraform/7_frontend destroy",
+        "terraform -chdir=terraform/6_agents destroy",
+        "pulumi destroy --cwd ALEX_DB",
         "rm terraform/5_database/terraform.tfstate",
     ]
-    assert teardown[: teardown.index("terraform destroy")] == ["cd terraform/7_frontend"]
+
+
+def code_blocks(text: str) -> list[str]:
+    """Each code block of ``text``, with its fences (what a reader pastes at once)."""
+    return [f"```\n{body.split(chr(10), 1)[1]}```" for body in text.split("```")[1::2]]
+
+
+# The folders of an Alex checkout the page names (ed-donner/alex), and the alex-db checkout.
+ALEX_FOLDERS = {
+    "terraform",
+    "terraform/5_database",
+    "terraform/6_agents",
+    "terraform/7_frontend",
+    "backend",
+    "backend/database",
+    "scripts",
+}
+
+
+@pytest.mark.parametrize("block", code_blocks(PAGE))
+def test_each_block_pasted_into_one_shell_at_the_alex_root_reaches_every_folder_it_names(block):
+    """The page says its commands run from the root of the Alex checkout unless a `cd` says
+    otherwise; a `cd` lasts for the rest of the block, so every later relative path (a `cd`, an
+    `rm`, a `-chdir`) must be read from where the earlier ones left the reader."""
+    where = ""  # relative to the Alex root; None: the alex-db checkout
+    for command in shell_lines(block):
+        words = shlex.split(command)
+        if words[0] == "cd":
+            if words[1] == "ALEX_DB":
+                where = None
+                continue
+            assert where is not None, f"{command!r} after `cd ALEX_DB` names no alex-db folder"
+            where = f"{where}/{words[1]}".strip("/")
+            assert where in ALEX_FOLDERS, f"{command!r} lands in {where!r}, not an Alex folder"
+        if words[:2] == ["alex-db", "env"] and "--stack" in words:
+            # `--stack` runs `pulumi stack output` where it is: a short stack name needs the
+            # Pulumi project's folder, which an Alex folder is not.
+            assert where is None, f"{command!r} runs Pulumi in an Alex folder, not ALEX_DB"
+        paths = [w.split("=", 1)[1] for w in words if w.startswith("-chdir=")]
+        paths += [w.rsplit("/", 1)[0] for w in words[1:] if words[0] == "rm"]
+        for path in paths:
+            assert where is not None, f"{command!r}: {path} read inside the alex-db checkout"
+            folder = f"{where}/{path}".strip("/")
+            assert folder in ALEX_FOLDERS, f"{command!r}: {folder!r} is not an Alex folder"
+
+
+def test_alex_db_is_on_the_path_before_the_page_first_runs_it():
+    """`make plan` puts the command in ALEX_DB/venv/bin, which no shell searches by itself; the
+    commands run from the Alex checkout, so a bare `alex-db` needs that folder on the PATH."""
+    where, on_path = "", False
+    for command in shell_lines(PAGE):
+        words = shlex.split(command)
+        if words[:2] == ["cd", "ALEX_DB"]:
+            where = None
+        elif words[0] == "cd":
+            where = ""
+        if words[0] == "export" and words[1].startswith("PATH="):
+            on_path = where is None and "$PWD/venv/bin" in words[1].split(":")
+        if words[0] == "alex-db":
+            assert on_path, f"{command!r} runs before ALEX_DB/venv/bin is on the PATH"
+            return
+    raise AssertionError("the page runs no alex-db command")

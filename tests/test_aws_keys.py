@@ -49,6 +49,24 @@ def test_a_misspelt_aws_key_stops_the_plan_naming_the_key_it_meant(capsys):
     )
 
 
+@pytest.mark.parametrize("namespace", ["AWS", "Aws", "aWs"])
+def test_the_aws_namespace_in_another_case_stops_the_plan_naming_the_key_it_meant(capsys, namespace):
+    """Pulumi hands the provider the keys whose namespace is exactly its package name (a key is
+    namespace:name, compared as written), so `AWS:region` would leave the region to the
+    environment, as `aws:regoin` would."""
+    code, out, err = plan(capsys, "--config", f"{namespace}:region=eu-west-1")
+    assert (code, out) == (Exit.USAGE, "")
+    assert err == (
+        f"config key '{namespace}:region' is not one the aws provider reads: did you mean "
+        "aws:region? (an unknown key would silently leave the provider's default in place)\n"
+    )
+
+
+def test_other_namespaces_that_start_like_aws_are_left_alone(capsys):
+    code, _, err = plan(capsys, "--config", "aws:region=us-east-1", "--config", "awsx:foo=1")
+    assert code == 0, err
+
+
 def test_a_misspelt_aws_key_stops_preflight_before_any_aws_call(capsys, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing may be called
     assert main(["preflight", "--config", "aws:prfile=admin", "--region", "us-east-1"]) == Exit.USAGE

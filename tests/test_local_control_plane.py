@@ -56,6 +56,15 @@ def test_any_other_cluster_is_not_found_as_on_aws(served, identifier):
         "DBClusterNotFoundFault", 404)
 
 
+@pytest.mark.parametrize("identifier", ["a\x01b", "a\x00b", "a\x1bb", "a\ufffeb"])
+def test_an_identifier_with_a_control_character_is_a_fault_botocore_reads(served, identifier):
+    """The message quotes the identifier; a character XML 1.0 cannot hold, written raw, makes the
+    whole answer unreadable (botocore's ResponseParserError, which code catching ClientError, as
+    Alex's test_data_api.py does, does not catch)."""
+    call = lambda: rds_client(served).describe_db_clusters(DBClusterIdentifier=identifier)  # noqa: E731
+    assert failure(call) == ("DBClusterNotFoundFault", 404)
+
+
 def test_every_other_action_is_refused_with_awss_error(served):
     client = rds_client(served)
     assert failure(client.describe_db_instances) == ("InvalidAction", 400)

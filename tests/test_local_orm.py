@@ -65,6 +65,13 @@ def test_colons_in_casts_strings_identifiers_comments_and_dollar_bodies_stay_sql
     ]]
 
 
+def test_a_dollar_quote_tagged_with_a_non_ascii_letter_is_a_string_as_postgresql_reads_it(rds):
+    """PostgreSQL's scanner (src/backend/parser/scan.l) starts a dollar-quote tag with any of
+    [A-Za-z\\200-\\377_]: every byte of a non-ASCII UTF-8 character counts as a letter."""
+    result = run(rds, "SELECT $é$ :1 $é$ AS d, $tag€$:2$tag€$ AS e")
+    assert result["records"] == [[{"stringValue": " :1 "}, {"stringValue": ":2"}]]
+
+
 def test_a_missing_numbered_parameter_is_named_in_the_error(rds):
     code, message = error_of(lambda: run(rds, "SELECT :1, :12", *numbered(1)))
     assert (code, message) == (
@@ -133,16 +140,29 @@ def _reference_skip(sql: str, i: int) -> int:
             else:
                 k += 1
         return len(sql)
-    tag = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$").match(sql, i)
+    tag = _reference_tag(sql, i)
     if tag and not word(i - 1):
-        k = sql.find(tag.group(), tag.end())
-        return len(sql) if k < 0 else k + len(tag.group())
+        k = sql.find(tag, i + len(tag))
+        return len(sql) if k < 0 else k + len(tag)
     return i
+
+
+def _reference_tag(sql: str, i: int) -> str | None:
+    """The dollar-quote delimiter at ``i`` (scan.l: ``$``, then a letter, ``_`` or any non-ASCII
+    character, then those or ASCII digits, then ``$``), or None."""
+    if not sql.startswith("$", i):
+        return None
+    k = i + 1
+    while k < len(sql) and (
+        sql[k] == "_" or not sql[k].isascii() or sql[k].isalpha() or (k > i + 1 and sql[k].isdigit())
+    ):
+        k += 1
+    return sql[i : k + 1] if sql.startswith("$", k) else None
 
 
 SQL_PIECES = st.sampled_from(
     [":", "::", "1", "10", "a", "_", "'", "''", '"', "E'", "\\", "$", "$$", "$t$", "--", "\n",
-     "/*", "*/", " ", "x1", "é"]
+     "/*", "*/", " ", "x1", "é", "$é$", "$€1$"]
 )
 
 

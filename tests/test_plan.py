@@ -564,6 +564,38 @@ def test_any_old_plan_document_is_diffed_or_refused_in_one_line(dev_plan_json, d
     render_changes(diff_plans(dev_plan_json, old), dev_plan_json, old)
 
 
+def _egress_of(plan: dict) -> dict:
+    (group,) = [r for r in plan["resources"] if "egress" in r["inputs"]]
+    return group["inputs"]
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda plan: _egress_of(plan).update(egress=[5]),
+        lambda plan: _egress_of(plan).update(egress=[{"protocol": "-1", "cidrBlocks": 5}]),
+        lambda plan: plan.update(cost={"monthly_at_min": "x"}),
+        lambda plan: plan.update(cost={"monthly_at_min": [1]}),
+    ],
+    ids=["rule-not-a-mapping", "targets-not-a-list", "estimate-text", "estimate-list"],
+)
+def test_an_old_plan_with_odd_egress_rules_or_estimate_is_diffed_or_refused_in_one_line(
+    dev_plan_json, spoil
+):
+    """The egress rule and the monthly estimate are read as a person would (issue 25 item 5), from
+    a file the user names: what they hold must be checked before they are read."""
+    old = copy.deepcopy(dev_plan_json)
+    spoil(old)
+    _egress_of(old)["description"] = "a change, so the diff is rendered"
+    try:
+        old = check_plan(old, "old.json")
+    except EarlierPlanError as error:
+        assert "\n" not in str(error)
+        return
+    render_changes(diff_plans(old, dev_plan_json), old, dev_plan_json)
+    render_changes(diff_plans(dev_plan_json, old), dev_plan_json, old)
+
+
 @pytest.fixture(scope="module")
 def prod_plan_text() -> str:
     out = io.StringIO()

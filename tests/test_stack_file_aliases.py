@@ -102,3 +102,23 @@ def test_any_anchored_stack_file_loads_small_or_is_one_line(levels, width, loop)
             return
     assert not loop and width**levels <= stack_files.MOST_VALUES
     assert sum(len(value) for value in config.values.values()) < 10 * stack_files.MOST_VALUES
+
+
+def test_a_date_in_a_stack_file_is_the_text_written_not_a_traceback(tmp_path):
+    """PyYAML reads an unquoted 2024-06-01 as a date, which no config value can hold; the Pulumi
+    CLI's YAML reader (Go's yaml, decoding into an untyped value) keeps a timestamp-looking scalar
+    as the string written, so the program gets the text."""
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.dated.yaml").write_text(
+        "config:\n  alex-db:tags: {created: 2024-06-01, at: 2024-06-01 10:00:00}\n"
+    )
+    config = load_stack_config("dated", project_dir=tmp_path)
+    assert config.values["alex-db:tags"] == '{"created": "2024-06-01", "at": "2024-06-01 10:00:00"}'
+
+
+def test_a_binary_value_in_a_stack_file_is_one_line(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.bin.yaml").write_text("config:\n  aws:region: !!binary dXMtZWFzdC0x\n")
+    with pytest.raises(StackConfigError, match="^Pulumi.bin.yaml is not valid YAML: .*binary") as error:
+        load_stack_config("bin", project_dir=tmp_path)
+    assert "\n" not in str(error.value)

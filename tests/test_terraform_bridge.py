@@ -723,3 +723,47 @@ def test_terraform_reads_both_files_as_parts_6_and_7_do(checkout, capsys):
         part_6, "jsonencode([var.aurora_cluster_arn, var.aurora_secret_arn])\n"
     )
     assert json.loads(json.loads(read)) == [CLUSTER_ARN, SECRET_ARN]
+
+
+# --- what Go's JSON reader sees that a Python dict does not ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key", ["Resources", "RESOURCES", "re\u017fources"], ids=["title", "upper", "long-s"]
+)
+def test_a_state_terraform_reads_as_tracking_resources_is_never_overwritten_whatever_the_case(
+    checkout, capsys, key
+):
+    """Terraform reads the snapshot with Go's encoding/json, which matches a key to the field
+    ``resources`` ignoring case ("Resources", and "reſources" through Unicode folding): for
+    Terraform such a file tracks resources (`terraform state list` lists them) and must stay."""
+    document = dict(TERRAFORM_PART_5)
+    tracked = document.pop("resources")
+    document["resources"] = []
+    document[key] = tracked  # the last of two matching keys is the one Go keeps
+    (checkout / STATE).write_text(json.dumps(document))
+    refused_untouched(checkout, capsys, ["--terraform-state", STATE], "it tracks 2 resources")
+
+
+@pytest.mark.parametrize("key", ["Version", "Serial", "LINEAGE"])
+def test_a_state_with_a_field_spelled_in_another_case_is_refused_untouched(checkout, capsys, key):
+    """Go keeps the last of "serial" and "Serial"; a Python dict keeps both apart, so the serial
+    or lineage alex-db would carry on could differ from what Terraform read: not guessed."""
+    document = {"version": 4, "serial": 1, "lineage": "l", "outputs": {}, "resources": []}
+    document[key] = document[key.lower()]
+    (checkout / STATE).write_text(json.dumps(document))
+    refused_untouched(checkout, capsys, ["--terraform-state", STATE], f'"{key}"')
+
+
+def test_a_tfvars_file_starting_with_a_byte_order_mark_is_updated_not_duplicated(checkout, capsys):
+    """Windows editors save a BOM; HCL skips it (hclsyntax scanTokens strips a leading UTF-8 BOM),
+    so the first line is an assignment Terraform reads. Appending a second one would make
+    Terraform refuse the file ("Each argument may be set only once")."""
+    (checkout / TFVARS).write_bytes(
+        '\ufeffaurora_cluster_arn = "arn:old"\naws_region = "eu-west-2"\n'.encode()
+    )
+    assert env(capsys, "--tfvars", TFVARS)[0] == 0
+    assert (checkout / TFVARS).read_bytes().decode() == (
+        f'\ufeffaurora_cluster_arn = "{CLUSTER_ARN}"\naws_region = "eu-west-2"\n'
+        f'aurora_secret_arn = "{SECRET_ARN}"\n'
+    )

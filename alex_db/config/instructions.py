@@ -36,8 +36,11 @@ def render(db: DeployedDatabase) -> str:
     ``run_migrations.py``, ``reset_db.py``; the Terraform part 5 text named a ``migrate.py`` that
     does not exist) and a Data API test."""
     region = region_of(db.cluster_arn)
+    # Run from the Alex checkout, where no Pulumi project is: a short stack name only means
+    # something to Pulumi inside its project's folder (--cwd), so the outputs come through a pipe.
     bridge = (
-        f"alex-db env --stack {db.stack} --terraform-state terraform/5_database/terraform.tfstate "
+        f"pulumi stack output --json --stack {db.stack} --cwd ALEX_DB | alex-db env --outputs - "
+        f"--terraform-state terraform/5_database/terraform.tfstate "
         f"--tfvars terraform/6_agents/terraform.tfvars"
     )
     return f"""Aurora Serverless v2 PostgreSQL is deployed.
@@ -56,7 +59,8 @@ AWS_REGION={region}
 AWS_DEFAULT_REGION={region}
 DEFAULT_AWS_REGION={region}
 
-Alex's parts 6 and 7 read part 5 from Terraform files; from the root of your Alex checkout:
+Alex's parts 6 and 7 read part 5 from Terraform files; from the root of your Alex checkout
+(ALEX_DB: this project's folder; it writes Alex's .env too):
 {bridge}
 
 Create the schema and load the seed data (Alex's backend/database, after .env is written):
@@ -64,7 +68,7 @@ cd backend/database && uv run run_migrations.py
 uv run reset_db.py --with-test-data
 
 Test the Data API (or run: alex-db check, which reads .env):
-aws rds-data execute-statement \\
+aws rds-data execute-statement --region {region} \\
   --resource-arn "{db.cluster_arn}" \\
   --secret-arn "{db.secret_arn}" \\
   --database {db.database_name} \\

@@ -47,12 +47,15 @@ def listed_regions(partition: str) -> frozenset[str]:
 
 
 def check_aws_keys(full_keys: Iterable[str]) -> None:
-    """Refuse a configured ``aws:*`` key the provider does not read, naming the closest one it
-    does. Messages name the key, never its value."""
+    """Refuse a configured ``aws:*`` key the provider does not read (``aws:regoin``, and
+    ``AWS:region``, which is in no provider's namespace), naming the closest one it does.
+    Messages name the key, never its value."""
     known = aws_config_keys()
     for full in sorted(full_keys):
         namespace, _, name = full.partition(":")
-        if namespace != AWS_NAMESPACE or name in known:
+        # Pulumi gives a provider the keys whose namespace is its package name as written:
+        # `AWS:region` reaches no provider, like a misspelt key.
+        if namespace.casefold() != AWS_NAMESPACE or (namespace == AWS_NAMESPACE and name in known):
             continue
         suggestion = closest_key(name, known)
         hint = (

@@ -17,6 +17,7 @@ botocore's ``QueryParser`` reads (``botocore/parsers.py``). An unknown cluster i
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -40,6 +41,11 @@ QUERY_CODES = {
     "MissingAuthenticationTokenException": "MissingAuthenticationToken",
     "UnrecognizedClientException": "InvalidClientTokenId",
 }
+
+# XML 1.0's characters (https://www.w3.org/TR/xml/#charsets, production Char). Any other in a
+# message (it quotes what the caller sent), written raw, makes the whole answer unreadable to
+# botocore's XML parser: ResponseParserError instead of the fault.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,9 @@ def error_body(failure: DataApiError) -> bytes:
     error = ElementTree.SubElement(root, "Error")
     ElementTree.SubElement(error, "Type").text = "Sender"
     ElementTree.SubElement(error, "Code").text = QUERY_CODES.get(failure.code, failure.code)
-    ElementTree.SubElement(error, "Message").text = failure.message
+    ElementTree.SubElement(error, "Message").text = _NOT_XML.sub(
+        lambda char: f"\\u{ord(char.group()):04x}", failure.message
+    )
     ElementTree.SubElement(root, "RequestId").text = str(uuid.uuid4())
     return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
 

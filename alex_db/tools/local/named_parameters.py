@@ -36,7 +36,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 _NAME = re.compile(r"[A-Za-z0-9_]+")
-_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
+# PostgreSQL's scanner (src/backend/parser/scan.l, dolqdelim): a tag starts with
+# [A-Za-z\200-\377_] and goes on with digits too; the \200-\377 bytes are every byte of a UTF-8
+# character outside ASCII, so any such character counts as a letter.
+_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
 # Where something other than plain SQL text may start: casts (skipped whole), a placeholder, a
 # literal, a quoted identifier or a comment. A colon followed by neither is plain text.
 _MAY_START = re.compile(r"""(?:::)+|:[A-Za-z0-9_]|['"$]|--|/\*""")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from alex_db.tools.plan.text import RULE_TARGETS
 from alex_db.tools.shared.files import JSON_LIMIT, read_at_most
 
 NEEDS = "it needs the output of `alex-db plan --json`"
@@ -37,7 +38,28 @@ def _shape_problem(document: object) -> str | None:
             resource.get("inputs"), dict
         ):
             return f"resource {number} ({urn}) lacks a type or a mapping of inputs"
+        if not _egress_rules(resource["inputs"].get("egress", [])):
+            return f"resource {number} ({urn}) has egress that is not a list of rules"
+    estimate = document.get("cost", {})
+    if not isinstance(estimate, dict) or not _number(estimate.get("monthly_at_min", 0)):
+        return "cost is not a mapping with a number as monthly_at_min"
     return None
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _egress_rules(rules: object) -> bool:
+    """Egress rules as ``plan.text.egress_rule`` reads them: mappings whose targets are lists."""
+    return rules is None or (
+        isinstance(rules, list)
+        and all(
+            isinstance(rule, dict)
+            and all(isinstance(rule.get(name) or [], list) for name in RULE_TARGETS)
+            for rule in rules
+        )
+    )
 
 
 def check_plan(document: object, name: str) -> dict:

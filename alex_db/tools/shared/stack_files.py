@@ -112,12 +112,34 @@ def _expanded_size(root: yaml.Node) -> int:
     return size(root)
 
 
+class _StackFileLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with the scalars a config value can hold: a timestamp-looking scalar
+    stays the text written, as the Pulumi CLI reads it (pulumi/pulumi
+    ``sdk/go/common/encoding/marshal.go`` reads stack files with gopkg.in/yaml.v2, whose
+    ``decode.go`` keeps a timestamp as its string "for backward compatibility"), and
+    ``!!binary`` is refused (bytes are no config value)."""
+
+    def construct_yaml_timestamp(self, node):
+        return self.construct_scalar(node)
+
+    def construct_yaml_binary(self, node):
+        raise yaml.constructor.ConstructorError(
+            None, None, "a !!binary value, which no config value holds", node.start_mark
+        )
+
+
+_StackFileLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _StackFileLoader.construct_yaml_timestamp
+)
+_StackFileLoader.add_constructor("tag:yaml.org,2002:binary", _StackFileLoader.construct_yaml_binary)
+
+
 def _load_yaml(text: str):
-    """``yaml.safe_load(text)``, with the document's expanded size checked between composing
-    and constructing (the two halves of ``safe_load``: ``get_single_node`` then
-    ``construct_document``, PyYAML ``composer.py`` and ``constructor.py``), so an alias bomb is
-    refused before anything walks it."""
-    loader = yaml.SafeLoader(text)
+    """``yaml.safe_load(text)`` (with _StackFileLoader's scalars), with the document's expanded
+    size checked between composing and constructing (the two halves of ``safe_load``:
+    ``get_single_node`` then ``construct_document``, PyYAML ``composer.py`` and
+    ``constructor.py``), so an alias bomb is refused before anything walks it."""
+    loader = _StackFileLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:

@@ -38,6 +38,11 @@ SECRET_PLACEHOLDER = "[secret]"
 # Deeper than any stack output is nested (alex-db's are strings); json.loads reads about 990
 # levels, more than Python's stack can walk again, so an output past this is left out.
 NESTING_LIMIT = 64
+# Terraform reads a snapshot with Go's encoding/json, which fills a struct field from any key
+# equal to its name ignoring case, each rune folded as unicode.ToUpper(unicode.ToLower(r))
+# (go/src/encoding/json/fold.go), the last such key winning: "Resources" and "reſources" are
+# Terraform's "resources" too. These are the fields alex-db reads before it rewrites a file.
+FIELDS_READ = ("version", "serial", "lineage", "resources")
 
 
 def cty_type(value: object, depth: int = 0) -> str | list | None:
@@ -82,6 +87,17 @@ def state_outputs(outputs: Mapping[str, object]) -> dict[str, dict]:
     return written
 
 
+def go_folded(key: str) -> str:
+    """``key`` as Go's encoding/json compares it with a field name: each character lower-cased,
+    then upper-cased (a character whose mapping is not one character kept, as Go's simple case
+    mapping keeps it)."""
+    folded = []
+    for char in key:
+        upper = char.lower()[:1].upper()
+        folded.append(upper if len(upper) == 1 else char)
+    return "".join(folded)
+
+
 def _resource_names(resources: list) -> str:
     names = []
     for item in resources[:3]:
@@ -102,16 +118,32 @@ def _previous(text: str) -> tuple[str, int] | None:
     except (ValueError, RecursionError) as error:
         reason = " ".join(str(error).split())
         raise envfile.EnvFileError(f"not a Terraform state file (not JSON: {reason})") from None
-    if not isinstance(document, dict) or "version" not in document:
+    if not isinstance(document, dict):
         raise envfile.EnvFileError('not a Terraform state file (no "version"); move it away first')
-    resources = document.get("resources", [])
-    if isinstance(resources, list) and resources:
-        count = len(resources)
+    tracked = [
+        item
+        for key, value in document.items()
+        if go_folded(key) == "RESOURCES" and isinstance(value, list)
+        for item in value
+    ]
+    if tracked:
+        count = len(tracked)
         raise envfile.EnvFileError(
             f"it tracks {count} resource{'s' * (count != 1)} of a Terraform deployment "
-            f"({_resource_names(resources)}); run `terraform destroy` in its folder, or move "
+            f"({_resource_names(tracked)}); run `terraform destroy` in its folder, or move "
             f"the file away, before alex-db writes the Pulumi stack's outputs there"
         )
+    folded_fields = {go_folded(field): field for field in FIELDS_READ}
+    for key in document:
+        field = folded_fields.get(go_folded(key))
+        if field is not None and key != field:
+            raise envfile.EnvFileError(
+                f'the key {json.dumps(key)[:40]}, which Terraform reads as "{field}" (it '
+                f"ignores case): not a file alex-db wrote; move it away first"
+            )
+    if "version" not in document:
+        raise envfile.EnvFileError('not a Terraform state file (no "version"); move it away first')
+    resources = document.get("resources", [])
     version = document["version"]
     if version != FORMAT_VERSION or isinstance(version, bool):
         raise envfile.EnvFileError(

@@ -74,7 +74,10 @@ class _Reader:
 
     def __init__(self, text: str):
         self.text = text
-        self.at = 0
+        # A byte order mark (Windows editors save one) is not part of the first item: Terraform
+        # reads the assignment after it (checked with Terraform 1.11's `terraform console`), so
+        # missing it here would append a second one, which Terraform refuses.
+        self.at = 1 if text.startswith("\ufeff") else 0
 
     def fail(self, what: str, at: int) -> TfvarsError:
         return TfvarsError(
