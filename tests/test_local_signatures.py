@@ -368,3 +368,15 @@ def test_a_bug_is_a_500_whose_log_line_quotes_no_secret(local_postgres, capfd):
     assert (code, status) == ("InternalServerErrorException", 500)
     assert "RuntimeError at test_local_signatures.py:" in err
     assert TEST_KEY.secret not in err
+
+
+@pytest.mark.parametrize("url, removed", [
+    ("http://127.0.0.1:8432", True),
+    ("http://localhost:9000", True),
+    ("http://[::1]:8432", True),
+    ("https://vpce-0abc.rds-data.eu-west-1.vpce.amazonaws.com", False),  # the user's own
+    ("not a url", False),
+])
+def test_env_removes_an_endpoint_only_when_it_points_at_this_machine(url, removed):
+    owned = variables.written_by_local({variables.ENDPOINT_VARIABLE: url})
+    assert (variables.ENDPOINT_VARIABLE in owned) is removed

@@ -22,10 +22,29 @@ SECRET_KEY_VARIABLE = "AWS_SECRET_ACCESS_KEY"
 
 def written_by_local(values: dict[str, str]) -> list[str]:
     """What ``local`` added to a ``.env`` with these values and ``env`` removes to switch back to
-    AWS: the endpoints always, the key pair only when it is ``local``'s own (never a real key)."""
+    AWS: an endpoint only when it points at this machine (``local`` listens on 127.0.0.1 alone; a
+    VPC endpoint of the user's own stays), the key pair only when it is ``local``'s own (never a
+    real key)."""
     from alex_db.tools.shared.local_identity import is_local_key
 
-    owned = [ENDPOINT_VARIABLE, RDS_ENDPOINT_VARIABLE]
+    owned = [
+        name
+        for name in (ENDPOINT_VARIABLE, RDS_ENDPOINT_VARIABLE)
+        if _is_loopback_url(values.get(name, ""))
+    ]
     if is_local_key(values.get(ACCESS_KEY_VARIABLE, "")):
         owned += [ACCESS_KEY_VARIABLE, SECRET_KEY_VARIABLE]
     return owned
+
+
+def _is_loopback_url(url: str) -> bool:
+    """Whether ``url`` names this machine: localhost (RFC 6761 section 6.3) or a loopback address
+    (127.0.0.0/8, ::1: RFC 1122 section 3.2.1.3, RFC 4291 section 2.5.3)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
