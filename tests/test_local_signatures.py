@@ -236,6 +236,29 @@ def test_no_forged_authorization_is_answered_or_crashes_the_endpoint(served, par
                     "UnrecognizedClientException", "MissingAuthenticationTokenException")
 
 
+@pytest.mark.parametrize("date", [
+    "Fri, 31 Dec 9999 23:59:59 -0100",  # in UTC past datetime's last year: OverflowError, a 500
+    "Mon, 01 Jan 0001 00:00:00 +0100",
+    "Fri, 31 Dec 9999 23:59:59 +0000",
+])
+def test_a_date_header_at_the_calendars_edges_is_refused_not_a_500(served, date):
+    """SigV4 may date a request by ``Date`` instead of ``X-Amz-Date``; its time is read before the
+    key is looked up, so anyone who can reach the port sends it, with any key id."""
+    body = json.dumps({**IN_ALEX, "sql": "SELECT 1"}).encode()
+    headers = {name: value for name, value in sdk_headers(served, "/Execute", body).items()
+               if name not in ("Authorization", "X-Amz-Date")}
+    headers["Date"] = date
+    headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/99991231/{REGION}/rds-data/"
+        f"aws4_request, SignedHeaders=date;host, Signature={'0' * 64}"
+    )
+    status, code, _ = refusal(*send(served, list(headers.items()), body))
+    assert (status, code) in (
+        (400, "IncompleteSignatureException"), (403, "InvalidSignatureException"),
+        (403, "UnrecognizedClientException"),
+    )
+
+
 # -- the keys: local's own, or the developer's own --------------------------------------------
 
 

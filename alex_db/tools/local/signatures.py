@@ -289,7 +289,9 @@ def _request_time(headers: Message, authorization: _Authorization) -> str:
             moment = datetime.strptime(amz_date.strip(), TIME_FORMAT).replace(tzinfo=UTC)
         else:
             moment = parsedate_to_datetime(headers.get("Date", "")).astimezone(UTC)
-    except (ValueError, TypeError):
+    # OverflowError: a Date in datetime's first or last year whose offset moves it past the
+    # calendar's end ("Fri, 31 Dec 9999 23:59:59 -0100"), read before any key is looked up.
+    except (ValueError, TypeError, OverflowError):
         raise SignatureError(
             "IncompleteSignatureException",
             "Date must be in ISO-8601 'basic format' (YYYYMMDD'T'HHMMSS'Z') in X-Amz-Date, or an "
