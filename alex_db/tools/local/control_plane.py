@@ -17,6 +17,7 @@ botocore's ``QueryParser`` reads (``botocore/parsers.py``). An unknown cluster i
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -40,6 +41,13 @@ QUERY_CODES = {
     "MissingAuthenticationTokenException": "MissingAuthenticationToken",
     "UnrecognizedClientException": "InvalidClientTokenId",
 }
+
+
+# What XML 1.0 can carry (its ``Char`` production, W3C XML 1.0 section 2.2): ElementTree escapes
+# markup but writes any other character as it is, and a C0 control, a lone surrogate or U+FFFE in
+# a refusal that quotes the caller's input would make a document botocore's parser rejects
+# (``ResponseParserError``, not the fault).
+NOT_XML_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -84,9 +92,14 @@ def error_body(failure: DataApiError) -> bytes:
     error = ElementTree.SubElement(root, "Error")
     ElementTree.SubElement(error, "Type").text = "Sender"
     ElementTree.SubElement(error, "Code").text = QUERY_CODES.get(failure.code, failure.code)
-    ElementTree.SubElement(error, "Message").text = failure.message
+    ElementTree.SubElement(error, "Message").text = _xml_text(failure.message)
     ElementTree.SubElement(root, "RequestId").text = str(uuid.uuid4())
     return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _xml_text(text: str) -> str:
+    """``text`` with each character XML cannot carry written as its Python escape (``\\x01``)."""
+    return NOT_XML_CHARACTERS.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 def _one(form: dict[str, list[str]], name: str) -> str | None:
