@@ -8,6 +8,8 @@ hypothesis property over hostile Authorization headers. Nothing a refused reques
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from urllib.parse import urlsplit
@@ -34,6 +36,7 @@ from alex_db.tools.shared.local_identity import REGION
 from tests.local_support import (
     IN_ALEX,
     TEST_KEY,
+    FakeClock,
     rds_data_client,
     sdk_headers,
     serving,
@@ -374,3 +377,61 @@ def test_env_removes_locals_own_key_and_never_a_real_one(tmp_path, monkeypatch, 
     text = (tmp_path / ".env").read_text()
     assert "AWS_ENDPOINT_URL" not in text and "OPENAI_API_KEY=keep\n" in text
     assert (key_lines in text) is not removed
+
+
+SLOW_CREDENTIAL_PROCESS = """#!/bin/sh
+# The developer's credential_process: the first run answers at once (local's start); later ones
+# wait, as one waits for a prompt, an MFA tap or a network, until the test lets them go.
+count=$(cat {folder}/runs 2>/dev/null || echo 0)
+echo $((count + 1)) > {folder}/runs
+if [ "$count" -gt 0 ]; then
+    touch {folder}/waiting
+    for _ in $(seq 600); do [ -e {folder}/go ] && break; sleep 0.1; done
+fi
+printf '{{"Version": 1, "AccessKeyId": "{key_id}", "SecretAccessKey": "{secret}"}}'
+"""
+
+
+def test_an_unknown_key_that_sets_off_a_slow_credential_look_up_holds_up_no_other_call(
+    local_postgres, tmp_path, monkeypatch
+):
+    """Anyone who can reach the port can send an unknown key id, which makes ``local`` look the
+    developer's credentials up again (once every 5 s). That look-up runs the developer's
+    ``credential_process``, SSO or role chain, which can take seconds or wait for a person; held
+    under the keyring's lock, it stopped every call, the developer's own signed ones included."""
+    developer = AccessKey("AKIADEVELOPER0000003", "developer-secret-3", None, "")
+    script = tmp_path / "credentials.sh"
+    script.write_text(SLOW_CREDENTIAL_PROCESS.format(
+        folder=tmp_path, key_id=developer.key_id, secret=developer.secret))
+    script.chmod(0o700)
+    (tmp_path / "config").write_text(f"[default]\ncredential_process = {script}\n")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    clock = FakeClock()
+    keyring = access_keys.Keyring(developer=access_keys.chain_credentials, clock=clock)
+    assert keyring.developer.key_id == developer.key_id
+    clock.advance(access_keys.LOOKUP_AGAIN_SECONDS)
+    stranger = AccessKey("AKIASTRANGER00000001", "a-guess", None, "another user")
+    with serving(local_postgres, signer=Signer(keyring.find, REGION)) as (_, url):
+        strangers_call = threading.Thread(target=lambda: pytest.raises(
+            ClientError, rds_data_client(url, stranger).execute_statement, sql="SELECT 1",
+            **IN_ALEX))
+        strangers_call.start()
+        for _ in range(600):  # the look-up has begun (bounded: 60 s)
+            if (tmp_path / "waiting").exists():
+                break
+            time.sleep(0.1)
+        answers = []
+        developers_call = threading.Thread(target=lambda: answers.append(
+            rds_data_client(url, developer).execute_statement(sql="SELECT 1", **IN_ALEX)))
+        developers_call.start()
+        developers_call.join(timeout=30)  # a hang detector, not a timing: it answers in ms
+        held_up = developers_call.is_alive()
+        (tmp_path / "go").touch()
+        developers_call.join()
+        strangers_call.join()
+    assert (tmp_path / "waiting").exists()
+    assert not held_up, "the developer's call waited for the stranger's credential look-up"
+    assert answers[0]["records"] == [[{"longValue": 1}]]

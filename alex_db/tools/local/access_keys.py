@@ -148,6 +148,7 @@ class Keyring:
         self._lock = threading.Lock()
         self._developer = developer()
         self._looked_up_at = clock()
+        self._looking_up = False
 
     @property
     def developer(self) -> AccessKey | None:
@@ -156,14 +157,28 @@ class Keyring:
 
     def find(self, key_id: str) -> AccessKey | None:
         """The key with this id, looking the developer's credentials up again (rate-limited)
-        when it is none of the known ones."""
+        when it is none of the known ones. The look-up runs the developer's credential chain
+        (a ``credential_process``, SSO, a role to assume), which can take seconds or wait for a
+        person, and anyone who reaches the port can set it off with an unknown key id: it runs
+        outside the lock, one at a time, and every other call goes on with the keys known."""
         with self._lock:
             known = self._known(key_id)
-            if known is None and self._clock() - self._looked_up_at >= LOOKUP_AGAIN_SECONDS:
-                self._developer = self._look_up()
+            if (
+                known is not None
+                or self._looking_up
+                or self._clock() - self._looked_up_at < LOOKUP_AGAIN_SECONDS
+            ):
+                return known
+            self._looking_up = True
+        try:
+            found = self._look_up()
+        finally:
+            with self._lock:
+                self._looking_up = False
                 self._looked_up_at = self._clock()
-                known = self._known(key_id)
-            return known
+        with self._lock:
+            self._developer = found
+            return self._known(key_id)
 
     def _known(self, key_id: str) -> AccessKey | None:
         for key in (self.own, self._developer):
