@@ -211,6 +211,10 @@ UNDONE_BY_THE_MASTER = {
         ("alex", f"REVOKE rds_superuser FROM {MASTER_USER}"),
         ("alex", f"GRANT {MASTER_USER} TO rds_superuser"),
     ],
+    # The Data API logs in with the data directory's password (AWS's with the secret's, and
+    # ModifyDBCluster --master-user-password puts it back); a start puts it back here.
+    "its password changed": [("alex", f"ALTER ROLE {MASTER_USER} PASSWORD 'chosen-by-the-caller'")],
+    "its connection limit 0": [("alex", f"ALTER ROLE {MASTER_USER} CONNECTION LIMIT 0")],
     # The same for GRANT pg_monitor TO rds_superuser.
     "pg_monitor made a member of rds_superuser": [
         ("alex", "REVOKE pg_monitor FROM rds_superuser"),
@@ -220,7 +224,7 @@ UNDONE_BY_THE_MASTER = {
 
 
 @pytest.mark.parametrize("undone", list(UNDONE_BY_THE_MASTER))
-def test_what_the_master_does_to_its_roles_and_databases_does_not_keep_local_from_starting(
+def test_what_the_master_does_to_its_roles_and_databases_does_not_stop_local_at_its_next_start(
     data_dir, restarted, undone
 ):
     restarted.stop()

@@ -248,8 +248,15 @@ def converge(connection: psycopg.Connection, password_hash: str) -> None:
         _break_cycle(connection, granted, RDS_SUPERUSER)
         run("GRANT {} TO {}", sql.Identifier(granted), sql.Identifier(RDS_SUPERUSER))
     if not exists(role_exists, MASTER_USER):
-        run("CREATE ROLE {} PASSWORD {}", sql.Identifier(MASTER_USER), sql.Literal(password_hash))
-    run(f"ALTER ROLE {{}} {MASTER_ATTRIBUTES}", sql.Identifier(MASTER_USER))
+        run("CREATE ROLE {}", sql.Identifier(MASTER_USER))
+    # The password and connection limit too: the master may change both with SQL (CREATEROLE),
+    # after which the Data API, which logs in with the data directory's password, could never
+    # connect again; on AWS, ModifyDBCluster's MasterUserPassword is the way back.
+    run(
+        f"ALTER ROLE {{}} {MASTER_ATTRIBUTES} CONNECTION LIMIT -1 PASSWORD {{}}",
+        sql.Identifier(MASTER_USER),
+        sql.Literal(password_hash),
+    )
     _break_cycle(connection, RDS_SUPERUSER, MASTER_USER)
     run(
         "GRANT {} TO {} WITH ADMIN OPTION",
