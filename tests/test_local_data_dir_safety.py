@@ -382,3 +382,38 @@ def test_a_developer_is_not_handed_a_data_directory_another_user_made_with_a_key
         f"'postgres' (uid {developer.pw_uid}), so alex-db local did not make it; it uses only a "
         f"data directory it made (remove it, or choose another --data-dir)"
     )
+
+
+@AS_ROOT
+def test_root_does_not_write_through_a_dot_env_link_another_user_planted():
+    """Root runs ``local`` with its ``.env`` in a folder others may write in (``/tmp``, a shared
+    checkout); another user has put a link there to a file of root's. Root followed it: the
+    file got local's lines and secret key, and mode 0600."""
+    with reachable_folder("alexdb-dotenv-") as top:
+        shared = top / "shared"
+        shared.mkdir()
+        shared.chmod(0o1777)
+        target = top / "roots-config"
+        target.write_text(ROOTS_SECRET)
+        target.chmod(0o644)
+        subprocess.run(["runuser", "-u", "nobody", "--", "ln", "-s", str(target),
+                        str(shared / ".env")], check=True, capture_output=True, timeout=60)
+        before = untouched(target)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "alex_db", "local", "--port", "0", "--data-dir",
+             str(top / "data"), "--file", str(shared / ".env")],
+            env=without_aws_credentials({**os.environ, "PYTHONPATH": str(ROOT)}, top),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            _, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=60)
+        assert untouched(target) == before
+        assert not (top / "data").exists()  # refused before anything started
+    assert process.returncode == Exit.USAGE
+    assert err.strip() == (
+        f"✗ --file {shared / '.env'}: it is a symbolic link that belongs to user 'nobody' "
+        f"(uid {pwd.getpwnam('nobody').pw_uid}); as root, alex-db follows only root's links"
+    )
