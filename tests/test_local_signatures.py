@@ -8,6 +8,7 @@ hypothesis property over hostile Authorization headers. Nothing a refused reques
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -435,3 +436,29 @@ def test_an_unknown_key_that_sets_off_a_slow_credential_look_up_holds_up_no_othe
     assert (tmp_path / "waiting").exists()
     assert not held_up, "the developer's call waited for the stranger's credential look-up"
     assert answers[0]["records"] == [[{"longValue": 1}]]
+
+
+@pytest.mark.parametrize("config, profile", [
+    ("[default]\nregion = us-east-1\n", "a-profile-that-is-not-there"),
+    ("[default\nregion = us-east-1\n", None),  # a typo in ~/.aws/config
+])
+def test_an_aws_config_botocore_cannot_read_does_not_crash_locals_start(tmp_path, config, profile):
+    """The developer's AWS set-up is read at start to find their credentials; a profile named in
+    AWS_PROFILE that the config lacks, or a config file that does not parse, raised botocore's
+    ProfileNotFound / ConfigParseError out of ``local``: a traceback and exit 1. Like credentials
+    that cannot be resolved, it means no developer key: ``local`` starts with its own."""
+    from tests.local_support import reachable_folder, server_bin_dir, start_local, stop_local
+
+    server_bin_dir()
+    (tmp_path / "config").write_text(config)
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    environ |= {"AWS_CONFIG_FILE": str(tmp_path / "config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    if profile:
+        environ["AWS_PROFILE"] = profile
+    with reachable_folder("alexdb-awsconfig-") as top:
+        process, first = start_local(tmp_path, top / "data", environ)
+        code, rest = stop_local(process)
+    assert "Data API on" in first, first + rest
+    assert "with the keys in .env" in first
+    assert "Traceback" not in first + rest and code == 0

@@ -106,23 +106,24 @@ def key_in_env_file(values: Mapping[str, str]) -> AccessKey | None:
 def chain_credentials(environ: Mapping[str, str] = os.environ) -> AccessKey | None:
     """What botocore's default chain finds for this user, without metadata services; None when
     it finds nothing, or only ``local``'s own key (a shell that loaded ``.env``), or cannot
-    resolve it (an expired SSO session is no key to accept)."""
-    session = botocore.session.Session()
-    resolver = session.get_component("credential_provider")
-    for name in NETWORK_PROVIDERS:
-        resolver.remove(name)
-    if is_local_key(environ.get("AWS_ACCESS_KEY_ID", "")):
-        resolver.remove("env")
+    resolve it (an expired SSO session is no key to accept; nor is a config file that does not
+    parse, or an ``AWS_PROFILE`` it lacks: botocore raises those while building the chain)."""
     try:
+        session = botocore.session.Session()
+        resolver = session.get_component("credential_provider")
+        for name in NETWORK_PROVIDERS:
+            resolver.remove(name)
+        if is_local_key(environ.get("AWS_ACCESS_KEY_ID", "")):
+            resolver.remove("env")
         credentials = resolver.load_credentials()
         if credentials is None:
             return None
         frozen = credentials.get_frozen_credentials()
+        profile = session.get_config_variable("profile") or "default"
     except botocore.exceptions.BotoCoreError:
         return None
     if not frozen.access_key or not frozen.secret_key:
         return None
-    profile = session.get_config_variable("profile") or "default"
     return AccessKey(
         frozen.access_key,
         frozen.secret_key,

@@ -71,7 +71,8 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import botocore.session
+import botocore.loaders
+import botocore.model
 
 from alex_db.tools.local import admission, control_plane
 from alex_db.tools.local.errors import DataApiError, RefusedRequestError, bad_request
@@ -118,8 +119,13 @@ QUOTED_CHARACTERS = 40
 
 
 def operation_paths() -> dict[str, str]:
-    """``requestUri`` -> operation name, read from botocore's own model of the service."""
-    model = botocore.session.get_session().get_service_model("rds-data")
+    """``requestUri`` -> operation name, read from botocore's own model of the service, through
+    its loader alone: a session reads the user's AWS config first, and a profile it lacks
+    (``AWS_PROFILE``) or a config file that does not parse would stop ``local`` from starting."""
+    loader = botocore.loaders.create_loader()
+    model = botocore.model.ServiceModel(
+        loader.load_service_model("rds-data", "service-2"), "rds-data"
+    )
     return {model.operation_model(name).http["requestUri"]: name for name in OPERATIONS}
 
 
