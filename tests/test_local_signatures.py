@@ -441,11 +441,15 @@ def test_an_unknown_key_that_sets_off_a_slow_credential_look_up_holds_up_no_othe
 @pytest.mark.parametrize("config, profile", [
     ("[default]\nregion = us-east-1\n", "a-profile-that-is-not-there"),
     ("[default\nregion = us-east-1\n", None),  # a typo in ~/.aws/config
+    ("[default]\ncredential_process = /no/such/program\n", None),  # FileNotFoundError
+    ('[default]\ncredential_process = "unbalanced\n', None),  # shlex's ValueError
 ])
 def test_an_aws_config_botocore_cannot_read_does_not_crash_locals_start(tmp_path, config, profile):
     """The developer's AWS set-up is read at start to find their credentials; a profile named in
     AWS_PROFILE that the config lacks, or a config file that does not parse, raised botocore's
-    ProfileNotFound / ConfigParseError out of ``local``: a traceback and exit 1. Like credentials
+    ProfileNotFound / ConfigParseError out of ``local``, and a ``credential_process`` that cannot
+    be run raised OSError or ValueError (botocore wraps neither): a traceback and exit 1, or a 500
+    for every call that set off a new look-up. Like credentials
     that cannot be resolved, it means no developer key: ``local`` starts with its own."""
     from tests.local_support import reachable_folder, server_bin_dir, start_local, stop_local
 

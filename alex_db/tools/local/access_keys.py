@@ -107,7 +107,7 @@ def chain_credentials(environ: Mapping[str, str] = os.environ) -> AccessKey | No
     """What botocore's default chain finds for this user, without metadata services; None when
     it finds nothing, or only ``local``'s own key (a shell that loaded ``.env``), or cannot
     resolve it (an expired SSO session is no key to accept; nor is a config file that does not
-    parse, or an ``AWS_PROFILE`` it lacks: botocore raises those while building the chain)."""
+    parse, an ``AWS_PROFILE`` it lacks, or a ``credential_process`` that cannot be run)."""
     try:
         session = botocore.session.Session()
         resolver = session.get_component("credential_provider")
@@ -120,7 +120,9 @@ def chain_credentials(environ: Mapping[str, str] = os.environ) -> AccessKey | No
             return None
         frozen = credentials.get_frozen_credentials()
         profile = session.get_config_variable("profile") or "default"
-    except botocore.exceptions.BotoCoreError:
+    # botocore raises its own errors for what it reads, but lets a credential_process that
+    # cannot be run (OSError from subprocess) or quoted (ValueError from shlex.split) through.
+    except (botocore.exceptions.BotoCoreError, OSError, ValueError):
         return None
     if not frozen.access_key or not frozen.secret_key:
         return None
