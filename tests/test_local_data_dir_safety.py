@@ -15,6 +15,8 @@ import signal
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -332,13 +334,42 @@ def python_for(user: str) -> list[str]:
     pytest.skip(f"no {version} that user {user} may run")
 
 
+@contextmanager
+def local_as_developer(data: Path, project: Path) -> Iterator[tuple[subprocess.Popen, str]]:
+    """``alex-db local`` on ``data`` run by a developer who is not root (the ``postgres``
+    account, a user like any other) in ``project``; the process and its first stderr line.
+    Stopped with Ctrl-C at the end if it is still serving."""
+    developer = pwd.getpwnam("postgres")
+    project.mkdir()
+    os.chown(project, developer.pw_uid, developer.pw_gid)
+    packages = os.pathsep.join((str(ROOT), sysconfig.get_paths()["purelib"]))
+    environ = {**os.environ, "PYTHONPATH": packages, "HOME": developer.pw_dir}
+    process = subprocess.Popen(
+        ["runuser", "-u", "postgres", "--", *python_for("postgres"), "-m", "alex_db", "local",
+         "--port", "0", "--data-dir", str(data), "--file", "-"],
+        cwd=project, env=without_aws_credentials(environ, project),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )
+    try:
+        yield process, process.stderr.readline()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)  # Ctrl-C, past runuser
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
 @AS_ROOT  # to make the two users; neither of them is root
 def test_a_developer_is_not_handed_a_data_directory_another_user_made_with_a_key_in_it():
-    """Not root this time: a developer (the ``postgres`` account, a user like any other) runs
-    ``local`` on a data directory that another user (``nobody``) made in advance in a shared
-    folder, with an ``access-key`` of theirs in it. ``local`` read that key and answered calls
-    signed with it: the other user was the master user, and on PostgreSQL 15 the developer's own
-    operating-system user (``COPY ... TO PROGRAM``, ``roles``)."""
+    """Not root this time: a developer runs ``local`` on a data directory that another user
+    (``nobody``) made in advance in a shared folder, with an ``access-key`` of theirs in it.
+    ``local`` read that key and answered calls signed with it: the other user was the master
+    user, and on PostgreSQL 15 the developer's own operating-system user (``COPY ... TO
+    PROGRAM``, ``roles``)."""
     developer, nobody = pwd.getpwnam("postgres"), pwd.getpwnam("nobody")
     with reachable_folder("alexdb-shared-") as shared:
         shared.chmod(0o1777)  # as /tmp is
@@ -347,41 +378,36 @@ def test_a_developer_is_not_handed_a_data_directory_another_user_made_with_a_key
         subprocess.run(["runuser", "-u", "nobody", "--", "sh", "-c",
                         f"umask 022 && mkdir -m 0777 {data} && printf '%s' '{key}' > {data}/access-key"],
                        check=True, capture_output=True, timeout=60)
-        project = shared / "project"
-        project.mkdir()
-        os.chown(project, developer.pw_uid, developer.pw_gid)
-        packages = os.pathsep.join((str(ROOT), sysconfig.get_paths()["purelib"]))
-        environ = {**os.environ, "PYTHONPATH": packages, "HOME": developer.pw_dir}
-        process = subprocess.Popen(
-            ["runuser", "-u", "postgres", "--", *python_for("postgres"), "-m", "alex_db", "local",
-             "--port", "0", "--data-dir", str(data), "--file", "-"],
-            cwd=project, env=without_aws_credentials(environ, project),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            start_new_session=True,
-        )
-        first = process.stderr.readline()
-        if "Data API on" in first:
-            url = first.split("Data API on ", 1)[1].split(" ", 1)[0]
-            try:
-                answer = run(rds_data_client(url, ATTACKERS_KEY), "SELECT current_user")
-            except ClientError as error:
-                answer = error.response["Error"]
-            os.killpg(process.pid, signal.SIGINT)  # Ctrl-C, past runuser
-            process.communicate(timeout=60)
-            pytest.fail(f"local served on {nobody.pw_name}'s data directory; a call signed with "
-                        f"their key got {answer}")
-        try:
-            process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            pytest.fail(f"local neither served nor refused; it said {first!r}")
+        with local_as_developer(data, shared / "project") as (process, first):
+            if "Data API on" in first:
+                url = first.split("Data API on ", 1)[1].split(" ", 1)[0]
+                try:
+                    answer = run(rds_data_client(url, ATTACKERS_KEY), "SELECT current_user")
+                except ClientError as error:
+                    answer = error.response["Error"]
+                pytest.fail(f"local served on {nobody.pw_name}'s data directory; a call signed "
+                            f"with their key got {answer}")
+            process.wait(timeout=60)
     assert process.returncode == Exit.USAGE
     assert first.strip() == (
         f"✗ --data-dir {data}: it belongs to user 'nobody' (uid {nobody.pw_uid}), not to user "
         f"'postgres' (uid {developer.pw_uid}), so alex-db local did not make it; it uses only a "
         f"data directory it made (remove it, or choose another --data-dir)"
     )
+
+
+@AS_ROOT
+def test_a_developer_keeps_using_a_data_directory_of_their_own_that_their_group_may_write():
+    """The happy case beside it: with user private groups (Debian's and Ubuntu's umask 002) a
+    folder the developer made is group-writable by a group that is theirs alone."""
+    developer = pwd.getpwnam("postgres")
+    with reachable_folder("alexdb-own-") as top:
+        data = top / "data"
+        data.mkdir()
+        os.chown(data, developer.pw_uid, developer.pw_gid)
+        data.chmod(0o775)
+        with local_as_developer(data, top / "project") as (_, first):
+            assert "Data API on" in first, first
 
 
 @AS_ROOT

@@ -274,12 +274,16 @@ def _refuse_a_foreign_data_dir(root: Path) -> None:
     name, so the link must be ours (or root's) too."""
     me = os.geteuid()
     link, info = root.lstat(), root.stat()
+    # A user's own primary group may write in it: with user private groups (Debian's and
+    # Ubuntu's adduser, umask 002) every folder a user makes is group-writable, and that group
+    # is the user alone. Root's stays strict.
+    own_group = me != 0 and info.st_gid == os.getegid()
     whom = "root" if me == 0 else _user_named(me)
     if stat.S_ISLNK(link.st_mode) and link.st_uid not in (0, me):
         why = f"it is a symbolic link that belongs to {_user_named(link.st_uid)}, not to {whom}"
     elif info.st_uid != me:
         why = f"it belongs to {_user_named(info.st_uid)}, not to {whom}"
-    elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+    elif info.st_mode & stat.S_IWOTH or (info.st_mode & stat.S_IWGRP and not own_group):
         why = f"other users may write in it (mode {stat.S_IMODE(info.st_mode):o})"
     else:
         return
