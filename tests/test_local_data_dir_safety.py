@@ -443,3 +443,34 @@ def test_root_does_not_write_through_a_dot_env_link_another_user_planted():
         f"✗ --file {shared / '.env'}: it is a symbolic link that belongs to user 'nobody' "
         f"(uid {pwd.getpwnam('nobody').pw_uid}); as root, alex-db follows only root's links"
     )
+
+
+@AS_ROOT
+def test_root_does_not_hand_its_key_to_a_dot_env_another_user_left_in_a_shared_folder():
+    """Root's ``.env`` keeps an existing file's owner; when that file is another user's, left in
+    a folder they do not own (``/tmp``), the key ``local`` writes into it was theirs to read."""
+    nobody = pwd.getpwnam("nobody")
+    with reachable_folder("alexdb-theirs-") as top:
+        shared = top / "shared"
+        shared.mkdir()
+        shared.chmod(0o1777)
+        subprocess.run(["runuser", "-u", "nobody", "--", "sh", "-c",
+                        f"umask 022 && printf 'MINE=1\\n' > {shared / '.env'}"],
+                       check=True, capture_output=True, timeout=60)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "alex_db", "local", "--port", "0", "--data-dir",
+             str(top / "data"), "--file", str(shared / ".env")],
+            env=without_aws_credentials({**os.environ, "PYTHONPATH": str(ROOT)}, top),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            _, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=60)
+        left = (shared / ".env").read_text()
+    assert "AWS_SECRET_ACCESS_KEY" not in left and left == "MINE=1\n"
+    assert process.returncode == Exit.USAGE
+    assert err.strip().startswith(
+        f"✗ --file {shared / '.env'}: it belongs to user 'nobody' (uid {nobody.pw_uid})"
+    )

@@ -279,6 +279,8 @@ def update_file(
     secret); False when the file already said exactly that (nothing is written). Raises
     EnvFileError (or OSError) with the file untouched."""
     target = target_of(path)
+    if private:
+        _refuse_a_secret_for_a_stranger(target)
     after = planned(path, updates, drop)
     if after is None:
         if not (private and _readable_by_others(target)):
@@ -286,6 +288,22 @@ def update_file(
         after = read_existing(target) or ""
     write_atomically(target, after, private)
     return True
+
+
+def _refuse_a_secret_for_a_stranger(path: Path) -> None:
+    """As root, a secret goes only into root's file or one of its folder's owner. A rewrite
+    keeps the file's owner (``write_atomically``), so another user's file left in a folder they
+    do not own (``/tmp``, a shared checkout) would hand them the secret; ``sudo`` in one's own
+    project (file and folder the developer's) is what keeping the owner is for."""
+    if os.geteuid() != 0 or not path.exists():
+        return
+    owner = path.stat().st_uid
+    if owner in (0, path.parent.stat().st_uid):
+        return
+    raise EnvFileError(
+        f"it belongs to {_user_named(owner)}, who does not own its folder, and would get a secret "
+        f"key; as root, alex-db writes one only into root's files or the folder owner's"
+    )
 
 
 def _readable_by_others(path: Path) -> bool:
