@@ -4,6 +4,8 @@ the same signature rules as the Data API, in the query protocol's XML."""
 
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 import boto3
 import pytest
 from botocore.config import Config
@@ -11,7 +13,7 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alex_db.tools.local.control_plane import CLUSTER_IDENTIFIER
+from alex_db.tools.local.control_plane import CLUSTER_IDENTIFIER, NAMESPACE
 from alex_db.tools.local.signatures import AccessKey
 from alex_db.tools.shared.local_identity import CLUSTER_ARN, REGION
 from tests.local_support import TEST_KEY, sdk_headers
@@ -56,15 +58,6 @@ def test_any_other_cluster_is_not_found_as_on_aws(served, identifier):
         "DBClusterNotFoundFault", 404)
 
 
-@pytest.mark.parametrize("identifier", ["a\x01b", "a\x00b", "a\x1bb", "a\ufffeb"])
-def test_an_identifier_with_a_control_character_is_a_fault_botocore_reads(served, identifier):
-    """The message quotes the identifier; a character XML 1.0 cannot hold, written raw, makes the
-    whole answer unreadable (botocore's ResponseParserError, which code catching ClientError, as
-    Alex's test_data_api.py does, does not catch)."""
-    call = lambda: rds_client(served).describe_db_clusters(DBClusterIdentifier=identifier)  # noqa: E731
-    assert failure(call) == ("DBClusterNotFoundFault", 404)
-
-
 def test_every_other_action_is_refused_with_awss_error(served):
     client = rds_client(served)
     assert failure(client.describe_db_instances) == ("InvalidAction", 400)
@@ -90,7 +83,8 @@ def test_a_data_api_signature_does_not_open_the_control_plane(served):
 
 FORM_PART = st.sampled_from(["Action=", "DescribeDBClusters", "DescribeDBInstances", "&", "=",
                              "DBClusterIdentifier=", "alex-local", "%", "%ZZ", "\u00e9",
-                             "Filters.Filter.1.Name=engine", "Version=2014-10-31"])
+                             "Filters.Filter.1.Name=engine", "Version=2014-10-31",
+                             "%01", "%00", "%EF%BF%BE"])
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -108,3 +102,29 @@ def test_any_form_gets_an_answer_or_one_xml_error_never_a_500(served, parts):
     status, _, payload = send(served, headers, body, path="/")
     assert status in (200, 400, 404), payload
     assert payload.startswith(b"<?xml")
+    ElementTree.fromstring(payload)  # a document botocore can read
+
+
+@pytest.mark.parametrize("identifier", ["alex-local\x01", "\x00", "\x1b[2J", "\ufffe", "a\x7fb"])
+def test_an_identifier_xml_cannot_carry_still_gets_awss_not_found(served, identifier):
+    """The refusal quotes the identifier; characters XML 1.0 forbids (its ``Char`` production:
+    no C0 controls but tab, newline and return, no U+FFFE/U+FFFF) made the answer a document
+    botocore cannot parse: ``ResponseParserError``, a traceback, instead of the fault."""
+    call = lambda: rds_client(served).describe_db_clusters(DBClusterIdentifier=identifier)  # noqa: E731
+    assert failure(call) == ("DBClusterNotFoundFault", 404)
+
+
+def test_an_action_xml_cannot_carry_is_awss_invalid_action(served):
+    body = b"Action=Describe%01DBClusters&Version=2014-10-31"
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="POST", url=served + "/", data=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    SigV4Auth(Credentials(TEST_KEY.key_id, TEST_KEY.secret), "rds", REGION).add_auth(request)
+    headers = [("Host", served.split("//", 1)[1]), *request.headers.items()]
+    status, _, payload = send(served, headers, body, path="/")
+    assert status == 400
+    assert ElementTree.fromstring(payload).findtext(f"{{{NAMESPACE}}}Error/{{{NAMESPACE}}}Code") == (
+        "InvalidAction")

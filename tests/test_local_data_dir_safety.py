@@ -8,20 +8,33 @@ other user is ``nobody``."""
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import signal
 import subprocess
 import sys
+import sysconfig
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from alex_db.tools.local.postgres import LocalPostgres, LocalPostgresError
+from alex_db.tools.local.signatures import AccessKey
 from alex_db.tools.shared.exits import Exit
-from tests.local_support import ROOT, reachable_folder, server_bin_dir
+from tests.local_support import (
+    ROOT,
+    rds_data_client,
+    reachable_folder,
+    run,
+    server_bin_dir,
+    without_aws_credentials,
+)
 
 AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="root's privileges are what is at stake")
 ROOTS_SECRET = "root's own file\n"
@@ -301,3 +314,163 @@ def test_whatever_postmaster_pid_holds_it_never_names_a_process_that_is_not_the_
     postgres.data.postmaster_pid.write_bytes(content)
     postgres._refuse_a_left_behind_server()
     assert not postgres.data.postmaster_pid.exists()
+
+
+# What another user leaves in a data directory of theirs for a developer to use: a key of theirs.
+ATTACKERS_KEY = AccessKey("ALEXDBLOCALATTACKER1", "the-attackers-own-secret-0123456789abcd", None,
+                          "nobody")
+
+
+def python_for(user: str) -> list[str]:
+    """This interpreter as ``user`` can run it, with this checkout's packages: ours when its
+    folders let them in, else the system's copy of the same version (a virtualenv may point into
+    root's home, 0700); ``-S`` keeps the system's own packages out."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for interpreter in (os.path.realpath(sys.executable), f"/usr/bin/{version}",
+                        f"/usr/local/bin/{version}"):
+        if subprocess.run(["runuser", "-u", user, "--", "test", "-x", interpreter],
+                          capture_output=True, timeout=60).returncode == 0:
+            return [interpreter, "-S"]
+    pytest.skip(f"no {version} that user {user} may run")
+
+
+@contextmanager
+def local_as_developer(data: Path, project: Path) -> Iterator[tuple[subprocess.Popen, str]]:
+    """``alex-db local`` on ``data`` run by a developer who is not root (the ``postgres``
+    account, a user like any other) in ``project``; the process and its first stderr line.
+    Stopped with Ctrl-C at the end if it is still serving."""
+    developer = pwd.getpwnam("postgres")
+    project.mkdir()
+    os.chown(project, developer.pw_uid, developer.pw_gid)
+    packages = os.pathsep.join((str(ROOT), sysconfig.get_paths()["purelib"]))
+    environ = {**os.environ, "PYTHONPATH": packages, "HOME": developer.pw_dir}
+    process = subprocess.Popen(
+        ["runuser", "-u", "postgres", "--", *python_for("postgres"), "-m", "alex_db", "local",
+         "--port", "0", "--data-dir", str(data), "--file", "-"],
+        cwd=project, env=without_aws_credentials(environ, project),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )
+    try:
+        yield process, process.stderr.readline()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)  # Ctrl-C, past runuser
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+@AS_ROOT  # to make the two users; neither of them is root
+def test_a_developer_is_not_handed_a_data_directory_another_user_made_with_a_key_in_it():
+    """Not root this time: a developer runs ``local`` on a data directory that another user
+    (``nobody``) made in advance in a shared folder, with an ``access-key`` of theirs in it.
+    ``local`` read that key and answered calls signed with it: the other user was the master
+    user, and on PostgreSQL 15 the developer's own operating-system user (``COPY ... TO
+    PROGRAM``, ``roles``)."""
+    developer, nobody = pwd.getpwnam("postgres"), pwd.getpwnam("nobody")
+    with reachable_folder("alexdb-shared-") as shared:
+        shared.chmod(0o1777)  # as /tmp is
+        data = shared / "data"
+        key = json.dumps({"key_id": ATTACKERS_KEY.key_id, "secret": ATTACKERS_KEY.secret})
+        subprocess.run(["runuser", "-u", "nobody", "--", "sh", "-c",
+                        f"umask 022 && mkdir -m 0777 {data} && printf '%s' '{key}' > {data}/access-key"],
+                       check=True, capture_output=True, timeout=60)
+        with local_as_developer(data, shared / "project") as (process, first):
+            if "Data API on" in first:
+                url = first.split("Data API on ", 1)[1].split(" ", 1)[0]
+                try:
+                    answer = run(rds_data_client(url, ATTACKERS_KEY), "SELECT current_user")
+                except ClientError as error:
+                    answer = error.response["Error"]
+                pytest.fail(f"local served on {nobody.pw_name}'s data directory; a call signed "
+                            f"with their key got {answer}")
+            process.wait(timeout=60)
+    assert process.returncode == Exit.USAGE
+    assert first.strip() == (
+        f"✗ --data-dir {data}: it belongs to user 'nobody' (uid {nobody.pw_uid}), not to user "
+        f"'postgres' (uid {developer.pw_uid}), so alex-db local did not make it; it uses only a "
+        f"data directory it made (remove it, or choose another --data-dir)"
+    )
+
+
+@AS_ROOT
+def test_a_developer_keeps_using_a_data_directory_of_their_own_that_their_group_may_write():
+    """The happy case beside it: with user private groups (Debian's and Ubuntu's umask 002) a
+    folder the developer made is group-writable by a group that is theirs alone."""
+    developer = pwd.getpwnam("postgres")
+    with reachable_folder("alexdb-own-") as top:
+        data = top / "data"
+        data.mkdir()
+        os.chown(data, developer.pw_uid, developer.pw_gid)
+        data.chmod(0o775)
+        with local_as_developer(data, top / "project") as (_, first):
+            assert "Data API on" in first, first
+
+
+@AS_ROOT
+def test_root_does_not_write_through_a_dot_env_link_another_user_planted():
+    """Root runs ``local`` with its ``.env`` in a folder others may write in (``/tmp``, a shared
+    checkout); another user has put a link there to a file of root's. Root followed it: the
+    file got local's lines and secret key, and mode 0600."""
+    with reachable_folder("alexdb-dotenv-") as top:
+        shared = top / "shared"
+        shared.mkdir()
+        shared.chmod(0o1777)
+        target = top / "roots-config"
+        target.write_text(ROOTS_SECRET)
+        target.chmod(0o644)
+        subprocess.run(["runuser", "-u", "nobody", "--", "ln", "-s", str(target),
+                        str(shared / ".env")], check=True, capture_output=True, timeout=60)
+        before = untouched(target)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "alex_db", "local", "--port", "0", "--data-dir",
+             str(top / "data"), "--file", str(shared / ".env")],
+            env=without_aws_credentials({**os.environ, "PYTHONPATH": str(ROOT)}, top),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            _, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=60)
+        assert untouched(target) == before
+        assert not (top / "data").exists()  # refused before anything started
+    assert process.returncode == Exit.USAGE
+    assert err.strip() == (
+        f"✗ --file {shared / '.env'}: it is a symbolic link that belongs to user 'nobody' "
+        f"(uid {pwd.getpwnam('nobody').pw_uid}); as root, alex-db follows only root's links"
+    )
+
+
+@AS_ROOT
+def test_root_does_not_hand_its_key_to_a_dot_env_another_user_left_in_a_shared_folder():
+    """Root's ``.env`` keeps an existing file's owner; when that file is another user's, left in
+    a folder they do not own (``/tmp``), the key ``local`` writes into it was theirs to read."""
+    nobody = pwd.getpwnam("nobody")
+    with reachable_folder("alexdb-theirs-") as top:
+        shared = top / "shared"
+        shared.mkdir()
+        shared.chmod(0o1777)
+        subprocess.run(["runuser", "-u", "nobody", "--", "sh", "-c",
+                        f"umask 022 && printf 'MINE=1\\n' > {shared / '.env'}"],
+                       check=True, capture_output=True, timeout=60)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "alex_db", "local", "--port", "0", "--data-dir",
+             str(top / "data"), "--file", str(shared / ".env")],
+            env=without_aws_credentials({**os.environ, "PYTHONPATH": str(ROOT)}, top),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            _, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=60)
+        left = (shared / ".env").read_text()
+    assert "AWS_SECRET_ACCESS_KEY" not in left and left == "MINE=1\n"
+    assert process.returncode == Exit.USAGE
+    assert err.strip().startswith(
+        f"✗ --file {shared / '.env'}: it belongs to user 'nobody' (uid {nobody.pw_uid})"
+    )

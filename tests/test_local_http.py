@@ -190,6 +190,28 @@ def test_a_stalled_body_is_dropped_at_its_deadline_without_an_error_answer(serve
     assert "internal error" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("key_id, refusal", [
+    ("AKIASTRANGER00000001", "UnrecognizedClientException"),  # a key nobody issued
+    (None, "MissingAuthenticationTokenException"),  # no signature at all
+])
+def test_a_caller_without_a_key_is_refused_before_its_body_is_read(served, key_id, refusal):
+    """Anyone on the machine may open connections and announce 4 MiB bodies; one read into memory
+    before the signature is judged held 4 MiB for each (200 stalled connections: 816 MiB of one
+    process, as many as the connection cap allows). What the headers alone refuse is answered at
+    once, the body never read: here it is never even sent."""
+    url, address = served
+    headers = {name: value for name, value in sdk_headers(url, "/Execute", b"").items()
+               if name != "Authorization"}
+    if key_id:
+        headers["Authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential={key_id}/{headers['X-Amz-Date'][:8]}/us-east-1/"
+            f"rds-data/aws4_request, SignedHeaders=host;x-amz-date, Signature={'0' * 64}"
+        )
+    head = f"POST /Execute HTTP/1.1\r\n{header_lines(headers)}Content-Length: {MAX_REQUEST_BYTES}\r\n\r\n"
+    status, code, _ = refused(exchange(address, head.encode()))
+    assert (status, code) == (403, refusal)
+
+
 def test_a_stalled_connection_never_blocks_another_client(served):
     url, address = served
     with socket.create_connection(address) as stalled:

@@ -8,6 +8,9 @@ hypothesis property over hostile Authorization headers. Nothing a refused reques
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from urllib.parse import urlsplit
@@ -34,6 +37,7 @@ from alex_db.tools.shared.local_identity import REGION
 from tests.local_support import (
     IN_ALEX,
     TEST_KEY,
+    FakeClock,
     rds_data_client,
     sdk_headers,
     serving,
@@ -236,6 +240,29 @@ def test_no_forged_authorization_is_answered_or_crashes_the_endpoint(served, par
                     "UnrecognizedClientException", "MissingAuthenticationTokenException")
 
 
+@pytest.mark.parametrize("date", [
+    "Fri, 31 Dec 9999 23:59:59 -0100",  # in UTC past datetime's last year: OverflowError, a 500
+    "Mon, 01 Jan 0001 00:00:00 +0100",
+    "Fri, 31 Dec 9999 23:59:59 +0000",
+])
+def test_a_date_header_at_the_calendars_edges_is_refused_not_a_500(served, date):
+    """SigV4 may date a request by ``Date`` instead of ``X-Amz-Date``; its time is read before the
+    key is looked up, so anyone who can reach the port sends it, with any key id."""
+    body = json.dumps({**IN_ALEX, "sql": "SELECT 1"}).encode()
+    headers = {name: value for name, value in sdk_headers(served, "/Execute", body).items()
+               if name not in ("Authorization", "X-Amz-Date")}
+    headers["Date"] = date
+    headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/99991231/{REGION}/rds-data/"
+        f"aws4_request, SignedHeaders=date;host, Signature={'0' * 64}"
+    )
+    status, code, _ = refusal(*send(served, list(headers.items()), body))
+    assert (status, code) in (
+        (400, "IncompleteSignatureException"), (403, "InvalidSignatureException"),
+        (403, "UnrecognizedClientException"),
+    )
+
+
 # -- the keys: local's own, or the developer's own --------------------------------------------
 
 
@@ -380,3 +407,91 @@ def test_a_bug_is_a_500_whose_log_line_quotes_no_secret(local_postgres, capfd):
 def test_env_removes_an_endpoint_only_when_it_points_at_this_machine(url, removed):
     owned = variables.written_by_local({variables.ENDPOINT_VARIABLE: url})
     assert (variables.ENDPOINT_VARIABLE in owned) is removed
+
+
+SLOW_CREDENTIAL_PROCESS = """#!/bin/sh
+# The developer's credential_process: the first run answers at once (local's start); later ones
+# wait, as one waits for a prompt, an MFA tap or a network, until the test lets them go.
+count=$(cat {folder}/runs 2>/dev/null || echo 0)
+echo $((count + 1)) > {folder}/runs
+if [ "$count" -gt 0 ]; then
+    touch {folder}/waiting
+    for _ in $(seq 600); do [ -e {folder}/go ] && break; sleep 0.1; done
+fi
+printf '{{"Version": 1, "AccessKeyId": "{key_id}", "SecretAccessKey": "{secret}"}}'
+"""
+
+
+def test_an_unknown_key_that_sets_off_a_slow_credential_look_up_holds_up_no_other_call(
+    local_postgres, tmp_path, monkeypatch
+):
+    """Anyone who can reach the port can send an unknown key id, which makes ``local`` look the
+    developer's credentials up again (once every 5 s). That look-up runs the developer's
+    ``credential_process``, SSO or role chain, which can take seconds or wait for a person; held
+    under the keyring's lock, it stopped every call, the developer's own signed ones included."""
+    developer = AccessKey("AKIADEVELOPER0000003", "developer-secret-3", None, "")
+    script = tmp_path / "credentials.sh"
+    script.write_text(SLOW_CREDENTIAL_PROCESS.format(
+        folder=tmp_path, key_id=developer.key_id, secret=developer.secret))
+    script.chmod(0o700)
+    (tmp_path / "config").write_text(f"[default]\ncredential_process = {script}\n")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    clock = FakeClock()
+    keyring = access_keys.Keyring(developer=access_keys.chain_credentials, clock=clock)
+    assert keyring.developer.key_id == developer.key_id
+    clock.advance(access_keys.LOOKUP_AGAIN_SECONDS)
+    stranger = AccessKey("AKIASTRANGER00000001", "a-guess", None, "another user")
+    with serving(local_postgres, signer=Signer(keyring.find, REGION)) as (_, url):
+        strangers_call = threading.Thread(target=lambda: pytest.raises(
+            ClientError, rds_data_client(url, stranger).execute_statement, sql="SELECT 1",
+            **IN_ALEX))
+        strangers_call.start()
+        for _ in range(600):  # the look-up has begun (bounded: 60 s)
+            if (tmp_path / "waiting").exists():
+                break
+            time.sleep(0.1)
+        answers = []
+        developers_call = threading.Thread(target=lambda: answers.append(
+            rds_data_client(url, developer).execute_statement(sql="SELECT 1", **IN_ALEX)))
+        developers_call.start()
+        developers_call.join(timeout=30)  # a hang detector, not a timing: it answers in ms
+        held_up = developers_call.is_alive()
+        (tmp_path / "go").touch()
+        developers_call.join()
+        strangers_call.join()
+    assert (tmp_path / "waiting").exists()
+    assert not held_up, "the developer's call waited for the stranger's credential look-up"
+    assert answers[0]["records"] == [[{"longValue": 1}]]
+
+
+@pytest.mark.parametrize("config, profile", [
+    ("[default]\nregion = us-east-1\n", "a-profile-that-is-not-there"),
+    ("[default\nregion = us-east-1\n", None),  # a typo in ~/.aws/config
+    ("[default]\ncredential_process = /no/such/program\n", None),  # FileNotFoundError
+    ('[default]\ncredential_process = "unbalanced\n', None),  # shlex's ValueError
+])
+def test_an_aws_config_botocore_cannot_read_does_not_crash_locals_start(tmp_path, config, profile):
+    """The developer's AWS set-up is read at start to find their credentials; a profile named in
+    AWS_PROFILE that the config lacks, or a config file that does not parse, raised botocore's
+    ProfileNotFound / ConfigParseError out of ``local``, and a ``credential_process`` that cannot
+    be run raised OSError or ValueError (botocore wraps neither): a traceback and exit 1, or a 500
+    for every call that set off a new look-up. Like credentials
+    that cannot be resolved, it means no developer key: ``local`` starts with its own."""
+    from tests.local_support import reachable_folder, server_bin_dir, start_local, stop_local
+
+    server_bin_dir()
+    (tmp_path / "config").write_text(config)
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    environ |= {"AWS_CONFIG_FILE": str(tmp_path / "config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    if profile:
+        environ["AWS_PROFILE"] = profile
+    with reachable_folder("alexdb-awsconfig-") as top:
+        process, first = start_local(tmp_path, top / "data", environ)
+        code, rest = stop_local(process)
+    assert "Data API on" in first, first + rest
+    assert "with the keys in .env" in first
+    assert "Traceback" not in first + rest and code == 0

@@ -197,3 +197,55 @@ def test_a_planted_operator_that_raises_does_not_keep_local_from_starting(data_d
         assert answer["records"] == [[{"longValue": 1}]]
     finally:
         again.stop()
+
+
+# What the master may do to the roles and databases it holds, as on Aurora (it owns ``postgres``
+# and may drop it; CREATEROLE on 15 lets it change any role that is not a superuser),
+# each of which made the next start fail with "cannot set up the roles" (exit 20) for good.
+UNDONE_BY_THE_MASTER = {
+    # (renamed is the same to start-up: no database of that name)
+    "its postgres database dropped": [("alex", "DROP DATABASE postgres")],
+    # A cycle the superuser's GRANT rds_superuser TO alexadmin then refuses ("role ... is a member
+    # of role ..."): rds_superuser made a member of the master.
+    "rds_superuser made a member of the master": [
+        ("alex", f"REVOKE rds_superuser FROM {MASTER_USER}"),
+        ("alex", f"GRANT {MASTER_USER} TO rds_superuser"),
+    ],
+    # The Data API logs in with the data directory's password (AWS's with the secret's, and
+    # ModifyDBCluster --master-user-password puts it back); a start puts it back here.
+    "its password changed": [("alex", f"ALTER ROLE {MASTER_USER} PASSWORD 'chosen-by-the-caller'")],
+    "its connection limit 0": [("alex", f"ALTER ROLE {MASTER_USER} CONNECTION LIMIT 0")],
+    # The same for GRANT pg_monitor TO rds_superuser.
+    "pg_monitor made a member of rds_superuser": [
+        ("alex", "REVOKE pg_monitor FROM rds_superuser"),
+        ("alex", "GRANT rds_superuser TO pg_monitor"),
+    ],
+}
+
+
+@pytest.mark.parametrize("undone", list(UNDONE_BY_THE_MASTER))
+def test_what_the_master_does_to_its_roles_and_databases_does_not_stop_local_at_its_next_start(
+    data_dir, restarted, undone
+):
+    restarted.stop()
+    postgres = restart(data_dir)
+    try:
+        with serving(postgres) as (_, url):
+            rds = rds_data_client(url)
+            for database, sql in UNDONE_BY_THE_MASTER[undone]:
+                rds.execute_statement(sql=sql, **{**IN_ALEX, "database": database})
+    finally:
+        postgres.stop()
+    again = restart(data_dir)
+    try:
+        with serving(again) as (_, url):
+            answer = run(rds_data_client(url), "SELECT 1")
+        assert answer["records"] == [[{"longValue": 1}]]
+        assert superuser_answer(
+            again, "template1",
+            f"SELECT pg_has_role('{MASTER_USER}', 'rds_superuser', 'MEMBER'),"
+            " pg_has_role('rds_superuser', 'pg_monitor', 'MEMBER'),"
+            f" pg_has_role('rds_superuser', '{MASTER_USER}', 'MEMBER')",
+        ) == [(True, True, False)]
+    finally:
+        again.stop()

@@ -106,23 +106,26 @@ def key_in_env_file(values: Mapping[str, str]) -> AccessKey | None:
 def chain_credentials(environ: Mapping[str, str] = os.environ) -> AccessKey | None:
     """What botocore's default chain finds for this user, without metadata services; None when
     it finds nothing, or only ``local``'s own key (a shell that loaded ``.env``), or cannot
-    resolve it (an expired SSO session is no key to accept)."""
-    session = botocore.session.Session()
-    resolver = session.get_component("credential_provider")
-    for name in NETWORK_PROVIDERS:
-        resolver.remove(name)
-    if is_local_key(environ.get("AWS_ACCESS_KEY_ID", "")):
-        resolver.remove("env")
+    resolve it (an expired SSO session is no key to accept; nor is a config file that does not
+    parse, an ``AWS_PROFILE`` it lacks, or a ``credential_process`` that cannot be run)."""
     try:
+        session = botocore.session.Session()
+        resolver = session.get_component("credential_provider")
+        for name in NETWORK_PROVIDERS:
+            resolver.remove(name)
+        if is_local_key(environ.get("AWS_ACCESS_KEY_ID", "")):
+            resolver.remove("env")
         credentials = resolver.load_credentials()
         if credentials is None:
             return None
         frozen = credentials.get_frozen_credentials()
-    except botocore.exceptions.BotoCoreError:
+        profile = session.get_config_variable("profile") or "default"
+    # botocore raises its own errors for what it reads, but lets a credential_process that
+    # cannot be run (OSError from subprocess) or quoted (ValueError from shlex.split) through.
+    except (botocore.exceptions.BotoCoreError, OSError, ValueError):
         return None
     if not frozen.access_key or not frozen.secret_key:
         return None
-    profile = session.get_config_variable("profile") or "default"
     return AccessKey(
         frozen.access_key,
         frozen.secret_key,
@@ -148,6 +151,7 @@ class Keyring:
         self._lock = threading.Lock()
         self._developer = developer()
         self._looked_up_at = clock()
+        self._looking_up = False
 
     @property
     def developer(self) -> AccessKey | None:
@@ -156,14 +160,28 @@ class Keyring:
 
     def find(self, key_id: str) -> AccessKey | None:
         """The key with this id, looking the developer's credentials up again (rate-limited)
-        when it is none of the known ones."""
+        when it is none of the known ones. The look-up runs the developer's credential chain
+        (a ``credential_process``, SSO, a role to assume), which can take seconds or wait for a
+        person, and anyone who reaches the port can set it off with an unknown key id: it runs
+        outside the lock, one at a time, and every other call goes on with the keys known."""
         with self._lock:
             known = self._known(key_id)
-            if known is None and self._clock() - self._looked_up_at >= LOOKUP_AGAIN_SECONDS:
-                self._developer = self._look_up()
+            if (
+                known is not None
+                or self._looking_up
+                or self._clock() - self._looked_up_at < LOOKUP_AGAIN_SECONDS
+            ):
+                return known
+            self._looking_up = True
+        try:
+            found = self._look_up()
+        finally:
+            with self._lock:
+                self._looking_up = False
                 self._looked_up_at = self._clock()
-                known = self._known(key_id)
-            return known
+        with self._lock:
+            self._developer = found
+            return self._known(key_id)
 
     def _known(self, key_id: str) -> AccessKey | None:
         for key in (self.own, self._developer):

@@ -49,7 +49,13 @@ from datetime import UTC, datetime
 from email.message import Message
 
 from alex_db.tools.local.errors import RefusedRequestError, bad_request
-from alex_db.tools.local.signatures import AccessKey, SignatureError, SignedRequest, verify
+from alex_db.tools.local.signatures import (
+    AccessKey,
+    SignatureError,
+    SignedRequest,
+    check_credentials,
+    verify,
+)
 
 # The names a client on this machine uses for 127.0.0.1 (RFC 6761 section 6.3 reserves
 # "localhost"); [::1] is the IPv6 loopback address in a URI's bracket form (RFC 3986 3.2.2).
@@ -96,6 +102,22 @@ def admit(request: SignedRequest, port: int, signer: Signer, route: Route = DATA
     return key
 
 
+def admit_headers(headers: Message, port: int, signer: Signer, route: Route = DATA_API) -> None:
+    """Refuses (raises ``DataApiError``) a request that its headers alone show ``admit`` would
+    refuse: every rule but the signature's value, which covers the body. Anyone who can reach the
+    port may send a body of up to 4 MiB on each connection it opens; checked first, this keeps
+    the body of a caller that holds no key from ever being read into memory."""
+    _check_host(headers, port)
+    _check_no_origin(headers)
+    _check_credentials(
+        headers,
+        lambda: check_credentials(
+            headers, signer.find_key, signer.region, route.service, signer.now()
+        ),
+    )
+    _check_media_type(headers, route)
+
+
 def loopback_hosts(port: int) -> frozenset[str]:
     """The ``Host`` values that address this endpoint. Port 80, the default, may be left out
     (RFC 9110 section 4.2.1)."""
@@ -129,7 +151,15 @@ def _check_no_origin(headers: Message) -> None:
 
 
 def _check_signature(request: SignedRequest, signer: Signer, service: str) -> AccessKey:
-    if request.headers.get("Authorization") is None:
+    return _check_credentials(
+        request.headers,
+        lambda: verify(request, signer.find_key, signer.region, service, signer.now()),
+    )
+
+
+def _check_credentials(headers: Message, check: Callable[[], AccessKey]) -> AccessKey:
+    """``check()``'s key; an unsigned request, or its ``SignatureError``, as AWS refuses it."""
+    if headers.get("Authorization") is None:
         raise RefusedRequestError(
             403,
             "MissingAuthenticationTokenException",
@@ -138,7 +168,7 @@ def _check_signature(request: SignedRequest, signer: Signer, service: str) -> Ac
             "own AWS credentials",
         )
     try:
-        return verify(request, signer.find_key, signer.region, service, signer.now())
+        return check()
     except SignatureError as refusal:
         hint = ""
         if refusal.code == "UnrecognizedClientException":

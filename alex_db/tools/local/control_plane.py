@@ -42,10 +42,12 @@ QUERY_CODES = {
     "UnrecognizedClientException": "InvalidClientTokenId",
 }
 
-# XML 1.0's characters (https://www.w3.org/TR/xml/#charsets, production Char). Any other in a
-# message (it quotes what the caller sent), written raw, makes the whole answer unreadable to
-# botocore's XML parser: ResponseParserError instead of the fault.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+# What XML 1.0 can carry (its ``Char`` production, W3C XML 1.0 section 2.2): ElementTree escapes
+# markup but writes any other character as it is, and a C0 control, a lone surrogate or U+FFFE in
+# a refusal that quotes the caller's input would make a document botocore's parser rejects
+# (``ResponseParserError``, not the fault).
+NOT_XML_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -90,11 +92,14 @@ def error_body(failure: DataApiError) -> bytes:
     error = ElementTree.SubElement(root, "Error")
     ElementTree.SubElement(error, "Type").text = "Sender"
     ElementTree.SubElement(error, "Code").text = QUERY_CODES.get(failure.code, failure.code)
-    ElementTree.SubElement(error, "Message").text = _NOT_XML.sub(
-        lambda char: f"\\u{ord(char.group()):04x}", failure.message
-    )
+    ElementTree.SubElement(error, "Message").text = _xml_text(failure.message)
     ElementTree.SubElement(root, "RequestId").text = str(uuid.uuid4())
     return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _xml_text(text: str) -> str:
+    """``text`` with each character XML cannot carry written as its Python escape (``\\x01``)."""
+    return NOT_XML_CHARACTERS.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 def _one(form: dict[str, list[str]], name: str) -> str | None:

@@ -12,9 +12,12 @@ submitted through the Data API is 4 MiB"); the response limits are the service's
 Before a body is parsed, ``admission`` refuses what did not come from an AWS SDK on this machine
 holding a key ``local`` accepts: another ``Host``, any ``Origin``, a SigV4 ``Authorization`` that
 does not verify, a body that is not JSON (other users, browsers and DNS rebinding; see that
-module). A refused request's body is still read (within the same limits)
-so that the answer is not lost to a reset: closing a socket with unread data sends RST, which can
-discard an answer the client has not read yet (RFC 9112 section 9.6 on closing with unread data).
+module). What the headers alone refuse (no key ``local`` knows, among others) is refused before
+the body is read, and the connection closes, reading and dropping the body as it goes (below): a
+body is held in memory only for a caller holding a key. A request refused for its signature's
+value is refused after its body is read (within the same limits), so that the answer is not lost
+to a reset: closing a socket with unread data sends RST, which can discard an answer the client
+has not read yet (RFC 9112 section 9.6 on closing with unread data).
 
 The standard library's threading HTTP server is enough: one local developer, keep-alive
 connections, no TLS. It binds 127.0.0.1 and nothing else, and holds a burst of connections in its
@@ -72,7 +75,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import botocore.session
+import botocore.loaders
+import botocore.model
 
 from alex_db.tools.local import admission, control_plane
 from alex_db.tools.local.errors import DataApiError, RefusedRequestError, bad_request
@@ -119,8 +123,13 @@ QUOTED_CHARACTERS = 40
 
 
 def operation_paths() -> dict[str, str]:
-    """``requestUri`` -> operation name, read from botocore's own model of the service."""
-    model = botocore.session.get_session().get_service_model("rds-data")
+    """``requestUri`` -> operation name, read from botocore's own model of the service, through
+    its loader alone: a session reads the user's AWS config first, and a profile it lacks
+    (``AWS_PROFILE``) or a config file that does not parse would stop ``local`` from starting."""
+    loader = botocore.loaders.create_loader()
+    model = botocore.model.ServiceModel(
+        loader.load_service_model("rds-data", "service-2"), "rds-data"
+    )
     return {model.operation_model(name).http["requestUri"]: name for name in OPERATIONS}
 
 
@@ -445,17 +454,27 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _admitted_body(self, route: admission.Route = admission.DATA_API) -> bytes:
-        """The body, read whole (within the limits) before the request is judged, so that a
-        refusal's answer is not lost to a reset; then the refusal, if any."""
-        raw = self._raw_body()
-        request = SignedRequest(self.command, self.path, self.headers, raw)
-        admission.admit(request, self.server.server_address[1], self.server.signer, route)
+        """The body of an admitted request. What the headers alone refuse is refused before the
+        body is read, and the connection closes: its body is then read and dropped by the close
+        (``shutdown_request``), never held, so that nobody without a key makes this process
+        hold 4 MiB per connection. A request refused for its signature's value is refused once
+        its body is read whole, so that its answer is not lost to a reset."""
+        port, signer = self.server.server_address[1], self.server.signer
+        length = self._body_length()
+        try:
+            admission.admit_headers(self.headers, port, signer, route)
+        except DataApiError:
+            self.close_connection = True
+            raise
+        raw = self._raw_body(length)
+        admission.admit(SignedRequest(self.command, self.path, self.headers, raw), port, signer,
+                        route)
         return raw
 
-    def _raw_body(self) -> bytes:
-        """The body ``Content-Length`` frames, read before the request's deadline; afterwards the
-        answer has ``request_seconds`` to be taken (a write that long is a client not reading)."""
-        length = self._body_length()
+    def _raw_body(self, length: int) -> bytes:
+        """The body ``Content-Length`` frames (``length``), read before the request's deadline;
+        afterwards the answer has ``request_seconds`` to be taken (a write that long is a client
+        not reading)."""
         try:
             raw = self.rfile.read(length) if length > 0 else b""
         except OSError:  # TimeoutError included

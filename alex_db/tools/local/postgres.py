@@ -30,9 +30,9 @@ links in it, so what root writes there (``pg_hba.conf``, ``pg_ident.conf``) is a
 with ``O_EXCL | O_NOFOLLOW`` and handed over with ``fchown`` on its descriptor, then renamed over
 the old name (a rename replaces a link, never follows it); the socket and cluster directories are
 changed through a descriptor opened with ``O_NOFOLLOW``, and what root reads there is opened the
-same way. Everything else is in the data directory itself, which as root must be one ``local``
-made: root's, and no one else may write in it (``_refuse_a_foreign_data_dir``); the lock file in it
-must be root's own regular file before it is truncated.
+same way. Everything else is in the data directory itself, which must be one ``local``
+made: ours (root's as root), and no one else may write in it (``_refuse_a_foreign_data_dir``); the
+lock file in it must be our own regular file before it is truncated.
 """
 
 from __future__ import annotations
@@ -264,23 +264,32 @@ def _make_data_dir_private(root: Path, account: pwd.struct_passwd | None) -> Non
 
 
 def _refuse_a_foreign_data_dir(root: Path) -> None:
-    """As root, an existing data directory must be what ``local`` makes: root's, and nobody
-    else's to write in (0710 now, 0755 from an older ``local``). Another user who made it in
-    advance (under ``/tmp``, where ``_check_searchable`` points root) could put links in it that
-    root then follows: to truncate a file (the lock file), chown a directory (``run``) or read
-    the server log. A link another user made in its place would lead root into a folder of
-    root's choosing only in name, so the link must be root's too."""
+    """An existing data directory must be what ``local`` makes: ours (root's, as root), and
+    nobody else's to write in (0700, 0710 as root, 0755 from an older ``local``). Another user who
+    made it in advance (under ``/tmp``, where ``_check_searchable`` points root) could put links
+    in it that root then follows: to truncate a file (the lock file), chown a directory (``run``)
+    or read the server log. Whoever runs ``local``, that user could also leave an ``access-key``
+    of their own there, which ``local`` would then accept (and write into ``.env``), or swap any
+    file in it. A link another user made in its place would lead into a folder of ours only in
+    name, so the link must be ours (or root's) too."""
+    me = os.geteuid()
     link, info = root.lstat(), root.stat()
-    if stat.S_ISLNK(link.st_mode) and link.st_uid != 0:
-        why = f"it is a symbolic link that belongs to {_user_named(link.st_uid)}, not to root"
-    elif info.st_uid != 0:
-        why = f"it belongs to {_user_named(info.st_uid)}, not to root"
-    elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+    # A user's own primary group may write in it: with user private groups (Debian's and
+    # Ubuntu's adduser, umask 002) every folder a user makes is group-writable, and that group
+    # is the user alone. Root's stays strict.
+    own_group = me != 0 and info.st_gid == os.getegid()
+    whom = "root" if me == 0 else _user_named(me)
+    if stat.S_ISLNK(link.st_mode) and link.st_uid not in (0, me):
+        why = f"it is a symbolic link that belongs to {_user_named(link.st_uid)}, not to {whom}"
+    elif info.st_uid != me:
+        why = f"it belongs to {_user_named(info.st_uid)}, not to {whom}"
+    elif info.st_mode & stat.S_IWOTH or (info.st_mode & stat.S_IWGRP and not own_group):
         why = f"other users may write in it (mode {stat.S_IMODE(info.st_mode):o})"
     else:
         return
+    as_whom = "as root it" if me == 0 else "it"
     raise LocalPostgresError(
-        f"--data-dir {shown(root)}: {why}, so alex-db local did not make it; as root it uses only "
+        f"--data-dir {shown(root)}: {why}, so alex-db local did not make it; {as_whom} uses only "
         f"a data directory it made (remove it, or choose another --data-dir)",
         usage=True,
     )
@@ -465,8 +474,8 @@ class LocalPostgres:
                 )
             if self._account is not None:
                 _check_searchable(root, existing, self._account)
-                if existing == root:
-                    _refuse_a_foreign_data_dir(root)
+            if existing == root:
+                _refuse_a_foreign_data_dir(root)
             made = not root.exists()
             root.mkdir(parents=True, exist_ok=True)
             # Only a folder we made, or one an older `local` made (which it left 0755): never a

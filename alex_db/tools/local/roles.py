@@ -245,10 +245,19 @@ def converge(connection: psycopg.Connection, password_hash: str) -> None:
     if not exists(role_exists, RDS_SUPERUSER):
         run("CREATE ROLE {} NOLOGIN", sql.Identifier(RDS_SUPERUSER))
     for granted in RDS_SUPERUSER_GRANTS:
+        _break_cycle(connection, granted, RDS_SUPERUSER)
         run("GRANT {} TO {}", sql.Identifier(granted), sql.Identifier(RDS_SUPERUSER))
     if not exists(role_exists, MASTER_USER):
-        run("CREATE ROLE {} PASSWORD {}", sql.Identifier(MASTER_USER), sql.Literal(password_hash))
-    run(f"ALTER ROLE {{}} {MASTER_ATTRIBUTES}", sql.Identifier(MASTER_USER))
+        run("CREATE ROLE {}", sql.Identifier(MASTER_USER))
+    # The password and connection limit too: the master may change both with SQL (CREATEROLE),
+    # after which the Data API, which logs in with the data directory's password, could never
+    # connect again; on AWS, ModifyDBCluster's MasterUserPassword is the way back.
+    run(
+        f"ALTER ROLE {{}} {MASTER_ATTRIBUTES} CONNECTION LIMIT -1 PASSWORD {{}}",
+        sql.Identifier(MASTER_USER),
+        sql.Literal(password_hash),
+    )
+    _break_cycle(connection, RDS_SUPERUSER, MASTER_USER)
     run(
         "GRANT {} TO {} WITH ADMIN OPTION",
         sql.Identifier(RDS_SUPERUSER),
@@ -274,17 +283,42 @@ def converge(connection: psycopg.Connection, password_hash: str) -> None:
         "SELECT 1 FROM pg_catalog.pg_database WHERE datname OPERATOR(pg_catalog.=) %s", DATABASE
     ):
         run("CREATE DATABASE {} OWNER {}", sql.Identifier(DATABASE), sql.Identifier(MASTER_USER))
-    run(
-        "ALTER DATABASE {} OWNER TO {}",
-        sql.Identifier(DEFAULT_DATABASE),
-        sql.Identifier(MASTER_USER),
-    )
+    # The master owns postgres and may drop or rename it, as on RDS; nothing here needs it back.
+    if exists(
+        "SELECT 1 FROM pg_catalog.pg_database WHERE datname OPERATOR(pg_catalog.=) %s",
+        DEFAULT_DATABASE,
+    ):
+        run(
+            "ALTER DATABASE {} OWNER TO {}",
+            sql.Identifier(DEFAULT_DATABASE),
+            sql.Identifier(MASTER_USER),
+        )
     for (database,) in connection.execute(
         "SELECT datname FROM pg_catalog.pg_database WHERE datdba OPERATOR(pg_catalog.=) %s"
         " AND oid OPERATOR(pg_catalog.>=) %s",
         (Oid(BOOTSTRAP_SUPERUSER_OID), Oid(FIRST_NORMAL_OBJECT_ID)),
     ).fetchall():
         run("ALTER DATABASE {} OWNER TO {}", sql.Identifier(database), sql.Identifier(MASTER_USER))
+
+
+def _break_cycle(connection: psycopg.Connection, granted: str, member: str) -> None:
+    """Make ``GRANT granted TO member`` possible again. PostgreSQL refuses it ("role ... is a
+    member of role ...", ``check_role_membership_authorization``/``AddRoleMems`` in
+    src/backend/commands/user.c) when ``granted`` already belongs to ``member``, directly or
+    through other roles; on PostgreSQL 15 a CREATEROLE master can build that loop (revoke
+    ``rds_superuser`` from itself, grant itself to ``rds_superuser``), which would fail every
+    later start. Only the grants that close the loop are revoked: ``member`` given to a role
+    that ``granted`` belongs to (itself included)."""
+    for (holder,) in connection.execute(
+        "SELECT pg_catalog.pg_get_userbyid(a.member) FROM pg_catalog.pg_auth_members a"
+        " JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.roleid"
+        " WHERE r.rolname OPERATOR(pg_catalog.=) %s"
+        " AND pg_catalog.pg_has_role(%s::pg_catalog.name, a.member, 'MEMBER')",
+        (member, granted),
+    ).fetchall():
+        connection.execute(
+            sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(member), sql.Identifier(holder))
+        )
 
 
 def databases_to_hand_over(connection: psycopg.Connection) -> list[str]:

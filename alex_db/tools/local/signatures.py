@@ -117,15 +117,44 @@ def verify(
     now: datetime,
 ) -> AccessKey:
     """The key that signed ``request`` for ``service`` (the model's ``signingName``), or
-    ``SignatureError``: the header is well formed, the key is one ``find_key`` knows, the scope is
-    this region's and service's, the time is within ``ALLOWED_SKEW`` of ``now`` and the signature
-    is the one the key's secret gives."""
-    authorization = _parse(request.headers, service)
-    stamp = _request_time(request.headers, authorization)
+    ``SignatureError``: what ``check_credentials`` checks, and the signature is the one the key's
+    secret gives."""
+    key, authorization, stamp = _identify(request.headers, find_key, region, service, now)
+    expected = signature(
+        key.secret, request, authorization.signed_headers, stamp, f"{region}/{service}"
+    )
+    if not hmac.compare_digest(expected, authorization.signature):
+        raise SignatureError("InvalidSignatureException", MISMATCH)
+    return key
+
+
+def check_credentials(
+    headers: Message,
+    find_key: Callable[[str], AccessKey | None],
+    region: str,
+    service: str,
+    now: datetime,
+) -> AccessKey:
+    """What ``verify`` checks that needs no body, or ``SignatureError``: the header is well
+    formed, the key is one ``find_key`` knows (with its session token), the scope is this
+    region's and service's and the time is within ``ALLOWED_SKEW`` of ``now``. Checked first,
+    it keeps a caller holding no key from having a body read and held at all."""
+    return _identify(headers, find_key, region, service, now)[0]
+
+
+def _identify(
+    headers: Message,
+    find_key: Callable[[str], AccessKey | None],
+    region: str,
+    service: str,
+    now: datetime,
+) -> tuple[AccessKey, _Authorization, str]:
+    authorization = _parse(headers, service)
+    stamp = _request_time(headers, authorization)
     key = find_key(authorization.key_id)
     if key is None:
         raise SignatureError("UnrecognizedClientException", UNRECOGNIZED)
-    _check_token(request.headers, key)
+    _check_token(headers, key)
     if authorization.region != region:
         raise SignatureError(
             "InvalidSignatureException",
@@ -133,12 +162,7 @@ def verify(
             f"(alex-db local serves region {region}, the region of its cluster ARN)",
         )
     _check_time(stamp, now)
-    expected = signature(
-        key.secret, request, authorization.signed_headers, stamp, f"{region}/{service}"
-    )
-    if not hmac.compare_digest(expected, authorization.signature):
-        raise SignatureError("InvalidSignatureException", MISMATCH)
-    return key
+    return key, authorization, stamp
 
 
 def signature(
@@ -289,7 +313,9 @@ def _request_time(headers: Message, authorization: _Authorization) -> str:
             moment = datetime.strptime(amz_date.strip(), TIME_FORMAT).replace(tzinfo=UTC)
         else:
             moment = parsedate_to_datetime(headers.get("Date", "")).astimezone(UTC)
-    except (ValueError, TypeError):
+    # OverflowError: a Date in datetime's first or last year whose offset moves it past the
+    # calendar's end ("Fri, 31 Dec 9999 23:59:59 -0100"), read before any key is looked up.
+    except (ValueError, TypeError, OverflowError):
         raise SignatureError(
             "IncompleteSignatureException",
             "Date must be in ISO-8601 'basic format' (YYYYMMDD'T'HHMMSS'Z') in X-Amz-Date, or an "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import pwd
 import re
 import stat
 import tempfile
@@ -34,6 +35,8 @@ NEW_FILE_MODE = 0o600
 _BARE_VALUE = re.compile(r"[A-Za-z0-9_./:@+,=-]*")
 _LINE_END = re.compile(r"(\r\n|\n|\r)$")
 WRITABLE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+# Links followed in a row before giving up, as Linux does (path_resolution(7): 40).
+SYMLINK_HOPS = 40
 
 
 class EnvFileError(ValueError):
@@ -154,6 +157,7 @@ def target_of(path: Path) -> Path:
     return the link itself, and the link would be replaced by a file."""
     if not path.is_symlink():
         return path
+    _refuse_links_root_does_not_own(path)
     try:
         return Path(os.path.realpath(path, strict=True))
     except FileNotFoundError:
@@ -162,6 +166,37 @@ def target_of(path: Path) -> Path:
         if error.errno == errno.ELOOP:
             raise EnvFileError("it is a symlink loop; point it at a file") from None
         raise EnvFileError(f"cannot follow the symlink ({error.strerror or error})") from None
+
+
+def _refuse_links_root_does_not_own(path: Path) -> None:
+    """As root, follow only root's own links. A link another user put where the file goes (a
+    ``.env`` in ``/tmp`` or a shared checkout) would have root rewrite, re-own or chmod any
+    file it names, and ``realpath`` resolves links itself, so the kernel's rule for links in
+    sticky folders never gets to refuse it (proc(5), ``/proc/sys/fs/protected_symlinks``)."""
+    if os.geteuid() != 0:
+        return
+    link = path
+    for _ in range(SYMLINK_HOPS):
+        try:
+            info = link.lstat()
+        except OSError:  # a dangling link's end, or one realpath reports on
+            return
+        if not stat.S_ISLNK(info.st_mode):
+            return
+        if info.st_uid != 0:
+            which = "it is a symbolic link" if link == path else f"it leads through {link}, a link"
+            raise EnvFileError(
+                f"{which} that belongs to {_user_named(info.st_uid)}; as root, alex-db follows "
+                f"only root's links"
+            )
+        link = link.parent / os.readlink(link)
+
+
+def _user_named(uid: int) -> str:
+    try:
+        return f"user '{pwd.getpwuid(uid).pw_name}' (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
 
 
 def read_existing(path: Path, limit: int = TEXT_LIMIT) -> str | None:
@@ -244,6 +279,8 @@ def update_file(
     secret); False when the file already said exactly that (nothing is written). Raises
     EnvFileError (or OSError) with the file untouched."""
     target = target_of(path)
+    if private:
+        _refuse_a_secret_for_a_stranger(target)
     after = planned(path, updates, drop)
     if after is None:
         if not (private and _readable_by_others(target)):
@@ -251,6 +288,22 @@ def update_file(
         after = read_existing(target) or ""
     write_atomically(target, after, private)
     return True
+
+
+def _refuse_a_secret_for_a_stranger(path: Path) -> None:
+    """As root, a secret goes only into root's file or one of its folder's owner. A rewrite
+    keeps the file's owner (``write_atomically``), so another user's file left in a folder they
+    do not own (``/tmp``, a shared checkout) would hand them the secret; ``sudo`` in one's own
+    project (file and folder the developer's) is what keeping the owner is for."""
+    if os.geteuid() != 0 or not path.exists():
+        return
+    owner = path.stat().st_uid
+    if owner in (0, path.parent.stat().st_uid):
+        return
+    raise EnvFileError(
+        f"it belongs to {_user_named(owner)}, who does not own its folder, and would get a secret "
+        f"key; as root, alex-db writes one only into root's files or the folder owner's"
+    )
 
 
 def _readable_by_others(path: Path) -> bool:
