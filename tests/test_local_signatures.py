@@ -467,28 +467,50 @@ def test_an_unknown_key_that_sets_off_a_slow_credential_look_up_holds_up_no_othe
     assert answers[0]["records"] == [[{"longValue": 1}]]
 
 
-@pytest.mark.parametrize("config, profile", [
+BROKEN_AWS_CONFIGS = [
     ("[default]\nregion = us-east-1\n", "a-profile-that-is-not-there"),
     ("[default\nregion = us-east-1\n", None),  # a typo in ~/.aws/config
     ("[default]\ncredential_process = /no/such/program\n", None),  # FileNotFoundError
     ('[default]\ncredential_process = "unbalanced\n', None),  # shlex's ValueError
-])
-def test_an_aws_config_botocore_cannot_read_does_not_crash_locals_start(tmp_path, config, profile):
+]
+
+
+def broken_aws_config(folder, config: str, profile: str | None) -> dict[str, str]:
+    """The environment of a developer whose AWS set-up botocore cannot read."""
+    (folder / "config").write_text(config)
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    environ |= {"AWS_CONFIG_FILE": str(folder / "config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(folder / "none")}
+    return environ | ({"AWS_PROFILE": profile} if profile else {})
+
+
+@pytest.mark.parametrize("config, profile", BROKEN_AWS_CONFIGS)
+def test_an_aws_config_botocore_cannot_read_means_no_developer_key(
+    tmp_path, monkeypatch, config, profile
+):
     """The developer's AWS set-up is read at start to find their credentials; a profile named in
     AWS_PROFILE that the config lacks, or a config file that does not parse, raised botocore's
     ProfileNotFound / ConfigParseError out of ``local``, and a ``credential_process`` that cannot
     be run raised OSError or ValueError (botocore wraps neither): a traceback and exit 1, or a 500
-    for every call that set off a new look-up. Like credentials
-    that cannot be resolved, it means no developer key: ``local`` starts with its own."""
+    for every call that set off a new look-up. Like credentials that cannot be resolved, it
+    means no developer key, and the endpoint still reads its own model."""
+    from alex_db.tools.local.endpoint import operation_paths
+
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in broken_aws_config(tmp_path, config, profile).items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+    assert access_keys.chain_credentials() is None
+    assert "/Execute" in operation_paths()
+
+
+def test_local_starts_with_its_own_key_when_the_aws_config_cannot_be_read(tmp_path):
+    """The same, end to end, once: the command starts, says which key it accepts, no traceback."""
     from tests.local_support import reachable_folder, server_bin_dir, start_local, stop_local
 
     server_bin_dir()
-    (tmp_path / "config").write_text(config)
-    environ = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    environ |= {"AWS_CONFIG_FILE": str(tmp_path / "config"),
-                "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
-    if profile:
-        environ["AWS_PROFILE"] = profile
+    environ = broken_aws_config(tmp_path, *BROKEN_AWS_CONFIGS[0])
     with reachable_folder("alexdb-awsconfig-") as top:
         process, first = start_local(tmp_path, top / "data", environ)
         code, rest = stop_local(process)
