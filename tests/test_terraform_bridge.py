@@ -353,19 +353,7 @@ def test_any_state_with_resources_is_refused_unchanged(resources, extra, version
         path = Path(folder) / "terraform.tfstate"
         content = json.dumps(extra | {"version": version, "resources": resources}).encode()
         path.write_bytes(content)
-        code, err = run_quietly(
-            [
-                "env",
-                "--cluster-arn",
-                CLUSTER_ARN,
-                "--secret-arn",
-                SECRET_ARN,
-                "--file",
-                "-",
-                "--terraform-state",
-                str(path),
-            ]
-        )
+        code, err = env_writing("--terraform-state", path)
         assert code == 2 and err.count("\n") == 1 and err.startswith("✗ "), err
         assert path.read_bytes() == content
         assert os.listdir(folder) == ["terraform.tfstate"]
@@ -379,19 +367,7 @@ def test_any_bytes_in_a_state_file_are_refused_untouched_or_replaced_by_a_state(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "terraform.tfstate"
         path.write_bytes(content)
-        code, err = run_quietly(
-            [
-                "env",
-                "--cluster-arn",
-                CLUSTER_ARN,
-                "--secret-arn",
-                SECRET_ARN,
-                "--file",
-                "-",
-                "--terraform-state",
-                str(path),
-            ]
-        )
+        code, err = env_writing("--terraform-state", path)
         assert code in (0, 2) and err.count("\n") == 1, err
         assert os.listdir(folder) == ["terraform.tfstate"]
         if code == 2:
@@ -401,6 +377,14 @@ def test_any_bytes_in_a_state_file_are_refused_untouched_or_replaced_by_a_state(
                 "value": CLUSTER_ARN,
                 "type": "string",
             }
+
+
+def env_writing(flag: str, path: Path) -> tuple[int, str]:
+    """``env`` with the ARNs as flags, ``.env`` to standard output and ``flag`` naming ``path``."""
+    return run_quietly(
+        ["env", "--cluster-arn", CLUSTER_ARN, "--secret-arn", SECRET_ARN, "--file", "-",
+         flag, str(path)]
+    )
 
 
 def run_quietly(argv: list[str]) -> tuple[int, str]:
@@ -614,19 +598,7 @@ def test_any_tfvars_content_survives_byte_for_byte_except_the_two_values(file):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "terraform.tfvars"
         path.write_bytes(content.encode())
-        code, err = run_quietly(
-            [
-                "env",
-                "--cluster-arn",
-                CLUSTER_ARN,
-                "--secret-arn",
-                SECRET_ARN,
-                "--file",
-                "-",
-                "--tfvars",
-                str(path),
-            ]
-        )
+        code, err = env_writing("--tfvars", path)
         assert code == 0, err
         assert path.read_bytes().decode() == expected
 
@@ -637,19 +609,7 @@ def test_any_bytes_in_a_tfvars_file_either_merge_or_are_refused_untouched(conten
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "terraform.tfvars"
         path.write_bytes(content)
-        code, err = run_quietly(
-            [
-                "env",
-                "--cluster-arn",
-                CLUSTER_ARN,
-                "--secret-arn",
-                SECRET_ARN,
-                "--file",
-                "-",
-                "--tfvars",
-                str(path),
-            ]
-        )
+        code, err = env_writing("--tfvars", path)
         assert code in (0, 2) and err.count("\n") == 1, err
         assert sorted(os.listdir(folder)) == ["terraform.tfvars"]
         if code == 2:

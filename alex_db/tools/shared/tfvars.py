@@ -191,18 +191,13 @@ class _Reader:
         """Past an interpolation or directive, up to and including its closing ``}``."""
         start = self.at
         depth = ["{"]
-        while self.at < len(self.text):
-            if self.text[self.at] in " \t\r\n":
-                self.at += 1
-            elif self.text.startswith(("#", "//"), self.at):
-                self.skip_line_comment()
-            elif self.text.startswith("/*", self.at):
-                self.skip_block_comment()
-            else:
-                self.token(depth)
-                if not depth:
-                    return
-        raise self.fail("an unclosed ${ or %{ sequence", start)
+        while True:
+            self.skip_blank()
+            if self.at >= len(self.text):
+                raise self.fail("an unclosed ${ or %{ sequence", start)
+            self.token(depth)
+            if not depth:
+                return
 
     def skip_heredoc(self, opening: re.Match) -> None:
         """Past a heredoc: it ends at a line holding only its marker (spaces around it allowed,
