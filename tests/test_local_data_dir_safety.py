@@ -425,24 +425,31 @@ def test_root_does_not_write_through_a_dot_env_link_another_user_planted():
         subprocess.run(["runuser", "-u", "nobody", "--", "ln", "-s", str(target),
                         str(shared / ".env")], check=True, capture_output=True, timeout=60)
         before = untouched(target)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "alex_db", "local", "--port", "0", "--data-dir",
-             str(top / "data"), "--file", str(shared / ".env")],
-            env=without_aws_credentials({**os.environ, "PYTHONPATH": str(ROOT)}, top),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        try:
-            _, err = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGINT)
-            process.communicate(timeout=60)
+        returncode, err = local_with_env_file(top, shared / ".env")
         assert untouched(target) == before
         assert not (top / "data").exists()  # refused before anything started
-    assert process.returncode == Exit.USAGE
+    assert returncode == Exit.USAGE
     assert err.strip() == (
         f"✗ --file {shared / '.env'}: it is a symbolic link that belongs to user 'nobody' "
         f"(uid {pwd.getpwnam('nobody').pw_uid}); as root, alex-db follows only root's links"
     )
+
+
+def local_with_env_file(top: Path, env_file: Path) -> tuple[int, str]:
+    """``local --file env_file`` with its data in ``top``, run until it stops by itself (a
+    refusal) or, should it start, is stopped; its exit code and stderr."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "alex_db", "local", "--port", "0", "--data-dir",
+         str(top / "data"), "--file", str(env_file)],
+        env=without_aws_credentials({**os.environ, "PYTHONPATH": str(ROOT)}, top),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    return process.returncode, err
 
 
 @AS_ROOT
@@ -457,20 +464,10 @@ def test_root_does_not_hand_its_key_to_a_dot_env_another_user_left_in_a_shared_f
         subprocess.run(["runuser", "-u", "nobody", "--", "sh", "-c",
                         f"umask 022 && printf 'MINE=1\\n' > {shared / '.env'}"],
                        check=True, capture_output=True, timeout=60)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "alex_db", "local", "--port", "0", "--data-dir",
-             str(top / "data"), "--file", str(shared / ".env")],
-            env=without_aws_credentials({**os.environ, "PYTHONPATH": str(ROOT)}, top),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        try:
-            _, err = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGINT)
-            _, err = process.communicate(timeout=60)
+        returncode, err = local_with_env_file(top, shared / ".env")
         left = (shared / ".env").read_text()
     assert "AWS_SECRET_ACCESS_KEY" not in left and left == "MINE=1\n"
-    assert process.returncode == Exit.USAGE
+    assert returncode == Exit.USAGE
     assert err.strip().startswith(
         f"✗ --file {shared / '.env'}: it belongs to user 'nobody' (uid {nobody.pw_uid})"
     )
