@@ -30,9 +30,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from alex_db.tools.local.endpoint import DATABASE_CONNECTIONS, MAX_REQUEST_BYTES, OWN_FILES
+from alex_db.tools.shared.local_identity import REGION
 from tests.local_support import (
     IN_ALEX,
     ROOT,
+    TEST_KEY,
     error_of,
     header_lines,
     rds_data_client,
@@ -478,22 +480,58 @@ def capped(local_postgres):
         yield url, (address.hostname, address.port)
 
 
-def test_past_the_cap_a_connection_is_refused_at_once_and_a_client_gets_in_afterwards(capped):
+def signed_keep_alive(url: str, address) -> socket.socket:
+    """A connection that has made one signed call (answered 200) and stays open, as boto3's."""
+    connection = socket.create_connection(address, timeout=PATIENCE_SECONDS)
+    body = call()
+    connection.sendall(post(url, "/Execute", f"Content-Length: {len(body)}\r\n", body))
+    assert aws_shaped(next_answer(connection))[0] == 200
+    return connection
+
+
+def wait_for_thread_count(at_most: int) -> None:
+    for _ in range(1000):  # until closed connections' threads have ended; bounded
+        if threading.active_count() <= at_most:
+            return
+        time.sleep(0.01)
+
+
+def test_connections_that_made_no_signed_call_give_their_place_oldest_first(capped):
+    """Anyone on the machine may open connections and leave them idle: at the cap the oldest
+    of those is closed, so a caller with the key always gets in and the endpoint's threads stay
+    at the cap."""
     url, address = capped
     before = threading.active_count()
-    holding = [socket.create_connection(address, timeout=PATIENCE_SECONDS) for _ in range(CAP)]
+    strangers = [socket.create_connection(address, timeout=PATIENCE_SECONDS)
+                 for _ in range(3 * CAP)]
     try:
-        for connection in holding:  # each in a request that never ends, until its deadline
+        for connection in strangers:  # each in a request that never ends, until its deadline
             connection.sendall(b"POST /Execute HTTP/1.1\r\n")
-        for _ in range(3 * CAP):
-            received = exchange(address, b"")
-            status, code, message = refused(received)
+        assert all(closed_by_server(connection) for connection in strangers[:2 * CAP])
+        result = rds_data_client(url).execute_statement(sql="SELECT 1", **IN_ALEX)
+        assert result["records"] == [[{"longValue": 1}]]
+        wait_for_thread_count(before + CAP)
+        assert threading.active_count() <= before + CAP
+    finally:
+        hang_up(strangers)
+    wait_for_thread_count(before)
+
+
+def test_a_callers_own_connections_keep_their_place_and_past_them_is_throttling(capped):
+    url, address = capped
+    before = threading.active_count()
+    own = [signed_keep_alive(url, address) for _ in range(CAP)]
+    try:
+        strangers = [socket.create_connection(address, timeout=PATIENCE_SECONDS)
+                     for _ in range(2 * CAP)]
+        for connection in strangers:  # every place holds a signed caller: refused at once
+            status, code, message = refused(exchange_on(connection))
             assert (status, code) == (400, "ThrottlingException")
             assert message.startswith("Rate exceeded") and "retry" in message
         # boto3 reads it as AWS's throttling, and retries it as it retries AWS's.
         retrying = boto3.client(
-            "rds-data", endpoint_url=url, region_name="us-east-1", aws_access_key_id="local",
-            aws_secret_access_key="local",
+            "rds-data", endpoint_url=url, region_name=REGION, aws_access_key_id=TEST_KEY.key_id,
+            aws_secret_access_key=TEST_KEY.secret,
             config=Config(retries={"total_max_attempts": 3, "mode": "standard"}),
         )
         with pytest.raises(ClientError) as raised:
@@ -502,15 +540,23 @@ def test_past_the_cap_a_connection_is_refused_at_once_and_a_client_gets_in_after
         assert error["Error"]["Code"] == "ThrottlingException"
         assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
         assert error["ResponseMetadata"]["RetryAttempts"] == 2
-        assert threading.active_count() <= before + CAP
+        body = call()  # and the signed callers' own connections still answer
+        for connection in own:
+            connection.sendall(post(url, "/Execute", f"Content-Length: {len(body)}\r\n", body))
+            assert aws_shaped(next_answer(connection))[0] == 200
     finally:
-        hang_up(holding)
-    for _ in range(1000):  # until each held connection's thread has seen its client go; bounded
-        if threading.active_count() <= before:
-            break
-        time.sleep(0.01)
+        hang_up(own)
+    wait_for_thread_count(before)
     result = rds_data_client(url).execute_statement(sql="SELECT 1", **IN_ALEX)
     assert result["records"] == [[{"longValue": 1}]]
+
+
+def exchange_on(connection: socket.socket) -> bytes:
+    """Everything the server sends on ``connection`` until it closes it."""
+    received = b""
+    while chunk := connection.recv(65536):
+        received += chunk
+    return received
 
 
 # A child process that serves the session's PostgreSQL under a lowered open-file limit; it prints
@@ -578,20 +624,22 @@ def test_more_connections_than_the_open_file_limit_never_stop_the_endpoint(local
         for _ in range(CHILD_FILE_LIMIT + 20):
             holding.append(socket.create_connection(address, timeout=PATIENCE_SECONDS))
             holding[-1].sendall(b"POST /Execute HTTP/1.1\r\n")
-        # Accepted in order: the first ``cap`` are served, every later one refused at once.
-        for connection in holding[cap:]:
-            received = b""
-            while chunk := connection.recv(65536):
-                received += chunk
-            assert refused(received)[:2] == (400, "ThrottlingException")
-        assert not select.select(holding[:cap], [], [], 0)[0]  # still held, nothing sent back
-        assert threads_of(child.pid) <= threads_idle + cap
+        # Accepted in order, none with a signed call: each past the cap takes the place of the
+        # oldest, which is closed without an answer; the newest ``cap`` are held.
+        for connection in holding[:-cap]:
+            assert exchange_on(connection) == b""
+        assert not select.select(holding[-cap:], [], [], 0)[0]  # still held, nothing sent back
+        wait_for_threads(child.pid, threads_idle + cap)  # the closed ones' threads end
+        client = rds_data_client(url)
+        result = client.execute_statement(sql="SELECT 1", **IN_ALEX)
+        assert result["records"] == [[{"longValue": 1}]]  # a signed caller gets in, at once
+        client.close()  # its keep-alive connection too
         hang_up(holding)
-        wait_for_threads(child.pid, threads_idle)
-        result = rds_data_client(url).execute_statement(sql="SELECT 1", **IN_ALEX)
-        assert result["records"] == [[{"longValue": 1}]]
+        # One thread more than before any call: the statement watchdog the first call starts
+        # (service.DataApi, which cancels statements past their deadline).
+        wait_for_threads(child.pid, threads_idle + 1)
         _, err = child.communicate("", timeout=PATIENCE_SECONDS)
-        assert f"{cap} connections open" in err and "Traceback" not in err
+        assert "Traceback" not in err
 
 
 def test_when_accept_runs_out_of_files_the_endpoint_waits_says_so_once_and_recovers(

@@ -184,7 +184,9 @@ class DataApiEndpoint(ThreadingHTTPServer):
         self.request_seconds = request_seconds
         self.max_connections = connection_cap() if max_connections is None else max_connections
         self._count_lock = threading.Lock()
-        self._connections = 0
+        # Every open connection, oldest first, and whether it has made a call signed with a key
+        # local accepts (``trust``).
+        self._open: dict[socket.socket, bool] = {}
         self._said_full = False
         self._said_cannot_accept = False
         super().__init__((HOST, port), _Handler)
@@ -216,36 +218,52 @@ class DataApiEndpoint(ThreadingHTTPServer):
         return accepted
 
     def process_request(self, request: socket.socket, client_address: object) -> None:
-        """A thread for the connection, or ``ThrottlingException`` when ``max_connections`` are
-        open."""
+        """A thread for the connection. With ``max_connections`` open, the oldest connection
+        that has made no signed call yet is closed to make room (loopback is shared: anyone on
+        the machine can open connections and leave them idle, and would otherwise hold every
+        place); only when every one has made a signed call is the new one answered
+        ``ThrottlingException``."""
         with self._count_lock:
-            full = self._connections >= self.max_connections
+            evicted = None
+            if len(self._open) >= self.max_connections:
+                evicted = next((held for held, trusted in self._open.items() if not trusted), None)
+                if evicted is not None:
+                    del self._open[evicted]
+            full = len(self._open) >= self.max_connections
             if not full:
-                self._connections += 1
+                self._open[request] = False
             report = full and not self._said_full
             self._said_full = full
+        if evicted is not None:
+            _close_under(evicted)
         if full:
             if report:
-                print(f"alex-db local: {self.max_connections} connections open, the most this "
-                      f"process's open-file limit leaves room for; new ones are answered "
-                      f"ThrottlingException until some close", file=sys.stderr)
+                print(f"alex-db local: {self.max_connections} connections open, each with a "
+                      f"signed call, the most this process's open-file limit leaves room for; new "
+                      f"ones are answered ThrottlingException until some close", file=sys.stderr)
             _refuse_connection(request)
             return
         try:
             super().process_request(request, client_address)
         except BaseException:
-            self._connection_closed()
+            self._connection_closed(request)
             raise
 
     def process_request_thread(self, request: socket.socket, client_address: object) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._connection_closed()
+            self._connection_closed(request)
 
-    def _connection_closed(self) -> None:
+    def trust(self, connection: socket.socket) -> None:
+        """``connection`` made a call signed with a key local accepts: it keeps its place."""
         with self._count_lock:
-            self._connections -= 1
+            if connection in self._open:
+                self._open[connection] = True
+
+    def _connection_closed(self, connection: socket.socket) -> None:
+        with self._count_lock:
+            self._open.pop(connection, None)
 
     def shutdown_request(self, request: socket.socket) -> None:
         """Close so that the client can read its last answer: a FIN after it, then what the
@@ -279,6 +297,13 @@ def _drain(connection: socket.socket, deadline: float) -> None:
         if not chunk:
             return
         drained += len(chunk)
+
+
+def _close_under(connection: socket.socket) -> None:
+    """End a connection its own thread is serving: both directions shut, so its pending read
+    returns at once and the thread closes it."""
+    with contextlib.suppress(OSError):  # gone already
+        connection.shutdown(socket.SHUT_RDWR)
 
 
 def _refuse_connection(connection: socket.socket) -> None:
@@ -469,6 +494,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self._raw_body(length)
         admission.admit(SignedRequest(self.command, self.path, self.headers, raw), port, signer,
                         route)
+        self.server.trust(self.connection)
         return raw
 
     def _raw_body(self, length: int) -> bytes:
