@@ -108,12 +108,18 @@ class _Reader:
         while self.at < len(self.text):
             if self.text[self.at] in " \t\r\n":
                 self.at += 1
-            elif self.text.startswith(("#", "//"), self.at):
-                self.skip_line_comment()
-            elif self.text.startswith("/*", self.at):
-                self.skip_block_comment()
-            else:
+            elif not self.skip_comment():
                 return
+
+    def skip_comment(self) -> bool:
+        """Past a comment that starts here (``#``, ``//`` or ``/* */``); False when none does."""
+        if self.text.startswith(("#", "//"), self.at):
+            self.skip_line_comment()
+        elif self.text.startswith("/*", self.at):
+            self.skip_block_comment()
+        else:
+            return False
+        return True
 
     def skip_line_comment(self) -> None:
         end = self.text.find("\n", self.at)
@@ -136,11 +142,7 @@ class _Reader:
                 return last
             if char in " \t\r\n":
                 self.at += 1
-            elif self.text.startswith(("#", "//"), self.at):
-                self.skip_line_comment()
-            elif self.text.startswith("/*", self.at):
-                self.skip_block_comment()
-            else:
+            elif not self.skip_comment():
                 self.token(depth)
                 last = self.at
         if depth:
