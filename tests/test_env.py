@@ -427,7 +427,7 @@ def test_env_removes_every_line_local_wrote_that_only_local_means(project, capsy
     from alex_db.tools.local.command import env_update
 
     own = own_key(project)
-    written_by_local = env_update("http://127.0.0.1:8432", own, Keyring(own=own), {}).updates
+    written_by_local = env_update("http://127.0.0.1:8432", Keyring(own=own), {}).updates
     (project / ".env").write_text(
         "# mine\nOPENAI_API_KEY=sk-keep\n" + envfile.merge("", written_by_local)
     )

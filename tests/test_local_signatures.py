@@ -329,11 +329,11 @@ def test_a_developer_with_aws_credentials_calls_local_with_them_and_gets_no_keys
         for key in (developer, own):
             assert rds_data_client(url, key).execute_statement(sql="SELECT 1", **IN_ALEX)
     left_by_earlier_start = {variables.ACCESS_KEY_VARIABLE: own.key_id}
-    change = env_update(url, own, keyring, left_by_earlier_start)
+    change = env_update(url, keyring, left_by_earlier_start)
     assert variables.ACCESS_KEY_VARIABLE not in change.updates
     assert change.drop == [variables.ACCESS_KEY_VARIABLE, variables.SECRET_KEY_VARIABLE]
     assert not change.private
-    without = env_update(url, own, access_keys.Keyring(own=own), {})
+    without = env_update(url, access_keys.Keyring(own=own), {})
     assert without.updates[variables.ACCESS_KEY_VARIABLE] == own.key_id and without.private
 
 

@@ -32,7 +32,6 @@ from alex_db.tools.local.postgres import (
 )
 from alex_db.tools.local.roles import RDS_SUPERUSER
 from alex_db.tools.local.service import DataApi
-from alex_db.tools.local.signatures import AccessKey
 from alex_db.tools.shared import envfile, variables
 from alex_db.tools.shared import local_identity as identity
 from alex_db.tools.shared.exits import Exit
@@ -61,7 +60,7 @@ class EnvUpdate:
 
 
 def env_update(
-    endpoint_url: str, own: AccessKey, keyring: access_keys.Keyring, existing: dict[str, str]
+    endpoint_url: str, keyring: access_keys.Keyring, existing: dict[str, str]
 ) -> EnvUpdate:
     """The local ARNs, the database, the endpoints for boto3's rds-data and rds clients (the
     control plane answers on the same port) and the region of the ARNs; and
@@ -74,7 +73,7 @@ def env_update(
     updates |= dict.fromkeys(variables.REGION_VARIABLES, identity.REGION)
     key_variables = [variables.ACCESS_KEY_VARIABLE, variables.SECRET_KEY_VARIABLE]
     if keyring.developer is None:
-        updates |= dict(zip(key_variables, (own.key_id, own.secret), strict=True))
+        updates |= dict(zip(key_variables, (keyring.own.key_id, keyring.own.secret), strict=True))
         return EnvUpdate(updates, [], private=True)
     ours_left = identity.is_local_key(existing.get(variables.ACCESS_KEY_VARIABLE, ""))
     return EnvUpdate(updates, key_variables if ours_left else [], private=False)
@@ -187,7 +186,7 @@ def _serve(
         print(f"✗ --data-dir {shown(postgres.data.root)}: {why}", file=sys.stderr)
         return Exit.USAGE
     try:
-        wrote = write_env(args.file, env_update(endpoint.url, keyring.own, keyring, existing))
+        wrote = write_env(args.file, env_update(endpoint.url, keyring, existing))
     except (envfile.EnvFileError, OSError) as error:
         return _refuse_file(args.file, error, "write")
     pause = f"; auto-pause after {args.pause_after:g} s idle" if args.pause_after else ""
