@@ -2,6 +2,11 @@
 reads them, ``local`` writes them and the rest below (the endpoint points boto3's rds-data client
 at it; the region; its own keys when the developer has none)."""
 
+import ipaddress
+from urllib.parse import urlsplit
+
+from alex_db.tools.shared.local_identity import is_local_key
+
 CLUSTER_ARN_VARIABLE = "AURORA_CLUSTER_ARN"
 SECRET_ARN_VARIABLE = "AURORA_SECRET_ARN"
 DATABASE_VARIABLE = "AURORA_DATABASE"
@@ -25,8 +30,6 @@ def written_by_local(values: dict[str, str]) -> list[str]:
     AWS: an endpoint only when it points at this machine (``local`` listens on 127.0.0.1 alone; a
     VPC endpoint of the user's own stays), the key pair only when it is ``local``'s own (never a
     real key)."""
-    from alex_db.tools.shared.local_identity import is_local_key
-
     owned = [
         name
         for name in (ENDPOINT_VARIABLE, RDS_ENDPOINT_VARIABLE)
@@ -40,9 +43,6 @@ def written_by_local(values: dict[str, str]) -> list[str]:
 def _is_loopback_url(url: str) -> bool:
     """Whether ``url`` names this machine: localhost (RFC 6761 section 6.3) or a loopback address
     (127.0.0.0/8, ::1: RFC 1122 section 3.2.1.3, RFC 4291 section 2.5.3)."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
     try:
         host = urlsplit(url.strip()).hostname or ""
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
