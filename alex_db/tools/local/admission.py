@@ -47,15 +47,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
+from typing import TypeVar
 
 from alex_db.tools.local.errors import RefusedRequestError, bad_request
 from alex_db.tools.local.signatures import (
     AccessKey,
+    Identity,
     SignatureError,
     SignedRequest,
-    check_credentials,
-    verify,
+    identify,
+    verify_body,
 )
+
+T = TypeVar("T")
 
 # The names a client on this machine uses for 127.0.0.1 (RFC 6761 section 6.3 reserves
 # "localhost"); [::1] is the IPv6 loopback address in a URI's bracket form (RFC 3986 3.2.2).
@@ -92,30 +96,29 @@ class Signer:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
-def admit(request: SignedRequest, port: int, signer: Signer, route: Route = DATA_API) -> AccessKey:
-    """The key that signed ``request`` for ``route``; refuses (raises ``DataApiError``) a request
-    that fails any rule in the module docstring."""
-    _check_host(request.headers, port)
-    _check_no_origin(request.headers)
-    key = _check_signature(request, signer, route.service)
-    _check_media_type(request.headers, route)
-    return key
-
-
-def admit_headers(headers: Message, port: int, signer: Signer, route: Route = DATA_API) -> None:
-    """Refuses (raises ``DataApiError``) a request that its headers alone show ``admit`` would
-    refuse: every rule but the signature's value, which covers the body. Anyone who can reach the
-    port may send a body of up to 4 MiB on each connection it opens; checked first, this keeps
-    the body of a caller that holds no key from ever being read into memory."""
+def admit_headers(headers: Message, port: int, signer: Signer, route: Route = DATA_API) -> Identity:
+    """What the headers prove (``Identity``); refuses (raises ``DataApiError``) a request that
+    its headers alone show must be refused: every rule of the module docstring but the
+    signature's value, which covers the body. Anyone who can reach the port may send a body of
+    up to 4 MiB on each connection it opens; checked first, this keeps the body of a caller
+    that holds no key from ever being read into memory."""
     _check_host(headers, port)
     _check_no_origin(headers)
-    _check_credentials(
+    identity = _check_credentials(
         headers,
-        lambda: check_credentials(
-            headers, signer.find_key, signer.region, route.service, signer.now()
-        ),
+        lambda: identify(headers, signer.find_key, signer.region, route.service, signer.now()),
     )
     _check_media_type(headers, route)
+    return identity
+
+
+def admit_body(request: SignedRequest, identity: Identity, signer: Signer, route: Route) -> None:
+    """Refuses a request admitted by its headers (``identity``) whose signature is not the one
+    its key gives for this body: the last rule, checked once the body is read."""
+    _check_credentials(
+        request.headers,
+        lambda: verify_body(request, identity, f"{signer.region}/{route.service}"),
+    )
 
 
 def loopback_hosts(port: int) -> frozenset[str]:
@@ -150,15 +153,9 @@ def _check_no_origin(headers: Message) -> None:
         )
 
 
-def _check_signature(request: SignedRequest, signer: Signer, service: str) -> AccessKey:
-    return _check_credentials(
-        request.headers,
-        lambda: verify(request, signer.find_key, signer.region, service, signer.now()),
-    )
-
-
-def _check_credentials(headers: Message, check: Callable[[], AccessKey]) -> AccessKey:
-    """``check()``'s key; an unsigned request, or its ``SignatureError``, as AWS refuses it."""
+def _check_credentials(headers: Message, check: Callable[[], T]) -> T:
+    """``check()``'s answer; an unsigned request, or its ``SignatureError``, as AWS refuses
+    it."""
     if headers.get("Authorization") is None:
         raise RefusedRequestError(
             403,

@@ -487,13 +487,13 @@ class _Handler(BaseHTTPRequestHandler):
         port, signer = self.server.server_address[1], self.server.signer
         length = self._body_length()
         try:
-            admission.admit_headers(self.headers, port, signer, route)
+            identity = admission.admit_headers(self.headers, port, signer, route)
         except DataApiError:
             self.close_connection = True
             raise
         raw = self._raw_body(length)
-        admission.admit(SignedRequest(self.command, self.path, self.headers, raw), port, signer,
-                        route)
+        request = SignedRequest(self.command, self.path, self.headers, raw)
+        admission.admit_body(request, identity, signer, route)
         self.server.trust(self.connection)
         return raw
 

@@ -109,6 +109,16 @@ class _Authorization:
     signature: str
 
 
+@dataclass(frozen=True)
+class Identity:
+    """What a request's headers prove before its body is read (``identify``): the key it names,
+    its parsed ``Authorization`` and its time as SigV4 signs it."""
+
+    key: AccessKey
+    authorization: _Authorization
+    stamp: str
+
+
 def verify(
     request: SignedRequest,
     find_key: Callable[[str], AccessKey | None],
@@ -117,29 +127,35 @@ def verify(
     now: datetime,
 ) -> AccessKey:
     """The key that signed ``request`` for ``service`` (the model's ``signingName``), or
-    ``SignatureError``: what ``check_credentials`` checks, and the signature is the one the key's
-    secret gives."""
-    key, authorization, stamp = _identify(request.headers, find_key, region, service, now)
-    expected = signature(
-        key.secret, request, authorization.signed_headers, stamp, f"{region}/{service}"
-    )
-    if not hmac.compare_digest(expected, authorization.signature):
-        raise SignatureError("InvalidSignatureException", MISMATCH)
-    return key
+    ``SignatureError``: what ``identify`` checks, and ``verify_body``."""
+    identity = identify(request.headers, find_key, region, service, now)
+    verify_body(request, identity, f"{region}/{service}")
+    return identity.key
 
 
-def check_credentials(
+def identify(
     headers: Message,
     find_key: Callable[[str], AccessKey | None],
     region: str,
     service: str,
     now: datetime,
-) -> AccessKey:
+) -> Identity:
     """What ``verify`` checks that needs no body, or ``SignatureError``: the header is well
     formed, the key is one ``find_key`` knows (with its session token), the scope is this
     region's and service's and the time is within ``ALLOWED_SKEW`` of ``now``. Checked first,
     it keeps a caller holding no key from having a body read and held at all."""
-    return _identify(headers, find_key, region, service, now)[0]
+    return Identity(*_identify(headers, find_key, region, service, now))
+
+
+def verify_body(request: SignedRequest, identity: Identity, where: str) -> None:
+    """The rest of ``verify`` once the body is read: the signature is the one the identified
+    key's secret gives for this request in ``where`` (``region/service``), or
+    ``SignatureError``."""
+    expected = signature(
+        identity.key.secret, request, identity.authorization.signed_headers, identity.stamp, where
+    )
+    if not hmac.compare_digest(expected, identity.authorization.signature):
+        raise SignatureError("InvalidSignatureException", MISMATCH)
 
 
 def _identify(
